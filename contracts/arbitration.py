@@ -1,0 +1,137 @@
+"""`arbitration.commands` (buyers, sellers, arbitrators) and `arbitration.events` (arbitration service)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
+
+from contracts.common import (
+    Data, Description, EvidenceList, Fen, Id, NonNegativeFen, Outcome, Party, ShippingPayer, ShortText,
+)
+
+Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+class InterventionRequest(Data):
+    order_id: Id
+    refund_id: Id | None = None  # required for a buyer; optional for a seller
+    reason: ShortText  # a seller must use one of contracts.common.SellerInterventionReason
+    description: Description
+    evidence: EvidenceList
+
+
+class EvidenceSubmit(Data):
+    order_id: Id
+    case_id: Id
+    description: Description
+    evidence: EvidenceList
+
+
+class EvidenceRequest(Data):
+    """Internal: the arbitrator asks one party for more material (补充资料) by a new deadline."""
+
+    order_id: Id
+    case_id: Id
+    party: Party
+    note: Description
+    due_in_seconds: Annotated[StrictInt, Field(gt=0, le=30 * 24 * 3600)] | None = None
+
+
+class RulingDecide(Data):
+    order_id: Id
+    case_id: Id
+    outcome: Outcome
+    refund_fen: NonNegativeFen | None = None
+    return_shipping_paid_by: ShippingPayer
+    seller_at_fault: StrictBool
+    reasoning: Reasoning
+
+
+class RulingAppeal(Data):
+    order_id: Id
+    case_id: Id
+    description: Description
+    evidence: EvidenceList
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+
+class CaseOpened(Data):
+    order_id: Id
+    case_id: Id
+    refund_id: Id | None
+    opened_by: Literal["buyer", "seller", "system"]
+    evidence_due_at: AwareDatetime
+    # extras: what the arbitrator needs in one place
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
+    reason: ShortText | None = None
+    refund_kind: ShortText | None = None
+    amount_fen: NonNegativeFen | None = None
+
+
+class EvidenceSubmitted(Data):
+    """Internal: a party added material to a case."""
+
+    order_id: Id
+    case_id: Id
+    party: Party
+    evidence_count: StrictInt
+    total_evidence: StrictInt
+
+
+class EvidenceRequested(Data):
+    """Internal: the arbitrator asked a party for more material."""
+
+    order_id: Id
+    case_id: Id
+    party: Party
+    user_id: Id
+    due_at: AwareDatetime
+
+
+class CaseAwaitingRuling(Data):
+    """Internal: evidence is closed; the case is in the arbitrators' queue."""
+
+    order_id: Id
+    case_id: Id
+    ruling_due_at: AwareDatetime
+    round: StrictInt
+
+
+class RulingIssued(Data):
+    order_id: Id
+    case_id: Id
+    outcome: Outcome
+    refund_fen: NonNegativeFen
+    return_shipping_paid_by: ShippingPayer
+    seller_at_fault: StrictBool
+    reasoning: Reasoning
+    decided_by: Id
+    appealable_until: AwareDatetime | None
+    # extras
+    refund_id: Id | None = None
+    round: StrictInt = 1
+    final: StrictBool = False
+    reverses_previous: StrictBool = False
+
+
+class RulingAppealed(Data):
+    """Internal: a party appealed the first ruling; the case goes back to review."""
+
+    order_id: Id
+    case_id: Id
+    party: Party
+    refund_id: Id | None = None
+    evidence_due_at: AwareDatetime
+
+
+class CaseClosed(Data):
+    """Internal: the case is over (ruling final, or the request was withdrawn)."""
+
+    order_id: Id
+    case_id: Id
+    why: ShortText

@@ -1,0 +1,56 @@
+"""Field types shared by many messages. Strict on what the contract lists, tolerant of extras."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+# Bounds are part of the contract's promise to reject oversized input with a reason.
+MAX_EVIDENCE_ITEMS = 20
+MAX_URI_LEN = 2048
+MAX_DESCRIPTION_LEN = 2000
+MAX_MESSAGE_LEN = 1000
+
+Fen = Annotated[StrictInt, Field(gt=0, le=10**12, description="integer fen (1 yuan = 100 fen)")]
+NonNegativeFen = Annotated[StrictInt, Field(ge=0, le=10**12)]
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+ShortText = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+Description = Annotated[StrictStr, Field(max_length=MAX_DESCRIPTION_LEN)]
+Currency = Literal["CNY"]
+
+RefundKind = Literal["refund_only", "return_and_refund", "exchange"]
+RefundReason = Literal[
+    "quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other"
+]
+RefundTo = Literal["original", "balance"]
+EvidenceKind = Literal["photo", "video", "chat_log", "logistics", "document"]
+SellerRejectReason = Literal["opened", "subjective", "resale_affected", "used", "other"]
+SellerInterventionReason = Literal["malicious_complaint", "ip_infringement", "system_fault", "dispute"]
+Outcome = Literal["full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order"]
+ShippingPayer = Literal["seller", "buyer", "platform"]
+ClosedWhy = Literal["cancelled", "rejected_final", "expired", "completed"]
+Party = Literal["buyer", "seller"]
+Awaiting = Literal["buyer", "seller", "platform", "payment", "nobody"]
+
+
+class Data(BaseModel):
+    """Base of every `data` payload: unknown extra fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Evidence(Data):
+    """A typed reference to material stored elsewhere; nothing binary travels on Kafka."""
+
+    kind: EvidenceKind
+    uri: Annotated[StrictStr, Field(min_length=1, max_length=MAX_URI_LEN, pattern=r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")]
+
+
+EvidenceList = Annotated[list[Evidence], Field(max_length=MAX_EVIDENCE_ITEMS)]
+
+
+class Item(Data):
+    sku: ShortText
+    title: Annotated[StrictStr, Field(max_length=256)]
+    qty: Annotated[StrictInt, Field(gt=0)]
+    price_fen: NonNegativeFen

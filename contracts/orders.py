@@ -1,0 +1,51 @@
+"""`orders.events` and `payments.events`: published by the order and payment systems."""
+from __future__ import annotations
+
+from pydantic import AwareDatetime
+
+from contracts.common import Currency, Data, Fen, Id, Item, RefundTo, ShortText
+
+
+class OrderPaid(Data):
+    order_id: Id
+    buyer_id: Id
+    seller_id: Id
+    amount_fen: Fen
+    currency: Currency
+    paid_at: AwareDatetime
+    items: list[Item] | None = None
+
+
+class OrderShipped(Data):
+    order_id: Id
+    carrier: ShortText
+    tracking_no: ShortText
+    shipped_at: AwareDatetime
+
+
+class OrderDelivered(Data):
+    order_id: Id
+    delivered_at: AwareDatetime
+
+
+class PayoutSucceeded(Data):
+    payout_id: Id
+    order_id: Id
+    amount_fen: Fen
+
+
+class PayoutFailed(Data):
+    payout_id: Id
+    order_id: Id
+    code: ShortText
+    message: str
+
+
+class PayoutRequest(Data):
+    """On `payments.commands`: the platform asks the payment system to move money."""
+
+    payout_id: Id
+    order_id: Id
+    refund_id: Id
+    amount_fen: Fen
+    refund_to: RefundTo

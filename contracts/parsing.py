@@ -1,0 +1,89 @@
+"""Turning Kafka bytes into a validated message, or a precise reason why not."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from contracts.common import Data
+from contracts.envelope import Envelope
+from contracts.registry import MessageSpec, spec_for, topics_of
+
+MAX_MESSAGE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    envelope: Envelope
+    spec: MessageSpec
+    data: Data
+
+    @property
+    def type(self) -> str:
+        return self.envelope.type
+
+    @property
+    def event_id(self) -> str:
+        return self.envelope.event_id
+
+
+@dataclass
+class Invalid(Exception):
+    """The bytes are not an acceptable message. `code` is stable, `message` is for people."""
+
+    code: str
+    message: str
+    event_id: str | None = None
+    type: str | None = None
+    order_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def _first_error(err: ValidationError, prefix: str) -> str:
+    first = err.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(root)"
+    extra = f" ({len(err.errors())} problems)" if len(err.errors()) > 1 else ""
+    return f"{prefix}{where}: {first['msg']}{extra}"
+
+
+def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessage:
+    """Validate envelope and data. Raises `Invalid` with what is wrong; never anything else."""
+    if raw is None:
+        raise Invalid("empty", "the message has no value")
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise Invalid("too_large", f"the message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+    try:
+        doc: Any = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Invalid("not_json", f"the value is not UTF-8 JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise Invalid("not_an_object", "the value must be a JSON object (the envelope)")
+    # What we can learn before validation, so a rejection can name the command.
+    event_id = doc.get("event_id") if isinstance(doc.get("event_id"), str) else None
+    type_ = doc.get("type") if isinstance(doc.get("type"), str) else None
+    data = doc.get("data")
+    order_id = data.get("order_id") if isinstance(data, dict) and isinstance(data.get("order_id"), str) else None
+    ids = dict(event_id=event_id[:128] if event_id else None, type=type_[:128] if type_ else None,
+               order_id=order_id[:128] if order_id else None)
+    try:
+        env = Envelope.model_validate(doc)
+    except ValidationError as e:
+        raise Invalid("bad_envelope", _first_error(e, "envelope."), **ids) from None
+    spec = spec_for(env.type)
+    if spec is None:
+        raise Invalid("unknown_type", f"unknown message type {env.type!r}", **ids)
+    if topic is not None and topic not in topics_of(env.type):
+        raise Invalid("wrong_topic", f"{env.type!r} belongs on {spec.topic!r}, not {topic!r}", **ids)
+    if env.version != spec.version:
+        raise Invalid("unsupported_version", f"{env.type!r} version {env.version} is not supported (expected {spec.version})", **ids)
+    try:
+        data_model = spec.model.model_validate(env.data)
+    except ValidationError as e:
+        raise Invalid("invalid_data", _first_error(e, "data."), **ids) from None
+    if env.actor.role not in spec.roles:
+        raise Invalid("actor_not_allowed", f"a {env.actor.role} may not send {env.type!r}", **ids)
+    return ParsedMessage(env, spec, data_model)

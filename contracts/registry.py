@@ -1,0 +1,132 @@
+"""Every message type: its model, topic, direction, who may send it and who reads it.
+
+This table is the single source for validation, the JSON Schema / AsyncAPI export and the docs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from contracts import arbitration as arb
+from contracts import notify, orders, refund, seller, topics
+from contracts.common import Data
+from contracts.rejection import CommandRejected
+
+Kind = Literal["command", "event"]
+Service = Literal["refund", "seller", "arbitration", "notify"]
+
+EXTERNAL = "external"  # a system outside this project (order system, payment system, apps)
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    type: str
+    version: int
+    model: type[Data]
+    topic: str
+    kind: Kind
+    producer: str  # a service name or EXTERNAL
+    roles: tuple[str, ...]  # actor roles allowed to send it
+    internal: bool = False  # not in the external contract, the project's own
+    key_field: str = "order_id"
+    summary: str = ""
+
+
+def _spec(type_, model, topic, kind, producer, roles, summary, *, internal=False, key="order_id"):
+    return MessageSpec(type_, 1, model, topic, kind, producer, tuple(roles), internal, key, summary)
+
+
+SYSTEM = ("system",)
+BUYER = ("buyer",)
+SELLER = ("seller",)
+PARTIES = ("buyer", "seller")
+
+_ALL = [
+    # -- order and payment systems --
+    _spec("order.paid", orders.OrderPaid, topics.ORDERS_EVENTS, "event", EXTERNAL, SYSTEM, "An order was paid."),
+    _spec("order.shipped", orders.OrderShipped, topics.ORDERS_EVENTS, "event", EXTERNAL, SYSTEM, "The seller shipped the order."),
+    _spec("order.delivered", orders.OrderDelivered, topics.ORDERS_EVENTS, "event", EXTERNAL, SYSTEM, "The order was delivered."),
+    _spec("payout.succeeded", orders.PayoutSucceeded, topics.PAYMENTS_EVENTS, "event", EXTERNAL, SYSTEM, "The payment system paid a refund."),
+    _spec("payout.failed", orders.PayoutFailed, topics.PAYMENTS_EVENTS, "event", EXTERNAL, SYSTEM, "The payment system could not pay a refund."),
+    _spec("payout.request", orders.PayoutRequest, topics.PAYMENTS_COMMANDS, "command", "refund", SYSTEM, "Pay a refund; `payout_id` is the idempotency key."),
+    # -- refund --
+    _spec("refund.request", refund.RefundRequest, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer opens (or resubmits) an after-sale request."),
+    _spec("refund.cancel", refund.RefundCancel, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer withdraws an open request."),
+    _spec("return.shipped", refund.ReturnShipped, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer shipped the goods back."),
+    _spec("payout.retry", refund.PayoutRetry, topics.REFUND_COMMANDS, "command", EXTERNAL, SYSTEM, "An operator re-triggers a parked payout.", internal=True),
+    _spec("refund.requested", refund.RefundRequested, topics.REFUND_EVENTS, "event", "refund", BUYER, "A request was accepted; the seller must answer by `seller_due_at`."),
+    _spec("refund.completed", refund.RefundCompleted, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "The money reached the buyer."),
+    _spec("refund.closed", refund.RefundClosed, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "The request is over, and why."),
+    _spec("refund.state_changed", refund.RefundStateChanged, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "Every transition, with whose move it is and until when.", internal=True),
+    _spec("refund.payout_requested", refund.PayoutRequested, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "A payout was ordered (mirror of `payout.request`).", internal=True),
+    # -- seller --
+    _spec("seller.approve", seller.SellerApprove, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller agrees to the request."),
+    _spec("seller.reject", seller.SellerReject, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller refuses, with a reason."),
+    _spec("return.received", seller.ReturnReceived, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller confirms the returned parcel."),
+    _spec("replacement.ship", seller.ReplacementShip, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller ships an exchange's replacement.", internal=True),
+    _spec("seller.approved", seller.SellerApproved, topics.SELLER_EVENTS, "event", "seller", SELLER, "The seller agreed."),
+    _spec("seller.rejected", seller.SellerRejected, topics.SELLER_EVENTS, "event", "seller", SELLER, "The seller refused."),
+    _spec("seller.timed_out", seller.SellerTimedOut, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "The seller did not answer in time."),
+    _spec("seller.return_received", seller.SellerReturnReceived, topics.SELLER_EVENTS, "event", "seller", PARTIES + SYSTEM, "The returned parcel was received.", internal=True),
+    _spec("seller.replacement_shipped", seller.SellerReplacementShipped, topics.SELLER_EVENTS, "event", "seller", SELLER, "The replacement is on its way.", internal=True),
+    _spec("shop.credit_changed", seller.ShopCreditChanged, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop's credit score moved.", internal=True),
+    _spec("shop.restricted", seller.ShopRestricted, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop lost a right.", internal=True),
+    _spec("shop.restored", seller.ShopRestored, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop got a right back.", internal=True),
+    # -- arbitration --
+    _spec("intervention.request", arb.InterventionRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party asks the platform to step in."),
+    _spec("evidence.submit", arb.EvidenceSubmit, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party adds evidence to a case."),
+    _spec("evidence.request", arb.EvidenceRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, ("arbitrator",), "The arbitrator asks a party for more.", internal=True),
+    _spec("ruling.decide", arb.RulingDecide, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, ("arbitrator",), "An arbitrator rules."),
+    _spec("ruling.appeal", arb.RulingAppeal, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party appeals the first ruling."),
+    _spec("case.opened", arb.CaseOpened, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES + SYSTEM, "The platform stepped in."),
+    _spec("evidence.submitted", arb.EvidenceSubmitted, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A party added evidence.", internal=True),
+    _spec("evidence.requested", arb.EvidenceRequested, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "More evidence is wanted from a party.", internal=True),
+    _spec("case.awaiting_ruling", arb.CaseAwaitingRuling, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is in the arbitrators' queue.", internal=True),
+    _spec("ruling.issued", arb.RulingIssued, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The platform ruled."),
+    _spec("ruling.appealed", arb.RulingAppealed, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A ruling was appealed.", internal=True),
+    _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),
+    # -- notify --
+    _spec("message.read", notify.MessageRead, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "The recipient read a message.", key="user_id"),
+    _spec("locale.set", notify.LocaleSet, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "A user picks a language.", internal=True, key="user_id"),
+    _spec("message.sent", notify.MessageSent, topics.NOTIFY_EVENTS, "event", "notify", SYSTEM, "A message was put in a user's inbox.", key="user_id"),
+    _spec("message.marked_read", notify.MessageMarkedRead, topics.NOTIFY_EVENTS, "event", "notify", PARTIES, "A message was read.", internal=True, key="user_id"),
+]
+
+# `command.rejected` lives on the events topic of each service that owns a command topic.
+_REJECTIONS = [
+    _spec("command.rejected", CommandRejected, t, "event", svc, SYSTEM, "A command was refused, and why.")
+    for svc, t in (
+        ("refund", topics.REFUND_EVENTS), ("seller", topics.SELLER_EVENTS),
+        ("arbitration", topics.ARBITRATION_EVENTS), ("notify", topics.NOTIFY_EVENTS),
+    )
+]
+
+MESSAGES: dict[str, MessageSpec] = {s.type: s for s in _ALL}
+ALL_SPECS: tuple[MessageSpec, ...] = tuple(_ALL + _REJECTIONS)
+
+COMMAND_TOPIC_OWNER: dict[str, Service] = {
+    topics.REFUND_COMMANDS: "refund",
+    topics.SELLER_COMMANDS: "seller",
+    topics.ARBITRATION_COMMANDS: "arbitration",
+    topics.NOTIFY_COMMANDS: "notify",
+}
+EVENTS_TOPIC_OF: dict[str, str] = {
+    "refund": topics.REFUND_EVENTS,
+    "seller": topics.SELLER_EVENTS,
+    "arbitration": topics.ARBITRATION_EVENTS,
+    "notify": topics.NOTIFY_EVENTS,
+}
+
+
+def spec_for(type_: str) -> MessageSpec | None:
+    if type_ == "command.rejected":
+        return _REJECTIONS[0]
+    return MESSAGES.get(type_)
+
+
+def topics_of(type_: str) -> set[str]:
+    return {s.topic for s in ALL_SPECS if s.type == type_}
+
+
+def specs_on(topic: str) -> list[MessageSpec]:
+    return [s for s in ALL_SPECS if s.topic == topic]

@@ -1,0 +1,104 @@
+"""`seller.commands` (seller backend) and `seller.events` (seller service)."""
+from __future__ import annotations
+
+from pydantic import StrictInt, StrictStr, Field
+
+from contracts.common import Data, EvidenceList, Id, SellerRejectReason, ShortText
+from contracts.common import MAX_MESSAGE_LEN
+
+from typing import Annotated
+
+Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
+
+
+class SellerApprove(Data):
+    order_id: Id
+    refund_id: Id
+
+
+class SellerReject(Data):
+    order_id: Id
+    refund_id: Id
+    reason: SellerRejectReason
+    message: Message
+    evidence: EvidenceList
+
+
+class ReturnReceived(Data):
+    order_id: Id
+    refund_id: Id
+
+
+class ReplacementShip(Data):
+    """Internal: for an exchange, the seller ships the replacement item."""
+
+    order_id: Id
+    refund_id: Id
+    carrier: ShortText
+    tracking_no: ShortText
+
+
+class SellerApproved(Data):
+    order_id: Id
+    refund_id: Id
+
+
+class SellerRejected(Data):
+    order_id: Id
+    refund_id: Id
+    reason: SellerRejectReason
+    message: Message
+    evidence: EvidenceList = []
+
+
+class SellerTimedOut(Data):
+    order_id: Id
+    refund_id: Id
+    seller_id: Id | None = None
+    due_at: str | None = None
+
+
+class SellerReturnReceived(Data):
+    """Internal: the seller confirmed the returned parcel (or it was confirmed for them)."""
+
+    order_id: Id
+    refund_id: Id
+
+
+class SellerReplacementShipped(Data):
+    """Internal: the replacement for an exchange is on its way."""
+
+    order_id: Id
+    refund_id: Id
+    carrier: ShortText
+    tracking_no: ShortText
+
+
+class ShopCreditChanged(Data):
+    """Internal: a shop's credit score moved (a defect added or removed)."""
+
+    seller_id: Id
+    order_id: Id
+    refund_id: Id
+    score: StrictInt
+    delta: StrictInt
+    defects_in_window: StrictInt
+    why: ShortText
+
+
+class ShopRestricted(Data):
+    """Internal: a shop crossed a defect threshold and lost a right (e.g. promotions)."""
+
+    seller_id: Id
+    order_id: Id
+    restriction: ShortText
+    defects_in_window: StrictInt
+
+
+class ShopRestored(Data):
+    """Internal: a shop's defect count fell back under a threshold."""
+
+    seller_id: Id
+    order_id: Id
+    restriction: ShortText
+    defects_in_window: StrictInt

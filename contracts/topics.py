@@ -1,0 +1,31 @@
+"""Topic names. The first block is fixed by the external contract."""
+
+ORDERS_EVENTS = "orders.events"
+PAYMENTS_EVENTS = "payments.events"
+PAYMENTS_COMMANDS = "payments.commands"
+REFUND_COMMANDS = "refund.commands"
+REFUND_EVENTS = "refund.events"
+SELLER_COMMANDS = "seller.commands"
+SELLER_EVENTS = "seller.events"
+ARBITRATION_COMMANDS = "arbitration.commands"
+ARBITRATION_EVENTS = "arbitration.events"
+NOTIFY_COMMANDS = "notify.commands"
+NOTIFY_EVENTS = "notify.events"
+
+ALL = (
+    ORDERS_EVENTS, PAYMENTS_EVENTS, PAYMENTS_COMMANDS,
+    REFUND_COMMANDS, REFUND_EVENTS,
+    SELLER_COMMANDS, SELLER_EVENTS,
+    ARBITRATION_COMMANDS, ARBITRATION_EVENTS,
+    NOTIFY_COMMANDS, NOTIFY_EVENTS,
+)
+
+# Every topic a service consumes has a dead-letter twin for what cannot be parsed or processed.
+DLQ_SUFFIX = ".dlq"
+
+
+def dlq(topic: str) -> str:
+    return topic + DLQ_SUFFIX
+
+
+ALL_WITH_DLQ = ALL + tuple(dlq(t) for t in ALL)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Stop an instance's Kafka and FerretDB (TERM, then KILL after a grace period). Idempotent.
+source "$(dirname "$0")/common.sh"
+
+stop_pid() {  # pidfile name
+  local pidf="$1" pid i
+  if ! pid_alive "$pidf"; then rm -f "$pidf"; say "$2 is not running"; return 0; fi
+  pid=$(cat "$pidf")
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then say "$2 did not stop in 15 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$pidf"
+  say "$2 stopped"
+}
+
+stop_pid "$FERRET_DIR/ferretdb.pid" FerretDB
+stop_pid "$KAFKA_DIR/kafka.pid" Kafka

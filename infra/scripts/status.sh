@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Is an instance's infrastructure up? Exit 0 only when both Kafka and FerretDB answer.
+source "$(dirname "$0")/common.sh"
+ok=0
+show() {  # name pidfile port logdir
+  if pid_alive "$2" && port_open "$3"; then echo "$1: running (pid $(cat "$2")) on 127.0.0.1:$3, logs in $4"
+  elif pid_alive "$2"; then echo "$1: starting or stuck (pid $(cat "$2")), port $3 closed; logs in $4"; ok=1
+  else echo "$1: stopped"; ok=1; fi
+}
+echo "instance $INSTANCE (state in $STATE_DIR)"
+show Kafka "$KAFKA_DIR/kafka.pid" "$KAFKA_PORT" "$KAFKA_DIR"
+show FerretDB "$FERRET_DIR/ferretdb.pid" "$MONGO_PORT" "$FERRET_DIR"
+exit $ok

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Start (or confirm running) one Kafka broker in KRaft mode and one FerretDB, for an instance.
+#   AFTERSALE_INSTANCE=dev|test   (ports and folders differ; see common.sh)
+#   --fresh                       wipe the instance's data first
+# Idempotent: what already runs is left running. Prints the addresses as shell exports.
+source "$(dirname "$0")/common.sh"
+
+FRESH=0
+for a in "$@"; do case "$a" in --fresh) FRESH=1 ;; *) die "unknown option $a (only --fresh)" ;; esac; done
+
+"$(dirname "$0")/fetch.sh"
+
+if [ "$FRESH" = 1 ]; then
+  "$(dirname "$0")/down.sh" >/dev/null 2>&1 || true
+  rm -rf "$STATE_DIR"
+fi
+mkdir -p "$KAFKA_DIR/data" "$FERRET_DIR/data"
+
+check_port_free() {  # port what pidfile
+  if port_open "$1" && ! pid_alive "$3"; then
+    die "port $1 (for $2) is taken by another process ($(who_has_port "$1")); stop it, or pick other ports with AFTERSALE_KAFKA_PORT / AFTERSALE_MONGO_PORT"
+  fi
+}
+
+start_kafka() {
+  local pidf="$KAFKA_DIR/kafka.pid" props="$KAFKA_DIR/server.properties"
+  if pid_alive "$pidf" && port_open "$KAFKA_PORT"; then say "Kafka already running (pid $(cat "$pidf"))"; return 0; fi
+  check_port_free "$KAFKA_PORT" Kafka "$pidf"
+  check_port_free "$KAFKA_CONTROLLER_PORT" "the Kafka controller" "$pidf"
+  cat > "$props" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=6
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+PROPS
+  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+    local id; id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
+      kafka.tools.StorageTool format -t "$id" -c "$props" >"$KAFKA_DIR/format.log" 2>&1 \
+      || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka's storage failed"; }
+  fi
+  say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (logs: $KAFKA_DIR)"
+  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" >"$KAFKA_DIR/stdout.log" 2>&1 &
+  echo $! > "$pidf"
+  wait_for_port "$KAFKA_PORT" 60 Kafka "$KAFKA_DIR/server.log"
+}
+
+start_ferretdb() {
+  local pidf="$FERRET_DIR/ferretdb.pid"
+  if pid_alive "$pidf" && port_open "$MONGO_PORT"; then say "FerretDB already running (pid $(cat "$pidf"))"; return 0; fi
+  check_port_free "$MONGO_PORT" FerretDB "$pidf"
+  say "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT (logs: $FERRET_DIR)"
+  (cd "$FERRET_DIR" && nohup "$FERRETDB_BIN" --listen-addr="127.0.0.1:$MONGO_PORT" --handler=sqlite \
+    --sqlite-url="file:$FERRET_DIR/data/" --state-dir="$FERRET_DIR" --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" \
+    --telemetry=disable --log-level=warn --log-format=text >"$FERRET_DIR/ferretdb.log" 2>&1 &
+   echo $! > "$pidf")
+  wait_for_port "$MONGO_PORT" 30 FerretDB "$FERRET_DIR/ferretdb.log"
+}
+
+start_kafka
+start_ferretdb
+say "ready: Kafka 127.0.0.1:$KAFKA_PORT, MongoDB wire protocol (FerretDB) 127.0.0.1:$MONGO_PORT; state in $STATE_DIR"
+echo "export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
+echo "export MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/"

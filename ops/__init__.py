@@ -1,0 +1,1 @@
+"""The operator's tools: `aftersale topics|tail|timeline|publish|dlq|cases|case`."""

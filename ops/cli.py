@@ -1,0 +1,272 @@
+"""`aftersale`: the operator's command line. Works against the local system or a deployment,
+through KAFKA_BOOTSTRAP / MONGO_URL (or --bootstrap / --mongo)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from contracts import topics as T
+from contracts.build import encode, envelope, key_of
+from contracts.parsing import Invalid, parse_message
+from contracts.registry import spec_for
+from ops import render
+from ops.reader import Unreachable, read
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
+topics_app = typer.Typer(no_args_is_help=True, help="Topics: create them up front.")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(topics_app, name="topics")
+
+BootstrapOpt = typer.Option(None, "--bootstrap", "-b", help="Kafka bootstrap servers [env KAFKA_BOOTSTRAP]")
+
+
+def _bootstrap(value: str | None) -> str:
+    return value or os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+
+
+def _mongo(value: str | None) -> str:
+    return value or os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017/")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except Unreachable as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        return None
+
+
+# ---- topics --------------------------------------------------------------------------------------
+
+
+@topics_app.command("ensure")
+def topics_ensure(bootstrap: Optional[str] = BootstrapOpt) -> None:
+    """Create every topic of the contract and its `.dlq` twin (existing ones are left alone)."""
+    from ops.topics import ensure_topics
+
+    b = _bootstrap(bootstrap)
+    try:
+        created = asyncio.run(ensure_topics(b))
+    except (ConnectionError, TimeoutError) as e:
+        _fail(f"{e}")
+    typer.echo(f"topics ready on {b}" + (f"; created {len(created)}" if created else "; all existed"))
+
+
+# ---- tail ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def tail(
+    topic: list[str] = typer.Argument(None, help="topics to follow (default: every platform topic)"),
+    order: Optional[str] = typer.Option(None, "--order", "-o", help="only this order"),
+    type_: Optional[str] = typer.Option(None, "--type", "-t", help="only types starting with this"),
+    correlation: Optional[str] = typer.Option(None, "--correlation", "-c", help="only this correlation id"),
+    raw: bool = typer.Option(False, "--raw", help="print the JSON as it is"),
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="start at the oldest message"),
+    idle_exit: Optional[float] = typer.Option(None, "--idle-exit", help="stop after this many idle seconds"),
+    max_messages: Optional[int] = typer.Option(None, "--max", help="stop after this many lines"),
+    bootstrap: Optional[str] = BootstrapOpt,
+) -> None:
+    """Follow topics live, one readable line per event."""
+    chosen = topic or list(T.ALL)
+
+    async def go() -> None:
+        n = 0
+        async for r in read(_bootstrap(bootstrap), chosen, follow=True, from_beginning=from_beginning,
+                            idle_timeout_s=idle_exit):
+            doc = render.parse(r.value)
+            if not render.matches(doc, order=order, type_=type_, correlation=correlation):
+                continue
+            if raw:
+                typer.echo((r.value or b"").decode("utf-8", "replace"))
+            else:
+                typer.echo(f"{r.topic:<22} {render.line(r.topic, r.value, r.timestamp)}")
+            sys.stdout.flush()
+            n += 1
+            if max_messages and n >= max_messages:
+                return
+
+    _run(go())
+
+
+# ---- timeline ------------------------------------------------------------------------------------
+
+
+async def collect_timeline(bootstrap: str, order_id: str) -> list[tuple[Any, ...]]:
+    rows = []
+    async for r in read(bootstrap, list(T.ALL), follow=False):
+        doc = render.parse(r.value)
+        if doc is None or render.order_of(doc, r.key) != order_id:
+            continue
+        rows.append((str(doc.get("occurred_at", "")), r.timestamp, r.topic, r.offset, r.value))
+    rows.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
+    return rows
+
+
+@app.command()
+def timeline(order_id: str, raw: bool = typer.Option(False, "--raw"), bootstrap: Optional[str] = BootstrapOpt) -> None:
+    """The whole story of one order across all topics, in order."""
+    rows = _run(collect_timeline(_bootstrap(bootstrap), order_id))
+    if not rows:
+        _fail(f"no event mentions order {order_id}")
+    for _, ts, topic, _, value in rows:
+        typer.echo(value.decode() if raw else f"{topic:<22} {render.line(topic, value, ts)}")
+
+
+# ---- publish -------------------------------------------------------------------------------------
+
+
+def build_message(type_: str, data: dict[str, Any], actor: str, event_id: str | None = None,
+                  correlation_id: str | None = None) -> dict[str, Any]:
+    """Build and validate a message exactly as a consumer will; raises Invalid with the field."""
+    role, _, actor_id = actor.partition(":")
+    env = envelope(type_, data, actor={"role": role, "id": actor_id}, event_id=event_id,
+                   correlation_id=correlation_id, validate=False)
+    spec = spec_for(type_)
+    parse_message(encode(env), topic=spec.topic if spec else None)
+    return env
+
+
+@app.command()
+def publish(
+    type_: str = typer.Argument(..., metavar="TYPE", help="e.g. refund.request"),
+    data: Optional[str] = typer.Option(None, "--data", "-d", help="the data object as JSON"),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="a JSON file: the data object, or a whole envelope"),
+    actor: str = typer.Option("system:ops", "--actor", "-a", help="role:id, e.g. buyer:B1"),
+    event_id: Optional[str] = typer.Option(None, "--event-id"),
+    correlation_id: Optional[str] = typer.Option(None, "--correlation-id"),
+    bootstrap: Optional[str] = BootstrapOpt,
+) -> None:
+    """Send one contract message, validated against the contract before it is sent."""
+    if (data is None) == (file is None):
+        _fail("give the data with exactly one of --data or --file", 2)
+    try:
+        obj = json.loads(data if data is not None else file.read_text())  # type: ignore[union-attr]
+    except (OSError, ValueError) as e:
+        _fail(f"cannot read the message: {e}", 2)
+    if isinstance(obj, dict) and "data" in obj and "type" in obj:  # a whole envelope
+        env = obj
+        try:
+            parse_message(encode(env))
+        except Invalid as e:
+            _fail(f"refused, not sent: {e}", 2)
+    else:
+        try:
+            env = build_message(type_, obj, actor, event_id, correlation_id)
+        except Invalid as e:
+            _fail(f"refused, not sent: {e}", 2)
+        except ValueError as e:
+            _fail(f"refused, not sent: {e}", 2)
+    spec = spec_for(env["type"])
+    assert spec is not None
+
+    async def send() -> Any:
+        from aiokafka import AIOKafkaProducer
+
+        p = AIOKafkaProducer(bootstrap_servers=_bootstrap(bootstrap), acks="all", enable_idempotence=True,
+                             request_timeout_ms=10000)
+        try:
+            await asyncio.wait_for(p.start(), 15)
+        except Exception as e:  # noqa: BLE001
+            await p.stop()
+            raise Unreachable(f"cannot reach Kafka at {_bootstrap(bootstrap)} ({e})") from None
+        try:
+            return await p.send_and_wait(spec.topic, encode(env), key=key_of(env))
+        finally:
+            await p.stop()
+
+    md = _run(send())
+    typer.echo(f"sent {env['type']} event_id={env['event_id']} to {md.topic}[{md.partition}]@{md.offset}")
+
+
+# ---- dead letters --------------------------------------------------------------------------------
+
+
+def _dlq_topics(topic: str | None) -> list[str]:
+    if topic:
+        return [topic if topic.endswith(T.DLQ_SUFFIX) else T.dlq(topic)]
+    return [T.dlq(t) for t in T.ALL]
+
+
+async def dead_letters(bootstrap: str, topic: str | None) -> list[Any]:
+    from runtime.dlq import decode_headers
+
+    out = []
+    async for r in read(bootstrap, _dlq_topics(topic), follow=False):
+        out.append((r, decode_headers(r.headers)))
+    return out
+
+
+@dlq_app.command("list")
+def dlq_list(topic: Optional[str] = typer.Argument(None), bootstrap: Optional[str] = BootstrapOpt) -> None:
+    """Every dead letter: where it came from and why."""
+    from runtime import dlq as D
+
+    rows = _run(dead_letters(_bootstrap(bootstrap), topic)) or []
+    for r, h in rows:
+        typer.echo(f"{r.topic}@{r.offset}  from {h.get(D.H_TOPIC)}[{h.get(D.H_PARTITION)}]@{h.get(D.H_OFFSET)}  "
+                   f"{h.get(D.H_CODE)}: {h.get(D.H_REASON, '')[:120]}")
+    typer.echo(f"{len(rows)} dead letter(s)")
+
+
+@dlq_app.command("show")
+def dlq_show(topic: str, offset: int, bootstrap: Optional[str] = BootstrapOpt) -> None:
+    """One dead letter: its headers and its original bytes."""
+    rows = _run(dead_letters(_bootstrap(bootstrap), topic)) or []
+    for r, h in rows:
+        if r.offset == offset:
+            typer.echo(json.dumps(h, indent=2, ensure_ascii=False))
+            typer.echo((r.value or b"").decode("utf-8", "replace"))
+            return
+    _fail(f"no dead letter at {topic}@{offset}")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: str,
+    offset: Optional[list[int]] = typer.Option(None, "--offset", help="replay only these offsets"),
+    bootstrap: Optional[str] = BootstrapOpt,
+) -> None:
+    """Send dead letters back to the topic they came from, with their original key and bytes."""
+    from runtime import dlq as D
+
+    async def go() -> int:
+        from aiokafka import AIOKafkaProducer
+
+        rows = await dead_letters(_bootstrap(bootstrap), topic)
+        chosen = [(r, h) for r, h in rows if not offset or r.offset in offset]
+        p = AIOKafkaProducer(bootstrap_servers=_bootstrap(bootstrap), acks="all", enable_idempotence=True)
+        await p.start()
+        try:
+            for r, h in chosen:
+                origin = h.get(D.H_TOPIC) or topic.removesuffix(T.DLQ_SUFFIX)
+                await p.send_and_wait(origin, r.value, key=r.key,
+                                      headers=[("x-replayed-from", f"{r.topic}@{r.offset}".encode())])
+                typer.echo(f"replayed {r.topic}@{r.offset} -> {origin}")
+        finally:
+            await p.stop()
+        return len(chosen)
+
+    n = _run(go())
+    typer.echo(f"{n} dead letter(s) replayed")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

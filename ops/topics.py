@@ -1,0 +1,54 @@
+"""Create the project's topics (and their dead-letter twins) up front, idempotently."""
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from contracts.topics import ALL, dlq
+
+PARTITIONS = 6
+DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
+RETENTION_MS = 7 * 24 * 3600 * 1000
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
+
+
+def wanted() -> list[NewTopic]:
+    out = [NewTopic(t, PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}) for t in ALL]
+    out += [NewTopic(dlq(t), DLQ_PARTITIONS, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)}) for t in ALL]
+    return out
+
+
+async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs: object) -> list[str]:
+    """Returns the topics created now (the others existed). Waits for the broker up to `timeout_s`."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000, **client_kwargs)
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError as e:
+            await admin.close()
+            if asyncio.get_running_loop().time() > deadline:
+                raise ConnectionError(f"Kafka at {bootstrap} is not reachable: {e}") from e
+            await asyncio.sleep(0.5)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted() if t.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass  # a concurrent creator won the race
+        # Creation is asynchronous in the broker: wait until every topic has its metadata.
+        while True:
+            desc = await admin.describe_topics([t.name for t in wanted()])
+            if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("topics were created but their metadata never appeared")
+            await asyncio.sleep(0.2)
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,145 @@
+"""Wiring one service process: FastStream broker and subscriber, database, background loops,
+health and metrics over HTTP. Each service's `bootstrap` calls `build_app` with its domain."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import structlog
+from aiokafka import ConsumerRebalanceListener
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from runtime import db as dbmod
+from runtime import logging as logmod
+from runtime.aggregate import AggregateStore
+from runtime.domain import Domain
+from runtime.pipeline import Pipeline, run_periodically
+from runtime.publisher import Publisher
+from runtime.settings import ServiceSettings
+
+log = structlog.get_logger("app")
+
+
+class _Assignment(ConsumerRebalanceListener):
+    def __init__(self) -> None:
+        self.partitions: set[Any] = set()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.partitions |= set(assigned)
+        log.info("partitions_assigned", count=len(self.partitions))
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.partitions -= set(revoked)
+
+
+async def _raw(msg: Any, original: Any = None) -> Any:
+    # The pipeline parses bytes itself, so a message that is not JSON still reaches it.
+    return msg.raw_message
+
+
+@dataclass
+class Service:
+    settings: ServiceSettings
+    domain: Domain
+    broker: KafkaBroker
+    pipeline: Pipeline
+    store: AggregateStore
+    db: Any
+    client: Any
+    app: AsgiFastStream
+    assignment: _Assignment
+    extra_loops: list[tuple[str, float, Callable[[], Any]]] = field(default_factory=list)
+
+
+def build_service(domain: Domain, settings: ServiceSettings,
+                  extra_routes: list[tuple[str, Any]] | None = None,
+                  on_ready: Callable[["Service"], Any] | None = None) -> Service:
+    logmod.configure(domain.service, settings.log_level, settings.log_format)
+    logging.getLogger("faststream").setLevel(logging.WARNING)
+    broker = KafkaBroker(
+        settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
+        client_id=f"aftersale-{domain.service}", logger=None,
+    )
+    client = dbmod.connect(settings.mongo_url)
+    database = dbmod.database(client, settings.db_name(domain.service))
+    store = AggregateStore(database[domain.collection], settings.processed_window)
+    publisher = Publisher(broker, domain.service)
+    pipeline = Pipeline(domain, store, publisher, settings)
+    assignment = _Assignment()
+
+    @broker.subscriber(
+        *domain.consumes, group_id=settings.group_id(domain.service), batch=True, max_records=500,
+        batch_timeout_ms=50, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
+        ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment, decoder=_raw,
+        title=f"{domain.service}-inbox",
+        description=f"The {domain.service} service's consumer group: every record is parsed, deduplicated and applied.",
+    )
+    async def consume(records: Any, msg: KafkaMessage) -> None:
+        await pipeline.process_batch(msg.raw_message)
+
+    async def health(scope: Any) -> AsgiResponse:
+        ready = bool(assignment.partitions)
+        try:
+            await asyncio.wait_for(client.admin.command("ping"), 2)
+            db_ok = True
+        except Exception:  # noqa: BLE001
+            db_ok = False
+        body = {"service": domain.service, "ready": ready and db_ok, "database": db_ok,
+                "partitions": len(assignment.partitions), "inflight": pipeline.inflight}
+        return AsgiResponse(json.dumps(body).encode(), 200 if body["ready"] else 503,
+                            headers={"content-type": "application/json"})
+
+    async def metrics(scope: Any) -> AsgiResponse:
+        return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
+
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[Any]] = []
+    service_ref: dict[str, Service] = {}
+
+    async def started() -> None:
+        await store.ensure_indexes()
+        svc = service_ref["svc"]
+        if on_ready:
+            await on_ready(svc)
+        loops = [("timers", settings.timer_tick_s, pipeline.fire_due_timers),
+                 ("relay", settings.relay_interval_s, pipeline.relay_stale_outboxes), *svc.extra_loops]
+        for name, interval, fn in loops:
+            tasks.append(asyncio.create_task(run_periodically(name, interval, fn, stop)))
+        log.info("service_started", topics=list(domain.consumes), group=settings.group_id(domain.service),
+                 database=settings.db_name(domain.service), http_port=settings.http_port)
+
+    async def stopping() -> None:
+        # Graceful: no new retries, let the batch in hand finish, then the broker commits and closes.
+        pipeline.stopping = True
+        stop.set()
+        for _ in range(100):
+            if pipeline.inflight == 0:
+                break
+            await asyncio.sleep(0.1)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("service_stopping", inflight=pipeline.inflight)
+
+    async def closed() -> None:
+        await client.close()
+        log.info("service_stopped")
+
+    routes = [("/health", get(health)), ("/metrics", get(metrics)), *(extra_routes or [])]
+    app = AsgiFastStream(broker, asgi_routes=routes, after_startup=[started], on_shutdown=[stopping],
+                         after_shutdown=[closed], asyncapi_path="/asyncapi", logger=None)
+    svc = Service(settings, domain, broker, pipeline, store, database, client, app, assignment)
+    service_ref["svc"] = svc
+    return svc
+
+
+def run(svc: Service) -> None:
+    s = svc.settings
+    asyncio.run(svc.app.run(log_level=logging.WARNING,
+                            run_extra_options={"host": s.http_host, "port": s.http_port, "timeout_graceful_shutdown": 15}))

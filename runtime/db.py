@@ -1,0 +1,14 @@
+"""The database client. PyMongo's Async API (`AsyncMongoClient`), the successor of motor."""
+from __future__ import annotations
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+def connect(url: str) -> AsyncMongoClient:
+    # tz_aware: every datetime we read back is UTC-aware, like the ones we write.
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False)
+
+
+def database(client: AsyncMongoClient, name: str) -> AsyncDatabase:
+    return client[name]

@@ -1,0 +1,294 @@
+"""From a Kafka record to a durable effect: parse, route, dedupe, decide, commit, publish.
+
+Offsets are committed by FastStream after a whole batch returns, so everything here finishes
+(or is safely redone by dedupe) before a record counts as consumed.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import structlog
+
+from contracts.build import envelope as build_envelope
+from contracts.envelope import Actor, utc_now
+from contracts.parsing import Invalid, ParsedMessage, parse_message
+from contracts.registry import COMMAND_TOPIC_OWNER, spec_for
+from runtime import metrics
+from runtime.aggregate import Aggregate, AggregateStore, OutboxRecord, VersionConflict
+from runtime.context import Context, derived_uuid
+from runtime.decision import Decision
+from runtime.dlq import DeadLetter, RecordLike
+from runtime.domain import Domain
+from runtime.errors import is_transient
+from runtime.publisher import Publisher, record_from_envelope
+from runtime.settings import ServiceSettings
+
+log = structlog.get_logger("pipeline")
+
+MAX_CONFLICT_RETRIES = 20
+TIMER_EVENT_PREFIX = "timer:"
+
+
+def now_ms() -> datetime:
+    """The database keeps milliseconds; deciding with the same precision keeps times comparable."""
+    now = utc_now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class ShuttingDown(Exception):
+    """Raised out of a retry loop on shutdown, so the batch is not committed and is redelivered."""
+
+
+class Pipeline:
+    def __init__(self, domain: Domain, store: AggregateStore, publisher: Publisher, settings: ServiceSettings,
+                 concurrency: int = 64) -> None:
+        self.domain = domain
+        self.store = store
+        self.publisher = publisher
+        self.settings = settings
+        self.service = domain.service
+        self._limit = asyncio.Semaphore(concurrency)
+        self.stopping = False
+        self.inflight = 0
+
+    # ---- batches ---------------------------------------------------------------------------
+
+    async def process_batch(self, records: Iterable[RecordLike]) -> None:
+        """Records with the same key are applied in order; different keys run concurrently."""
+        groups: OrderedDict[bytes, list[RecordLike]] = OrderedDict()
+        for r in records:
+            groups.setdefault(r.key or b"", []).append(r)
+
+        async def run(group: list[RecordLike]) -> None:
+            async with self._limit:
+                for r in group:
+                    await self.process_record(r)
+
+        self.inflight += 1
+        try:
+            await asyncio.gather(*(run(g) for g in groups.values()))
+        finally:
+            self.inflight -= 1
+
+    async def process_record(self, record: RecordLike) -> None:
+        """Never raises for a bad message: it is rejected, dead-lettered or applied."""
+        attempts = 0
+        backoff = self.settings.retry_backoff_s
+        while True:
+            try:
+                await self._handle(record)
+                return
+            except Exception as exc:  # noqa: BLE001 - classifying is the point
+                if self.stopping:
+                    raise ShuttingDown() from exc
+                if is_transient(exc):
+                    # The broker or the database is away: wait for it, do not give the message up.
+                    log.warning("transient_failure", error=repr(exc), topic=record.topic, offset=record.offset)
+                else:
+                    attempts += 1
+                    log.error("handler_failure", error=repr(exc), attempt=attempts, topic=record.topic,
+                              offset=record.offset, exc_info=attempts == 1)
+                    if attempts >= self.settings.handler_attempts:
+                        await self._dead_letter(record, DeadLetter.handler_error(exc, attempts))
+                        metrics.MESSAGES.labels(self.service, record.topic, "?", "dead_lettered").inc()
+                        return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.settings.retry_backoff_max_s)
+            finally:
+                structlog.contextvars.unbind_contextvars("event_id", "type", "order_id", "correlation_id")
+
+    async def _dead_letter(self, record: RecordLike, letter: DeadLetter) -> None:
+        while True:
+            try:
+                topic = await self.publisher.send_dead_letter(record, letter)
+                log.warning("dead_lettered", dlq=topic, code=letter.code, reason=letter.reason,
+                            topic=record.topic, partition=record.partition, offset=record.offset)
+                return
+            except Exception as exc:  # noqa: BLE001 - the DLQ itself must not lose the record
+                log.warning("dead_letter_failed", error=repr(exc))
+                await asyncio.sleep(self.settings.retry_backoff_max_s)
+
+    async def _handle(self, record: RecordLike) -> None:
+        started = time.perf_counter()
+        try:
+            msg = parse_message(record.value, topic=record.topic)
+        except Invalid as inv:
+            await self._refuse_unparseable(record, inv)
+            return
+        env = msg.envelope
+        structlog.contextvars.bind_contextvars(
+            event_id=env.event_id, type=env.type, correlation_id=env.correlation_id,
+            order_id=getattr(msg.data, "order_id", None),
+        )
+        outcome = "ignored"
+        for key in self.domain.route(msg):
+            result = await self.apply(key, msg)
+            if result == "rejected":
+                outcome = "rejected"
+                break
+            if result == "applied" or outcome == "ignored":
+                outcome = result
+        metrics.MESSAGES.labels(self.service, record.topic, env.type, outcome).inc()
+        metrics.HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        log.info("handled", outcome=outcome, topic=record.topic, partition=record.partition, offset=record.offset,
+                 actor=env.actor.role)
+
+    async def _refuse_unparseable(self, record: RecordLike, inv: Invalid) -> None:
+        structlog.contextvars.bind_contextvars(event_id=inv.event_id, type=inv.type, order_id=inv.order_id)
+        if COMMAND_TOPIC_OWNER.get(record.topic) == self.service and inv.event_id:
+            await self.publisher.send_rejection(
+                command_event_id=inv.event_id, command_type=inv.type or "unknown", order_id=inv.order_id,
+                code=inv.code, message=inv.message,
+            )
+        await self._dead_letter(record, DeadLetter.invalid(inv.code, inv.message))
+        metrics.MESSAGES.labels(self.service, record.topic, (inv.type or "?")[:64], "invalid").inc()
+
+    # ---- one message, one aggregate ------------------------------------------------------------
+
+    async def apply(self, key: str, msg: ParsedMessage) -> str:
+        """Returns "applied", "duplicate", "ignored" or "rejected"."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            agg = await self.store.load(key)
+            if agg.has_processed(msg.event_id):
+                await self._finish_outbox(agg)  # a crash may have left it unpublished
+                log.info("duplicate", key=key)
+                return "duplicate"
+            now = now_ms()
+            ctx = Context(now=now, settings=self.settings, cause_id=f"{msg.event_id}|{key}")
+            decision = self.domain.decide(key, agg.state, msg, ctx)
+            if decision.reject is not None:
+                await self._reject(msg, decision)
+                return "rejected"
+            if not decision.changes_state and not decision.emits and decision.timers is None:
+                return "ignored"
+            records = self._records(decision, agg, msg.envelope.correlation_id, msg.event_id, key)
+            try:
+                await self.store.commit(agg, state=decision.state, processed_id=msg.event_id, outbox=records,
+                                        timers=decision.timers, now=now)
+            except VersionConflict:
+                continue
+            self._maybe_crash(records)
+            await self._publish(key, records)
+            return "applied"
+        raise RuntimeError(f"aggregate {key} kept changing under us; giving up for now")
+
+    async def fire_timer(self, key: str, name: str, due_at: datetime) -> str:
+        event_id = f"{TIMER_EVENT_PREFIX}{name}:{due_at.isoformat()}"
+        structlog.contextvars.bind_contextvars(event_id=event_id, type=f"timer.{name}", order_id=key)
+        try:
+            for _ in range(MAX_CONFLICT_RETRIES):
+                agg = await self.store.load(key)
+                if agg.has_processed(event_id) or agg.timers.get(name) != due_at:
+                    return "duplicate"
+                now = now_ms()
+                ctx = Context(now=now, settings=self.settings, cause_id=f"{event_id}|{key}")
+                decision = self.domain.on_timer(key, agg.state, name, due_at, ctx)
+                if decision.timers is None:  # a fired timer is gone unless the domain sets it again
+                    decision.timers = {n: t for n, t in agg.timers.items() if n != name}
+                records = self._records(decision, agg, None, event_id, key)
+                try:
+                    await self.store.commit(agg, state=decision.state, processed_id=event_id, outbox=records,
+                                            timers=decision.timers, now=now)
+                except VersionConflict:
+                    continue
+                metrics.TIMERS_FIRED.labels(self.service, name).inc()
+                log.info("timer_fired", timer=name, due_at=due_at.isoformat(), emitted=[r.type for r in records])
+                self._maybe_crash(records)
+                await self._publish(key, records)
+                return "applied"
+            raise RuntimeError(f"aggregate {key} kept changing under us")
+        finally:
+            structlog.contextvars.unbind_contextvars("event_id", "type", "order_id")
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _records(self, decision: Decision, agg: Aggregate, correlation_id: str | None, cause_id: str,
+                 key: str) -> list[OutboxRecord]:
+        out = []
+        for i, e in enumerate(decision.emits):
+            spec = spec_for(e.type)
+            if spec is None:
+                raise ValueError(f"domain emitted unknown type {e.type!r}")
+            env = build_envelope(
+                e.type, e.data,
+                actor=Actor(role=e.actor_role, id=e.actor_id or f"svc:{self.service}"),
+                event_id=derived_uuid(cause_id, key, str(i)),
+                correlation_id=e.correlation_id or correlation_id,
+                causation_id=cause_id,
+            )
+            out.append(record_from_envelope(env, e.topic or spec.topic, str(env["data"][spec.key_field])))
+        return out
+
+    async def _reject(self, msg: ParsedMessage, decision: Decision) -> None:
+        assert decision.reject is not None
+        env = msg.envelope
+        if msg.spec.kind == "command":
+            await self.publisher.send_rejection(
+                command_event_id=env.event_id, command_type=env.type, order_id=getattr(msg.data, "order_id", None),
+                code=decision.reject.code, message=decision.reject.message, correlation_id=env.correlation_id,
+            )
+        log.info("rejected", code=decision.reject.code, reason=decision.reject.message)
+
+    async def _publish(self, key: str, records: list[OutboxRecord]) -> None:
+        if not records:
+            return
+        await self.publisher.send_records(records)
+        await self.store.clear_outbox(key, [r.id for r in records])
+
+    async def _finish_outbox(self, agg: Aggregate) -> None:
+        if agg.outbox:
+            await self._publish(agg.key, agg.outbox)
+
+    def _maybe_crash(self, records: list[OutboxRecord]) -> None:
+        target = self.settings.crash_after_commit_type
+        if target and any(r.type == target for r in records):
+            log.warning("fault_injection_crash", after_commit_of=target)
+            os._exit(86)
+
+    # ---- background work ----------------------------------------------------------------------
+
+    async def relay_stale_outboxes(self) -> int:
+        """Publish what a crashed predecessor stored but never sent."""
+        older = utc_now() - timedelta(seconds=self.settings.relay_grace_s)
+        n = 0
+        for agg in await self.store.with_stale_outbox(older):
+            log.warning("relaying_stale_outbox", key=agg.key, records=len(agg.outbox))
+            await self._publish(agg.key, agg.outbox)
+            n += len(agg.outbox)
+        return n
+
+    async def fire_due_timers(self) -> int:
+        """Claim aggregates with due timers one at a time (a lease keeps other replicas off)."""
+        fired = 0
+        lease = timedelta(seconds=self.settings.timer_lease_s)
+        while not self.stopping:
+            now = utc_now()
+            agg = await self.store.claim_due(now, lease)
+            if agg is None:
+                return fired
+            try:
+                for name, due in sorted(agg.timers.items(), key=lambda kv: kv[1]):
+                    if due <= now:
+                        if await self.fire_timer(agg.key, name, due) == "applied":
+                            fired += 1
+            finally:
+                await self.store.release(agg.key)
+        return fired
+
+
+async def run_periodically(name: str, interval: float, fn: Any, stop: asyncio.Event) -> None:
+    """Run `fn` every `interval` seconds until `stop`; failures are logged, never fatal."""
+    while not stop.is_set():
+        try:
+            await fn()
+        except Exception as exc:  # noqa: BLE001 - a background loop must outlive a bad moment
+            log.warning("background_failure", loop=name, error=repr(exc))
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except asyncio.TimeoutError:
+            pass

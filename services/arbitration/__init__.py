@@ -1,0 +1,1 @@
+"""Arbitration service: the platform's judge (平台介入): cases, evidence, rulings, appeals."""

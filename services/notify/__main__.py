@@ -1,0 +1,6 @@
+"""`python -m services.notify`: run the notify service."""
+from runtime.app import run
+from services.notify.bootstrap import bootstrap
+
+if __name__ == "__main__":
+    run(bootstrap())

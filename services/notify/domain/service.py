@@ -1,0 +1,25 @@
+"""The notify service's domain as the runtime sees it (first step: it listens and logs)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from contracts import topics
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision
+
+
+class NotifyDomain:
+    service = "notify"
+    collection = "orders"
+    consumes = (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS)
+
+    def route(self, msg: ParsedMessage) -> list[str]:
+        return []
+
+    def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
+        return Decision.ignore()
+
+    def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
+        return Decision.ignore()

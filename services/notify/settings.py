@@ -1,0 +1,8 @@
+"""The notify service's settings."""
+from pydantic import Field
+
+from runtime.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    http_port: int = Field(8084, validation_alias="AFTERSALE_NOTIFY_HTTP_PORT")

@@ -1,0 +1,105 @@
+"""The refund service's aggregate: one document per order with its after-sale requests."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+State = Literal[
+    "requested", "rejected", "in_arbitration", "return_pending", "return_in_transit",
+    "replacement_pending", "payout_pending", "payout_failed", "closed",
+]
+OPEN_STATES: frozenset[str] = frozenset(set(State.__args__) - {"closed"})  # type: ignore[attr-defined]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+
+class Parcel(Model):
+    carrier: str
+    tracking_no: str
+    at: datetime
+
+
+class Ruling(Model):
+    case_id: str
+    outcome: str
+    refund_fen: int
+    decided_by: str
+    round: int
+    final: bool
+    appealable_until: datetime | None = None
+    return_shipping_paid_by: str | None = None
+    seller_at_fault: bool = False
+
+
+class Refund(Model):
+    refund_id: str
+    kind: str
+    reason: str
+    amount_fen: int
+    refund_to: str
+    description: str = ""
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    attempt: int = 1
+    state: State = "requested"
+    awaiting: str = "seller"
+    due_at: datetime | None = None
+    timer: str | None = None  # the deadline that fires at `due_at`, if this service owns it
+    created_at: datetime
+    updated_at: datetime
+    seller_rejection: dict[str, Any] | None = None
+    case_id: str | None = None
+    rulings: list[Ruling] = Field(default_factory=list)
+    returned: Parcel | None = None
+    return_received_by: str | None = None  # "seller" or "auto"
+    replacement: Parcel | None = None
+    payout_id: str | None = None
+    payout_fen: int = 0
+    payout_attempts: int = 0
+    payout_errors: list[str] = Field(default_factory=list)
+    paid_fen: int = 0
+    closed_why: str | None = None
+    notes: list[str] = Field(default_factory=list)  # for operators: what was not done automatically
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class OrderFacts(Model):
+    buyer_id: str
+    seller_id: str
+    paid_fen: int
+    currency: str = "CNY"
+    paid_at: datetime
+    shipped: Parcel | None = None
+    delivered_at: datetime | None = None
+
+
+class OrderRefunds(Model):
+    """The aggregate. `order` is None until `order.paid` is seen."""
+
+    order_id: str
+    order: OrderFacts | None = None
+    refunded_fen: int = 0  # money that reached the buyer
+    open_refund_id: str | None = None
+    refunds: dict[str, Refund] = Field(default_factory=dict)
+
+    @property
+    def open_refund(self) -> Refund | None:
+        return self.refunds.get(self.open_refund_id) if self.open_refund_id else None
+
+    def refundable_fen(self) -> int:
+        if self.order is None:
+            return 0
+        return self.order.paid_fen - self.refunded_fen
+
+    @classmethod
+    def load(cls, key: str, state: dict[str, Any] | None) -> "OrderRefunds":
+        return cls.model_validate(state) if state else cls(order_id=key)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")

@@ -1,0 +1,135 @@
+"""The after-sale request's state machine, as a table. Pure: no I/O, no clock.
+
+Each state says whose move it is (`AWAITING`) and which deadline runs (`DEADLINE`); each
+(state, trigger) pair that is legal names its next state, either directly or by a rule that
+looks at the request's kind or the ruling's outcome. A pair missing from the table is illegal.
+"""
+from __future__ import annotations
+
+from typing import Callable, Union
+
+from services.refund.domain.model import State
+
+# Whose move it is in each state (PayPal's per-party state, eBay's respondByDate).
+AWAITING: dict[str, str] = {
+    "requested": "seller",
+    "rejected": "buyer",
+    "in_arbitration": "platform",
+    "return_pending": "buyer",
+    "return_in_transit": "seller",
+    "replacement_pending": "seller",
+    "payout_pending": "payment",
+    "payout_failed": "platform",
+    "closed": "nobody",
+}
+
+# The deadline that runs in a state: (timer name, settings attribute with its length in seconds).
+# `requested` has none here: the seller service owns the answer deadline and says when it passed.
+DEADLINE: dict[str, tuple[str, str]] = {
+    "rejected": ("escalation_expired", "escalation_window_s"),
+    "return_pending": ("return_ship_expired", "return_ship_s"),
+    "return_in_transit": ("return_confirm_expired", "return_confirm_s"),
+    "replacement_pending": ("replacement_expired", "replacement_ship_s"),
+}
+
+REFUND_OUTCOMES = frozenset({"full_refund", "partial_refund", "cancel_order"})
+GOODS_BACK_OUTCOMES = frozenset({"return_and_refund", "exchange"})
+
+
+def after_approval(kind: str) -> str:
+    """Refund only pays at once; a return or exchange first needs the goods back."""
+    return "payout_pending" if kind == "refund_only" else "return_pending"
+
+
+def after_goods_back(kind: str) -> str:
+    return "replacement_pending" if kind == "exchange" else "payout_pending"
+
+
+def after_ruling(outcome: str) -> str:
+    if outcome in REFUND_OUTCOMES:
+        return "payout_pending"
+    if outcome in GOODS_BACK_OUTCOMES:
+        return "return_pending"
+    return "in_arbitration"  # reject: the claim stays open for an appeal until the window passes
+
+
+Target = Union[str, Callable[[str], str]]  # a state, or a rule taking the kind / outcome
+
+TRANSITIONS: dict[tuple[str, str], Target] = {
+    ("requested", "seller.approved"): after_approval,
+    ("requested", "seller.rejected"): "rejected",
+    ("requested", "seller.timed_out"): "in_arbitration",
+    ("requested", "case.opened"): "in_arbitration",
+    ("requested", "refund.cancel"): "closed",
+    ("rejected", "refund.request"): "requested",  # 再次提交: resubmitted with more explanation
+    ("rejected", "case.opened"): "in_arbitration",
+    ("rejected", "escalation_expired"): "closed",
+    ("rejected", "refund.cancel"): "closed",
+    ("in_arbitration", "ruling.issued"): after_ruling,
+    ("in_arbitration", "appeal_expired"): "closed",
+    ("in_arbitration", "ruling.final_reject"): "closed",
+    ("in_arbitration", "refund.cancel"): "closed",
+    ("in_arbitration", "case.opened"): "in_arbitration",
+    ("return_pending", "return.shipped"): "return_in_transit",
+    ("return_pending", "return_ship_expired"): "closed",
+    ("return_pending", "refund.cancel"): "closed",
+    ("return_in_transit", "seller.return_received"): after_goods_back,
+    ("return_in_transit", "return_confirm_expired"): after_goods_back,  # receipt confirmed automatically
+    ("replacement_pending", "seller.replacement_shipped"): "closed",
+    ("replacement_pending", "replacement_expired"): "payout_pending",  # no replacement came: refund instead
+    ("payout_pending", "payout.succeeded"): "closed",
+    ("payout_pending", "payout.failed"): "payout_pending",  # retried with backoff ...
+    ("payout_pending", "payout.exhausted"): "payout_failed",  # ... until the limit, then parked
+    ("payout_pending", "payout_retry_due"): "payout_pending",
+    ("payout_failed", "payout.retry"): "payout_pending",  # an operator re-triggers it
+    ("payout_failed", "payout.succeeded"): "closed",  # a late success still counts
+}
+
+# Why a request closes, by the trigger that closed it.
+CLOSED_WHY: dict[str, str] = {
+    "refund.cancel": "cancelled",
+    "escalation_expired": "rejected_final",
+    "appeal_expired": "rejected_final",
+    "ruling.final_reject": "rejected_final",
+    "return_ship_expired": "expired",
+    "seller.replacement_shipped": "completed",
+    "payout.succeeded": "completed",
+}
+
+TRIGGERS: frozenset[str] = frozenset(t for _, t in TRANSITIONS)
+STATES: tuple[str, ...] = tuple(AWAITING)
+
+
+def next_state(state: str, trigger: str, arg: str = "") -> str | None:
+    """The state after `trigger` in `state`, or None when the table does not allow it.
+
+    `arg` is the request's kind, or the ruling's outcome for `ruling.issued`.
+    """
+    target = TRANSITIONS.get((state, trigger))
+    if target is None:
+        return None
+    return target(arg) if callable(target) else target
+
+
+def can(state: str, trigger: str) -> bool:
+    return (state, trigger) in TRANSITIONS
+
+
+def check_table() -> list[str]:
+    """Consistency of the table itself (used by the unit tests)."""
+    problems = []
+    for (state, trigger), target in TRANSITIONS.items():
+        if state not in AWAITING:
+            problems.append(f"unknown state {state}")
+        targets = [target] if isinstance(target, str) else [
+            target(a) for a in ("refund_only", "return_and_refund", "exchange", *REFUND_OUTCOMES, *GOODS_BACK_OUTCOMES, "reject")
+        ]
+        for t in targets:
+            if t not in AWAITING:
+                problems.append(f"{state} --{trigger}--> unknown state {t}")
+            if t == "closed" and trigger not in CLOSED_WHY:
+                problems.append(f"{state} --{trigger}--> closed without a reason")
+    for s in State.__args__:  # type: ignore[attr-defined]
+        if s not in AWAITING:
+            problems.append(f"state {s} has no awaiting")
+    return problems

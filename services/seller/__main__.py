@@ -1,0 +1,6 @@
+"""`python -m services.seller`: run the seller service."""
+from runtime.app import run
+from services.seller.bootstrap import bootstrap
+
+if __name__ == "__main__":
+    run(bootstrap())

@@ -1,0 +1,10 @@
+"""Wiring: settings, domain and runtime into one process."""
+from __future__ import annotations
+
+from runtime.app import Service, build_service
+from services.seller.domain.service import SellerDomain
+from services.seller.settings import SellerSettings
+
+
+def bootstrap(settings: SellerSettings | None = None) -> Service:
+    return build_service(SellerDomain(), settings or SellerSettings())

@@ -1,0 +1,124 @@
+"""What each message does to the seller's side of an order. Pure: state in, Decision out."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision, Emit
+from services.seller.domain.model import SELLER_MOVES, PendingRequest, SellerOrder
+from services.seller.domain.steps import EMITS, FROM_REFUND_STATE, next_step
+
+ANSWER_TIMER = "answer_deadline"
+
+
+def timers_of(order: SellerOrder) -> dict[str, datetime]:
+    return {f"{ANSWER_TIMER}:{r.refund_id}": r.due_at for r in order.requests.values()
+            if r.answer_timer and r.step == "awaiting_answer" and r.due_at}
+
+
+def _decision(order: SellerOrder, emits: list[Emit] | None = None) -> Decision:
+    return Decision(state=order.dump(), emits=emits or [], timers=timers_of(order))
+
+
+# ---- refund.events: learning what waits on the seller ------------------------------------------
+
+
+def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    order.seller_id, order.buyer_id = d.seller_id, d.buyer_id
+    current = order.requests.get(d.refund_id)
+    if current is not None and current.attempt >= d.attempt:
+        return Decision.ignore()  # an older or repeated announcement
+    order.requests[d.refund_id] = PendingRequest(
+        refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt,
+        step="awaiting_answer", due_at=d.seller_due_at, answer_timer=True,
+        history=(current.history if current else []) + [{"step": "awaiting_answer", "at": ctx.now, "attempt": d.attempt}],
+    )
+    return _decision(order)
+
+
+def refund_state_changed(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    req = order.requests.get(d.refund_id)
+    if req is None or d.state == "requested":
+        return Decision.ignore()  # `refund.requested` carries what we need for a new answer
+    order.seller_id, order.buyer_id = d.seller_id, d.buyer_id
+    step = FROM_REFUND_STATE.get(d.state, "not_seller_move")
+    if step == req.step:
+        return Decision.ignore()
+    req.step = step  # type: ignore[assignment]
+    req.due_at = d.due_at if step in SELLER_MOVES else None
+    req.answer_timer = False
+    req.history.append({"step": step, "at": ctx.now, "refund_state": d.state})
+    return _decision(order)
+
+
+# ---- seller.commands ----------------------------------------------------------------------------
+
+
+def _check(order: SellerOrder, msg: ParsedMessage) -> tuple[PendingRequest | None, Decision | None]:
+    actor = msg.envelope.actor
+    if order.seller_id is None:
+        return None, Decision.refuse("unknown_order", f"order {order.order_id} has no after-sale request for a seller")
+    if actor.role != "seller" or actor.id != order.seller_id:
+        return None, Decision.refuse("not_seller", f"only the order's seller may send {msg.type}")
+    req = order.requests.get(msg.data.refund_id)
+    if req is None:
+        return None, Decision.refuse("unknown_refund", f"order {order.order_id} has no request {msg.data.refund_id}")
+    if next_step(req.step, msg.type) is None:
+        return req, Decision.refuse("not_your_move", f"request {req.refund_id} is {req.step}; {msg.type} is not possible now")
+    return req, None
+
+
+def _event_data(order: SellerOrder, req: PendingRequest, msg: ParsedMessage | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"order_id": order.order_id, "refund_id": req.refund_id}
+    if msg is None:
+        return data
+    d = msg.data
+    if msg.type == "seller.reject":
+        data.update(reason=d.reason, message=d.message, evidence=[e.model_dump() for e in d.evidence])
+    elif msg.type == "replacement.ship":
+        data.update(carrier=d.carrier, tracking_no=d.tracking_no)
+    return data
+
+
+def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    req, refused = _check(order, msg)
+    if refused is not None:
+        return refused
+    assert req is not None
+    req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
+    req.answer_timer = False
+    req.answered_at = ctx.now
+    req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id})
+    actor = msg.envelope.actor
+    emit = Emit(EMITS[msg.type], _event_data(order, req, msg), actor_role=actor.role, actor_id=actor.id,
+                correlation_id=req.refund_id)
+    return _decision(order, [emit])
+
+
+# ---- deadlines ----------------------------------------------------------------------------
+
+
+def on_answer_deadline(order: SellerOrder, refund_id: str, due_at: datetime, ctx: Context) -> Decision:
+    req = order.requests.get(refund_id)
+    if req is None or req.step != "awaiting_answer" or req.due_at != due_at:
+        return Decision.ignore()  # answered in time, or the deadline moved
+    req.step = next_step(req.step, ANSWER_TIMER)  # type: ignore[assignment]
+    req.answer_timer = False
+    req.history.append({"step": req.step, "at": ctx.now})
+    emit = Emit("seller.timed_out", {**_event_data(order, req, None), "seller_id": order.seller_id,
+                                     "due_at": due_at.isoformat()}, correlation_id=req.refund_id)
+    return _decision(order, [emit])
+
+
+HANDLERS: dict[str, Callable[[SellerOrder, ParsedMessage, Context], Decision]] = {
+    "refund.requested": refund_requested,
+    "refund.state_changed": refund_state_changed,
+    "seller.approve": seller_command,
+    "seller.reject": seller_command,
+    "return.received": seller_command,
+    "replacement.ship": seller_command,
+}

@@ -1,0 +1,32 @@
+"""The seller's side of a request as a table: what each trigger does in each step. Pure."""
+from __future__ import annotations
+
+# (step, trigger) -> next step. Commands are legal only in a step where it is the seller's move.
+STEPS: dict[tuple[str, str], str] = {
+    ("awaiting_answer", "seller.approve"): "approved",
+    ("awaiting_answer", "seller.reject"): "rejected",
+    ("awaiting_answer", "answer_deadline"): "timed_out",
+    ("awaiting_receipt", "return.received"): "received",
+    ("awaiting_replacement", "replacement.ship"): "replacement_shipped",
+}
+
+# What the refund service's state means for the seller (from `refund.state_changed`).
+FROM_REFUND_STATE: dict[str, str] = {
+    "requested": "awaiting_answer",
+    "return_in_transit": "awaiting_receipt",
+    "replacement_pending": "awaiting_replacement",
+    "closed": "closed",
+}
+
+# The event each accepted step emits on seller.events.
+EMITS: dict[str, str] = {
+    "seller.approve": "seller.approved",
+    "seller.reject": "seller.rejected",
+    "answer_deadline": "seller.timed_out",
+    "return.received": "seller.return_received",
+    "replacement.ship": "seller.replacement_shipped",
+}
+
+
+def next_step(step: str, trigger: str) -> str | None:
+    return STEPS.get((step, trigger))

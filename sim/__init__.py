@@ -1,0 +1,1 @@
+"""Stand-ins for systems outside this project (only the payment system so far)."""

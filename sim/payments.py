@@ -1,0 +1,90 @@
+"""A payment system stand-in: answers `payout.request` with `payout.succeeded` after a short delay,
+or `payout.failed` for a configurable share. It pays each `payout_id` at most once, as a real
+payment system deduplicating on that key would, and reports what it paid on /ledger.
+
+Not part of the platform: the demo, the benchmark and some tests use it.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+from contracts.build import encode, envelope
+from contracts.parsing import Invalid, parse_message
+from runtime.context import derived_uuid
+
+
+class SimSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYSIM_", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP")
+    delay_s: float = 0.2
+    fail_share: float = 0.0  # 0..1: the share of attempts answered with payout.failed
+    seed: int = 7
+    http_port: int = 8089
+    group: str = "payment-simulator"
+    offset_reset: str = "earliest"
+
+
+settings = SimSettings()
+broker = KafkaBroker(settings.kafka_bootstrap, acks="all", enable_idempotence=True, logger=None)
+rng = random.Random(settings.seed)
+paid: dict[str, int] = {}  # payout_id -> fen
+requests_seen: dict[str, int] = {}  # payout_id -> attempts
+
+
+async def _raw(msg: Any, original: Any = None) -> Any:
+    return msg.raw_message
+
+
+async def answer(env: dict[str, Any], key: bytes) -> None:
+    await broker.publish(encode(env), topic=topics.PAYMENTS_EVENTS, key=key)
+
+
+@broker.subscriber(topics.PAYMENTS_COMMANDS, group_id=settings.group, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
+                   ack_policy=AckPolicy.ACK, decoder=_raw)
+async def payout_request(body: Any, msg: KafkaMessage) -> None:
+    try:
+        m = parse_message(msg.raw_message.value, topic=topics.PAYMENTS_COMMANDS)
+    except Invalid:
+        return
+    d = m.data
+    attempt = requests_seen[d.payout_id] = requests_seen.get(d.payout_id, 0) + 1
+    await asyncio.sleep(settings.delay_s)
+    actor = {"role": "system", "id": "payment-simulator"}
+    common = dict(actor=actor, causation_id=m.event_id, correlation_id=m.envelope.correlation_id,
+                  event_id=derived_uuid("paysim", m.event_id))
+    if d.payout_id not in paid and rng.random() < settings.fail_share:
+        env = envelope("payout.failed", {"payout_id": d.payout_id, "order_id": d.order_id, "code": "bank_unavailable",
+                                         "message": f"simulated failure (attempt {attempt})"}, **common)
+    else:
+        paid.setdefault(d.payout_id, d.amount_fen)  # a repeated id is acknowledged, not paid again
+        env = envelope("payout.succeeded", {"payout_id": d.payout_id, "order_id": d.order_id,
+                                            "amount_fen": paid[d.payout_id]}, **common)
+    await answer(env, d.order_id.encode())
+
+
+async def ledger(scope: Any) -> AsgiResponse:
+    body = {"paid": paid, "requests": requests_seen}
+    return AsgiResponse(json.dumps(body).encode(), 200, headers={"content-type": "application/json"})
+
+
+async def health(scope: Any) -> AsgiResponse:
+    return AsgiResponse(b'{"ready": true}', 200, headers={"content-type": "application/json"})
+
+
+app = AsgiFastStream(broker, asgi_routes=[("/ledger", get(ledger)), ("/health", get(health))], logger=None)
+
+if __name__ == "__main__":
+    import logging
+
+    asyncio.run(app.run(log_level=logging.WARNING, run_extra_options={"host": "127.0.0.1", "port": settings.http_port}))
