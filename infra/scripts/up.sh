@@ -55,7 +55,7 @@ PROPS
   say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (logs: $KAFKA_DIR)"
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
-    -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" >"$KAFKA_DIR/stdout.log" 2>&1 &
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >"$KAFKA_DIR/stdout.log" 2>&1 &
   echo $! > "$pidf"
   wait_for_port "$KAFKA_PORT" 60 Kafka "$KAFKA_DIR/server.log"
 }
@@ -65,10 +65,12 @@ start_ferretdb() {
   if pid_alive "$pidf" && port_open "$MONGO_PORT"; then say "FerretDB already running (pid $(cat "$pidf"))"; return 0; fi
   check_port_free "$MONGO_PORT" FerretDB "$pidf"
   say "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT (logs: $FERRET_DIR)"
-  (cd "$FERRET_DIR" && nohup "$FERRETDB_BIN" --listen-addr="127.0.0.1:$MONGO_PORT" --handler=sqlite \
+  # Started directly (not inside a subshell) so that $! is FerretDB itself and nothing else
+  # keeps our stdout open.
+  nohup "$FERRETDB_BIN" --listen-addr="127.0.0.1:$MONGO_PORT" --handler=sqlite \
     --sqlite-url="file:$FERRET_DIR/data/" --state-dir="$FERRET_DIR" --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" \
-    --telemetry=disable --log-level=warn --log-format=text >"$FERRET_DIR/ferretdb.log" 2>&1 &
-   echo $! > "$pidf")
+    --telemetry=disable --log-level=warn --log-format=text </dev/null >"$FERRET_DIR/ferretdb.log" 2>&1 &
+  echo $! > "$pidf"
   wait_for_port "$MONGO_PORT" 30 FerretDB "$FERRET_DIR/ferretdb.log"
 }
 

@@ -1,0 +1,136 @@
+"""The marketplace's people, as the tests' vocabulary: an order is paid, the buyer asks,
+the seller answers, the platform rules, the payment system pays."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.support.bus import Bus, Seen
+
+PHOTO = {"kind": "photo", "uri": "https://img.example.cn/evidence/1.jpg"}
+CHAT = {"kind": "chat_log", "uri": "https://chat.example.cn/log/42"}
+
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class Order:
+    bus: Bus
+    id: str
+    buyer: str
+    seller: str
+    amount_fen: int
+    refund_id: str | None = None
+    case_id: str | None = None
+    commands: list[dict[str, Any]] = field(default_factory=list)
+
+    # -- what the buyer does --
+    async def buyer_requests(self, kind: str = "refund_only", reason: str = "quality", amount_fen: int | None = None,
+                             refund_to: str = "original", description: str = "商品有质量问题",
+                             evidence: list[dict[str, str]] | None = None, actor: tuple[str, str] | None = None,
+                             **extra: Any) -> dict[str, Any]:
+        data = {"order_id": self.id, "kind": kind, "reason": reason,
+                "amount_fen": self.amount_fen if amount_fen is None else amount_fen,
+                "refund_to": refund_to, "description": description,
+                "evidence": [PHOTO] if evidence is None else evidence, **extra}
+        return await self._send("refund.request", data, actor or ("buyer", self.buyer))
+
+    async def buyer_cancels(self, refund_id: str | None = None, actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        return await self._send("refund.cancel", {"order_id": self.id, "refund_id": refund_id or self.refund_id},
+                                actor or ("buyer", self.buyer))
+
+    async def buyer_ships_return(self, carrier: str = "SF", tracking_no: str = "SF1234567890",
+                                 actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        return await self._send("return.shipped", {"order_id": self.id, "refund_id": self.refund_id,
+                                                   "carrier": carrier, "tracking_no": tracking_no},
+                                actor or ("buyer", self.buyer))
+
+    # -- what the seller does --
+    async def seller_approves(self, actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        return await self._send("seller.approve", {"order_id": self.id, "refund_id": self.refund_id},
+                                actor or ("seller", self.seller))
+
+    async def seller_rejects(self, reason: str = "opened", message: str = "商品已拆封，影响二次销售",
+                             evidence: list[dict[str, str]] | None = None,
+                             actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        return await self._send("seller.reject", {"order_id": self.id, "refund_id": self.refund_id, "reason": reason,
+                                                  "message": message, "evidence": evidence or []},
+                                actor or ("seller", self.seller))
+
+    async def seller_receives_return(self, actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        return await self._send("return.received", {"order_id": self.id, "refund_id": self.refund_id},
+                                actor or ("seller", self.seller))
+
+    async def seller_ships_replacement(self, carrier: str = "YTO", tracking_no: str = "YT998877") -> dict[str, Any]:
+        return await self._send("replacement.ship", {"order_id": self.id, "refund_id": self.refund_id,
+                                                     "carrier": carrier, "tracking_no": tracking_no},
+                                ("seller", self.seller))
+
+    # -- what happens --
+    async def expect(self, type_: str, **match: Any) -> Seen:
+        return await self.bus.expect(type_, order_id=self.id, **match)
+
+    async def expect_none(self, type_: str, within: float = 3.0, **match: Any) -> None:
+        await self.bus.expect_none(type_, within=within, order_id=self.id, **match)
+
+    async def requested(self, attempt: int = 1) -> Seen:
+        seen = await self.expect("refund.requested", attempt=attempt)
+        self.refund_id = seen["refund_id"]
+        return seen
+
+    async def state(self, state: str, **match: Any) -> Seen:
+        return await self.expect("refund.state_changed", state=state, **match)
+
+    async def rejection_of(self, command: dict[str, Any], timeout: float = 20.0) -> Seen:
+        return await self.bus.expect("command.rejected", command_event_id=command["event_id"], timeout=timeout)
+
+    async def payout(self, count: int = 1) -> Seen:
+        return await self.bus.expect("payout.request", order_id=self.id, count=count)
+
+    async def _send(self, type_: str, data: dict[str, Any], actor: tuple[str, str]) -> dict[str, Any]:
+        env = await self.bus.send(type_, data, actor, correlation_id=self.refund_id)
+        self.commands.append(env)
+        return env
+
+
+@dataclass
+class Market:
+    bus: Bus
+
+    async def paid_order(self, amount_fen: int = 12900, buyer: str | None = None, seller: str | None = None) -> Order:
+        order = Order(self.bus, unique("O"), buyer or unique("B"), seller or unique("S"), amount_fen)
+        await self.bus.send("order.paid", {
+            "order_id": order.id, "buyer_id": order.buyer, "seller_id": order.seller, "amount_fen": amount_fen,
+            "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",
+            "items": [{"sku": "SKU-1", "title": "保温杯", "qty": 1, "price_fen": amount_fen}],
+        }, ("system", "order-system"), validate=True)
+        return order
+
+    async def order_shipped(self, order: Order) -> None:
+        await self.bus.send("order.shipped", {"order_id": order.id, "carrier": "ZTO", "tracking_no": "ZT100",
+                                              "shipped_at": "2026-11-21T08:00:00Z"}, ("system", "order-system"),
+                            validate=True)
+
+
+@dataclass
+class PaymentSystem:
+    """The tests play the payment system: they answer each payout request themselves."""
+
+    bus: Bus
+
+    async def pay(self, request: Seen) -> None:
+        d = request.data
+        await self.bus.send("payout.succeeded", {"payout_id": d["payout_id"], "order_id": d["order_id"],
+                                                 "amount_fen": d["amount_fen"]}, ("system", "payment-system"),
+                            correlation_id=request.env.get("correlation_id") if request.env else None)
+
+    async def fail(self, request: Seen, code: str = "bank_timeout") -> None:
+        d = request.data
+        await self.bus.send("payout.failed", {"payout_id": d["payout_id"], "order_id": d["order_id"], "code": code,
+                                              "message": "银行系统繁忙"}, ("system", "payment-system"))
