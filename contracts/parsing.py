@@ -43,6 +43,21 @@ class Invalid(Exception):
         return f"{self.code}: {self.message}"
 
 
+# A precise code for the fields people most often get wrong; anything else is `invalid_data`.
+FIELD_CODES = {
+    "amount_fen": "invalid_amount", "refund_fen": "invalid_amount", "kind": "unknown_kind", "reason": "unknown_reason",
+    "refund_to": "invalid_refund_to", "evidence": "invalid_evidence", "outcome": "unknown_outcome",
+}
+
+
+def _data_code(err: ValidationError) -> str:
+    first = err.errors(include_url=False)[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if field in ("description", "message", "reasoning") and first["type"] == "string_too_long":
+        return "description_too_long" if field == "description" else f"{field}_too_long"
+    return FIELD_CODES.get(field, "invalid_data")
+
+
 def _first_error(err: ValidationError, prefix: str) -> str:
     first = err.errors(include_url=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "(root)"
@@ -83,7 +98,7 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
     try:
         data_model = spec.model.model_validate(env.data)
     except ValidationError as e:
-        raise Invalid("invalid_data", _first_error(e, "data."), **ids) from None
+        raise Invalid(_data_code(e), _first_error(e, "data."), **ids) from None
     if env.actor.role not in spec.roles:
         raise Invalid("actor_not_allowed", f"a {env.actor.role} may not send {env.type!r}", **ids)
     return ParsedMessage(env, spec, data_model)

@@ -118,6 +118,16 @@ EVENTS_TOPIC_OF: dict[str, str] = {
 }
 
 
+# Which topics each service consumes (its one consumer group reads all of them).
+CONSUMES: dict[Service, tuple[str, ...]] = {
+    "refund": (topics.ORDERS_EVENTS, topics.REFUND_COMMANDS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
+               topics.PAYMENTS_EVENTS),
+    "seller": (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS),
+    "arbitration": (topics.ARBITRATION_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
+    "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS),
+}
+
+
 def spec_for(type_: str) -> MessageSpec | None:
     if type_ == "command.rejected":
         return _REJECTIONS[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts import topics
+from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
@@ -13,7 +13,7 @@ from runtime.decision import Decision
 class ArbitrationDomain:
     service = "arbitration"
     collection = "orders"
-    consumes = (topics.ARBITRATION_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS)
+    consumes = CONSUMES["arbitration"]
 
     def route(self, msg: ParsedMessage) -> list[str]:
         return []

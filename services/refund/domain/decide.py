@@ -94,7 +94,7 @@ class Move:
             "payout_id": refund.payout_id, "payout_attempts": refund.payout_attempts,
             "closed_why": refund.closed_why,
         }, refund)
-        if refund.state == "closed":
+        if refund.state == "closed" and previous != "closed":
             self.emit("refund.closed", {"order_id": self.agg.order_id, "refund_id": refund.refund_id,
                                         "why": refund.closed_why}, refund)
 
@@ -281,8 +281,6 @@ def case_opened(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision
         return Decision.ignore()
     refund.case_id = msg.data.case_id
     m = Move(agg, _actor(msg), ctx)
-    if refund.state == "in_arbitration":
-        return Decision(state=agg.dump(), timers=timers_of(agg))
     m.transition(refund, "case.opened", msg.type)
     return m.decision()
 
@@ -373,6 +371,8 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
     refund = agg.refunds.get(refund_id)
     if refund is None or not refund.is_open or refund.timer != trigger or refund.due_at != due_at:
         return Decision.ignore()  # the party acted in time, or the deadline moved
+    if not can(refund.state, trigger):
+        return Decision.ignore()
     m = Move(agg, None, ctx)
     previous = refund.state
     if trigger == "payout_retry_due":
@@ -380,8 +380,6 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
         m.request_payout(refund)
         m.changed(refund, previous, f"timer.{trigger}")
         return m.decision()
-    if not can(refund.state, trigger):
-        return Decision.ignore()
     if trigger == "return_confirm_expired":
         refund.return_received_by = "auto"
     m.transition(refund, trigger, f"timer.{trigger}")

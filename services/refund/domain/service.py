@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts import topics
+from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
@@ -15,10 +15,7 @@ from services.refund.domain.model import OrderRefunds
 class RefundDomain:
     service = "refund"
     collection = "orders"
-    consumes = (
-        topics.ORDERS_EVENTS, topics.REFUND_COMMANDS, topics.SELLER_EVENTS,
-        topics.ARBITRATION_EVENTS, topics.PAYMENTS_EVENTS,
-    )
+    consumes = CONSUMES["refund"]
 
     def route(self, msg: ParsedMessage) -> list[str]:
         if msg.type not in HANDLERS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts import topics
+from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
@@ -15,7 +15,7 @@ from services.seller.domain.model import SellerOrder
 class SellerDomain:
     service = "seller"
     collection = "orders"
-    consumes = (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS)
+    consumes = CONSUMES["seller"]
 
     def route(self, msg: ParsedMessage) -> list[str]:
         if msg.type not in HANDLERS:

@@ -1,0 +1,160 @@
+"""The external contract (../shared/contract.md) as the models implement it."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contracts import Invalid, parse_message
+from contracts import topics as T
+from contracts.build import encode, envelope
+from contracts.export import stale
+from contracts.registry import MESSAGES, spec_for, topics_of
+
+# topic -> type -> the data fields the contract lists as required
+CONTRACT = {
+    T.ORDERS_EVENTS: {
+        "order.paid": {"order_id", "buyer_id", "seller_id", "amount_fen", "currency", "paid_at"},
+        "order.shipped": {"order_id", "carrier", "tracking_no", "shipped_at"},
+        "order.delivered": {"order_id", "delivered_at"},
+    },
+    T.PAYMENTS_EVENTS: {
+        "payout.succeeded": {"payout_id", "order_id", "amount_fen"},
+        "payout.failed": {"payout_id", "order_id", "code", "message"},
+    },
+    T.REFUND_COMMANDS: {
+        "refund.request": {"order_id", "kind", "reason", "amount_fen", "refund_to", "description", "evidence"},
+        "refund.cancel": {"order_id", "refund_id"},
+        "return.shipped": {"order_id", "refund_id", "carrier", "tracking_no"},
+    },
+    T.SELLER_COMMANDS: {
+        "seller.approve": {"order_id", "refund_id"},
+        "seller.reject": {"order_id", "refund_id", "reason", "message", "evidence"},
+        "return.received": {"order_id", "refund_id"},
+    },
+    T.ARBITRATION_COMMANDS: {
+        "intervention.request": {"order_id", "reason", "description", "evidence"},
+        "evidence.submit": {"order_id", "case_id", "description", "evidence"},
+        "ruling.decide": {"order_id", "case_id", "outcome", "return_shipping_paid_by", "seller_at_fault", "reasoning"},
+        "ruling.appeal": {"order_id", "case_id", "description", "evidence"},
+    },
+    T.NOTIFY_COMMANDS: {"message.read": {"user_id", "message_id"}},
+    T.REFUND_EVENTS: {
+        "refund.requested": {"order_id", "refund_id", "kind", "reason", "amount_fen", "seller_id", "buyer_id", "seller_due_at"},
+        "refund.completed": {"order_id", "refund_id", "amount_fen", "refund_to"},
+        "refund.closed": {"order_id", "refund_id", "why"},
+        "command.rejected": {"command_event_id", "command_type", "code", "message"},
+    },
+    T.SELLER_EVENTS: {
+        "seller.approved": {"order_id", "refund_id"},
+        "seller.rejected": {"order_id", "refund_id", "reason", "message"},
+        "seller.timed_out": {"order_id", "refund_id"},
+    },
+    T.ARBITRATION_EVENTS: {
+        "case.opened": {"order_id", "case_id", "refund_id", "opened_by", "evidence_due_at"},
+        "ruling.issued": {"order_id", "case_id", "outcome", "refund_fen", "return_shipping_paid_by", "seller_at_fault",
+                          "reasoning", "decided_by", "appealable_until"},
+    },
+    T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to"}},
+    T.NOTIFY_EVENTS: {"message.sent": {"message_id", "user_id", "order_id", "template", "title", "body", "locale"}},
+}
+
+
+@pytest.mark.parametrize("topic,type_,fields", [(t, ty, f) for t, m in CONTRACT.items() for ty, f in m.items()])
+def test_every_contract_message_is_modelled_on_its_topic_with_its_fields(topic, type_, fields):
+    spec = spec_for(type_)
+    assert spec is not None, type_
+    assert topic in topics_of(type_)
+    props = set(spec.model.model_json_schema()["properties"])
+    assert fields <= props, f"{type_} lacks {fields - props}"
+    assert not spec.internal
+
+
+def test_every_modelled_type_outside_the_contract_is_marked_internal():
+    contract_types = {ty for m in CONTRACT.values() for ty in m}
+    for type_, spec in MESSAGES.items():
+        if type_ not in contract_types:
+            assert spec.internal, f"{type_} is not in contract.md, so it must be marked internal"
+
+
+def test_exported_schemas_and_asyncapi_are_fresh():
+    assert stale() == [], "run `make export` and commit"
+
+
+def _refund_request(**data_overrides):
+    data = {"order_id": "O1", "kind": "refund_only", "reason": "quality", "amount_fen": 100, "refund_to": "original",
+            "description": "坏了", "evidence": [{"kind": "photo", "uri": "https://x.cn/1.jpg"}], **data_overrides}
+    return envelope("refund.request", data, actor={"role": "buyer", "id": "B1"}, validate=False)
+
+
+def test_a_valid_command_parses_and_unknown_extra_fields_are_tolerated():
+    env = _refund_request(color="blue")
+    env["extra_top_level"] = 1
+    msg = parse_message(encode(env), topic=T.REFUND_COMMANDS)
+    assert msg.data.amount_fen == 100 and msg.type == "refund.request"
+
+
+@pytest.mark.parametrize("overrides,code,field", [
+    ({"amount_fen": "100"}, "invalid_amount", "amount_fen"),
+    ({"amount_fen": 100.0}, "invalid_amount", "amount_fen"),
+    ({"amount_fen": 0}, "invalid_amount", "amount_fen"),
+    ({"amount_fen": -5}, "invalid_amount", "amount_fen"),
+    ({"kind": "gift"}, "unknown_kind", "kind"),
+    ({"reason": "bored"}, "unknown_reason", "reason"),
+    ({"refund_to": "wechat"}, "invalid_refund_to", "refund_to"),
+    ({"description": "长" * 2001}, "description_too_long", "description"),
+    ({"evidence": [{"kind": "photo", "uri": "https://x.cn/1.jpg"}] * 21}, "invalid_evidence", "evidence"),
+    ({"evidence": [{"kind": "photo", "uri": "not a uri"}]}, "invalid_evidence", "evidence"),
+    ({"evidence": [{"kind": "hologram", "uri": "https://x.cn/1"}]}, "invalid_evidence", "evidence"),
+    ({"evidence": [{"kind": "photo", "uri": "https://x.cn/" + "a" * 2100}]}, "invalid_evidence", "evidence"),
+])
+def test_listed_fields_are_strict_and_the_rejection_names_the_field(overrides, code, field):
+    with pytest.raises(Invalid) as e:
+        parse_message(encode(_refund_request(**overrides)), topic=T.REFUND_COMMANDS)
+    assert e.value.code == code
+    assert field in e.value.message
+    assert e.value.event_id  # known, so a command.rejected can name the command
+
+
+@pytest.mark.parametrize("raw,code", [
+    (b"\xff\xfe", "not_json"),
+    (b"{not json", "not_json"),
+    (b"[1,2]", "not_an_object"),
+    (b'{"type": "refund.request"}', "bad_envelope"),
+    (None, "empty"),
+    (b"{" + b" " * (300 * 1024) + b"}", "too_large"),
+])
+def test_unparseable_values_are_invalid_with_a_reason(raw, code):
+    with pytest.raises(Invalid) as e:
+        parse_message(raw)
+    assert e.value.code == code
+
+
+def test_unknown_type_wrong_version_wrong_topic_and_wrong_role_are_invalid():
+    env = _refund_request()
+    for change, code in [({"type": "refund.teleport"}, "unknown_type"), ({"version": 2}, "unsupported_version"),
+                         ({"actor": {"role": "seller", "id": "S1"}}, "actor_not_allowed"),
+                         ({"actor": {"role": "emperor", "id": "X"}}, "bad_envelope"),
+                         ({"occurred_at": "yesterday"}, "bad_envelope"), ({"event_id": ""}, "bad_envelope")]:
+        with pytest.raises(Invalid) as e:
+            parse_message(encode({**env, **change}), topic=T.REFUND_COMMANDS)
+        assert e.value.code == code, change
+    with pytest.raises(Invalid) as e:
+        parse_message(encode(env), topic=T.SELLER_COMMANDS)
+    assert e.value.code == "wrong_topic"
+
+
+def test_command_rejected_is_accepted_on_every_service_events_topic():
+    env = envelope("command.rejected", {"command_event_id": "e1", "command_type": "x", "code": "not_buyer",
+                                        "message": "no"}, actor={"role": "system", "id": "svc:seller"})
+    for topic in (T.REFUND_EVENTS, T.SELLER_EVENTS, T.ARBITRATION_EVENTS, T.NOTIFY_EVENTS):
+        assert parse_message(encode(env), topic=topic).type == "command.rejected"
+
+
+def test_money_is_integer_fen_and_times_are_rfc3339_utc():
+    env = envelope("order.paid", {"order_id": "O", "buyer_id": "B", "seller_id": "S", "amount_fen": 12900,
+                                  "currency": "CNY", "paid_at": "2026-11-26T08:00:00Z"}, actor={"role": "system", "id": "o"})
+    text = json.loads(encode(env))
+    assert text["occurred_at"].endswith("Z")
+    with pytest.raises(Invalid):
+        parse_message(encode({**env, "data": {**env["data"], "currency": "USD"}}))

@@ -1,0 +1,144 @@
+"""The after-sale request's state machine, pure: every state against every trigger."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from contracts.build import encode, envelope
+from contracts.parsing import parse_message
+from runtime.context import Context
+from runtime.settings import ServiceSettings
+from services.refund.domain.decide import payout_id_of
+from services.refund.domain.model import OrderFacts, OrderRefunds, Refund
+from services.refund.domain.service import RefundDomain
+from services.refund.domain.transitions import AWAITING, CLOSED_WHY, STATES, TRANSITIONS, TRIGGERS, check_table, next_state
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+DUE = NOW + timedelta(hours=1)
+SETTINGS = ServiceSettings(payout_max_attempts=3)
+BUYER, SELLER = ("buyer", "B1"), ("seller", "S1")
+domain = RefundDomain()
+
+
+def ctx(cause: str = "e1") -> Context:
+    return Context(now=NOW, settings=SETTINGS, cause_id=cause)
+
+
+def msg(type_: str, data: dict[str, Any], actor: tuple[str, str] = ("system", "x")):
+    env = envelope(type_, {"order_id": "O1", **data}, actor={"role": actor[0], "id": actor[1]}, validate=False)
+    return parse_message(encode(env))
+
+
+def order_with(state: str, kind: str = "refund_only", **refund: Any) -> dict[str, Any]:
+    agg = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW))
+    r = Refund(refund_id="R1", kind=kind, reason="quality", amount_fen=6000, refund_to="original",
+               created_at=NOW, updated_at=NOW, state=state, awaiting=AWAITING[state], **refund)
+    if state == "payout_pending" or state == "payout_failed":
+        r.payout_id, r.payout_fen, r.payout_attempts = payout_id_of(r), 6000, 1
+    agg.refunds["R1"] = r
+    agg.open_refund_id = None if state == "closed" else "R1"
+    return agg.dump()
+
+
+REQUEST = {"kind": "refund_only", "reason": "quality", "amount_fen": 1000, "refund_to": "original",
+           "description": "again, with photos", "evidence": []}
+
+
+def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None = None):
+    """Drive `trigger` at a request in `state`; returns (decision, refund-after or None)."""
+    timer = None
+    extra: dict[str, Any] = {}
+    if trigger in ("escalation_expired", "return_ship_expired", "return_confirm_expired", "replacement_expired",
+                   "payout_retry_due", "appeal_expired"):
+        extra = {"timer": trigger, "due_at": DUE}
+        timer = trigger
+    if trigger == "payout.exhausted":
+        extra = {}
+    state_doc = order_with(state, kind, **extra)
+    if trigger == "payout.exhausted":
+        state_doc["refunds"]["R1"]["payout_attempts"] = SETTINGS.payout_max_attempts
+    if timer:
+        d = domain.on_timer("O1", state_doc, f"{timer}:R1", DUE, ctx())
+    else:
+        m = {
+            "refund.request": lambda: msg("refund.request", REQUEST, BUYER),
+            "refund.cancel": lambda: msg("refund.cancel", {"refund_id": "R1"}, BUYER),
+            "return.shipped": lambda: msg("return.shipped", {"refund_id": "R1", "carrier": "SF", "tracking_no": "1"}, BUYER),
+            "payout.retry": lambda: msg("payout.retry", {"refund_id": "R1"}, ("system", "ops")),
+            "seller.approved": lambda: msg("seller.approved", {"refund_id": "R1"}, SELLER),
+            "seller.rejected": lambda: msg("seller.rejected", {"refund_id": "R1", "reason": "opened", "message": "m", "evidence": []}, SELLER),
+            "seller.timed_out": lambda: msg("seller.timed_out", {"refund_id": "R1"}),
+            "seller.return_received": lambda: msg("seller.return_received", {"refund_id": "R1"}, SELLER),
+            "seller.replacement_shipped": lambda: msg("seller.replacement_shipped", {"refund_id": "R1", "carrier": "SF", "tracking_no": "2"}, SELLER),
+            "case.opened": lambda: msg("case.opened", {"case_id": "C1", "refund_id": "R1", "opened_by": "buyer",
+                                                       "evidence_due_at": "2026-11-27T08:00:00Z"}, BUYER),
+            "ruling.issued": lambda: _ruling(arg or "full_refund", final=False),
+            "ruling.final_reject": lambda: _ruling("reject", final=True),
+            "payout.succeeded": lambda: msg("payout.succeeded", {"payout_id": "payout:R1", "amount_fen": 6000}),
+            "payout.failed": lambda: msg("payout.failed", {"payout_id": "payout:R1", "code": "x", "message": "y"}),
+            "payout.exhausted": lambda: msg("payout.failed", {"payout_id": "payout:R1", "code": "x", "message": "y"}),
+        }[trigger]()
+        d = domain.decide("O1", state_doc, m, ctx())
+    after = OrderRefunds.load("O1", d.state).refunds["R1"] if d.state else None
+    return d, after
+
+
+def _ruling(outcome: str, final: bool):
+    return msg("ruling.issued", {"case_id": "C1", "refund_id": "R1", "outcome": outcome, "refund_fen": 6000,
+                                 "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "r",
+                                 "decided_by": "A1", "appealable_until": None if final else "2026-12-01T00:00:00Z",
+                                 "round": 2 if final else 1, "final": final}, ("arbitrator", "A1"))
+
+
+def test_the_table_is_consistent():
+    assert check_table() == []
+
+
+LEGAL = sorted(TRANSITIONS)
+ILLEGAL = sorted((s, t) for s in STATES for t in TRIGGERS if (s, t) not in TRANSITIONS)
+
+
+@pytest.mark.parametrize("state,trigger", LEGAL)
+def test_every_legal_transition_moves_as_the_table_says(state, trigger):
+    kinds = ["refund_only", "return_and_refund", "exchange"]
+    for kind in kinds:
+        if trigger == "ruling.issued":
+            for outcome in ("full_refund", "partial_refund", "return_and_refund", "exchange", "cancel_order"):
+                d, after = apply(state, trigger, kind, outcome)
+                assert d.reject is None and after is not None
+                assert after.state == next_state(state, trigger, outcome), (kind, outcome)
+            continue
+        d, after = apply(state, trigger, kind)
+        assert d.reject is None, d.reject
+        assert after is not None, f"{state} --{trigger}--> changed nothing"
+        assert after.state == next_state(state, trigger, kind)
+        assert after.awaiting == AWAITING[after.state]
+        if after.state == "closed":
+            assert after.closed_why == CLOSED_WHY[trigger]
+            assert any(e.type == "refund.closed" for e in d.emits)
+        assert any(e.type == "refund.state_changed" for e in d.emits)
+
+
+@pytest.mark.parametrize("state,trigger", ILLEGAL)
+def test_every_illegal_transition_changes_nothing(state, trigger):
+    d, after = apply(state, trigger)
+    assert after is None or after.state == state, (d, after)
+    if state == "closed" and trigger == "refund.request":
+        return  # not a transition of the closed request: a new request (see below)
+    if trigger in ("refund.cancel", "return.shipped", "payout.retry", "refund.request"):
+        assert d.reject is not None, "a command that cannot apply is refused with a reason"
+    assert not [e for e in d.emits if e.type in ("payout.request", "refund.closed", "refund.completed")]
+
+
+def test_a_new_request_after_a_closed_one_opens_a_second_request():
+    d, _ = apply("closed", "refund.request")
+    after = OrderRefunds.load("O1", d.state)
+    assert len(after.refunds) == 2 and after.open_refund is not None and after.open_refund.state == "requested"
+
+
+def test_a_late_ruling_is_recorded_for_operators_without_moving_money():
+    d, after = apply("closed", "ruling.issued", arg="full_refund")
+    assert after.state == "closed" and after.notes
+    assert not [e for e in d.emits if e.type == "payout.request"]
