@@ -23,13 +23,21 @@ class OutboxRecord:
     key: str
     value: str  # the encoded envelope (JSON text)
     type: str
+    seq: int = 0  # publishing order within the aggregate
 
     def to_doc(self) -> dict[str, Any]:
-        return {"id": self.id, "topic": self.topic, "key": self.key, "value": self.value, "type": self.type}
+        return {"topic": self.topic, "key": self.key, "value": self.value, "type": self.type, "seq": self.seq}
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any]) -> "OutboxRecord":
-        return cls(d["id"], d["topic"], d["key"], d["value"], d.get("type", ""))
+    def from_doc(cls, id_: str, d: dict[str, Any]) -> "OutboxRecord":
+        return cls(id_, d["topic"], d["key"], d["value"], d.get("type", ""), d.get("seq", 0))
+
+
+def _outbox(doc: dict[str, Any]) -> list[OutboxRecord]:
+    # Stored as {event_id: record}: adding and clearing are plain $set / $unset of fields,
+    # which every MongoDB-compatible server does atomically (FerretDB's $pull cannot match by $in).
+    records = [OutboxRecord.from_doc(k, v) for k, v in (doc.get("outbox") or {}).items()]
+    return sorted(records, key=lambda r: r.seq)
 
 
 @dataclass
@@ -46,7 +54,7 @@ class Aggregate:
         return cls(
             key=doc["_id"], version=doc.get("v", 0), state=doc.get("state"),
             processed=list(doc.get("processed") or []),
-            outbox=[OutboxRecord.from_doc(r) for r in doc.get("outbox") or []],
+            outbox=_outbox(doc),
             timers=dict(doc.get("timers") or {}),
         )
 
@@ -80,10 +88,12 @@ class AggregateStore:
         outbox: list[OutboxRecord],
         timers: dict[str, datetime] | None,
         now: datetime,
-    ) -> None:
-        """Apply one decision atomically, or raise VersionConflict."""
+    ) -> list[OutboxRecord]:
+        """Apply one decision atomically, or raise VersionConflict. Returns the records as stored."""
         new_timers = agg.timers if timers is None else timers
         next_due = min(new_timers.values()) if new_timers else None
+        base_seq = agg.version * 1000  # records of later versions sort after earlier ones
+        records = [OutboxRecord(r.id, r.topic, r.key, r.value, r.type, base_seq + i) for i, r in enumerate(outbox)]
         fields: dict[str, Any] = {
             "v": agg.version + 1,
             "timers": new_timers,
@@ -92,36 +102,33 @@ class AggregateStore:
         }
         if state is not None:
             fields["state"] = state
+        if records and not agg.outbox:
+            fields["outbox_since"] = now  # the relay looks for outboxes left waiting too long
         if agg.version == 0:
             doc = {"_id": agg.key, **fields, "state": state, "processed": [processed_id],
-                   "outbox": [r.to_doc() for r in outbox], "lease_until": None,
-                   "outbox_since": now if outbox else None}
+                   "outbox": {r.id: r.to_doc() for r in records}, "lease_until": None,
+                   "outbox_since": now if records else None}
             try:
                 await self.col.insert_one(doc)
             except DuplicateKeyError:
                 raise VersionConflict(agg.key) from None
-            return
-        update: dict[str, Any] = {
-            "$set": fields,
-            "$push": {"processed": {"$each": [processed_id], "$slice": -self.window}},
-        }
-        if outbox:
-            update["$push"]["outbox"] = {"$each": [r.to_doc() for r in outbox]}
-            update["$min"] = {"outbox_since": now}
-        res = await self.col.update_one({"_id": agg.key, "v": agg.version}, update)
+            return records
+        for r in records:
+            fields[f"outbox.{r.id}"] = r.to_doc()
+        # The whole bounded list is written: the version check makes that safe, and FerretDB
+        # ignores $push's $slice.
+        fields["processed"] = (agg.processed + [processed_id])[-self.window:]
+        res = await self.col.update_one({"_id": agg.key, "v": agg.version}, {"$set": fields})
         if res.matched_count == 0:
             raise VersionConflict(agg.key)
-
-    async def mark_processed(self, agg: Aggregate, processed_id: str, now: datetime) -> None:
-        """Remember an event that changed nothing, so a replay is recognised cheaply."""
-        await self.commit(agg, state=None, processed_id=processed_id, outbox=[], timers=None, now=now)
+        return records
 
     async def clear_outbox(self, key: str, ids: list[str]) -> None:
         if not ids:
             return
-        await self.col.update_one({"_id": key}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
+        await self.col.update_one({"_id": key}, {"$unset": {f"outbox.{i}": "" for i in ids}})
         # Only an empty outbox stops being watched by the relay.
-        await self.col.update_one({"_id": key, "outbox": {"$size": 0}}, {"$set": {"outbox_since": None}})
+        await self.col.update_one({"_id": key, "outbox": {}}, {"$set": {"outbox_since": None}})
 
     async def with_stale_outbox(self, older_than: datetime, limit: int = 100) -> list[Aggregate]:
         cursor = self.col.find({"outbox_since": {"$ne": None, "$lte": older_than}}).limit(limit)

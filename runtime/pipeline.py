@@ -168,8 +168,8 @@ class Pipeline:
                 return "ignored"
             records = self._records(decision, agg, msg.envelope.correlation_id, msg.event_id, key)
             try:
-                await self.store.commit(agg, state=decision.state, processed_id=msg.event_id, outbox=records,
-                                        timers=decision.timers, now=now)
+                records = await self.store.commit(agg, state=decision.state, processed_id=msg.event_id,
+                                                  outbox=records, timers=decision.timers, now=now)
             except VersionConflict:
                 continue
             self._maybe_crash(records)
@@ -192,8 +192,8 @@ class Pipeline:
                     decision.timers = {n: t for n, t in agg.timers.items() if n != name}
                 records = self._records(decision, agg, None, event_id, key)
                 try:
-                    await self.store.commit(agg, state=decision.state, processed_id=event_id, outbox=records,
-                                            timers=decision.timers, now=now)
+                    records = await self.store.commit(agg, state=decision.state, processed_id=event_id,
+                                                      outbox=records, timers=decision.timers, now=now)
                 except VersionConflict:
                     continue
                 metrics.TIMERS_FIRED.labels(self.service, name).inc()
