@@ -5,9 +5,9 @@ fields). Everything here marked `internal=True` is the project's own and documen
 """
 from contracts.envelope import Actor, Envelope, Role
 from contracts.registry import MESSAGES, MessageSpec, spec_for
-from contracts.parsing import Invalid, parse_message, ParsedMessage
+from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message
 
 __all__ = [
     "Actor", "Envelope", "Role", "MESSAGES", "MessageSpec", "spec_for",
-    "Invalid", "parse_message", "ParsedMessage",
+    "Invalid", "parse_message", "ParsedMessage", "authorize",
 ]

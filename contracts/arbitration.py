@@ -117,6 +117,8 @@ class RulingIssued(Data):
     round: StrictInt = 1
     final: StrictBool = False
     reverses_previous: StrictBool = False
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class RulingAppealed(Data):

@@ -99,6 +99,12 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
         data_model = spec.model.model_validate(env.data)
     except ValidationError as e:
         raise Invalid(_data_code(e), _first_error(e, "data."), **ids) from None
-    if env.actor.role not in spec.roles:
-        raise Invalid("actor_not_allowed", f"a {env.actor.role} may not send {env.type!r}", **ids)
     return ParsedMessage(env, spec, data_model)
+
+
+def authorize(msg: ParsedMessage) -> Invalid | None:
+    """Whether the actor's role may send this type at all (a well-formed message, refused)."""
+    if msg.envelope.actor.role not in msg.spec.roles:
+        return Invalid("actor_not_allowed", f"a {msg.envelope.actor.role} may not send {msg.type!r}",
+                       msg.event_id, msg.type, getattr(msg.data, "order_id", None))
+    return None

@@ -60,6 +60,7 @@ class RefundRequested(Data):
     evidence_count: StrictInt = 0
     description: Description | None = None
     evidence: EvidenceList = []
+    refundable_fen: NonNegativeFen | None = None  # paid minus already refunded, when requested
 
 
 class RefundCompleted(Data):

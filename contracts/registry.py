@@ -122,8 +122,9 @@ EVENTS_TOPIC_OF: dict[str, str] = {
 CONSUMES: dict[Service, tuple[str, ...]] = {
     "refund": (topics.ORDERS_EVENTS, topics.REFUND_COMMANDS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
                topics.PAYMENTS_EVENTS),
-    "seller": (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS),
-    "arbitration": (topics.ARBITRATION_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
+    # The seller service reads its own events too: shop credit is a projection of timeouts and rulings.
+    "seller": (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS, topics.SELLER_EVENTS),
+    "arbitration": (topics.ARBITRATION_COMMANDS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
     "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS),
 }
 

@@ -8,7 +8,7 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from contracts.topics import ALL, dlq
 
-PARTITIONS = 6
+from runtime.ownership import PARTITIONS  # the single-writer rule needs every topic to have this many
 DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
 RETENTION_MS = 7 * 24 * 3600 * 1000
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000

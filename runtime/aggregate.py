@@ -15,6 +15,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from runtime.ownership import partition_of
+
 
 @dataclass(frozen=True)
 class OutboxRecord:
@@ -74,6 +76,7 @@ class AggregateStore:
     async def ensure_indexes(self) -> None:
         await self.col.create_index([("next_due_at", ASCENDING)])
         await self.col.create_index([("outbox_since", ASCENDING)])
+        await self.col.create_index([("p", ASCENDING)])
 
     async def load(self, key: str) -> Aggregate:
         doc = await self.col.find_one({"_id": key})
@@ -96,6 +99,7 @@ class AggregateStore:
         records = [OutboxRecord(r.id, r.topic, r.key, r.value, r.type, base_seq + i) for i, r in enumerate(outbox)]
         fields: dict[str, Any] = {
             "v": agg.version + 1,
+            "p": partition_of(agg.key),  # which consumer owns (and alone writes) this aggregate
             "timers": new_timers,
             "next_due_at": next_due,
             "updated_at": now,
@@ -130,14 +134,28 @@ class AggregateStore:
         # Only an empty outbox stops being watched by the relay.
         await self.col.update_one({"_id": key, "outbox": {}}, {"$set": {"outbox_since": None}})
 
-    async def with_stale_outbox(self, older_than: datetime, limit: int = 100) -> list[Aggregate]:
-        cursor = self.col.find({"outbox_since": {"$ne": None, "$lte": older_than}}).limit(limit)
-        return [Aggregate.from_doc(d) async for d in cursor]
+    async def stale_outbox_keys(self, older_than: datetime, partitions: set[int], limit: int = 100) -> list[str]:
+        if not partitions:
+            return []
+        cursor = self.col.find({"outbox_since": {"$ne": None, "$lte": older_than}, "p": {"$in": sorted(partitions)}},
+                               {"_id": 1}).limit(limit)
+        return [d["_id"] async for d in cursor]
 
-    async def claim_due(self, now: datetime, lease: timedelta) -> Aggregate | None:
-        """Take one aggregate with a due timer, for `lease`; another replica skips it meanwhile."""
+    async def due_keys(self, now: datetime, partitions: set[int], limit: int = 100) -> list[str]:
+        """Aggregates of these partitions with a timer due and no live lease (read only)."""
+        if not partitions:
+            return []
+        cursor = self.col.find(
+            {"next_due_at": {"$ne": None, "$lte": now}, "p": {"$in": sorted(partitions)},
+             "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]},
+            {"_id": 1},
+        ).sort("next_due_at", ASCENDING).limit(limit)
+        return [d["_id"] async for d in cursor]
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> Aggregate | None:
+        """Lease one aggregate's due timers. The caller holds the key's lock (see runtime.ownership)."""
         doc = await self.col.find_one_and_update(
-            {"next_due_at": {"$ne": None, "$lte": now},
+            {"_id": key, "next_due_at": {"$ne": None, "$lte": now},
              "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]},
             {"$set": {"lease_until": now + lease}},
             return_document=ReturnDocument.AFTER,

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import structlog
 from aiokafka import ConsumerRebalanceListener
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -36,6 +37,10 @@ class _Assignment(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self.partitions -= set(revoked)
+
+    def numbers(self) -> set[int]:
+        """Partition numbers owned (the same for every topic under the RangeAssignor)."""
+        return {tp.partition for tp in self.partitions}
 
 
 async def _raw(msg: Any, original: Any = None) -> Any:
@@ -70,13 +75,15 @@ def build_service(domain: Domain, settings: ServiceSettings,
     database = dbmod.database(client, settings.db_name(domain.service))
     store = AggregateStore(database[domain.collection], settings.processed_window)
     publisher = Publisher(broker, domain.service)
-    pipeline = Pipeline(domain, store, publisher, settings)
     assignment = _Assignment()
+    pipeline = Pipeline(domain, store, publisher, settings, owned_partitions=assignment.numbers)
 
     @broker.subscriber(
         *domain.consumes, group_id=settings.group_id(domain.service), batch=True, max_records=500,
         batch_timeout_ms=50, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
         ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment, decoder=_raw,
+        # Range, not round robin: one consumer gets partition p of every topic, so it alone owns a key.
+        partition_assignment_strategy=(RangePartitionAssignor,),
         title=f"{domain.service}-inbox",
         description=f"The {domain.service} service's consumer group: every record is parsed, deduplicated and applied.",
     )

@@ -6,6 +6,7 @@ Offsets are committed by FastStream after a whole batch returns, so everything h
 from __future__ import annotations
 
 import asyncio
+import heapq
 import os
 import time
 from collections import OrderedDict
@@ -16,7 +17,7 @@ import structlog
 
 from contracts.build import envelope as build_envelope
 from contracts.envelope import Actor, utc_now
-from contracts.parsing import Invalid, ParsedMessage, parse_message
+from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message
 from contracts.registry import COMMAND_TOPIC_OWNER, spec_for
 from runtime import metrics
 from runtime.aggregate import Aggregate, AggregateStore, OutboxRecord, VersionConflict
@@ -25,6 +26,7 @@ from runtime.decision import Decision
 from runtime.dlq import DeadLetter, RecordLike
 from runtime.domain import Domain
 from runtime.errors import is_transient
+from runtime.ownership import KeyLocks
 from runtime.publisher import Publisher, record_from_envelope
 from runtime.settings import ServiceSettings
 
@@ -46,8 +48,11 @@ class ShuttingDown(Exception):
 
 class Pipeline:
     def __init__(self, domain: Domain, store: AggregateStore, publisher: Publisher, settings: ServiceSettings,
-                 concurrency: int = 64) -> None:
+                 concurrency: int = 64, owned_partitions: Any = None) -> None:
         self.domain = domain
+        self.locks = KeyLocks()
+        # Which partition numbers this process owns now (timers and relay touch only those keys).
+        self.owned_partitions = owned_partitions or (lambda: set())
         self.store = store
         self.publisher = publisher
         self.settings = settings
@@ -60,9 +65,12 @@ class Pipeline:
 
     async def process_batch(self, records: Iterable[RecordLike]) -> None:
         """Records with the same key are applied in order; different keys run concurrently."""
-        groups: OrderedDict[bytes, list[RecordLike]] = OrderedDict()
+        by_key: OrderedDict[bytes, dict[tuple[str, int], list[RecordLike]]] = OrderedDict()
         for r in records:
-            groups.setdefault(r.key or b"", []).append(r)
+            by_key.setdefault(r.key or b"", {}).setdefault((r.topic, r.partition), []).append(r)
+        # One key's records can come from several topics (an order.paid and a refund.request):
+        # merge them by time, never reordering records of the same partition.
+        groups = {k: list(heapq.merge(*parts.values(), key=lambda r: r.timestamp)) for k, parts in by_key.items()}
 
         async def run(group: list[RecordLike]) -> None:
             async with self._limit:
@@ -125,6 +133,15 @@ class Pipeline:
             event_id=env.event_id, type=env.type, correlation_id=env.correlation_id,
             order_id=getattr(msg.data, "order_id", None),
         )
+        if (refused := authorize(msg)) is not None:
+            # Well-formed but from a role that may never send it: refused, not dead-lettered.
+            if msg.spec.kind == "command" and COMMAND_TOPIC_OWNER.get(record.topic) == self.service:
+                await self.publisher.send_rejection(
+                    command_event_id=env.event_id, command_type=env.type, order_id=refused.order_id,
+                    code=refused.code, message=refused.message, correlation_id=env.correlation_id)
+            log.info("rejected", code=refused.code, reason=refused.message)
+            metrics.MESSAGES.labels(self.service, record.topic, env.type, "rejected").inc()
+            return
         outcome = "ignored"
         for key in self.domain.route(msg):
             result = await self.apply(key, msg)
@@ -152,6 +169,10 @@ class Pipeline:
 
     async def apply(self, key: str, msg: ParsedMessage) -> str:
         """Returns "applied", "duplicate", "ignored" or "rejected"."""
+        async with self.locks.hold(key):
+            return await self._apply(key, msg)
+
+    async def _apply(self, key: str, msg: ParsedMessage) -> str:
         for _ in range(MAX_CONFLICT_RETRIES):
             agg = await self.store.load(key)
             if agg.has_processed(msg.event_id):
@@ -178,6 +199,7 @@ class Pipeline:
         raise RuntimeError(f"aggregate {key} kept changing under us; giving up for now")
 
     async def fire_timer(self, key: str, name: str, due_at: datetime) -> str:
+        """Apply one due timer. The caller holds the key's lock."""
         event_id = f"{TIMER_EVENT_PREFIX}{name}:{due_at.isoformat()}"
         structlog.contextvars.bind_contextvars(event_id=event_id, type=f"timer.{name}", order_id=key)
         try:
@@ -253,31 +275,41 @@ class Pipeline:
     # ---- background work ----------------------------------------------------------------------
 
     async def relay_stale_outboxes(self) -> int:
-        """Publish what a crashed predecessor stored but never sent."""
+        """Publish what a crashed predecessor stored but never sent (owned keys only)."""
         older = utc_now() - timedelta(seconds=self.settings.relay_grace_s)
         n = 0
-        for agg in await self.store.with_stale_outbox(older):
-            log.warning("relaying_stale_outbox", key=agg.key, records=len(agg.outbox))
-            await self._publish(agg.key, agg.outbox)
-            n += len(agg.outbox)
+        for key in await self.store.stale_outbox_keys(older, self.owned_partitions()):
+            async with self.locks.hold(key):
+                agg = await self.store.load(key)
+                if agg.outbox:
+                    log.warning("relaying_stale_outbox", key=key, records=len(agg.outbox))
+                    await self._publish(key, agg.outbox)
+                    n += len(agg.outbox)
         return n
 
     async def fire_due_timers(self) -> int:
-        """Claim aggregates with due timers one at a time (a lease keeps other replicas off)."""
+        """Fire the due timers of the aggregates this process owns; a lease keeps a replica that
+        is losing the partition in a rebalance from firing the same timer."""
         fired = 0
         lease = timedelta(seconds=self.settings.timer_lease_s)
         while not self.stopping:
-            now = utc_now()
-            agg = await self.store.claim_due(now, lease)
-            if agg is None:
+            now = now_ms()
+            keys = await self.store.due_keys(now, self.owned_partitions())
+            if not keys:
                 return fired
-            try:
-                for name, due in sorted(agg.timers.items(), key=lambda kv: kv[1]):
-                    if due <= now:
-                        if await self.fire_timer(agg.key, name, due) == "applied":
-                            fired += 1
-            finally:
-                await self.store.release(agg.key)
+            for key in keys:
+                if self.stopping:
+                    break
+                async with self.locks.hold(key):
+                    agg = await self.store.claim(key, now, lease)
+                    if agg is None:
+                        continue
+                    try:
+                        for name, due in sorted(agg.timers.items(), key=lambda kv: kv[1]):
+                            if due <= now and await self.fire_timer(key, name, due) == "applied":
+                                fired += 1
+                    finally:
+                        await self.store.release(key)
         return fired
 
 

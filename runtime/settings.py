@@ -46,6 +46,18 @@ class ServiceSettings(BaseSettings):
     max_resubmissions: int = 2
     payout_max_attempts: int = 4
     payout_retry_base_s: float = 60.0
+    reminder_lead_s: float = 6 * 3600  # a reminder goes out this long before a party's deadline
+
+    # --- shop credit (seller service) ---
+    credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
+    credit_penalty_timeout: int = 3
+    credit_penalty_at_fault: int = 5
+    # restriction:defects-in-window, lowest first; lifted when the count falls back below
+    shop_restrictions: str = "promotions:3,new_listings:6"
+
+    def restriction_thresholds(self) -> list[tuple[str, int]]:
+        pairs = [p.split(":") for p in self.shop_restrictions.split(",") if p.strip()]
+        return sorted(((name.strip(), int(n)) for name, n in pairs), key=lambda x: x[1])
 
     def db_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"

@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 
 from runtime.aggregate import AggregateStore, OutboxRecord, VersionConflict
+from runtime.ownership import partition_of
 from runtime.pipeline import now_ms
 
 
@@ -51,40 +52,50 @@ async def test_outbox_records_keep_their_order_and_are_cleared_after_publishing(
     agg = await store.load("O1")
     assert [r.id for r in agg.outbox] == ["e1", "e2", "e3"]
     old = now_ms() + timedelta(seconds=1)
-    assert [a.key for a in await store.with_stale_outbox(old)] == ["O1"]
+    mine = {partition_of("O1")}
+    assert await store.stale_outbox_keys(old, mine) == ["O1"]
+    assert await store.stale_outbox_keys(old, set(range(6)) - mine) == []  # another replica's business
     await store.clear_outbox("O1", ["e1", "e2"])
     assert [r.id for r in (await store.load("O1")).outbox] == ["e3"]
     await store.clear_outbox("O1", ["e3"])
     assert (await store.load("O1")).outbox == []
-    assert await store.with_stale_outbox(old) == []
+    assert await store.stale_outbox_keys(old, mine) == []
 
 
-async def test_a_due_timer_is_claimed_by_one_taker_until_released(store):
+async def _due_now(store, key="O1", **timers):
     now = now_ms()
-    agg = await store.load("O1")
-    await store.commit(agg, state={}, processed_id="x", outbox=[], timers={"t": now - timedelta(seconds=1)}, now=now)
-    first = await store.claim_due(now, timedelta(seconds=30))
-    second = await store.claim_due(now, timedelta(seconds=30))
-    assert first is not None and first.key == "O1" and second is None
+    agg = await store.load(key)
+    await store.commit(agg, state={}, processed_id="x", outbox=[], timers=timers or {"t": now}, now=now)
+    return now
+
+
+async def test_due_timers_are_found_only_in_owned_partitions_and_claimed_once(store):
+    now = await _due_now(store)
+    mine = {partition_of("O1")}
+    assert await store.due_keys(now, set(range(6)) - mine) == []
+    assert await store.due_keys(now, mine) == ["O1"]
+    first = await store.claim("O1", now, timedelta(seconds=30))
+    assert first is not None and first.key == "O1"
+    assert await store.claim("O1", now, timedelta(seconds=30)) is None
+    assert await store.due_keys(now, mine) == []  # leased
     await store.release("O1")
-    assert (await store.claim_due(now, timedelta(seconds=30))) is not None
+    assert await store.claim("O1", now, timedelta(seconds=30)) is not None
 
 
 async def test_a_lease_expires_so_a_crashed_taker_does_not_hold_a_timer_forever(store):
-    now = now_ms()
-    agg = await store.load("O1")
-    await store.commit(agg, state={}, processed_id="x", outbox=[], timers={"t": now}, now=now)
-    assert await store.claim_due(now, timedelta(seconds=1)) is not None
-    assert await store.claim_due(now, timedelta(seconds=1)) is None
-    assert await store.claim_due(now + timedelta(seconds=2), timedelta(seconds=1)) is not None
+    now = await _due_now(store)
+    assert await store.claim("O1", now, timedelta(seconds=1)) is not None
+    assert await store.claim("O1", now, timedelta(seconds=1)) is None
+    assert await store.claim("O1", now + timedelta(seconds=2), timedelta(seconds=1)) is not None
 
 
 async def test_timers_not_yet_due_are_not_claimed(store):
     now = now_ms()
     agg = await store.load("O1")
     await store.commit(agg, state={}, processed_id="x", outbox=[], timers={"t": now + timedelta(hours=1)}, now=now)
-    assert await store.claim_due(now, timedelta(seconds=30)) is None
+    assert await store.due_keys(now, set(range(6))) == []
+    assert await store.claim("O1", now, timedelta(seconds=30)) is None
     agg = await store.load("O1")
     await store.commit(agg, state={}, processed_id="y", outbox=[], timers={}, now=now)
     assert (await store.load("O1")).timers == {}
-    assert await store.claim_due(now + timedelta(hours=2), timedelta(seconds=30)) is None
+    assert await store.due_keys(now + timedelta(hours=2), set(range(6))) == []

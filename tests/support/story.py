@@ -72,6 +72,46 @@ class Order:
                                                      "carrier": carrier, "tracking_no": tracking_no},
                                 ("seller", self.seller))
 
+    # -- asking the platform (平台介入) --
+    async def buyer_escalates(self, description: str = "商家拒绝退款，理由不成立", evidence: list[dict[str, str]] | None = None,
+                              reason: str = "seller_rejected_unfairly") -> dict[str, Any]:
+        return await self._send("intervention.request", {
+            "order_id": self.id, "refund_id": self.refund_id, "reason": reason, "description": description,
+            "evidence": [PHOTO, CHAT] if evidence is None else evidence}, ("buyer", self.buyer))
+
+    async def seller_escalates(self, reason: str = "malicious_complaint", with_refund: bool = True,
+                               description: str = "买家恶意投诉") -> dict[str, Any]:
+        data = {"order_id": self.id, "reason": reason, "description": description, "evidence": [CHAT]}
+        if with_refund:
+            data["refund_id"] = self.refund_id
+        return await self._send("intervention.request", data, ("seller", self.seller))
+
+    async def case_opened(self, **match: Any) -> Any:
+        seen = await self.expect("case.opened", **match)
+        self.case_id = seen["case_id"]
+        return seen
+
+    async def submits_evidence(self, party: str, description: str = "补充凭证",
+                               evidence: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        who = (party, self.buyer if party == "buyer" else self.seller)
+        return await self._send("evidence.submit", {"order_id": self.id, "case_id": self.case_id,
+                                                    "description": description, "evidence": evidence or [PHOTO]}, who)
+
+    async def arbitrator_rules(self, outcome: str, arbitrator: str = "ARB-1", refund_fen: int | None = None,
+                               shipping: str = "seller", seller_at_fault: bool = True,
+                               reasoning: str = "卖家拒绝理由不成立", actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {"order_id": self.id, "case_id": self.case_id, "outcome": outcome,
+                                "return_shipping_paid_by": shipping, "seller_at_fault": seller_at_fault,
+                                "reasoning": reasoning}
+        if refund_fen is not None:
+            data["refund_fen"] = refund_fen
+        return await self._send("ruling.decide", data, actor or ("arbitrator", arbitrator))
+
+    async def appeals(self, party: str, description: str = "申诉：有新证据") -> dict[str, Any]:
+        who = (party, self.buyer if party == "buyer" else self.seller)
+        return await self._send("ruling.appeal", {"order_id": self.id, "case_id": self.case_id,
+                                                  "description": description, "evidence": [PHOTO]}, who)
+
     # -- what happens --
     async def expect(self, type_: str, **match: Any) -> Seen:
         return await self.bus.expect(type_, order_id=self.id, **match)

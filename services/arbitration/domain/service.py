@@ -1,13 +1,15 @@
-"""The arbitration service's domain as the runtime sees it (first step: it listens and logs)."""
+"""The arbitration service's domain as the runtime sees it."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
+from contracts.registry import CONSUMES
 from runtime.context import Context
 from runtime.decision import Decision
+from services.arbitration.domain.decide import HANDLERS, TIMERS
+from services.arbitration.domain.model import ArbitrationOrder
 
 
 class ArbitrationDomain:
@@ -16,10 +18,14 @@ class ArbitrationDomain:
     consumes = CONSUMES["arbitration"]
 
     def route(self, msg: ParsedMessage) -> list[str]:
-        return []
+        if msg.type not in HANDLERS:
+            return []
+        return [msg.data.order_id]
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
-        return Decision.ignore()
+        return HANDLERS[msg.type](ArbitrationOrder.load(key, state), msg, ctx)
 
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
-        return Decision.ignore()
+        kind, _, case_id = name.partition(":")
+        handler = TIMERS.get(kind)
+        return handler(ArbitrationOrder.load(key, state), case_id, due_at, ctx) if handler else Decision.ignore()

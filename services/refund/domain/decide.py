@@ -186,6 +186,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
         "amount_fen": refund.amount_fen, "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id,
         "seller_due_at": refund.due_at, "refund_to": refund.refund_to, "attempt": refund.attempt,
         "evidence_count": len(refund.evidence), "description": refund.description, "evidence": refund.evidence,
+        "refundable_fen": agg.refundable_fen(),
     }, refund, by_actor=True)
     m.changed(refund, previous, msg.type)
     return m.decision()
@@ -325,6 +326,15 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     return m.decision()
 
 
+def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    refund = _find_refund(agg, msg.data.refund_id)
+    if refund is None or not can(refund.state, "ruling.appealed"):
+        return Decision.ignore()  # a ruling already carried out stays as it is; the second one will say
+    m = Move(agg, _actor(msg), ctx)
+    m.transition(refund, "ruling.appealed", msg.type)
+    return m.decision()
+
+
 # ---- payments.events ----------------------------------------------------------------------------
 
 
@@ -401,6 +411,7 @@ HANDLERS: dict[str, Callable[[OrderRefunds, ParsedMessage, Context], Decision]] 
     "seller.replacement_shipped": seller_replacement_shipped,
     "case.opened": case_opened,
     "ruling.issued": ruling_issued,
+    "ruling.appealed": ruling_appealed,
     "payout.succeeded": payout_succeeded,
     "payout.failed": payout_failed,
 }

@@ -70,6 +70,7 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("in_arbitration", "ruling.final_reject"): "closed",
     ("in_arbitration", "refund.cancel"): "closed",
     ("in_arbitration", "case.opened"): "in_arbitration",
+    ("in_arbitration", "ruling.appealed"): "in_arbitration",  # back to the platform; the appeal timer stops
     ("return_pending", "return.shipped"): "return_in_transit",
     ("return_pending", "return_ship_expired"): "closed",
     ("return_pending", "refund.cancel"): "closed",

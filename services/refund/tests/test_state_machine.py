@@ -76,6 +76,8 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
                                                        "evidence_due_at": "2026-11-27T08:00:00Z"}, BUYER),
             "ruling.issued": lambda: _ruling(arg or "full_refund", final=False),
             "ruling.final_reject": lambda: _ruling("reject", final=True),
+            "ruling.appealed": lambda: msg("ruling.appealed", {"case_id": "C1", "refund_id": "R1", "party": "buyer",
+                                                               "evidence_due_at": "2026-11-27T08:00:00Z"}, BUYER),
             "payout.succeeded": lambda: msg("payout.succeeded", {"payout_id": "payout:R1", "amount_fen": 6000}),
             "payout.failed": lambda: msg("payout.failed", {"payout_id": "payout:R1", "code": "x", "message": "y"}),
             "payout.exhausted": lambda: msg("payout.failed", {"payout_id": "payout:R1", "code": "x", "message": "y"}),

@@ -1,31 +1,40 @@
-"""The seller service's domain as the runtime sees it."""
+"""The seller service's domain as the runtime sees it: orders (answers) and shops (credit)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
+from contracts.registry import CONSUMES
 from runtime.context import Context
 from runtime.decision import Decision
+from services.seller.domain import credit
 from services.seller.domain.decide import ANSWER_TIMER, HANDLERS, on_answer_deadline
 from services.seller.domain.model import SellerOrder
+
+SHOP = "shop:"
+CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued": credit.ruling_issued}
 
 
 class SellerDomain:
     service = "seller"
-    collection = "orders"
+    collection = "orders"  # order aggregates by order_id, shop aggregates by "shop:<seller_id>"
     consumes = CONSUMES["seller"]
 
     def route(self, msg: ParsedMessage) -> list[str]:
-        if msg.type not in HANDLERS:
-            return []
-        return [msg.data.order_id]
+        keys = [msg.data.order_id] if msg.type in HANDLERS else []
+        if msg.type in CREDIT_HANDLERS and getattr(msg.data, "seller_id", None):
+            keys.append(SHOP + msg.data.seller_id)
+        return keys
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
+        if key.startswith(SHOP):
+            return CREDIT_HANDLERS[msg.type](credit.Shop.load(key, state), msg, ctx)
         return HANDLERS[msg.type](SellerOrder.load(key, state), msg, ctx)
 
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
+        if key.startswith(SHOP):
+            return credit.on_expiry(credit.Shop.load(key, state), due_at, ctx)
         kind, _, refund_id = name.partition(":")
         if kind != ANSWER_TIMER:
             return Decision.ignore()

@@ -1,0 +1,354 @@
+"""What each message does to an order's cases. Pure: state in, Decision out."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from contracts.common import MAX_EVIDENCE_ITEMS
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision, Emit
+from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
+from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, SELLER_TIMEOUT, Rule, matching_rule
+from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
+from services.arbitration.domain.statuses import CLOSED_WHY, can, next_status
+
+SELLER_REASONS = frozenset({"malicious_complaint", "ip_infringement", "system_fault", "dispute"})
+MAX_CASE_EVIDENCE = 3 * MAX_EVIDENCE_ITEMS  # per party per case
+EVIDENCE_TIMER, APPEAL_TIMER = "evidence_window", "appeal_window"
+
+
+def timers_of(agg: ArbitrationOrder) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for c in agg.cases.values():
+        if c.status == "collecting_evidence" and c.evidence_due:
+            out[f"{EVIDENCE_TIMER}:{c.case_id}"] = max(c.evidence_due.values())
+        elif c.status == "ruled" and c.last_ruling and c.last_ruling.appealable_until:
+            out[f"{APPEAL_TIMER}:{c.case_id}"] = c.last_ruling.appealable_until
+    return out
+
+
+class Step:
+    """Collects the events of one decision and builds it."""
+
+    def __init__(self, agg: ArbitrationOrder, ctx: Context, actor: tuple[str, str] | None = None) -> None:
+        self.agg, self.ctx, self.actor = agg, ctx, actor
+        self.emits: list[Emit] = []
+
+    def emit(self, type_: str, data: dict[str, Any], case: Case | None = None, *, by_actor: bool = False) -> None:
+        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
+        corr = (case.refund_id or case.case_id) if case else None
+        self.emits.append(Emit(type_, {"order_id": self.agg.order_id, **data}, actor_role=role, actor_id=aid,
+                               correlation_id=corr))
+
+    def move(self, case: Case, trigger: str) -> None:
+        target = next_status(case.status, trigger)
+        assert target is not None, f"illegal {case.status} --{trigger}-->"
+        case.status = target  # type: ignore[assignment]
+        if target == "closed":
+            case.closed_why = CLOSED_WHY.get(trigger, trigger)
+            self.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
+
+    def decision(self) -> Decision:
+        self.agg.refresh_queue()
+        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg))
+
+
+def _actor(msg: ParsedMessage) -> tuple[str, str]:
+    return msg.envelope.actor.role, msg.envelope.actor.id
+
+
+def _evidence(msg: ParsedMessage) -> list[dict[str, Any]]:
+    return [e.model_dump() for e in getattr(msg.data, "evidence", [])]
+
+
+# ---- facts from other services ----------------------------------------------------------------
+
+
+def order_paid(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    if agg.buyer_id:
+        return Decision.ignore()
+    d = msg.data
+    agg.buyer_id, agg.seller_id, agg.paid_fen = d.buyer_id, d.seller_id, d.amount_fen
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    agg.buyer_id, agg.seller_id = d.buyer_id, d.seller_id
+    prior = agg.requests.get(d.refund_id)
+    if prior and prior.attempt >= d.attempt:
+        return Decision.ignore()
+    agg.requests[d.refund_id] = RequestFacts(
+        refund_id=d.refund_id, kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, refundable_fen=d.refundable_fen,
+        attempt=d.attempt, description=d.description or "", evidence=[e.model_dump() for e in d.evidence],
+        due_at=d.seller_due_at,
+    )
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    req = agg.requests.get(d.refund_id)
+    if req is None:
+        return Decision.ignore()
+    req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
+    step = Step(agg, ctx)
+    case = agg.open_case_for(d.refund_id)
+    if d.state == "closed" and d.closed_why == "cancelled" and case and can(case.status, "withdrawn"):
+        step.move(case, "withdrawn")
+    return step.decision()
+
+
+def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    req = agg.requests.get(d.refund_id)
+    if req is None:
+        return Decision.ignore()
+    req.seller_rejection = {"reason": d.reason, "message": d.message, "evidence": _evidence(msg), "at": ctx.now}
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def seller_timed_out(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The seller let the answer deadline pass: a case opens and is ruled at once for the buyer."""
+    d = msg.data
+    req = agg.requests.get(d.refund_id)
+    if req is None:
+        raise LookupError(f"seller.timed_out for {d.refund_id} before its refund.requested; retried")
+    if agg.open_case_for(d.refund_id) is not None:
+        return Decision.ignore()
+    step = Step(agg, ctx)
+    case = _open_case(step, req.refund_id, "system", "seller_timeout", ctx)
+    _auto_rule(step, case, req, SELLER_TIMEOUT)
+    return step.decision()
+
+
+# ---- arbitration.commands ----------------------------------------------------------------
+
+
+def _open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, ctx: Context) -> Case:
+    agg = step.agg
+    due = ctx.after(ctx.settings.evidence_window_s)
+    case = Case(case_id=ctx.new_id("CS"), refund_id=refund_id, opened_by=opened_by, reason=reason,  # type: ignore[arg-type]
+                opened_at=ctx.now, evidence_due={"buyer": due, "seller": due}, submitted={"buyer": False, "seller": False})
+    agg.cases[case.case_id] = case
+    req = agg.requests.get(refund_id) if refund_id else None
+    step.emit("case.opened", {
+        "case_id": case.case_id, "refund_id": refund_id, "opened_by": opened_by, "evidence_due_at": due,
+        "buyer_id": agg.buyer_id, "seller_id": agg.seller_id, "reason": reason,
+        "refund_kind": req.kind if req else None, "amount_fen": req.amount_fen if req else None,
+    }, case, by_actor=opened_by != "system")
+    return case
+
+
+def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    role, actor_id = _actor(msg)
+    if agg.buyer_id is None:
+        return Decision.refuse("unknown_order", f"order {agg.order_id} is not known")
+    party = agg.party_of(role, actor_id)
+    if party is None:
+        return Decision.refuse("not_a_party", f"only the order's buyer or seller may ask the platform to step in")
+    req = agg.requests.get(d.refund_id) if d.refund_id else None
+    if party == "buyer":
+        if req is None:
+            return Decision.refuse("unknown_refund", "a buyer's intervention names the after-sale request (refund_id)")
+        if req.state != "rejected":
+            return Decision.refuse("not_escalatable", f"request {req.refund_id} is {req.state}; the buyer may escalate "
+                                                      f"once the seller has rejected it")
+        if req.due_at and ctx.now > req.due_at:
+            return Decision.refuse("escalation_window_closed", f"the window to escalate closed at {req.due_at.isoformat()}")
+    else:
+        if d.reason not in SELLER_REASONS:
+            return Decision.refuse("unknown_reason", f"a seller asks for intervention for one of: {', '.join(sorted(SELLER_REASONS))}")
+        if d.refund_id and req is None:
+            return Decision.refuse("unknown_refund", f"order {agg.order_id} has no request {d.refund_id}")
+        if req is not None and req.state == "closed":
+            return Decision.refuse("refund_closed", f"request {req.refund_id} is closed")
+    if agg.open_case_for(d.refund_id) is not None:
+        return Decision.refuse("case_already_open", f"a case is already open for {d.refund_id or 'this order'}")
+    step = Step(agg, ctx, _actor(msg))
+    case = _open_case(step, d.refund_id, party, d.reason, ctx)
+    case.submissions.append(Submission(party=party, at=ctx.now, description=d.description, evidence=_evidence(msg),
+                                       kind="filing"))
+    case.submitted[party] = True
+    return step.decision()
+
+
+def _case_for_party(agg: ArbitrationOrder, msg: ParsedMessage) -> tuple[Case | None, str | None, Decision | None]:
+    role, actor_id = _actor(msg)
+    case = agg.cases.get(msg.data.case_id)
+    if case is None:
+        return None, None, Decision.refuse("unknown_case", f"order {agg.order_id} has no case {msg.data.case_id}")
+    party = agg.party_of(role, actor_id)
+    if party is None:
+        return case, None, Decision.refuse("not_a_party", f"only the buyer or the seller of order {agg.order_id} may do this")
+    return case, party, None
+
+
+def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    case, party, refused = _case_for_party(agg, msg)
+    if refused:
+        return refused
+    assert case and party
+    due = case.evidence_due.get(party)
+    if case.status != "collecting_evidence" or due is None or ctx.now > due:
+        when = f"closed at {due.isoformat()}" if due else "is closed"
+        return Decision.refuse("evidence_late", f"evidence for case {case.case_id} from the {party} {when}")
+    if case.evidence_count(party) + len(msg.data.evidence) > MAX_CASE_EVIDENCE:
+        return Decision.refuse("too_much_evidence", f"at most {MAX_CASE_EVIDENCE} items per party per case")
+    case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description, evidence=_evidence(msg),
+                                       round=case.round))  # type: ignore[arg-type]
+    case.submitted[party] = True
+    step = Step(agg, ctx, _actor(msg))
+    step.emit("evidence.submitted", {"case_id": case.case_id, "party": party, "evidence_count": len(msg.data.evidence),
+                                     "total_evidence": case.evidence_count(party)}, case, by_actor=True)
+    return step.decision()
+
+
+def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    case = agg.cases.get(d.case_id)
+    if case is None:
+        return Decision.refuse("unknown_case", f"order {agg.order_id} has no case {d.case_id}")
+    if not can(case.status, "evidence.request"):
+        return Decision.refuse("case_not_open_for_evidence", f"case {case.case_id} is {case.status}")
+    due = ctx.after(d.due_in_seconds or ctx.settings.evidence_window_s)
+    step = Step(agg, ctx, _actor(msg))
+    step.move(case, "evidence.request")
+    case.evidence_due[d.party] = due
+    case.submitted[d.party] = False
+    case.submissions.append(Submission(party=d.party, at=ctx.now, description=d.note, kind="request", round=case.round))
+    step.emit("evidence.requested", {"case_id": case.case_id, "party": d.party, "user_id": agg.user_of(d.party) or "?",
+                                     "due_at": due}, case, by_actor=True)
+    return step.decision()
+
+
+def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    case = agg.cases.get(d.case_id)
+    if case is None:
+        return Decision.refuse("unknown_case", f"order {agg.order_id} has no case {d.case_id}")
+    if case.status != "awaiting_ruling":
+        return Decision.refuse("not_awaiting_ruling", f"case {case.case_id} is {case.status}, not awaiting a ruling")
+    req = agg.requests.get(case.refund_id) if case.refund_id else None
+    arbitrator = msg.envelope.actor.id
+    if (r := check_ruling(case, req, d.outcome, arbitrator)) is not None:
+        return Decision(reject=r)
+    amount, r = refund_amount(d.outcome, d.refund_fen, req)
+    if r is not None:
+        return Decision(reject=r)
+    step = Step(agg, ctx, _actor(msg))
+    _issue(step, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
+           at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator)
+    return step.decision()
+
+
+def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    case, party, refused = _case_for_party(agg, msg)
+    if refused:
+        return refused
+    assert case and party
+    if case.appealed_by is not None or case.round > 1:
+        return Decision.refuse("already_appealed", f"case {case.case_id} was already appealed; the second ruling is final")
+    last = case.last_ruling
+    if case.status != "ruled" or last is None or last.appealable_until is None:
+        return Decision.refuse("not_appealable", f"case {case.case_id} is {case.status}; only a first ruling can be appealed")
+    if ctx.now > last.appealable_until:
+        return Decision.refuse("appeal_window_closed", f"the appeal window closed at {last.appealable_until.isoformat()}")
+    step = Step(agg, ctx, _actor(msg))
+    step.move(case, "ruling.appeal")
+    case.round, case.appealed_by = 2, party  # type: ignore[assignment]
+    due = ctx.after(ctx.settings.evidence_window_s)
+    case.evidence_due = {"buyer": due, "seller": due}
+    case.submitted = {"buyer": False, "seller": False}
+    case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description,
+                                       evidence=_evidence(msg), kind="appeal", round=2))
+    case.submitted[party] = True
+    step.emit("ruling.appealed", {"case_id": case.case_id, "party": party, "refund_id": case.refund_id,
+                                  "evidence_due_at": due}, case, by_actor=True)
+    return step.decision()
+
+
+# ---- rulings ----------------------------------------------------------------------------------
+
+
+def _issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
+           decided_by: str) -> None:
+    ctx = step.ctx
+    final = case.round > 1
+    appealable_until = None if final else ctx.after(ctx.settings.appeal_window_s)
+    previous = case.last_ruling
+    reverses = bool(previous) and ((previous.outcome == "reject") != (outcome == "reject")
+                                   or previous.seller_at_fault != at_fault)
+    case.rulings.append(RulingRecord(round=case.round, outcome=outcome, refund_fen=refund_fen,
+                                     return_shipping_paid_by=shipping, seller_at_fault=at_fault, reasoning=reasoning,
+                                     decided_by=decided_by, at=ctx.now, appealable_until=appealable_until, final=final))
+    case.ruling_due_at = None
+    step.emit("ruling.issued", {
+        "case_id": case.case_id, "outcome": outcome, "refund_fen": refund_fen, "return_shipping_paid_by": shipping,
+        "seller_at_fault": at_fault, "reasoning": reasoning, "decided_by": decided_by,
+        "appealable_until": appealable_until, "refund_id": case.refund_id, "round": case.round, "final": final,
+        "reverses_previous": reverses, "buyer_id": step.agg.buyer_id, "seller_id": step.agg.seller_id,
+    }, case, by_actor=not decided_by.startswith("auto:"))
+    if final:
+        step.move(case, "final_ruling")
+    elif case.status == "collecting_evidence":
+        step.move(case, "auto_ruling")
+    else:
+        step.move(case, "ruling.decide")
+
+
+def _auto_rule(step: Step, case: Case, req: RequestFacts, rule: Rule) -> None:
+    if rule.winner == "buyer":
+        outcome = BUYER_WINS_OUTCOME[req.kind]
+        amount = 0 if outcome == "exchange" else min(req.amount_fen, req.refundable_fen or req.amount_fen)
+        shipping = "seller"
+    else:
+        outcome, amount, shipping = "reject", 0, "buyer"
+    _issue(step, case, outcome=outcome, refund_fen=amount, shipping=shipping, at_fault=rule.seller_at_fault,
+           reasoning=rule.reasoning, decided_by=f"auto:{rule.name}")
+
+
+# ---- deadlines ----------------------------------------------------------------------------------
+
+
+def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Context) -> Decision:
+    case = agg.cases.get(case_id)
+    if case is None or case.status != "collecting_evidence" or max(case.evidence_due.values()) != due_at:
+        return Decision.ignore()
+    step = Step(agg, ctx)
+    req = agg.requests.get(case.refund_id) if case.refund_id else None
+    rule = matching_rule(case.submitted.get("buyer", False), case.submitted.get("seller", False))
+    if case.round == 1 and req is not None and rule is not None:
+        _auto_rule(step, case, req, rule)
+        return step.decision()
+    step.move(case, "evidence_window_closed")
+    case.ruling_due_at = ctx.after(ctx.settings.ruling_target_s)
+    step.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
+                                       "round": case.round}, case)
+    return step.decision()
+
+
+def on_appeal_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Context) -> Decision:
+    case = agg.cases.get(case_id)
+    if case is None or case.status != "ruled":
+        return Decision.ignore()
+    step = Step(agg, ctx)
+    step.move(case, "appeal_window_closed")
+    return step.decision()
+
+
+HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]] = {
+    "order.paid": order_paid,
+    "refund.requested": refund_requested,
+    "refund.state_changed": refund_state_changed,
+    "seller.rejected": seller_rejected,
+    "seller.timed_out": seller_timed_out,
+    "intervention.request": intervention_request,
+    "evidence.submit": evidence_submit,
+    "evidence.request": evidence_request,
+    "ruling.decide": ruling_decide,
+    "ruling.appeal": ruling_appeal,
+}
+TIMERS = {EVIDENCE_TIMER: on_evidence_window, APPEAL_TIMER: on_appeal_window}

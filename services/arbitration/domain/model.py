@@ -1,0 +1,116 @@
+"""The arbitration service's aggregate: one document per order with its cases and the facts
+a case gathers (the request, the seller's rejection, the order)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["collecting_evidence", "awaiting_ruling", "ruled", "closed"]
+Party = Literal["buyer", "seller"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Submission(Model):
+    party: Party
+    at: datetime
+    description: str = ""
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    round: int = 1
+    kind: str = "evidence"  # "filing" (opening the case), "evidence", "appeal", "request", "rejection"
+
+
+class RulingRecord(Model):
+    round: int
+    outcome: str
+    refund_fen: int
+    return_shipping_paid_by: str
+    seller_at_fault: bool
+    reasoning: str
+    decided_by: str
+    at: datetime
+    appealable_until: datetime | None = None
+    final: bool = False
+
+
+class RequestFacts(Model):
+    """What the arbitration service knows of an after-sale request, from refund.events."""
+
+    refund_id: str
+    kind: str
+    reason: str
+    amount_fen: int
+    refundable_fen: int | None = None
+    state: str = "requested"
+    due_at: datetime | None = None
+    attempt: int = 1
+    description: str = ""
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+    seller_rejection: dict[str, Any] | None = None
+
+
+class Case(Model):
+    case_id: str
+    refund_id: str | None
+    opened_by: Literal["buyer", "seller", "system"]
+    reason: str
+    opened_at: datetime
+    status: Status = "collecting_evidence"
+    round: int = 1
+    evidence_due: dict[str, datetime] = Field(default_factory=dict)  # party -> deadline this round
+    submitted: dict[str, bool] = Field(default_factory=dict)  # party -> met its deadline this round
+    submissions: list[Submission] = Field(default_factory=list)
+    ruling_due_at: datetime | None = None
+    rulings: list[RulingRecord] = Field(default_factory=list)
+    appealed_by: Party | None = None
+    closed_why: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status != "closed"
+
+    def evidence_count(self, party: str) -> int:
+        return sum(len(s.evidence) for s in self.submissions if s.party == party)
+
+    @property
+    def last_ruling(self) -> RulingRecord | None:
+        return self.rulings[-1] if self.rulings else None
+
+
+class ArbitrationOrder(Model):
+    order_id: str
+    buyer_id: str | None = None
+    seller_id: str | None = None
+    paid_fen: int | None = None
+    requests: dict[str, RequestFacts] = Field(default_factory=dict)
+    cases: dict[str, Case] = Field(default_factory=dict)
+    # Denormalised for the arbitrators' queue: the earliest ruling due among cases awaiting one.
+    queue_due_at: datetime | None = None
+
+    def open_case_for(self, refund_id: str | None) -> Case | None:
+        return next((c for c in self.cases.values() if c.open and c.refund_id == refund_id), None)
+
+    def party_of(self, role: str, actor_id: str) -> Party | None:
+        if role == "buyer" and actor_id == self.buyer_id:
+            return "buyer"
+        if role == "seller" and actor_id == self.seller_id:
+            return "seller"
+        return None
+
+    def user_of(self, party: str) -> str | None:
+        return self.buyer_id if party == "buyer" else self.seller_id
+
+    def refresh_queue(self) -> None:
+        dues = [c.ruling_due_at for c in self.cases.values() if c.status == "awaiting_ruling" and c.ruling_due_at]
+        self.queue_due_at = min(dues) if dues else None
+
+    @classmethod
+    def load(cls, key: str, state: dict[str, Any] | None) -> "ArbitrationOrder":
+        return cls.model_validate(state) if state else cls(order_id=key)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")

@@ -1,0 +1,44 @@
+"""Automatic rulings, as data. Each row says when it applies, who wins, and the reasoning a
+person reads (Chinese first, then English). `decided_by` is `auto:<rule>`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    # When the evidence window closes: did each side meet its deadline this round?
+    buyer_met: bool | None  # None: either
+    seller_met: bool | None
+    winner: str  # "buyer" or "seller"
+    seller_at_fault: bool
+    reasoning: str
+
+
+SELLER_TIMEOUT = Rule(
+    "seller_timeout", None, None, "buyer", True,
+    "卖家未在规定时间内处理售后申请，平台支持买家诉求。 The seller did not answer the request within the deadline; "
+    "the platform rules for the buyer.",
+)
+
+# Tried in order when a round-1 evidence window closes; the first that matches decides.
+EVIDENCE_RULES: tuple[Rule, ...] = (
+    Rule("seller_missed_evidence", True, False, "buyer", True,
+         "卖家未在举证期限内提交凭证，买家按时举证，平台支持买家。 The seller submitted no evidence by its deadline while "
+         "the buyer met its own; the platform rules for the buyer."),
+    Rule("buyer_missed_evidence", False, True, "seller", False,
+         "买家未在举证期限内提交凭证，卖家已按时举证，驳回买家诉求。 The buyer submitted no evidence by its deadline while "
+         "the seller answered; the claim is rejected."),
+)
+
+
+def matching_rule(buyer_met: bool, seller_met: bool) -> Rule | None:
+    for r in EVIDENCE_RULES:
+        if (r.buyer_met is None or r.buyer_met == buyer_met) and (r.seller_met is None or r.seller_met == seller_met):
+            return r
+    return None
+
+
+# What "the buyer wins" means for each kind of request: the outcome matching what was asked.
+BUYER_WINS_OUTCOME = {"refund_only": "full_refund", "return_and_refund": "return_and_refund", "exchange": "exchange"}

@@ -1,0 +1,31 @@
+"""A case's life as a table. Pure.
+
+collecting_evidence -> awaiting_ruling -> ruled -> closed (the appeal window passed), or
+ruled -> collecting_evidence (appealed: round 2) -> awaiting_ruling -> closed (the final ruling).
+An automatic rule can rule straight from collecting_evidence.
+"""
+from __future__ import annotations
+
+STATUSES: dict[tuple[str, str], str] = {
+    ("collecting_evidence", "evidence.submit"): "collecting_evidence",
+    ("collecting_evidence", "evidence.request"): "collecting_evidence",
+    ("collecting_evidence", "evidence_window_closed"): "awaiting_ruling",
+    ("collecting_evidence", "auto_ruling"): "ruled",
+    ("awaiting_ruling", "evidence.request"): "collecting_evidence",  # the arbitrator wants more first
+    ("awaiting_ruling", "ruling.decide"): "ruled",
+    ("awaiting_ruling", "final_ruling"): "closed",  # round 2: the ruling is final
+    ("ruled", "ruling.appeal"): "collecting_evidence",
+    ("ruled", "appeal_window_closed"): "closed",
+    ("collecting_evidence", "withdrawn"): "closed",
+    ("awaiting_ruling", "withdrawn"): "closed",
+}
+
+CLOSED_WHY = {"final_ruling": "final_ruling", "appeal_window_closed": "ruling_final", "withdrawn": "withdrawn"}
+
+
+def next_status(status: str, trigger: str) -> str | None:
+    return STATUSES.get((status, trigger))
+
+
+def can(status: str, trigger: str) -> bool:
+    return (status, trigger) in STATUSES

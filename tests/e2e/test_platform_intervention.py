@@ -1,0 +1,216 @@
+"""Platform intervention (平台介入, domain.md sections 3-4) through the real services."""
+from __future__ import annotations
+
+from tests.support.story import CHAT, PHOTO, Market, PaymentSystem
+
+
+async def test_the_seed_story(market: Market, payments: PaymentSystem, bus) -> None:
+    """Return and refund, not as described; the seller refuses citing an opened package, subjective
+    dissatisfaction and resale; the buyer escalates with photos and a chat log; the platform finds
+    the reasons unfounded: full refund, return shipping paid by the seller, seller at fault."""
+    order = await market.paid_order(amount_fen=25900)
+    await order.buyer_requests(kind="return_and_refund", reason="not_as_described", description="实物与描述不符")
+    await order.requested()
+    await order.seller_rejects(reason="opened", message="商品已拆封；主观不满意；影响二次销售")
+    await order.state("rejected")
+
+    await order.buyer_escalates(evidence=[PHOTO, CHAT])
+    opened = await order.case_opened(opened_by="buyer")
+    assert opened["refund_id"] == order.refund_id and opened["evidence_due_at"]
+    await order.state("in_arbitration", awaiting="platform")
+    await order.submits_evidence("seller", "买家已使用商品")
+    await order.expect("evidence.submitted", party="seller")
+    waiting = await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    assert waiting["round"] == 1
+
+    await order.arbitrator_rules("return_and_refund", refund_fen=25900, shipping="seller", seller_at_fault=True,
+                                 reasoning="商家以已拆封、主观不满意、影响二次销售为由拒绝，理由不成立；请改进售后服务")
+    ruling = await order.expect("ruling.issued", case_id=order.case_id)
+    assert ruling["decided_by"] == "ARB-1" and ruling["refund_fen"] == 25900
+    assert ruling["return_shipping_paid_by"] == "seller" and ruling["seller_at_fault"] is True
+    assert ruling["appealable_until"]
+    await order.state("return_pending")
+    await order.buyer_ships_return()
+    await order.state("return_in_transit")
+    await order.seller_receives_return()
+
+    request = await order.payout()
+    assert request["amount_fen"] == 25900
+    await payments.pay(request)
+    await order.expect("refund.closed", why="completed")
+    drop = await bus.expect("shop.credit_changed", seller_id=order.seller)
+    assert drop["delta"] < 0 and drop["why"] == "ruling"
+
+
+async def test_a_seller_timeout_is_ruled_automatically_for_the_buyer(market: Market, payments: PaymentSystem, bus) -> None:
+    order = await market.paid_order(amount_fen=4000)
+    await order.buyer_requests(kind="refund_only", amount_fen=4000)
+    await order.requested()
+
+    opened = await order.case_opened(opened_by="system", timeout=25)
+    ruling = await order.expect("ruling.issued", case_id=order.case_id)
+
+    assert opened["reason"] == "seller_timeout"
+    assert ruling["decided_by"] == "auto:seller_timeout" and ruling["outcome"] == "full_refund"
+    assert ruling["refund_fen"] == 4000 and ruling["seller_at_fault"] is True
+    assert "卖家未在规定时间内处理" in ruling["reasoning"]
+    await payments.pay(await order.payout())
+    await order.expect("refund.closed", why="completed")
+    credit = await bus.expect("shop.credit_changed", seller_id=order.seller)
+    assert credit["defects_in_window"] == 1  # the timeout and the ruling are one defect, not two
+
+
+async def test_the_seller_misses_its_evidence_deadline_and_the_buyer_wins(market: Market, payments: PaymentSystem) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only")
+    await order.requested()
+    await order.seller_rejects(reason="used")
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+
+    ruling = await order.expect("ruling.issued", case_id=order.case_id, timeout=20)
+
+    assert ruling["decided_by"] == "auto:seller_missed_evidence"
+    assert ruling["outcome"] == "full_refund" and ruling["seller_at_fault"] is True
+    await payments.pay(await order.payout())
+    await order.expect("refund.closed", why="completed")
+
+
+async def test_a_seller_opened_case_where_the_buyer_stays_silent_is_rejected(market: Market) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only", reason="other", description="不想要了")
+    await order.requested()
+
+    await order.seller_escalates(reason="malicious_complaint")
+    opened = await order.case_opened(opened_by="seller")
+    assert opened["reason"] == "malicious_complaint"
+    await order.state("in_arbitration")
+
+    ruling = await order.expect("ruling.issued", case_id=order.case_id, timeout=20)
+    assert ruling["decided_by"] == "auto:buyer_missed_evidence" and ruling["outcome"] == "reject"
+    assert ruling["seller_at_fault"] is False
+    closed = await order.expect("refund.closed", timeout=20)  # after the appeal window passes
+    assert closed["why"] == "rejected_final"
+    await order.expect("case.closed", case_id=order.case_id, why="ruling_final")
+    await order.expect_none("seller.timed_out", within=1)  # the answer deadline stopped when the case opened
+
+
+async def test_a_seller_may_open_a_case_without_a_request(market: Market) -> None:
+    order = await market.paid_order()
+    await market.order_shipped(order)
+
+    await order.seller_escalates(reason="system_fault", with_refund=False, description="系统故障导致错发")
+
+    opened = await order.case_opened(opened_by="seller")
+    assert opened["refund_id"] is None
+    waiting = await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    assert waiting["round"] == 1  # no automatic rule decides a case without a request
+    refused = await order.arbitrator_rules("full_refund", refund_fen=100)
+    assert (await order.rejection_of(refused))["code"] == "outcome_not_allowed"
+    await order.arbitrator_rules("cancel_order", shipping="platform", seller_at_fault=False, reasoning="系统原因，取消订单")
+    assert (await order.expect("ruling.issued", case_id=order.case_id))["outcome"] == "cancel_order"
+
+
+async def test_an_appeal_reverses_the_ruling_and_restores_the_sellers_credit(market: Market, payments: PaymentSystem,
+                                                                            bus) -> None:
+    order = await market.paid_order(amount_fen=6600)
+    await order.buyer_requests(kind="refund_only", amount_fen=6600)
+    await order.requested()
+    await order.seller_rejects(reason="used")
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    await order.submits_evidence("seller")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.arbitrator_rules("full_refund", arbitrator="ARB-1", seller_at_fault=True)
+    first = await order.expect("ruling.issued", case_id=order.case_id)
+    drop = await bus.expect("shop.credit_changed", seller_id=order.seller)
+    await payments.pay(await order.payout())
+    await order.expect("refund.closed", why="completed")
+
+    await order.appeals("seller", "物流记录显示买家签收后损坏")
+    appealed = await order.expect("ruling.appealed", case_id=order.case_id)
+    assert appealed["party"] == "seller"
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, round=2, timeout=20)
+    same = await order.arbitrator_rules("reject", arbitrator="ARB-1", seller_at_fault=False, shipping="buyer")
+    assert (await order.rejection_of(same))["code"] == "same_arbitrator"
+    await order.arbitrator_rules("reject", arbitrator="ARB-2", seller_at_fault=False, shipping="buyer",
+                                 reasoning="复核：损坏发生在签收后，卖家无责")
+
+    second = await order.expect("ruling.issued", case_id=order.case_id, round=2)
+    assert second["final"] is True and second["appealable_until"] is None and second["reverses_previous"] is True
+    assert second["decided_by"] == "ARB-2" != first["decided_by"]
+    restored = await bus.expect("shop.credit_changed", seller_id=order.seller, why="appeal_won")
+    assert restored["delta"] == -drop["delta"] and restored["defects_in_window"] == 0
+    await order.expect("case.closed", case_id=order.case_id, why="final_ruling")
+    # Money paid by the first ruling is not clawed back: only one payout ever went out.
+    assert len(bus.all("payout.request", order_id=order.id)) == 1
+    second_appeal = await order.appeals("buyer")
+    assert (await order.rejection_of(second_appeal))["code"] in ("already_appealed", "not_appealable")
+
+
+async def test_late_evidence_is_rejected_with_a_reason(market: Market) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    await order.submits_evidence("seller")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+
+    late = await order.submits_evidence("buyer", "迟到的凭证")
+
+    refused = await order.rejection_of(late)
+    assert refused["code"] == "evidence_late" and refused.topic == "arbitration.events"
+
+
+async def test_the_arbitrator_asks_a_party_for_more_and_gets_it(market: Market, bus) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    await order.submits_evidence("seller")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+
+    await bus.send("evidence.request", {"order_id": order.id, "case_id": order.case_id, "party": "buyer",
+                                        "note": "请提供开箱视频", "due_in_seconds": 3}, ("arbitrator", "ARB-1"))
+    asked = await order.expect("evidence.requested", party="buyer")
+    assert asked["user_id"] == order.buyer
+    await order.submits_evidence("buyer", "开箱视频", [{"kind": "video", "uri": "https://v.example.cn/unbox.mp4"}])
+    await order.expect("evidence.submitted", party="buyer")
+    again = await order.expect("case.awaiting_ruling", case_id=order.case_id, count=2, timeout=20)
+    assert again["round"] == 1
+
+
+async def test_a_ruling_from_anyone_but_an_arbitrator_is_rejected(market: Market, dbs) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    before = await dbs.version("arbitration", order.id)
+
+    forged = await order.arbitrator_rules("full_refund", actor=("buyer", order.buyer))
+
+    refused = await order.rejection_of(forged)
+    assert refused["code"] == "actor_not_allowed"
+    assert await dbs.version("arbitration", order.id) == before
+    assert not order.bus.all(topic="arbitration.commands.dlq", order_id=order.id)
+
+
+async def test_a_buyer_cannot_escalate_before_the_seller_has_answered(market: Market) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+
+    early = await order.buyer_escalates()
+
+    assert (await order.rejection_of(early))["code"] == "not_escalatable"
