@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -69,9 +69,11 @@ class VersionConflict(Exception):
 
 
 class AggregateStore:
-    def __init__(self, collection: AsyncCollection, processed_window: int = 256) -> None:
+    def __init__(self, collection: AsyncCollection, processed_window: int = 256,
+                 partition: Callable[[str], int] = partition_of) -> None:
         self.col = collection
         self.window = processed_window
+        self.partition = partition  # the Kafka partition whose consumer owns an aggregate key
 
     async def ensure_indexes(self) -> None:
         await self.col.create_index([("next_due_at", ASCENDING)])
@@ -99,7 +101,7 @@ class AggregateStore:
         records = [OutboxRecord(r.id, r.topic, r.key, r.value, r.type, base_seq + i) for i, r in enumerate(outbox)]
         fields: dict[str, Any] = {
             "v": agg.version + 1,
-            "p": partition_of(agg.key),  # which consumer owns (and alone writes) this aggregate
+            "p": self.partition(agg.key),  # which consumer owns (and alone writes) this aggregate
             "timers": new_timers,
             "next_due_at": next_due,
             "updated_at": now,

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from runtime import db as dbmod
 from runtime import logging as logmod
 from runtime.aggregate import AggregateStore
+from runtime.ownership import partition_of
 from runtime.domain import Domain
 from runtime.pipeline import Pipeline, run_periodically
 from runtime.publisher import Publisher
@@ -73,7 +74,10 @@ def build_service(domain: Domain, settings: ServiceSettings,
     )
     client = dbmod.connect(settings.mongo_url)
     database = dbmod.database(client, settings.db_name(domain.service))
-    store = AggregateStore(database[domain.collection], settings.processed_window)
+    if hasattr(domain, "bind"):
+        domain.bind(database)  # type: ignore[attr-defined]
+    store = AggregateStore(database[domain.collection], settings.processed_window,
+                           getattr(domain, "partition_of", partition_of))
     publisher = Publisher(broker, domain.service)
     assignment = _Assignment()
     pipeline = Pipeline(domain, store, publisher, settings, owned_partitions=assignment.numbers)
@@ -111,6 +115,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
 
     async def started() -> None:
         await store.ensure_indexes()
+        if hasattr(domain, "ensure_indexes"):
+            await domain.ensure_indexes()  # type: ignore[attr-defined]
         svc = service_ref["svc"]
         if on_ready:
             await on_ready(svc)

@@ -28,6 +28,7 @@ class Context:
     now: datetime
     settings: Any  # runtime.settings.ServiceSettings (or a subclass)
     cause_id: str
+    extra: Any = None  # read-only facts a service loaded before deciding (see Domain.load_context)
     _n: int = field(default=0, repr=False)
 
     def new_id(self, prefix: str) -> str:

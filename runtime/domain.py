@@ -22,3 +22,21 @@ class Domain(Protocol):
 
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
         """A deadline of this aggregate passed."""
+
+
+class WithContext(Protocol):
+    """Optional: a domain that needs read-only facts from other documents before it decides
+    (the notify service reads recipients' language). The decision itself stays pure."""
+
+    async def load_context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None) -> Any: ...
+
+
+class WithOutboxEffects(Protocol):
+    """Optional: side effects in the service's own database that must happen for each outgoing
+    event before it is published, and again if a crash makes the relay publish it (idempotent)."""
+
+    async def before_publish(self, records: list[Any]) -> None: ...
+
+
+class WithDatabase(Protocol):
+    def bind(self, database: Any) -> None: ...

@@ -180,7 +180,8 @@ class Pipeline:
                 log.info("duplicate", key=key)
                 return "duplicate"
             now = now_ms()
-            ctx = Context(now=now, settings=self.settings, cause_id=f"{msg.event_id}|{key}")
+            ctx = Context(now=now, settings=self.settings, cause_id=f"{msg.event_id}|{key}",
+                          extra=await self._context(key, agg.state, msg))
             decision = self.domain.decide(key, agg.state, msg, ctx)
             if decision.reject is not None:
                 await self._reject(msg, decision)
@@ -208,7 +209,8 @@ class Pipeline:
                 if agg.has_processed(event_id) or agg.timers.get(name) != due_at:
                     return "duplicate"
                 now = now_ms()
-                ctx = Context(now=now, settings=self.settings, cause_id=f"{event_id}|{key}")
+                ctx = Context(now=now, settings=self.settings, cause_id=f"{event_id}|{key}",
+                              extra=await self._context(key, agg.state, None))
                 decision = self.domain.on_timer(key, agg.state, name, due_at, ctx)
                 if decision.timers is None:  # a fired timer is gone unless the domain sets it again
                     decision.timers = {n: t for n, t in agg.timers.items() if n != name}
@@ -256,9 +258,16 @@ class Pipeline:
             )
         log.info("rejected", code=decision.reject.code, reason=decision.reject.message)
 
+    async def _context(self, key: str, state: Any, msg: ParsedMessage | None) -> Any:
+        loader = getattr(self.domain, "load_context", None)
+        return await loader(key, state, msg) if loader else None
+
     async def _publish(self, key: str, records: list[OutboxRecord]) -> None:
         if not records:
             return
+        effects = getattr(self.domain, "before_publish", None)
+        if effects:
+            await effects(records)
         await self.publisher.send_records(records)
         await self.store.clear_outbox(key, [r.id for r in records])
 

@@ -1,5 +1,11 @@
-"""Wiring: settings, domain and runtime into one process."""
+"""Wiring: settings, domain and runtime into one process, plus the inbox HTTP route."""
 from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from faststream.asgi import AsgiResponse, get
 
 from runtime.app import Service, build_service
 from services.notify.domain.service import NotifyDomain
@@ -7,4 +13,17 @@ from services.notify.settings import NotifySettings
 
 
 def bootstrap(settings: NotifySettings | None = None) -> Service:
-    return build_service(NotifyDomain(), settings or NotifySettings())
+    domain = NotifyDomain()
+
+    async def inbox(scope: Any) -> AsgiResponse:
+        """GET /inbox?user_id=U: the user's latest messages and unread count (for the message centre)."""
+        query = parse_qs(scope.get("query_string", b"").decode())
+        user_id = (query.get("user_id") or [""])[0]
+        if not user_id or domain.inbox is None:
+            return AsgiResponse(b'{"error": "user_id is required"}', 400, headers={"content-type": "application/json"})
+        body = {"user_id": user_id, "unread": await domain.inbox.unread_count(user_id),
+                "messages": await domain.inbox.list(user_id)}
+        return AsgiResponse(json.dumps(body, ensure_ascii=False).encode(), 200,
+                            headers={"content-type": "application/json; charset=utf-8"})
+
+    return build_service(domain, settings or NotifySettings(), extra_routes=[("/inbox", get(inbox))])

@@ -1,0 +1,271 @@
+"""Which message each event sends to whom, and which reminders it sets or cancels. Pure: the
+recipients' languages come in through `ctx.extra`."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context, derived_uuid
+from runtime.decision import Decision, Emit
+from services.notify.domain.model import NotifyOrder, Reminder, UserPrefs
+from services.notify.domain.templates import DEFAULT_LOCALE, render
+
+# Refund states in which a party has a deadline worth a reminder, and whose it is.
+REMIND_STATES = {"requested", "rejected", "return_pending", "return_in_transit", "replacement_pending"}
+
+
+class Outbox:
+    def __init__(self, agg: NotifyOrder, msg: ParsedMessage | None, ctx: Context, cause: str) -> None:
+        self.agg, self.msg, self.ctx, self.cause = agg, msg, ctx, cause
+        self.emits: list[Emit] = []
+
+    def send(self, party: str, template: str, **params: Any) -> None:
+        user_id = self.agg.user(party)
+        if not user_id:
+            return  # we do not know who that is yet; nothing to address
+        self.to_user(user_id, template, **params)
+
+    def to_user(self, user_id: str, template: str, **params: Any) -> None:
+        locales = (self.ctx.extra or {}).get("locales", {})
+        locale = locales.get(user_id, DEFAULT_LOCALE)
+        title, body = render(template, locale, {"order_id": self.agg.order_id, **params})
+        # One message per (event, recipient, template): a replayed event produces the same id.
+        message_id = derived_uuid("message", self.cause, user_id, template)
+        self.emits.append(Emit("message.sent", {
+            "message_id": message_id, "user_id": user_id, "order_id": self.agg.order_id, "template": template,
+            "title": title, "body": body, "locale": locale,
+        }))
+        self.agg.sent += 1
+
+    def decision(self) -> Decision:
+        timers = {name: r.fire_at for name, r in self.agg.reminders.items()}
+        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers)
+
+
+def _learn(agg: NotifyOrder, d: Any) -> None:
+    agg.buyer_id = getattr(d, "buyer_id", None) or agg.buyer_id
+    agg.seller_id = getattr(d, "seller_id", None) or agg.seller_id
+
+
+def _remind(agg: NotifyOrder, ref: str, party: str, task: str, due: datetime | None, ctx: Context) -> None:
+    name = f"remind:{ref}:{party}"
+    agg.reminders.pop(name, None)
+    if due is None:
+        return
+    fire_at = due - timedelta(seconds=ctx.settings.reminder_lead_s)
+    if fire_at > ctx.now:
+        agg.reminders[name] = Reminder(party=party, task=task, due_at=due, fire_at=fire_at)
+
+
+def _forget(agg: NotifyOrder, ref: str, party: str | None = None) -> None:
+    for name in [n for n in agg.reminders if n.startswith(f"remind:{ref}:") and (party is None or n.endswith(f":{party}"))]:
+        del agg.reminders[name]
+
+
+def _out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Outbox:
+    return Outbox(agg, msg, ctx, msg.event_id)
+
+
+# ---- refund.events -------------------------------------------------------------------------
+
+
+def refund_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _learn(agg, d)
+    agg.kinds[d.refund_id] = d.kind
+    out = _out(agg, msg, ctx)
+    out.send("seller", "refund_requested", kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, due=d.seller_due_at)
+    return out.decision()
+
+
+def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _learn(agg, d)
+    agg.kinds[d.refund_id] = d.kind
+    out = _out(agg, msg, ctx)
+    _forget(agg, d.refund_id)  # whoever had to act either did, or the deadline changed
+    if d.state in REMIND_STATES and d.awaiting in ("buyer", "seller") and d.due_at:
+        _remind(agg, d.refund_id, d.awaiting, d.state, d.due_at, ctx)
+    if d.state == "return_pending" and d.previous_state != "return_pending":
+        out.send("buyer", "return_requested", due=d.due_at)
+    elif d.state == "rejected" and d.cause == "seller.rejected":
+        out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
+    elif d.cause == "timer.return_confirm_expired":
+        out.send("buyer", "return_received", receiver="auto")
+    return out.decision()
+
+
+def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "refund_paid", amount_fen=d.amount_fen, refund_to=d.refund_to)
+    return out.decision()
+
+
+def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _forget(agg, d.refund_id)
+    out = _out(agg, msg, ctx)
+    if d.why == "cancelled":
+        out.send("seller", "refund_withdrawn")
+    return out.decision()
+
+
+# ---- seller.events -------------------------------------------------------------------------
+
+
+def seller_approved(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "seller_approved", kind=agg.kinds.get(msg.data.refund_id, "refund_only"))
+    return out.decision()
+
+
+def seller_rejected(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    agg.rejection_reasons[msg.data.refund_id] = msg.data.reason  # said with the buyer's new deadline
+    return Outbox(agg, msg, ctx, msg.event_id).decision()
+
+
+def seller_timed_out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "seller_timed_out")
+    return out.decision()
+
+
+def seller_return_received(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "return_received", receiver="seller")
+    return out.decision()
+
+
+def seller_replacement_shipped(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "replacement_shipped", carrier=msg.data.carrier, tracking_no=msg.data.tracking_no)
+    return out.decision()
+
+
+def shop_changed(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
+    def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        d = msg.data
+        out = _out(agg, msg, ctx)
+        out.to_user(d.seller_id, template, restriction=d.restriction, defects=d.defects_in_window)
+        return out.decision()
+    return handle
+
+
+# ---- arbitration.events -------------------------------------------------------------------------
+
+
+def case_opened(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _learn(agg, d)
+    out = _out(agg, msg, ctx)
+    if d.opened_by != "system":  # a seller timeout is ruled at once: no evidence to ask for
+        for party in ("buyer", "seller"):
+            out.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
+            if party != d.opened_by:  # the opener's filing is its evidence already
+                _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
+    return out.decision()
+
+
+def evidence_submitted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    _forget(agg, msg.data.case_id, msg.data.party)
+    return Outbox(agg, msg, ctx, msg.event_id).decision()
+
+
+def evidence_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    out = _out(agg, msg, ctx)
+    out.to_user(d.user_id, "evidence_requested", case_id=d.case_id, due=d.due_at)
+    _remind(agg, d.case_id, d.party, "evidence", d.due_at, ctx)
+    return out.decision()
+
+
+def case_awaiting_ruling(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    _forget(agg, msg.data.case_id)
+    return Outbox(agg, msg, ctx, msg.event_id).decision()
+
+
+def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _learn(agg, d)
+    _forget(agg, d.case_id)
+    out = _out(agg, msg, ctx)
+    for party in ("buyer", "seller"):
+        out.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
+                 shipping=d.return_shipping_paid_by, reasoning=d.reasoning, round=str(d.round),
+                 appeal_until=d.appealable_until)
+    return out.decision()
+
+
+def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    out = _out(agg, msg, ctx)
+    for party in ("buyer", "seller"):
+        out.send(party, "ruling_appealed", case_id=d.case_id, party=d.party, due=d.evidence_due_at)
+        if party != d.party:  # the appeal carries the appellant's evidence
+            _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
+    return out.decision()
+
+
+# ---- reminders -------------------------------------------------------------------------
+
+
+def on_reminder(agg: NotifyOrder, name: str, due: datetime, ctx: Context) -> Decision:
+    r = agg.reminders.get(name)
+    if r is None or r.fire_at != due:
+        return Decision.ignore()  # the party acted, or the deadline moved
+    del agg.reminders[name]
+    out = Outbox(agg, None, ctx, f"{name}|{r.due_at.isoformat()}")
+    out.send(r.party, "deadline_near", task=r.task, due=r.due_at)
+    return out.decision()
+
+
+# ---- notify.commands (keyed by user) ----------------------------------------------------------
+
+
+def message_read(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    found = (ctx.extra or {}).get("message")
+    actor = msg.envelope.actor
+    if found is None:
+        return Decision.refuse("unknown_message", f"no message {d.message_id}")
+    if actor.id != d.user_id or found["user_id"] != d.user_id:
+        return Decision.refuse("not_recipient", "only the recipient may mark a message read")
+    if (ctx.extra or {}).get("already_read"):
+        return Decision.ignore()
+    return Decision(state=prefs.model_dump(), emits=[Emit("message.marked_read", {
+        "message_id": d.message_id, "user_id": d.user_id, "order_id": found.get("order_id")},
+        actor_role=actor.role, actor_id=actor.id)], timers={})
+
+
+def locale_set(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
+    if msg.envelope.actor.id != msg.data.user_id:
+        return Decision.refuse("not_owner", "users set their own language")
+    prefs.locale = msg.data.locale
+    return Decision(state=prefs.model_dump(), timers={})
+
+
+ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decision]] = {
+    "refund.requested": refund_requested,
+    "refund.state_changed": refund_state_changed,
+    "refund.completed": refund_completed,
+    "refund.closed": refund_closed,
+    "seller.approved": seller_approved,
+    "seller.rejected": seller_rejected,
+    "seller.timed_out": seller_timed_out,
+    "seller.return_received": seller_return_received,
+    "seller.replacement_shipped": seller_replacement_shipped,
+    "shop.restricted": shop_changed("shop_restricted"),
+    "shop.restored": shop_changed("shop_restored"),
+    "case.opened": case_opened,
+    "evidence.submitted": evidence_submitted,
+    "evidence.requested": evidence_requested,
+    "case.awaiting_ruling": case_awaiting_ruling,
+    "ruling.issued": ruling_issued,
+    "ruling.appealed": ruling_appealed,
+}
+USER_HANDLERS: dict[str, Callable[[UserPrefs, ParsedMessage, Context], Decision]] = {
+    "message.read": message_read,
+    "locale.set": locale_set,
+}

@@ -1,0 +1,145 @@
+"""Message templates (files under ../templates/<locale>/<name>.txt: a title line, then the body)
+and the words they are filled with. A template naming a placeholder nobody provides, or a
+missing template, is an error here, caught by the test suite, never shown to a user."""
+from __future__ import annotations
+
+import string
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
+LOCALES = ("zh-CN", "en")
+DEFAULT_LOCALE = "zh-CN"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class TemplateError(Exception):
+    pass
+
+
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "kind": {
+        "zh-CN": {"refund_only": "仅退款", "return_and_refund": "退货退款", "exchange": "换货"},
+        "en": {"refund_only": "a refund", "return_and_refund": "a return and refund", "exchange": "an exchange"},
+    },
+    "reason": {
+        "zh-CN": {"quality": "商品质量问题", "not_received": "未收到货物", "not_as_described": "与描述不符",
+                  "wrong_item": "发错货", "damaged": "商品破损", "no_longer_wanted": "不想要了", "other": "其他",
+                  "opened": "商品已拆封", "subjective": "主观不满意", "resale_affected": "影响二次销售",
+                  "used": "商品已使用"},
+        "en": {"quality": "quality problem", "not_received": "not received", "not_as_described": "not as described",
+               "wrong_item": "wrong item sent", "damaged": "damaged", "no_longer_wanted": "no longer wanted",
+               "other": "other", "opened": "package opened", "subjective": "subjective dissatisfaction",
+               "resale_affected": "affects resale", "used": "item used"},
+    },
+    "outcome": {
+        "zh-CN": {"full_refund": "全额退款", "partial_refund": "部分退款", "return_and_refund": "退货退款",
+                  "exchange": "换货", "reject": "驳回申请", "cancel_order": "取消订单"},
+        "en": {"full_refund": "full refund", "partial_refund": "partial refund", "return_and_refund": "return and refund",
+               "exchange": "exchange", "reject": "claim rejected", "cancel_order": "order cancelled"},
+    },
+    "shipping": {
+        "zh-CN": {"seller": "商家", "buyer": "买家", "platform": "平台"},
+        "en": {"seller": "seller", "buyer": "buyer", "platform": "platform"},
+    },
+    "party": {
+        "zh-CN": {"buyer": "买家", "seller": "商家"},
+        "en": {"buyer": "buyer", "seller": "seller"},
+    },
+    "receiver": {
+        "zh-CN": {"seller": "商家", "auto": "系统（超时自动确认）"},
+        "en": {"seller": "the seller", "auto": "the system (confirmed automatically after the deadline)"},
+    },
+    "refund_to": {
+        "zh-CN": {"original": "原支付账户", "balance": "平台余额"},
+        "en": {"original": "original payment method", "balance": "platform balance"},
+    },
+    "restriction": {
+        "zh-CN": {"promotions": "参加营销活动", "new_listings": "发布新商品"},
+        "en": {"promotions": "taking part in promotions", "new_listings": "listing new items"},
+    },
+    "round": {
+        "zh-CN": {"1": "裁决", "2": "复核"},
+        "en": {"1": "ruling", "2": "ruling on appeal"},
+    },
+    "task": {  # what the party must do, by the refund state (or case step) a reminder is for
+        "zh-CN": {"requested": "处理售后申请", "rejected": "申请平台介入", "return_pending": "寄回商品",
+                  "return_in_transit": "确认收货", "replacement_pending": "发出换货商品", "evidence": "提交举证材料"},
+        "en": {"requested": "answer the after-sale request", "rejected": "ask the platform to step in",
+               "return_pending": "ship the goods back", "return_in_transit": "confirm the returned parcel",
+               "replacement_pending": "ship the replacement", "evidence": "submit your evidence"},
+    },
+}
+
+APPEAL = {
+    "zh-CN": ("如不认可，可在 {until} 前申诉一次。", "此为最终结果。"),
+    "en": ("You may appeal once before {until}.", "This ruling is final."),
+}
+
+
+def label(kind: str, locale: str, code: Any) -> str:
+    return LABELS[kind][locale].get(str(code), str(code))
+
+
+def yuan(fen: int) -> str:
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+def when(value: Any, locale: str) -> str:
+    ts = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if locale == "zh-CN":
+        return ts.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@lru_cache(maxsize=None)
+def load(name: str, locale: str) -> tuple[str, str]:
+    path = TEMPLATE_DIR / locale / f"{name}.txt"
+    if not path.exists():
+        raise TemplateError(f"no template {name!r} for locale {locale}")
+    title, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return title.strip(), body.strip()
+
+
+def placeholders(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in (TEMPLATE_DIR / DEFAULT_LOCALE).glob("*.txt"))
+
+
+def words(params: dict[str, Any], locale: str) -> dict[str, str]:
+    """Turn raw event values into the words of one language."""
+    out: dict[str, str] = {}
+    for k, v in params.items():
+        if v is None:
+            continue
+        if k in ("amount_fen",):
+            out["amount"] = yuan(int(v))
+        elif k in ("due", "until"):
+            out[k] = when(v, locale)
+        elif k in LABELS:
+            out[k] = label(k, locale, v)
+        elif k == "reasoning":
+            out[k] = str(v).strip().rstrip("。.")  # the template ends the sentence itself
+        else:
+            out[k] = str(v)
+    if "appeal_until" in params:
+        until = params["appeal_until"]
+        out["appeal"] = APPEAL[locale][0].format(until=when(until, locale)) if until else APPEAL[locale][1]
+    return out
+
+
+def render(name: str, locale: str, params: dict[str, Any]) -> tuple[str, str]:
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    title, body = load(name, locale)
+    filled = words(params, locale)
+    missing = (placeholders(title) | placeholders(body)) - set(filled)
+    if missing:
+        raise TemplateError(f"template {name!r} ({locale}) needs {sorted(missing)}")
+    return title.format_map(filled), body.format_map(filled)

@@ -1,0 +1,72 @@
+"""Every template renders in both languages with realistic data; a missing template or
+placeholder fails here, not in a user's message box."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from services.notify.domain import templates as T
+
+DUE = datetime(2026, 11, 27, 8, 30, tzinfo=timezone.utc)
+REALISTIC = {
+    "refund_requested": dict(kind="return_and_refund", reason="not_as_described", amount_fen=25900, due=DUE),
+    "seller_approved": dict(kind="refund_only"),
+    "seller_rejected": dict(reason="opened", due=DUE),
+    "seller_timed_out": {},
+    "return_requested": dict(due=DUE),
+    "return_received": dict(receiver="auto"),
+    "replacement_shipped": dict(carrier="顺丰", tracking_no="SF100200300"),
+    "case_opened": dict(case_id="CS1a2b", due=DUE),
+    "evidence_requested": dict(case_id="CS1a2b", due=DUE),
+    "deadline_near": dict(task="return_pending", due=DUE),
+    "ruling_issued": dict(case_id="CS1a2b", outcome="full_refund", amount_fen=1250, shipping="seller",
+                          reasoning="卖家拒绝理由不成立", round="1", appeal_until=DUE),
+    "ruling_appealed": dict(case_id="CS1a2b", party="seller", due=DUE),
+    "refund_paid": dict(amount_fen=1250, refund_to="original"),
+    "refund_withdrawn": {},
+    "shop_restricted": dict(restriction="promotions", defects=3),
+    "shop_restored": dict(restriction="promotions", defects=2),
+}
+
+
+def test_every_template_file_has_realistic_test_data():
+    assert sorted(REALISTIC) == T.names()
+
+
+@pytest.mark.parametrize("locale", T.LOCALES)
+@pytest.mark.parametrize("name", sorted(REALISTIC))
+def test_every_template_renders_in_both_languages(name, locale):
+    title, body = T.render(name, locale, {"order_id": "O-20261126-001", **REALISTIC[name]})
+    assert title and body and "{" not in title + body
+    assert "O-20261126-001" in body or name.startswith("shop_")
+    if locale == "zh-CN":
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in title)
+
+
+def test_amounts_are_shown_in_yuan():
+    assert T.yuan(1250) == "¥12.50" and T.yuan(5) == "¥0.05" and T.yuan(25900) == "¥259.00"
+    _, body = T.render("refund_paid", "en", {"order_id": "O1", "amount_fen": 1250, "refund_to": "balance"})
+    assert "¥12.50" in body and "platform balance" in body
+
+
+def test_times_are_beijing_time_in_chinese_and_utc_in_english():
+    assert T.when(DUE, "zh-CN") == "2026-11-27 16:30（北京时间）"
+    assert T.when(DUE, "en") == "2026-11-27 08:30 UTC"
+
+
+def test_a_missing_placeholder_value_is_an_error():
+    with pytest.raises(T.TemplateError, match="due"):
+        T.render("return_requested", "zh-CN", {"order_id": "O1"})
+
+
+def test_a_missing_template_is_an_error():
+    with pytest.raises(T.TemplateError, match="no template"):
+        T.render("no_such_template", "en", {"order_id": "O1"})
+
+
+def test_every_zh_template_has_an_en_twin_with_the_same_placeholders():
+    for name in T.names():
+        zt, zb = T.load(name, "zh-CN")
+        et, eb = T.load(name, "en")
+        assert T.placeholders(zt + zb) == T.placeholders(et + eb), name

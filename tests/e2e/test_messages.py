@@ -1,0 +1,97 @@
+"""In-app messages (站内信, domain.md section 5): every step reaches the right party, in their language."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from tests.support.story import Market, PaymentSystem
+
+
+def inbox(user_id: str) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:18084/inbox?user_id={user_id}", timeout=5) as r:
+        return json.loads(r.read())
+
+
+async def test_a_full_dispute_messages_each_party_in_order_and_in_their_language(
+        market: Market, payments: PaymentSystem, bus) -> None:
+    order = await market.paid_order(amount_fen=25900)
+    await bus.send("locale.set", {"user_id": order.seller, "locale": "en"}, ("seller", order.seller))
+    await bus.expect("locale.set", user_id=order.seller)
+    await order.buyer_requests(kind="refund_only", reason="not_as_described", amount_fen=25900)
+    await order.requested()
+    await bus.expect("message.sent", user_id=order.seller, template="refund_requested")
+    await order.seller_rejects(reason="opened")
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    await order.submits_evidence("seller")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.arbitrator_rules("full_refund", refund_fen=25900)
+    await order.expect("ruling.issued", case_id=order.case_id)
+    await payments.pay(await order.payout())
+    await bus.expect("message.sent", user_id=order.buyer, template="refund_paid")
+
+    buyer = [m for m in bus.all("message.sent", order_id=order.id, user_id=order.buyer)]
+    seller = [m for m in bus.all("message.sent", order_id=order.id, user_id=order.seller)]
+    assert [m["template"] for m in buyer] == ["seller_rejected", "case_opened", "ruling_issued", "refund_paid"]
+    assert [m["template"] for m in seller][:3] == ["refund_requested", "case_opened", "ruling_issued"]
+    assert {m["locale"] for m in buyer} == {"zh-CN"} and {m["locale"] for m in seller} == {"en"}
+    paid = buyer[-1]
+    assert paid["title"] == "退款已到账" and "¥259.00" in paid["body"]
+    ruled = seller[2]
+    assert ruled["title"].startswith("The platform's ruling") and "full refund" in ruled["body"]
+    assert all(m.key == m["user_id"].encode() for m in buyer + seller)  # keyed by user, like notify.commands
+    box = inbox(order.buyer)
+    stored = [m for m in box["messages"] if m["order_id"] == order.id]
+    assert {m["message_id"] for m in stored} == {m["message_id"] for m in buyer}
+    assert box["unread"] >= len(buyer)
+
+
+async def test_a_redelivered_ruling_sends_nothing_new(market: Market, bus) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    ruling = await order.expect("ruling.issued", timeout=25)  # the seller stays silent: auto ruling
+    await bus.expect("message.sent", order_id=order.id, user_id=order.seller, template="ruling_issued")
+    await bus.expect("message.sent", order_id=order.id, user_id=order.buyer, template="ruling_issued")
+    mark = bus.mark
+
+    await bus.send_raw("arbitration.events", ruling.value, ruling.key)  # the very same bytes again
+
+    await bus.expect("ruling.issued", since=mark, case_id=ruling["case_id"])  # it did go round again
+    await bus.expect_none("message.sent", within=4, order_id=order.id, since=mark)
+    assert len(bus.all("message.sent", order_id=order.id, template="ruling_issued")) == 2
+
+
+async def test_a_reminder_comes_before_the_deadline_and_not_after_the_party_acted(market: Market, bus) -> None:
+    silent = await market.paid_order()
+    prompt = await market.paid_order()
+    await silent.buyer_requests()
+    await prompt.buyer_requests()
+    due = (await silent.requested())["seller_due_at"]
+    await prompt.requested()
+    await prompt.seller_approves()
+
+    reminder = await bus.expect("message.sent", order_id=silent.id, template="deadline_near", timeout=20)
+
+    assert reminder["user_id"] == silent.seller
+    assert reminder.env["occurred_at"] < due  # before the deadline, not after it
+    await silent.expect("seller.timed_out", timeout=20)
+    assert not bus.all("message.sent", order_id=prompt.id, template="deadline_near")
+
+
+async def test_only_the_recipient_may_mark_a_message_read(market: Market, bus) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    sent = await bus.expect("message.sent", order_id=order.id, user_id=order.seller, template="refund_requested")
+    message_id = sent["message_id"]
+    unread_before = inbox(order.seller)["unread"]
+
+    nosy = await bus.send("message.read", {"user_id": order.seller, "message_id": message_id}, ("buyer", order.buyer))
+    refused = await bus.expect("command.rejected", command_event_id=nosy["event_id"])
+    assert refused["code"] == "not_recipient" and refused.topic == "notify.events"
+
+    await bus.send("message.read", {"user_id": order.seller, "message_id": message_id}, ("seller", order.seller))
+    await bus.expect("message.marked_read", message_id=message_id)
+    await bus.wait_until(lambda: inbox(order.seller)["unread"] == unread_before - 1, what="unread count to drop")
