@@ -10,7 +10,7 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	@scripts/run.sh
+	@scripts/run.sh $(ARGS)
 
 test: setup
 	@scripts/test.sh $(ARGS)

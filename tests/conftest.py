@@ -17,9 +17,9 @@ from pymongo import AsyncMongoClient
 
 from ops.launcher import System, make_system
 from ops.topics import ensure_topics
-from tests.support.bus import Bus
+from sim.bus import Bus
 from tests.support.infra import ROOT, Infra, start_infra
-from tests.support.story import Market, PaymentSystem
+from sim.story import Market, PaymentSystem
 
 RUN_ID = uuid.uuid4().hex[:8]
 LOG_DIR = ROOT / ".run" / "test-logs" / RUN_ID

@@ -1,7 +1,7 @@
 """The everyday after-sale path (domain.md sections 1-2), through the real services, Kafka and database."""
 from __future__ import annotations
 
-from tests.support.story import Market, PaymentSystem
+from sim.story import Market, PaymentSystem
 
 
 async def test_refund_only_is_approved_and_paid(market: Market, payments: PaymentSystem) -> None:

@@ -1,7 +1,7 @@
 """The first step of every story: an order is paid, the buyer asks for a refund."""
 from __future__ import annotations
 
-from tests.support.story import Market
+from sim.story import Market
 
 
 async def test_paid_order_refund_request_becomes_refund_requested(market: Market, dbs) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from tests.support.story import Market, PaymentSystem
+from sim.story import Market, PaymentSystem
 
 
 def inbox(user_id: str) -> dict:

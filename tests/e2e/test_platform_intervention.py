@@ -1,7 +1,7 @@
 """Platform intervention (平台介入, domain.md sections 3-4) through the real services."""
 from __future__ import annotations
 
-from tests.support.story import CHAT, PHOTO, Market, PaymentSystem
+from sim.story import CHAT, PHOTO, Market, PaymentSystem
 
 
 async def test_the_seed_story(market: Market, payments: PaymentSystem, bus) -> None:

@@ -2,7 +2,7 @@
 the seller service restarts while it is pending."""
 from __future__ import annotations
 
-from tests.support.story import Market
+from sim.story import Market
 
 
 async def test_a_silent_seller_times_out_once_and_the_platform_takes_over(market: Market, dbs) -> None:

@@ -1,5 +1,6 @@
-"""The tests' window on Kafka: publish like an outside system, and see every message on every
-topic (from the moment the session starts) to wait for what should happen."""
+"""A window on Kafka for the demo, the benchmark and the tests: publish like an outside system
+would, and see every message on every topic (from the moment it starts) to wait for what should
+happen."""
 from __future__ import annotations
 
 import asyncio

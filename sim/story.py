@@ -1,5 +1,5 @@
-"""The marketplace's people, as the tests' vocabulary: an order is paid, the buyer asks,
-the seller answers, the platform rules, the payment system pays."""
+"""The marketplace's people, as the vocabulary of the demo, the benchmark and the tests: an order
+is paid, the buyer asks, the seller answers, the platform rules, the payment system pays."""
 from __future__ import annotations
 
 import itertools
@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.bus import Bus, Seen
+from sim.bus import Bus, Seen
 
 PHOTO = {"kind": "photo", "uri": "https://img.example.cn/evidence/1.jpg"}
 CHAT = {"kind": "chat_log", "uri": "https://chat.example.cn/log/42"}
@@ -160,7 +160,7 @@ class Market:
 
 @dataclass
 class PaymentSystem:
-    """The tests play the payment system: they answer each payout request themselves."""
+    """Playing the payment system by hand: answering each payout request explicitly."""
 
     bus: Bus
 

@@ -1,0 +1,106 @@
+"""The demo `make run` plays through real Kafka: an everyday refund, the seed's dispute (平台介入)
+and a seller who never answers. Every event is printed as it happens."""
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from ops import render
+from sim.bus import Bus
+from sim.story import CHAT, PHOTO, Market
+
+GREEN, BOLD, DIM, RESET = "\033[32m", "\033[1m", "\033[2m", "\033[0m"
+
+
+def say(text: str) -> None:
+    print(f"\n{BOLD}{GREEN}▶ {text}{RESET}", flush=True)
+
+
+async def print_events(bus: Bus, stop: asyncio.Event) -> None:
+    shown = 0
+    while not stop.is_set():
+        while shown < len(bus.seen):
+            s = bus.seen[shown]
+            shown += 1
+            print(f"  {DIM}{s.topic:<22}{RESET} {render.line(s.topic, s.value)}", flush=True)
+        await asyncio.sleep(0.05)
+
+
+async def everyday_refund(market: Market) -> None:
+    say("An order is paid (¥129.00); the buyer asks for a refund because the cup leaks")
+    order = await market.paid_order(amount_fen=12900)
+    await order.buyer_requests(kind="refund_only", reason="quality", amount_fen=12900, description="杯子漏水")
+    await order.requested()
+    say("The seller agrees; the payment system pays the refund")
+    await order.seller_approves()
+    await order.expect("refund.completed")
+    await order.expect("refund.closed")
+
+
+async def seed_dispute(market: Market) -> None:
+    say("The seed's story: return and refund, not as described (¥259.00)")
+    order = await market.paid_order(amount_fen=25900)
+    await order.buyer_requests(kind="return_and_refund", reason="not_as_described", description="实物与描述不符")
+    await order.requested()
+    say("The seller refuses: package opened, subjective dissatisfaction, affects resale")
+    await order.seller_rejects(reason="opened", message="商品已拆封；主观不满意；影响二次销售")
+    await order.state("rejected")
+    say("The buyer asks the platform to step in (平台介入), with photos and the chat log")
+    await order.buyer_escalates(evidence=[PHOTO, CHAT])
+    await order.case_opened()
+    await order.submits_evidence("seller", "买家已拆封使用")
+    say("The evidence window closes; the case waits for an arbitrator")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=60)
+    say("The arbitrator rules: reasons unfounded; full refund, return shipping paid by the seller")
+    await order.arbitrator_rules("return_and_refund", refund_fen=25900, shipping="seller", seller_at_fault=True,
+                                 reasoning="商家拒绝理由不成立，支持买家退货退款，退货运费由商家承担；请商家改进售后服务")
+    await order.state("return_pending")
+    say("The buyer ships the goods back; the seller confirms; the refund is paid")
+    await order.buyer_ships_return(carrier="顺丰", tracking_no="SF1234567890")
+    await order.state("return_in_transit")
+    await order.seller_receives_return()
+    await order.expect("refund.closed", timeout=60)
+    await market.bus.expect("shop.credit_changed", seller_id=order.seller, timeout=30)
+
+
+async def silent_seller(market: Market) -> None:
+    say("A seller who never answers: when the deadline passes the platform rules automatically")
+    order = await market.paid_order(amount_fen=4990)
+    await order.buyer_requests(kind="refund_only", reason="not_received", amount_fen=4990)
+    await order.requested()
+    await order.expect("ruling.issued", timeout=120)
+    await order.expect("refund.closed", timeout=60)
+
+
+async def main(bootstrap: str, follow: bool) -> int:
+    bus = Bus(bootstrap)
+    await bus.start()
+    stop = asyncio.Event()
+    printer = asyncio.create_task(print_events(bus, stop))
+    market = Market(bus)
+    try:
+        await everyday_refund(market)
+        await seed_dispute(market)
+        await silent_seller(market)
+        say("Demo done. Still following every topic live; Ctrl-C stops everything.")
+        if follow:
+            await asyncio.Event().wait()
+        await asyncio.sleep(1)
+        return 0
+    except AssertionError as e:
+        print(f"\nThe demo did not go as expected: {e}", file=sys.stderr)
+        return 1
+    finally:
+        stop.set()
+        await printer
+        await bus.stop()
+
+
+if __name__ == "__main__":
+    import os
+
+    follow = "--no-follow" not in sys.argv
+    try:
+        raise SystemExit(asyncio.run(main(os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092"), follow)))
+    except KeyboardInterrupt:
+        raise SystemExit(0)

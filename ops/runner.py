@@ -1,0 +1,60 @@
+"""`python -m ops.runner`: start the four services (and the payment simulator) against running
+infrastructure, play the demo, follow the topics, and stop everything cleanly on Ctrl-C."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from ops.launcher import make_system
+
+# Deadlines for watching a dispute at human speed (production defaults are hours and days).
+DEMO_DEADLINES = {
+    "AFTERSALE_SELLER_RESPONSE_S": "20",
+    "AFTERSALE_RETURN_SHIP_S": "120",
+    "AFTERSALE_RETURN_CONFIRM_S": "120",
+    "AFTERSALE_ESCALATION_WINDOW_S": "120",
+    "AFTERSALE_EVIDENCE_WINDOW_S": "8",
+    "AFTERSALE_RULING_TARGET_S": "300",
+    "AFTERSALE_APPEAL_WINDOW_S": "60",
+    "AFTERSALE_REMINDER_LEAD_S": "5",
+    "AFTERSALE_PAYOUT_RETRY_BASE_S": "2",
+    "AFTERSALE_TIMER_TICK_S": "0.5",
+    "PAYSIM_DELAY_S": "0.5",
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--no-demo", action="store_true", help="only start the services")
+    ap.add_argument("--no-follow", action="store_true", help="exit after the demo")
+    ap.add_argument("--logs", default=os.path.expanduser("~/.cache/aftersale/state/dev/logs"))
+    args = ap.parse_args()
+    env = {k: os.environ.get(k, v) for k, v in DEMO_DEADLINES.items()}
+    env["AFTERSALE_LOG_FORMAT"] = os.environ.get("AFTERSALE_LOG_FORMAT", "json")
+    system = make_system(env, Path(args.logs), ["refund", "seller", "arbitration", "notify", "paysim"])
+    print(f"[run] starting refund, seller, arbitration, notify and the payment simulator; logs in {args.logs}",
+          file=sys.stderr)
+    code = 0
+    try:
+        system.start()
+        for p in system.procs.values():
+            print(f"[run] {p.name:<12} ready  http://127.0.0.1:{p.port}/health", file=sys.stderr)
+        if not args.no_demo:
+            cmd = [sys.executable, "-m", "ops.demo"] + (["--no-follow"] if args.no_follow else [])
+            code = subprocess.call(cmd)
+        elif not args.no_follow:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\n[run] stopping the services ...", file=sys.stderr)
+        system.stop()
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
