@@ -264,6 +264,92 @@ def dlq_replay(
     typer.echo(f"{n} dead letter(s) replayed")
 
 
+# ---- the arbitrators' queue ----------------------------------------------------------------------
+
+MongoOpt = typer.Option(None, "--mongo", help="MongoDB URL [env MONGO_URL]")
+PrefixOpt = typer.Option(None, "--db-prefix", help="database name prefix [env AFTERSALE_DB_PREFIX, default aftersale_]")
+
+
+def _arbitration_db(mongo: str | None, prefix: str | None) -> Any:
+    from pymongo import AsyncMongoClient
+
+    url = _mongo(mongo)
+    client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
+    name = f"{prefix or os.environ.get('AFTERSALE_DB_PREFIX', 'aftersale_')}arbitration"
+    return client, client[name]
+
+
+async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    """Cases awaiting a ruling, the oldest due first."""
+    from pymongo.errors import PyMongoError
+
+    client, db = _arbitration_db(mongo, prefix)
+    try:
+        rows = []
+        cursor = db["orders"].find({"state.queue_due_at": {"$ne": None}}).sort("state.queue_due_at", 1).limit(limit)
+        async for doc in cursor:
+            st = doc["state"]
+            for c in st["cases"].values():
+                if c["status"] == "awaiting_ruling":
+                    rows.append({"case_id": c["case_id"], "order_id": st["order_id"], "refund_id": c.get("refund_id"),
+                                 "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
+                                 "ruling_due_at": c["ruling_due_at"], "evidence": len(c["submissions"])})
+        return sorted(rows, key=lambda r: r["ruling_due_at"])
+    except PyMongoError as e:
+        raise Unreachable(f"cannot read the arbitration database at {_mongo(mongo)} ({type(e).__name__}: {e})") from None
+    finally:
+        await client.close()
+
+
+@app.command()
+def cases(mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt,
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """The arbitrators' queue: cases awaiting a ruling, oldest due first."""
+    rows = _run(queue(mongo, db_prefix)) or []
+    if as_json:
+        typer.echo(json.dumps(rows, default=str, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(f"{r['ruling_due_at']:%Y-%m-%d %H:%M:%S}  {r['case_id']}  order={r['order_id']}  round={r['round']}  "
+                   f"opened_by={r['opened_by']} reason={r['reason']}  submissions={r['evidence']}")
+    typer.echo(f"{len(rows)} case(s) awaiting a ruling")
+
+
+async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict[str, Any] | None:
+    client, db = _arbitration_db(mongo, prefix)
+    try:
+        doc = await db["orders"].find_one({f"state.cases.{case_id}": {"$exists": True}})
+        return doc["state"] if doc else None
+    finally:
+        await client.close()
+
+
+@app.command()
+def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt) -> None:
+    """One case: the request it is about, every submission, the deadlines and the rulings."""
+    state = _run(find_case(mongo, db_prefix, case_id))
+    if not state:
+        _fail(f"no case {case_id}")
+    c = state["cases"][case_id]
+    req = state["requests"].get(c.get("refund_id") or "", {})
+    typer.echo(f"case {case_id}  order {state['order_id']}  buyer {state.get('buyer_id')}  seller {state.get('seller_id')}")
+    typer.echo(f"status {c['status']}  round {c['round']}  opened by {c['opened_by']} ({c['reason']}) at {c['opened_at']}")
+    if req:
+        typer.echo(f"request {req['refund_id']}: {req['kind']} / {req['reason']}  {req['amount_fen']} fen  "
+                   f"evidence {len(req.get('evidence', []))} item(s)")
+        if req.get("seller_rejection"):
+            typer.echo(f"seller rejected: {req['seller_rejection']['reason']}")
+    for party, due in c.get("evidence_due", {}).items():
+        typer.echo(f"evidence due from {party}: {due}  (met: {c.get('submitted', {}).get(party)})")
+    for sub in c["submissions"]:
+        typer.echo(f"  {sub['at']}  {sub['party']:<6} {sub['kind']:<9} round {sub['round']}  {len(sub['evidence'])} item(s)")
+    for r in c["rulings"]:
+        typer.echo(f"ruling round {r['round']}: {r['outcome']} {r['refund_fen']} fen by {r['decided_by']}"
+                   f"{'  (final)' if r['final'] else ''}")
+    if c.get("ruling_due_at"):
+        typer.echo(f"ruling due by {c['ruling_due_at']}")
+
+
 def main() -> None:
     app()
 
