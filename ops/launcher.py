@@ -106,11 +106,16 @@ class System:
         for p in self.procs.values():
             p.stop()
 
-    def restart(self, name: str, *, kill: bool = False, timeout: float = 60.0) -> None:
+    def restart(self, name: str, *, kill: bool = False, timeout: float = 60.0,
+                env: dict[str, str] | None = None, wait: bool = True) -> None:
+        """Stop (or SIGKILL) a service and start it again, optionally with changed environment."""
         p = self.procs[name]
         p.kill() if kill else p.stop()
+        if env is not None:
+            p.env = {**p.env, **env}
         p.start()
-        p.wait_ready(timeout)
+        if wait:
+            p.wait_ready(timeout)
 
 
 def make_system(base_env: dict[str, str], log_dir: Path, names: list[str] | None = None,
@@ -119,6 +124,7 @@ def make_system(base_env: dict[str, str], log_dir: Path, names: list[str] | None
     for i, name in enumerate(names or ["refund", "seller", "arbitration", "notify"]):
         module, port_var, default_port = SERVICES[name]
         port = (port_base + i) if port_base else int(base_env.get(port_var, default_port))
-        env = {**os.environ, **base_env, port_var: str(port), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **base_env, port_var: str(port), "PYTHONUNBUFFERED": "1",
+               "AFTERSALE_INSTANCE_ID": base_env.get("AFTERSALE_INSTANCE_ID", "0")}
         system.procs[name] = Proc(name, module, port, env, log_dir / f"{name}.log")
     return system

@@ -85,6 +85,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
     @broker.subscriber(
         *domain.consumes, group_id=settings.group_id(domain.service), batch=True, max_records=500,
         batch_timeout_ms=50, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
+        group_instance_id=f"{domain.service}-{settings.instance_id}" if settings.instance_id else None,
+        session_timeout_ms=settings.session_timeout_ms,
         ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment, decoder=_raw,
         # Range, not round robin: one consumer gets partition p of every topic, so it alone owns a key.
         partition_assignment_strategy=(RangePartitionAssignor,),

@@ -14,6 +14,10 @@ class ServiceSettings(BaseSettings):
     db_prefix: str = "aftersale_"
     group_suffix: str = ""
     offset_reset: str = "earliest"
+    # Static group membership (KIP-345): a replica that restarts under the same id takes its
+    # partitions back at once instead of waiting out the session timeout. One id per replica.
+    instance_id: str = ""
+    session_timeout_ms: int = 10000
     http_host: str = "127.0.0.1"
     http_port: int = 0
     log_level: str = "INFO"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from contracts import topics as T
 from contracts.build import encode, envelope, key_of, new_event_id
@@ -122,9 +123,17 @@ class Bus:
         await self.send_raw(topic or (spec.topic if spec else T.REFUND_COMMANDS), encode(env), key_of(env) if spec else b"")
         return env
 
-    async def send_raw(self, topic: str, value: bytes | None, key: bytes | None = None) -> None:
+    async def send_raw(self, topic: str, value: bytes | None, key: bytes | None = None, attempts: int = 60) -> None:
+        """Send and wait for the ack; while the broker is away (a restart), keep trying for a minute."""
         assert self._producer is not None
-        await self._producer.send_and_wait(topic, value, key=key)
+        for attempt in range(attempts):
+            try:
+                await self._producer.send_and_wait(topic, value, key=key)
+                return
+            except KafkaError:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(1)
 
     # ---- seeing ----------------------------------------------------------------------------
 

@@ -1,0 +1,147 @@
+"""Disputes that play themselves: each party reacts to the state the dispute is in, so a dispute
+reaches its end whatever order events arrive in, and however often services die meanwhile.
+Used by the crash tests and the benchmark."""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.bus import Bus, Seen
+from sim.story import Market, Order
+
+PLANS = ("approve", "reject_escalate", "silent", "return")
+
+
+@dataclass
+class Dispute:
+    plan: str
+    order: Order
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    closed_why: str | None = None
+    acted: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def refund_id(self) -> str | None:
+        return self.order.refund_id
+
+
+class Driver:
+    """Watches the bus and moves every dispute along; one task for all disputes."""
+
+    def __init__(self, bus: Bus, arbitrators: tuple[str, ...] = ("ARB-1", "ARB-2")) -> None:
+        self.bus = bus
+        self.market = Market(bus)
+        self.disputes: dict[str, Dispute] = {}
+        self.arbitrators = arbitrators
+        self._cursor = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._cursor = self.bus.mark
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def open(self, plan: str, amount_fen: int = 10000) -> Dispute:
+        order = await self.market.paid_order(amount_fen=amount_fen)
+        d = Dispute(plan, order)
+        self.disputes[order.id] = d
+        kind = "return_and_refund" if plan == "return" else "refund_only"
+        await order.buyer_requests(kind=kind, amount_fen=amount_fen)
+        return d
+
+    async def _run(self) -> None:
+        while True:
+            seen = self.bus.seen
+            while self._cursor < len(seen):
+                s = seen[self._cursor]
+                self._cursor += 1
+                d = self.disputes.get(s.data.get("order_id")) if s.env else None
+                if d is not None and not d.done.is_set():
+                    try:
+                        await self._react(d, s)
+                    except Exception as e:  # noqa: BLE001 - recorded; the test or benchmark reports it
+                        d.errors.append(repr(e))
+            await asyncio.sleep(0.02)
+
+    async def _once(self, d: Dispute, step: str) -> bool:
+        if step in d.acted:
+            return False
+        d.acted.add(step)
+        return True
+
+    async def _react(self, d: Dispute, s: Seen) -> None:
+        o = d.order
+        if s.type == "refund.requested":
+            o.refund_id = s["refund_id"]
+            if d.plan in ("approve", "return") and await self._once(d, "approve"):
+                await o.seller_approves()
+            elif d.plan == "reject_escalate" and await self._once(d, "reject"):
+                await o.seller_rejects(reason="subjective")
+        elif s.type == "refund.state_changed":
+            st = s["state"]
+            if st == "rejected" and await self._once(d, "escalate"):
+                await o.buyer_escalates()
+            elif st == "return_pending" and await self._once(d, f"ship:{s['cause']}"):
+                await o.buyer_ships_return()
+            elif st == "return_in_transit" and await self._once(d, "receive"):
+                await o.seller_receives_return()
+            elif st == "closed":
+                d.closed_why = s["closed_why"]
+                d.finished = time.monotonic()
+                d.done.set()
+        elif s.type == "case.opened":
+            o.case_id = s["case_id"]
+            if s["opened_by"] == "buyer" and await self._once(d, "evidence"):
+                await o.submits_evidence("seller", "卖家补充凭证")
+        elif s.type == "case.awaiting_ruling" and await self._once(d, f"rule:{s['round']}"):
+            o.case_id = s["case_id"]
+            await o.arbitrator_rules("full_refund", arbitrator=self.arbitrators[s["round"] - 1],
+                                     refund_fen=o.amount_fen, seller_at_fault=True)
+
+
+class PayOnce:
+    """A payment system that, like a real one deduplicating on `payout_id`, pays each id once and
+    acknowledges repeats without paying again."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.paid: dict[str, int] = {}
+        self.requests: dict[str, int] = {}
+        self._cursor = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._cursor = self.bus.mark
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            seen = self.bus.seen
+            while self._cursor < len(seen):
+                s = seen[self._cursor]
+                self._cursor += 1
+                if s.type == "payout.request":
+                    d: dict[str, Any] = s.data
+                    self.requests[d["payout_id"]] = self.requests.get(d["payout_id"], 0) + 1
+                    self.paid.setdefault(d["payout_id"], d["amount_fen"])
+                    try:
+                        await self.bus.send("payout.succeeded", {"payout_id": d["payout_id"], "order_id": d["order_id"],
+                                                                 "amount_fen": self.paid[d["payout_id"]]},
+                                            ("system", "payment-system"))
+                    except Exception:  # noqa: BLE001 - the broker is restarting: answer the next request
+                        self._cursor -= 1
+                        await asyncio.sleep(0.5)
+                        break
+            await asyncio.sleep(0.02)

@@ -1,0 +1,159 @@
+"""Crash tests: a stream of concurrent disputes while services are SIGKILLed at random moments,
+the broker restarts, or the database restarts. Afterwards every dispute reached its end, every
+refund had exactly one payout id (paid once), every (event, recipient) exactly one inbox
+message, and no deadline fired twice."""
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from ops.launcher import System
+from sim.bus import Bus
+from sim.driver import PLANS, Driver, PayOnce
+from tests.support.infra import ROOT
+
+DISPUTES = int(os.environ.get("AFTERSALE_CRASH_DISPUTES", "24"))
+SERVICES = ["refund", "seller", "arbitration", "notify"]
+
+
+async def run_disputes(bus: Bus, chaos) -> tuple[Driver, PayOnce]:
+    driver, psp = Driver(bus), PayOnce(bus)
+    await driver.start()
+    await psp.start()
+    try:
+        chaos_task = asyncio.create_task(chaos())
+        disputes = []
+        try:
+            for i in range(DISPUTES):  # a stream, not a burst: disputes keep starting while things break
+                disputes.append(await driver.open(PLANS[i % len(PLANS)], amount_fen=1000 + i))
+                await asyncio.sleep(0.6)
+            await asyncio.wait_for(asyncio.gather(*(d.done.wait() for d in disputes)), timeout=240)
+        finally:
+            chaos_task.cancel()
+            await asyncio.gather(chaos_task, return_exceptions=True)
+        await asyncio.sleep(3)  # let the last messages and reminders settle
+        return driver, psp
+    finally:
+        await driver.stop()
+        await psp.stop()
+
+
+async def check_promises(driver: Driver, psp: PayOnce, bus: Bus, dbs) -> None:
+    orders = set(driver.disputes)
+    unfinished = {o: (d.plan, d.closed_why, d.errors) for o, d in driver.disputes.items() if d.closed_why != "completed"}
+    assert not unfinished, f"disputes that did not complete: {unfinished}"
+
+    # Exactly one distinct payout id per refund, paid once by a payment system that dedupes on it.
+    payout_ids: dict[str, set[str]] = defaultdict(set)
+    for s in bus.all("payout.request"):
+        if s["order_id"] in orders:
+            payout_ids[s["refund_id"]].add(s["payout_id"])
+    assert len(payout_ids) == len(orders)
+    assert all(ids == {f"payout:{r}"} for r, ids in payout_ids.items()), payout_ids
+    assert all(psp.paid[f"payout:{r}"] for r in payout_ids)
+
+    # No deadline fired twice: one distinct event per timeout, per timer-caused transition, per ruling round.
+    fired: dict[tuple, set[str]] = defaultdict(set)
+    for s in bus.seen:
+        if not s.env or s.data.get("order_id") not in orders:
+            continue
+        if s.type == "seller.timed_out":
+            fired[("timed_out", s["refund_id"])].add(s.event_id)
+        elif s.type == "refund.state_changed" and str(s["cause"]).startswith("timer."):
+            fired[(s["cause"], s["refund_id"], s["state"], s["payout_attempts"])].add(s.event_id)
+        elif s.type == "ruling.issued":
+            fired[("ruling", s["case_id"], s["round"])].add(s.event_id)
+        elif s.type == "refund.closed":
+            fired[("closed", s["refund_id"])].add(s.event_id)
+    twice = {k: v for k, v in fired.items() if len(v) > 1}
+    assert not twice, f"fired more than once: {twice}"
+
+    # One inbox message per (event, recipient, template), with the id every copy on Kafka carries.
+    inbox = [m async for m in dbs.db("notify")["inbox"].find({"order_id": {"$in": sorted(orders)}})]
+    keys = [(m["caused_by"], m["user_id"], m["template"]) for m in inbox]
+    assert len(keys) == len(set(keys)), "an event reached a recipient twice"
+    sent = [s for s in bus.all("message.sent") if s["order_id"] in orders]
+    assert {s["message_id"] for s in sent} == {m["_id"] for m in inbox}
+    by_id = defaultdict(set)
+    for s in sent:
+        by_id[s["message_id"]].add((s["user_id"], s["template"], s["body"]))
+    assert all(len(v) == 1 for v in by_id.values()), "a message id was reused for a different message"
+    per_order = {o: [m for m in inbox if m["order_id"] == o] for o in orders}
+    assert all(per_order.values()), "every dispute told someone something"
+
+
+def _kill_and_restart(system: System, name: str) -> None:
+    system.restart(name, kill=True, timeout=90)
+
+
+async def test_services_killed_at_random_moments_keep_every_promise(bus, system, dbs) -> None:
+    rng = random.Random(int(os.environ.get("AFTERSALE_CHAOS_SEED", "20261126")))
+    kills: list[str] = []
+
+    async def chaos() -> None:
+        loop = asyncio.get_running_loop()
+        while True:  # every service in turn, in a random order, at random moments
+            for name in rng.sample(SERVICES, len(SERVICES)):
+                await asyncio.sleep(rng.uniform(0.3, 2.0))
+                kills.append(name)
+                await loop.run_in_executor(None, _kill_and_restart, system, name)
+
+    driver, psp = await run_disputes(bus, chaos)
+
+    print(f"\n[crash] {DISPUTES} disputes, SIGKILLs: {len(kills)} ({', '.join(kills)})")
+    assert set(kills) == set(SERVICES), "every service was killed at least once"
+    await check_promises(driver, psp, bus, dbs)
+
+
+def _own_infra(infra) -> None:
+    if not infra.how.startswith("project scripts"):
+        pytest.skip("restarting the broker or database needs the project's own infrastructure scripts")
+
+
+def _restart_component(pidfile: Path, sig: int) -> None:
+    pid = int(pidfile.read_text())
+    os.kill(pid, sig)
+    for _ in range(300):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        __import__("time").sleep(0.1)
+    env = {**os.environ, "AFTERSALE_INSTANCE": os.environ.get("AFTERSALE_INSTANCE", "test")}
+    subprocess.run([str(ROOT / "infra/scripts/up.sh")], env=env, check=True, capture_output=True)
+
+
+def _state_dir() -> Path:
+    base = Path(os.environ.get("AFTERSALE_CACHE", Path.home() / ".cache/aftersale"))
+    return base / "state" / os.environ.get("AFTERSALE_INSTANCE", "test")
+
+
+async def test_a_broker_restart_mid_stream_loses_nothing(bus, system, dbs, infra) -> None:
+    _own_infra(infra)
+
+    async def chaos() -> None:
+        await asyncio.sleep(2)
+        await asyncio.get_running_loop().run_in_executor(
+            None, _restart_component, _state_dir() / "kafka" / "kafka.pid", signal.SIGKILL)
+
+    driver, psp = await run_disputes(bus, chaos)
+    await check_promises(driver, psp, bus, dbs)
+
+
+async def test_a_database_restart_mid_stream_loses_nothing(bus, system, dbs, infra) -> None:
+    _own_infra(infra)
+
+    async def chaos() -> None:
+        await asyncio.sleep(2)
+        await asyncio.get_running_loop().run_in_executor(
+            None, _restart_component, _state_dir() / "ferretdb" / "ferretdb.pid", signal.SIGKILL)
+
+    driver, psp = await run_disputes(bus, chaos)
+    await check_promises(driver, psp, bus, dbs)

@@ -1,0 +1,81 @@
+"""Nothing lost, nothing twice: a crash between the database write and the publish, a poison
+message, and what the logs may say."""
+from __future__ import annotations
+
+import asyncio
+
+from contracts.build import encode, envelope
+from runtime.ownership import partition_of
+from sim.story import Market, unique
+
+
+async def test_a_crash_between_the_database_write_and_the_publish_loses_nothing(market: Market, system, bus, dbs) -> None:
+    # A refund service that dies (os._exit) right after storing a refund.requested, before sending it.
+    system.restart("refund", env={"AFTERSALE_CRASH_AFTER_COMMIT_TYPE": "refund.requested"})
+    order = await market.paid_order()
+    await order.buyer_requests()
+    refund = system.procs["refund"]
+    await asyncio.get_running_loop().run_in_executor(None, refund.popen.wait, 30)
+    assert refund.popen.returncode == 86, "the fault was injected"
+    stored = await dbs.aggregate("refund", order.id)
+    assert stored["outbox"], "the state and the event are durable, the event unpublished"
+    assert not bus.all("refund.requested", order_id=order.id)
+
+    system.restart("refund", env={"AFTERSALE_CRASH_AFTER_COMMIT_TYPE": ""})
+
+    requested = await order.requested()
+    await bus.expect_none("refund.requested", within=3, order_id=order.id, since=requested.index + 1,
+                          event_id=lambda e: e != requested.event_id)
+    seen = bus.all("refund.requested", order_id=order.id)
+    assert {s.event_id for s in seen} == {requested.event_id}  # any repeat is the same event
+    assert len({s["refund_id"] for s in seen}) == 1
+    await asyncio.sleep(1)
+    assert (await dbs.aggregate("refund", order.id))["outbox"] == {}
+
+
+async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(market: Market, bus, dbs) -> None:
+    healthy = await market.paid_order()
+    poison_order = unique("O")
+    while partition_of(poison_order) != partition_of(healthy.id):
+        poison_order = unique("O")
+    await healthy.buyer_requests()
+    await healthy.requested()
+    # A timeout about a request the arbitration service never heard of: applying it fails every time.
+    poison = envelope("seller.timed_out", {"order_id": poison_order, "refund_id": "RF-unknown", "seller_id": "S-x"},
+                      actor={"role": "system", "id": "svc:seller"})
+    await bus.send_raw("seller.events", encode(poison), poison_order.encode())
+
+    await healthy.seller_rejects(reason="used")  # behind the poison, on the same partition of seller.events
+
+    rejected = await healthy.expect("seller.rejected")
+    assert rejected.partition == partition_of(poison_order)
+    await bus.wait_until(lambda: any(s.topic == "seller.events.dlq" and s.value == encode(poison) for s in bus.seen),
+                         timeout=30, what="the poison message in the DLQ")
+    letter = next(s for s in bus.seen if s.topic == "seller.events.dlq" and s.value == encode(poison))
+    assert letter.headers["x-dlq-service"] == "arbitration" and "after 3 attempts" in letter.headers["x-dlq-reason"]
+    assert letter.headers["x-original-partition"] == str(rejected.partition)
+
+    async def recorded() -> bool:
+        doc = await dbs.aggregate("arbitration", healthy.id)
+        return bool(doc and doc["state"]["requests"][healthy.refund_id].get("seller_rejection"))
+
+    for _ in range(100):
+        if await recorded():
+            break
+        await asyncio.sleep(0.2)
+    assert await recorded(), "the message behind the poison was applied"
+
+
+async def test_logs_carry_no_personal_data_in_clear(market: Market, log_dir, bus) -> None:
+    phone, address = "13912345678", "上海市浦东新区世纪大道100号"
+    order = await market.paid_order()
+    await order.buyer_requests(description=f"请联系 {phone}，寄回地址 {address}")
+    await order.requested()
+    await order.seller_rejects(message=f"已联系买家 {phone}")
+    await order.expect("seller.rejected")
+    await bus.expect("message.sent", order_id=order.id, template="seller_rejected")
+    await asyncio.sleep(1)
+
+    text = "".join((log_dir / f"{s}.log").read_text(errors="replace") for s in ("refund", "seller", "arbitration", "notify"))
+    assert order.id in text  # the logs do talk about this order ...
+    assert phone not in text and address not in text and "寄回地址" not in text  # ... but not about the people
