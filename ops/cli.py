@@ -17,6 +17,7 @@ from contracts.parsing import Invalid, parse_message
 from contracts.registry import spec_for
 from ops import render
 from ops.reader import Unreachable, read
+from runtime.kafka_auth import aiokafka_kwargs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
@@ -59,7 +60,7 @@ def topics_ensure(bootstrap: Optional[str] = BootstrapOpt) -> None:
 
     b = _bootstrap(bootstrap)
     try:
-        created = asyncio.run(ensure_topics(b))
+        created = asyncio.run(ensure_topics(b, **aiokafka_kwargs()))
     except (ConnectionError, TimeoutError) as e:
         _fail(f"{e}")
     typer.echo(f"topics ready on {b}" + (f"; created {len(created)}" if created else "; all existed"))
@@ -177,7 +178,7 @@ def publish(
         from aiokafka import AIOKafkaProducer
 
         p = AIOKafkaProducer(bootstrap_servers=_bootstrap(bootstrap), acks="all", enable_idempotence=True,
-                             request_timeout_ms=10000)
+                             request_timeout_ms=10000, **aiokafka_kwargs())
         try:
             await asyncio.wait_for(p.start(), 15)
         except Exception as e:  # noqa: BLE001
@@ -248,7 +249,8 @@ def dlq_replay(
 
         rows = await dead_letters(_bootstrap(bootstrap), topic)
         chosen = [(r, h) for r, h in rows if not offset or r.offset in offset]
-        p = AIOKafkaProducer(bootstrap_servers=_bootstrap(bootstrap), acks="all", enable_idempotence=True)
+        p = AIOKafkaProducer(bootstrap_servers=_bootstrap(bootstrap), acks="all", enable_idempotence=True,
+                             **aiokafka_kwargs())
         await p.start()
         try:
             for r, h in chosen:

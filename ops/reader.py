@@ -8,6 +8,8 @@ from typing import AsyncIterator
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 
+from runtime.kafka_auth import aiokafka_kwargs
+
 
 class Unreachable(Exception):
     pass
@@ -26,7 +28,7 @@ class Record:
 
 async def _consumer(bootstrap: str, **kwargs: object) -> AIOKafkaConsumer:
     c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                         request_timeout_ms=10000, **kwargs)
+                         request_timeout_ms=10000, **aiokafka_kwargs(), **kwargs)
     try:
         await asyncio.wait_for(c.start(), 15)
     except (KafkaConnectionError, asyncio.TimeoutError, OSError) as e:

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from runtime import db as dbmod
 from runtime import logging as logmod
 from runtime.aggregate import AggregateStore
+from runtime.kafka_auth import faststream_security
 from runtime.ownership import partition_of
 from runtime.domain import Domain
 from runtime.pipeline import Pipeline, run_periodically
@@ -71,6 +72,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
     broker = KafkaBroker(
         settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
         client_id=f"aftersale-{domain.service}", logger=None,
+        security=faststream_security(settings.kafka_security, settings.kafka_username, settings.kafka_password),
     )
     client = dbmod.connect(settings.mongo_url)
     database = dbmod.database(client, settings.db_name(domain.service))

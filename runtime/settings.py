@@ -17,6 +17,10 @@ class ServiceSettings(BaseSettings):
     # Static group membership (KIP-345): a replica that restarts under the same id takes its
     # partitions back at once instead of waiting out the session timeout. One id per replica.
     instance_id: str = ""
+    # "" (plaintext) or "SASL_SCRAM_256"; each service has its own principal (see ops/security.py)
+    kafka_security: str = ""
+    kafka_username: str = ""
+    kafka_password: str = ""
     session_timeout_ms: int = 10000
     http_host: str = "127.0.0.1"
     http_port: int = 0

@@ -6,6 +6,7 @@
 source "$(dirname "$0")/common.sh"
 
 FRESH=0
+SECURE="${AFTERSALE_KAFKA_SECURE:-0}"  # 1: SASL/SCRAM users and ACLs (see ops/security.py)
 for a in "$@"; do case "$a" in --fresh) FRESH=1 ;; *) die "unknown option $a (only --fresh)" ;; esac; done
 
 "$(dirname "$0")/fetch.sh"
@@ -27,15 +28,17 @@ start_kafka() {
   if pid_alive "$pidf" && port_open "$KAFKA_PORT"; then say "Kafka already running (pid $(cat "$pidf"))"; return 0; fi
   check_port_free "$KAFKA_PORT" Kafka "$pidf"
   check_port_free "$KAFKA_CONTROLLER_PORT" "the Kafka controller" "$pidf"
+  local client=PLAINTEXT
+  [ "$SECURE" = 1 ] && client=SASL_PLAINTEXT
   cat > "$props" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=$client://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=$client://127.0.0.1:$KAFKA_PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=$client
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$KAFKA_DIR/data
 num.partitions=6
 auto.create.topics.enable=false
@@ -46,10 +49,25 @@ transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 PROPS
+  local scram=()
+  if [ "$SECURE" = 1 ]; then
+    # SASL/SCRAM for clients and between brokers; every principal needs an ACL for everything.
+    # The controller listener stays PLAINTEXT on loopback (KRaft keeps SCRAM credentials in the
+    # metadata log the controller itself serves), so its ANONYMOUS principal is a super user.
+    cat >> "$props" <<PROPS
+sasl.enabled.mechanisms=SCRAM-SHA-256
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(password admin)";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
+PROPS
+    for user in admin $(principals); do scram+=(--add-scram "SCRAM-SHA-256=[name=$user,password=$(password "$user")]"); done
+  fi
   if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
     local id; id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
-      kafka.tools.StorageTool format -t "$id" -c "$props" >"$KAFKA_DIR/format.log" 2>&1 \
+      kafka.tools.StorageTool format -t "$id" -c "$props" "${scram[@]}" >"$KAFKA_DIR/format.log" 2>&1 \
       || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka's storage failed"; }
   fi
   say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (logs: $KAFKA_DIR)"
@@ -58,6 +76,30 @@ PROPS
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >"$KAFKA_DIR/stdout.log" 2>&1 &
   echo $! > "$pidf"
   wait_for_port "$KAFKA_PORT" 60 Kafka "$KAFKA_DIR/server.log"
+  if [ "$SECURE" = 1 ]; then apply_acls; fi
+}
+
+principals() { grep -v '^#' "$INFRA_DIR/kafka/acls.tsv" | cut -f1 | sort -u; }
+
+# Local secrets only: <user>-<AFTERSALE_KAFKA_SECRET>. A deployment sets real ones (docker-compose.yml).
+password() { printf '%s-%s' "$1" "${AFTERSALE_KAFKA_SECRET:-local-secret}"; }
+
+apply_acls() {
+  local stamp="$KAFKA_DIR/acls.applied" want
+  want=$(sha256sum "$INFRA_DIR/kafka/acls.tsv" | cut -c1-16)
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  say "applying ACLs from infra/kafka/acls.tsv"
+  local i
+  for ((i = 0; i < 30; i++)); do
+    if java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
+        "$INFRA_DIR/kafka/CreateAcls.java" "127.0.0.1:$KAFKA_PORT" "$(password admin)" "$INFRA_DIR/kafka/acls.tsv" \
+        >"$KAFKA_DIR/acls.log" 2>&1; then
+      echo "$want" > "$stamp"; return 0
+    fi
+    sleep 1
+  done
+  cat "$KAFKA_DIR/acls.log" >&2
+  die "applying the ACLs failed"
 }
 
 start_ferretdb() {
@@ -78,4 +120,5 @@ start_kafka
 start_ferretdb
 say "ready: Kafka 127.0.0.1:$KAFKA_PORT, MongoDB wire protocol (FerretDB) 127.0.0.1:$MONGO_PORT; state in $STATE_DIR"
 echo "export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
+[ "$SECURE" = 1 ] && echo "export AFTERSALE_KAFKA_SECURITY=SASL_SCRAM_256"
 echo "export MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/"
