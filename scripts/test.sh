@@ -4,4 +4,9 @@
 # Kafka + FerretDB (instance `test`, left running for a fast rerun; `make test-infra-down` stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The deployment test validates docker-compose.yml with Debian's docker-compose (no engine needed).
+if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "[test] installing Debian's docker-compose to validate docker-compose.yml" >&2
+  apt-get update -qq >/dev/null && apt-get install -y -qq docker-compose >/dev/null
+fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
