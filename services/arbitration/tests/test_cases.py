@@ -1,0 +1,188 @@
+"""A case's life, pure: opening, evidence, automatic rules (as data), rulings, appeals."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from contracts.build import encode, envelope
+from contracts.parsing import parse_message
+from runtime.context import Context
+from runtime.settings import ServiceSettings
+from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
+from services.arbitration.domain.rules import EVIDENCE_RULES, matching_rule
+from services.arbitration.domain.ruling_checks import ALLOWED_OUTCOMES
+from services.arbitration.domain.service import ArbitrationDomain
+from services.arbitration.domain.statuses import STATUSES
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+S = ServiceSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600)
+domain = ArbitrationDomain()
+BUYER, SELLER, ARB = ("buyer", "B1"), ("seller", "S1"), ("arbitrator", "A1")
+
+
+def ctx(now: datetime = NOW, cause: str = "e") -> Context:
+    return Context(now=now, settings=S, cause_id=cause)
+
+
+def msg(type_: str, data: dict[str, Any], actor: tuple[str, str]):
+    env = envelope(type_, {"order_id": "O1", **data}, actor={"role": actor[0], "id": actor[1]}, validate=False)
+    return parse_message(encode(env))
+
+
+def rejected_request(kind: str = "refund_only", state: str = "rejected") -> dict[str, Any]:
+    agg = ArbitrationOrder(order_id="O1", buyer_id="B1", seller_id="S1", paid_fen=10000)
+    agg.requests["R1"] = RequestFacts(refund_id="R1", kind=kind, reason="quality", amount_fen=6000, refundable_fen=10000,
+                                      state=state, due_at=NOW + timedelta(days=7))
+    return agg.dump()
+
+
+def escalate(state=None, by=BUYER, refund_id="R1", reason="seller_unfair", now=NOW):
+    data = {"reason": reason, "description": "d", "evidence": [{"kind": "photo", "uri": "https://a.cn/1"}]}
+    if refund_id:
+        data["refund_id"] = refund_id
+    return domain.decide("O1", state or rejected_request(), msg("intervention.request", data, by), ctx(now, "open"))
+
+
+def case_of(d) -> Any:
+    return next(iter(ArbitrationOrder.load("O1", d.state).cases.values()))
+
+
+def evidence(state, party_actor, now=NOW):
+    case = next(iter(ArbitrationOrder.load("O1", state).cases.values()))
+    return domain.decide("O1", state, msg("evidence.submit", {"case_id": case.case_id, "description": "x",
+                                                              "evidence": []}, party_actor), ctx(now, "ev"))
+
+
+def close_window(state, now):
+    case = next(iter(ArbitrationOrder.load("O1", state).cases.values()))
+    return domain.on_timer("O1", state, f"evidence_window:{case.case_id}", max(case.evidence_due.values()), ctx(now, "w"))
+
+
+def test_the_buyer_escalates_a_rejected_request_and_a_case_opens():
+    d = escalate()
+    case = case_of(d)
+    assert [e.type for e in d.emits] == ["case.opened"]
+    assert case.status == "collecting_evidence" and case.submitted == {"buyer": True, "seller": False}
+    assert d.timers == {f"evidence_window:{case.case_id}": NOW + timedelta(hours=1)}
+
+
+@pytest.mark.parametrize("state,code", [("requested", "not_escalatable"), ("payout_pending", "not_escalatable")])
+def test_the_buyer_may_escalate_only_after_a_rejection(state, code):
+    assert escalate(rejected_request(state=state)).reject.code == code
+
+
+def test_the_escalation_window_closes():
+    assert escalate(now=NOW + timedelta(days=8)).reject.code == "escalation_window_closed"
+
+
+def test_one_open_case_per_request():
+    d = escalate()
+    assert escalate(d.state).reject.code == "case_already_open"
+
+
+def test_a_stranger_or_an_unknown_reason_cannot_open_a_case():
+    assert escalate(by=("buyer", "B-other")).reject.code == "not_a_party"
+    assert escalate(by=SELLER, reason="just_because").reject.code == "unknown_reason"
+    assert escalate(by=SELLER, reason="malicious_complaint").reject is None
+
+
+@pytest.mark.parametrize("buyer_met,seller_met,expected", [
+    (True, False, "seller_missed_evidence"), (False, True, "buyer_missed_evidence"), (True, True, None), (False, False, None)])
+def test_the_automatic_rules_table(buyer_met, seller_met, expected):
+    rule = matching_rule(buyer_met, seller_met)
+    assert (rule.name if rule else None) == expected
+    assert all(r.reasoning and "auto" not in r.reasoning for r in EVIDENCE_RULES)
+
+
+def test_a_silent_seller_loses_when_the_window_closes():
+    d = escalate()
+    later = NOW + timedelta(hours=2)
+    ruled = close_window(d.state, later)
+    issued = [e for e in ruled.emits if e.type == "ruling.issued"][0].data
+    assert issued["decided_by"] == "auto:seller_missed_evidence" and issued["outcome"] == "full_refund"
+    assert issued["refund_fen"] == 6000 and issued["appealable_until"] == later + timedelta(hours=2)
+
+
+def test_evidence_from_both_sides_sends_the_case_to_the_queue_and_late_evidence_is_refused():
+    d = escalate()
+    d = evidence(d.state, SELLER)
+    assert [e.type for e in d.emits] == ["evidence.submitted"]
+    waiting = close_window(d.state, NOW + timedelta(hours=2))
+    assert [e.type for e in waiting.emits] == ["case.awaiting_ruling"]
+    assert ArbitrationOrder.load("O1", waiting.state).queue_due_at == NOW + timedelta(hours=2, minutes=10)
+    assert evidence(waiting.state, BUYER, NOW + timedelta(hours=2)).reject.code == "evidence_late"
+
+
+def _awaiting(kind="refund_only"):
+    d = escalate(rejected_request(kind))
+    d = evidence(d.state, SELLER)
+    return close_window(d.state, NOW + timedelta(hours=2)).state
+
+
+def rule(state, outcome, arbitrator="A1", refund_fen=None, now=NOW + timedelta(hours=3)):
+    case = next(iter(ArbitrationOrder.load("O1", state).cases.values()))
+    data = {"case_id": case.case_id, "outcome": outcome, "return_shipping_paid_by": "seller", "seller_at_fault": True,
+            "reasoning": "理由"}
+    if refund_fen is not None:
+        data["refund_fen"] = refund_fen
+    return domain.decide("O1", state, msg("ruling.decide", data, ("arbitrator", arbitrator)), ctx(now, "rule" + arbitrator))
+
+
+@pytest.mark.parametrize("kind", ["refund_only", "return_and_refund", "exchange"])
+@pytest.mark.parametrize("outcome", ["full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order"])
+def test_an_outcome_must_fit_the_request(kind, outcome):
+    d = rule(_awaiting(kind), outcome, refund_fen=3000 if outcome == "partial_refund" else None)
+    if outcome in ALLOWED_OUTCOMES[kind]:
+        assert d.reject is None, d.reject
+    else:
+        assert d.reject.code == "outcome_not_allowed"
+
+
+@pytest.mark.parametrize("outcome,fen,code", [
+    ("partial_refund", None, "refund_amount_required"), ("partial_refund", 6000, "partial_not_partial"),
+    ("full_refund", 10001, "refund_exceeds_refundable")])
+def test_the_amount_must_fit_what_can_be_refunded(outcome, fen, code):
+    assert rule(_awaiting(), outcome, refund_fen=fen).reject.code == code
+
+
+def test_a_ruling_is_only_for_a_case_awaiting_one():
+    d = escalate()
+    assert rule(d.state, "full_refund").reject.code == "not_awaiting_ruling"
+
+
+def test_an_appeal_is_reviewed_by_another_arbitrator_and_the_second_ruling_is_final():
+    ruled = rule(_awaiting(), "full_refund", "A1")
+    appealed = domain.decide("O1", ruled.state, msg("ruling.appeal", {"case_id": case_of(ruled).case_id, "description": "d",
+                                                                        "evidence": []}, SELLER), ctx(NOW + timedelta(hours=4), "ap"))
+    assert [e.type for e in appealed.emits] == ["ruling.appealed"]
+    again = close_window(appealed.state, NOW + timedelta(hours=6))
+    assert [e.type for e in again.emits] == ["case.awaiting_ruling"]  # no automatic rule in round 2
+    assert rule(again.state, "reject", "A1", now=NOW + timedelta(hours=7)).reject.code == "same_arbitrator"
+    final = rule(again.state, "reject", "A2", now=NOW + timedelta(hours=7))
+    issued = [e for e in final.emits if e.type == "ruling.issued"][0].data
+    assert issued["final"] and issued["appealable_until"] is None and issued["reverses_previous"]
+    assert case_of(final).status == "closed"
+    second = domain.decide("O1", final.state, msg("ruling.appeal", {"case_id": case_of(final).case_id, "description": "d",
+                                                                      "evidence": []}, BUYER), ctx(NOW + timedelta(hours=8)))
+    assert second.reject.code == "already_appealed"
+
+
+def test_an_appeal_after_the_window_is_refused():
+    ruled = rule(_awaiting(), "full_refund")
+    late = domain.decide("O1", ruled.state, msg("ruling.appeal", {"case_id": case_of(ruled).case_id, "description": "d",
+                                                                    "evidence": []}, BUYER), ctx(NOW + timedelta(days=1)))
+    assert late.reject.code == "appeal_window_closed"
+
+
+def test_a_seller_timeout_opens_a_case_ruled_at_once_for_what_the_buyer_asked():
+    for kind, outcome in (("refund_only", "full_refund"), ("return_and_refund", "return_and_refund"), ("exchange", "exchange")):
+        d = domain.decide("O1", rejected_request(kind, "requested"),
+                          msg("seller.timed_out", {"refund_id": "R1", "seller_id": "S1"}, ("system", "svc:seller")), ctx())
+        assert [e.type for e in d.emits] == ["case.opened", "ruling.issued"]
+        assert d.emits[1].data["decided_by"] == "auto:seller_timeout" and d.emits[1].data["outcome"] == outcome
+
+
+def test_every_status_transition_is_in_the_table():
+    assert {s for s, _ in STATUSES} | set(STATUSES.values()) == {"collecting_evidence", "awaiting_ruling", "ruled", "closed"}

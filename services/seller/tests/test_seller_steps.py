@@ -1,0 +1,136 @@
+"""The seller's side of a request, pure: every step against every seller command and the deadline."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from contracts.build import encode, envelope
+from contracts.parsing import parse_message
+from runtime.context import Context
+from runtime.settings import ServiceSettings
+from services.seller.domain import credit
+from services.seller.domain.model import PendingRequest, SellerOrder
+from services.seller.domain.service import SellerDomain
+from services.seller.domain.steps import EMITS, STEPS, next_step
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+DUE = NOW + timedelta(hours=48)
+SETTINGS = ServiceSettings(shop_restrictions="promotions:2,new_listings:3", credit_window_s=3600)
+domain = SellerDomain()
+ALL_STEPS = ("awaiting_answer", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
+             "awaiting_replacement", "replacement_shipped", "not_seller_move", "closed")
+COMMANDS = {
+    "seller.approve": {},
+    "seller.reject": {"reason": "opened", "message": "已拆封", "evidence": []},
+    "return.received": {},
+    "replacement.ship": {"carrier": "SF", "tracking_no": "1"},
+}
+
+
+def ctx(now: datetime = NOW) -> Context:
+    return Context(now=now, settings=SETTINGS, cause_id="e1")
+
+
+def msg(type_: str, data: dict[str, Any], actor: tuple[str, str] = ("seller", "S1")):
+    env = envelope(type_, {"order_id": "O1", **data}, actor={"role": actor[0], "id": actor[1]}, validate=False)
+    return parse_message(encode(env))
+
+
+def order_at(step: str) -> dict[str, Any]:
+    o = SellerOrder(order_id="O1", seller_id="S1", buyer_id="B1")
+    o.requests["R1"] = PendingRequest(refund_id="R1", kind="refund_only", amount_fen=100, step=step, due_at=DUE,
+                                      answer_timer=step == "awaiting_answer")
+    return o.dump()
+
+
+@pytest.mark.parametrize("step", ALL_STEPS)
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_seller_command_in_every_step(step, command):
+    d = domain.decide("O1", order_at(step), msg(command, {"refund_id": "R1", **COMMANDS[command]}), ctx())
+    target = next_step(step, command)
+    if target is None:
+        assert d.reject is not None and d.reject.code == "not_your_move" and d.state is None
+    else:
+        assert d.reject is None
+        assert SellerOrder.load("O1", d.state).requests["R1"].step == target
+        assert [e.type for e in d.emits] == [EMITS[command]]
+        assert d.timers == {}  # answering stops the deadline
+
+
+def test_only_the_orders_seller_may_answer():
+    d = domain.decide("O1", order_at("awaiting_answer"), msg("seller.approve", {"refund_id": "R1"}, ("seller", "S-other")), ctx())
+    assert d.reject.code == "not_seller"
+
+
+def test_an_answer_for_an_unknown_order_or_request_is_refused():
+    assert domain.decide("O9", None, msg("seller.approve", {"refund_id": "R1"}), ctx()).reject.code == "unknown_order"
+    assert domain.decide("O1", order_at("awaiting_answer"), msg("seller.approve", {"refund_id": "R9"}), ctx()).reject.code == "unknown_refund"
+
+
+@pytest.mark.parametrize("step", ALL_STEPS)
+def test_the_answer_deadline_fires_only_while_the_seller_has_not_answered(step):
+    d = domain.on_timer("O1", order_at(step), "answer_deadline:R1", DUE, ctx(DUE))
+    if step == "awaiting_answer":
+        assert [e.type for e in d.emits] == ["seller.timed_out"]
+        assert SellerOrder.load("O1", d.state).requests["R1"].step == "timed_out"
+    else:
+        assert d.state is None and not d.emits
+
+
+def test_a_moved_deadline_does_not_fire_at_the_old_time():
+    d = domain.on_timer("O1", order_at("awaiting_answer"), "answer_deadline:R1", DUE - timedelta(hours=1), ctx(DUE))
+    assert d.state is None and not d.emits
+
+
+def test_the_table_only_lets_the_seller_act_on_its_own_moves():
+    assert {s for s, _ in STEPS} == {"awaiting_answer", "awaiting_receipt", "awaiting_replacement"}
+
+
+# ---- shop credit ------------------------------------------------------------------------------------
+
+
+def ruling(refund: str, at_fault: bool, round_: int = 1):
+    return msg("ruling.issued", {"case_id": "C-" + refund, "refund_id": refund, "outcome": "full_refund", "refund_fen": 1,
+                                 "return_shipping_paid_by": "seller", "seller_at_fault": at_fault, "reasoning": "r",
+                                 "decided_by": "A1", "appealable_until": None, "round": round_, "seller_id": "S1"},
+               ("arbitrator", "A1"))
+
+
+def timeout(refund: str):
+    return msg("seller.timed_out", {"refund_id": refund, "seller_id": "S1"}, ("system", "svc:seller"))
+
+
+def test_defects_lower_the_score_restrict_the_shop_and_a_won_appeal_restores_it():
+    key = "shop:S1"
+    d1 = domain.decide(key, None, ruling("R1", True), ctx())
+    assert [e.type for e in d1.emits] == ["shop.credit_changed"] and d1.emits[0].data["score"] == 95
+    d2 = domain.decide(key, d1.state, timeout("R2"), ctx())
+    assert [e.type for e in d2.emits] == ["shop.credit_changed", "shop.restricted"]
+    assert d2.emits[1].data["restriction"] == "promotions"
+    d3 = domain.decide(key, d2.state, ruling("R1", False, round_=2), ctx())
+    assert [e.type for e in d3.emits] == ["shop.credit_changed", "shop.restored"]
+    assert d3.emits[0].data["why"] == "appeal_won" and d3.emits[0].data["delta"] == 5
+
+
+def test_a_timeout_then_a_ruling_on_the_same_request_is_one_defect():
+    key = "shop:S1"
+    d1 = domain.decide(key, None, timeout("R1"), ctx())
+    d2 = domain.decide(key, d1.state, ruling("R1", True), ctx())
+    shop = credit.Shop.load(key, d2.state)
+    assert len(shop.defects) == 1 and shop.score == 95
+    assert domain.decide(key, d2.state, timeout("R1"), ctx()).state is None  # nothing new
+
+
+def test_defects_expire_after_the_window_and_lift_restrictions():
+    key = "shop:S1"
+    state = None
+    for r in ("R1", "R2"):
+        state = domain.decide(key, state, ruling(r, True), ctx()).state
+    assert credit.Shop.load(key, state).restrictions == ["promotions"]
+    later = NOW + timedelta(seconds=SETTINGS.credit_window_s + 1)
+    d = domain.on_timer(key, state, credit.EXPIRY_TIMER, later, ctx(later))
+    shop = credit.Shop.load(key, d.state)
+    assert shop.defects == {} and shop.restrictions == [] and shop.score == 100
+    assert "shop.restored" in [e.type for e in d.emits]
