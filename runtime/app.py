@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from faststream.middlewares import AckPolicy
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from runtime import db as dbmod
+from runtime import metrics
 from runtime import logging as logmod
 from runtime.aggregate import AggregateStore
 from runtime.kafka_auth import faststream_security
@@ -84,7 +86,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
     assignment = _Assignment()
     pipeline = Pipeline(domain, store, publisher, settings, owned_partitions=assignment.numbers)
 
-    @broker.subscriber(
+    inbox = broker.subscriber(
         *domain.consumes, group_id=settings.group_id(domain.service), batch=True, max_records=500,
         batch_timeout_ms=50, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
         group_instance_id=f"{domain.service}-{settings.instance_id}" if settings.instance_id else None,
@@ -95,6 +97,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
         title=f"{domain.service}-inbox",
         description=f"The {domain.service} service's consumer group: every record is parsed, deduplicated and applied.",
     )
+
+    @inbox
     async def consume(records: Any, msg: KafkaMessage) -> None:
         await pipeline.process_batch(msg.raw_message)
 
@@ -110,8 +114,20 @@ def build_service(domain: Domain, settings: ServiceSettings,
         return AsgiResponse(json.dumps(body).encode(), 200 if body["ready"] else 503,
                             headers={"content-type": "application/json"})
 
-    async def metrics(scope: Any) -> AsgiResponse:
+    async def prometheus(scope: Any) -> AsgiResponse:
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
+
+    async def measure_lag() -> None:
+        """Consumer lag per owned partition: the end of the log minus our committed position."""
+        consumer = getattr(inbox, "consumer", None)
+        if consumer is None or not assignment.partitions:
+            return
+        parts = list(assignment.partitions)
+        ends = await consumer.end_offsets(parts)
+        for tp in parts:
+            committed = await consumer.committed(tp)
+            metrics.CONSUMER_LAG.labels(domain.service, tp.topic, str(tp.partition)).set(
+                max(0, ends.get(tp, 0) - (committed or 0)))
 
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
@@ -125,7 +141,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
         if on_ready:
             await on_ready(svc)
         loops = [("timers", settings.timer_tick_s, pipeline.fire_due_timers),
-                 ("relay", settings.relay_interval_s, pipeline.relay_stale_outboxes), *svc.extra_loops]
+                 ("relay", settings.relay_interval_s, pipeline.relay_stale_outboxes),
+                 ("lag", 5.0, measure_lag), *svc.extra_loops]
         for name, interval, fn in loops:
             tasks.append(asyncio.create_task(run_periodically(name, interval, fn, stop)))
         log.info("service_started", topics=list(domain.consumes), group=settings.group_id(domain.service),
@@ -148,7 +165,14 @@ def build_service(domain: Domain, settings: ServiceSettings,
         await client.close()
         log.info("service_stopped")
 
-    routes = [("/health", get(health)), ("/metrics", get(metrics)), *(extra_routes or [])]
+    contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
+
+    async def contract(scope: Any) -> AsgiResponse:
+        """The service's AsyncAPI document as exported from contracts/ (every message it reads and sends)."""
+        return AsgiResponse(contract_doc.read_bytes(), 200, headers={"content-type": "application/json"})
+
+    routes = [("/health", get(health)), ("/metrics", get(prometheus)), ("/asyncapi.json", get(contract)),
+              *(extra_routes or [])]
     app = AsgiFastStream(broker, asgi_routes=routes, after_startup=[started], on_shutdown=[stopping],
                          after_shutdown=[closed], asyncapi_path="/asyncapi", logger=None)
     svc = Service(settings, domain, broker, pipeline, store, database, client, app, assignment)

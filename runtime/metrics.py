@@ -13,3 +13,23 @@ HANDLE_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 CONSUMER_LAG = Gauge("aftersale_consumer_lag", "Messages behind the end of each partition", ["service", "topic", "partition"])
+
+# Business counters, read off the events a service publishes (see Publisher.send_records).
+RULINGS = Counter("aftersale_rulings_total", "Rulings issued", ["outcome", "decided_by"])
+REFUNDS_CLOSED = Counter("aftersale_refunds_closed_total", "After-sale requests closed", ["why"])
+REFUNDED_FEN = Counter("aftersale_refunded_fen_total", "Money that reached buyers, in fen")
+PAYOUTS_REQUESTED = Counter("aftersale_payouts_requested_total", "payout.request sent (retries included)")
+MESSAGES_SENT = Counter("aftersale_inbox_messages_total", "In-app messages sent", ["template", "locale"])
+
+
+def count_business(type_: str, data: dict) -> None:
+    if type_ == "ruling.issued":
+        RULINGS.labels(data.get("outcome", "?"), "auto" if str(data.get("decided_by", "")).startswith("auto:") else "human").inc()
+    elif type_ == "refund.closed":
+        REFUNDS_CLOSED.labels(data.get("why", "?")).inc()
+    elif type_ == "refund.completed":
+        REFUNDED_FEN.inc(int(data.get("amount_fen", 0)))
+    elif type_ == "payout.request":
+        PAYOUTS_REQUESTED.inc()
+    elif type_ == "message.sent":
+        MESSAGES_SENT.labels(data.get("template", "?"), data.get("locale", "?")).inc()

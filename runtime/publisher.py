@@ -16,6 +16,9 @@ from runtime.context import derived_uuid
 from runtime.dlq import DeadLetter, RecordLike, dlq_topic_of, headers_for
 
 
+BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent"})
+
+
 class Publisher:
     def __init__(self, broker: KafkaBroker, service: str) -> None:
         self.broker = broker
@@ -38,6 +41,8 @@ class Publisher:
             await asyncio.gather(*futures)
         for r in records:
             metrics.EMITTED.labels(self.service, r.type).inc()
+            if r.type in BUSINESS_TYPES:
+                metrics.count_business(r.type, json.loads(r.value).get("data", {}))
 
     async def send_rejection(
         self, *, command_event_id: str, command_type: str, order_id: str | None, code: str,

@@ -25,7 +25,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     log_level: str = "INFO"
-    log_format: str = "json"  # json | console
+    log_format: str = "auto"  # json | console | auto (console on a terminal, JSON otherwise)
 
     # Handling failures: transient errors (broker/database down) retry forever with backoff;
     # anything else retries `handler_attempts` times and then dead-letters.
