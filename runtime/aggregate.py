@@ -7,6 +7,7 @@ multi-document transactions). Writes are optimistic: `v` must not have moved sin
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -50,6 +51,13 @@ class Aggregate:
     processed: list[str] = field(default_factory=list)
     outbox: list[OutboxRecord] = field(default_factory=list)
     timers: dict[str, datetime] = field(default_factory=dict)
+    # Outbox records this process already published; they are removed from the document with
+    # its next write (or by the relay when the aggregate goes quiet), not by a write of their own.
+    published: set[str] = field(default_factory=set)
+
+    @property
+    def unpublished(self) -> list[OutboxRecord]:
+        return [r for r in self.outbox if r.id not in self.published]
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "Aggregate":
@@ -69,11 +77,49 @@ class VersionConflict(Exception):
 
 
 class AggregateStore:
-    def __init__(self, collection: AsyncCollection, processed_window: int = 256,
-                 partition: Callable[[str], int] = partition_of) -> None:
+    """Loads and writes aggregates. Because each aggregate has a single writer (runtime.ownership),
+    the writer keeps the aggregates it works on in memory: a read of the database per message is
+    saved, and the version check still catches a stale copy (evicted and read again)."""
+
+    def __init__(self, collection: AsyncCollection, processed_window: int = 64,
+                 partition: Callable[[str], int] = partition_of, cache_size: int = 20000,
+                 horizon_s: float = 600.0) -> None:
         self.col = collection
         self.window = processed_window
         self.partition = partition  # the Kafka partition whose consumer owns an aggregate key
+        self._cache: OrderedDict[str, Aggregate] = OrderedDict()
+        self._cache_size = cache_size
+        # What this process must do without a message arriving, known from its own writes (and
+        # from a scan of the database when partitions move): timers, and outboxes to clear.
+        self.due: dict[str, datetime] = {}  # key -> earliest timer
+        self.dirty: dict[str, datetime] = {}  # key -> since when its outbox holds records
+        self.horizon = timedelta(seconds=horizon_s)  # timers further out wait for a rescan
+
+    def _track(self, key: str, timers: dict[str, datetime], outbox: bool, now: datetime) -> None:
+        soonest = min(timers.values()) if timers else None
+        if soonest is not None and soonest <= now + self.horizon:
+            self.due[key] = soonest
+        else:
+            self.due.pop(key, None)
+        if outbox:
+            self.dirty.setdefault(key, now)
+        else:
+            self.dirty.pop(key, None)
+
+    def _remember(self, agg: Aggregate) -> None:
+        self._cache[agg.key] = agg
+        self._cache.move_to_end(agg.key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def forget(self, key: str | None = None) -> None:
+        """Drop cached aggregates (all of them when partitions move to or from this process)."""
+        if key is None:
+            self._cache.clear()
+            self.due.clear()
+            self.dirty.clear()
+        else:
+            self._cache.pop(key, None)
 
     async def ensure_indexes(self) -> None:
         await self.col.create_index([("next_due_at", ASCENDING)])
@@ -81,8 +127,14 @@ class AggregateStore:
         await self.col.create_index([("p", ASCENDING)])
 
     async def load(self, key: str) -> Aggregate:
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
         doc = await self.col.find_one({"_id": key})
-        return Aggregate.from_doc(doc) if doc else Aggregate(key=key)
+        agg = Aggregate.from_doc(doc) if doc else Aggregate(key=key)
+        self._remember(agg)
+        return agg
 
     async def commit(
         self,
@@ -94,65 +146,91 @@ class AggregateStore:
         timers: dict[str, datetime] | None,
         now: datetime,
     ) -> list[OutboxRecord]:
-        """Apply one decision atomically, or raise VersionConflict. Returns the records as stored."""
+        """Apply one decision atomically, or raise VersionConflict. Returns the new records as stored."""
         new_timers = agg.timers if timers is None else timers
         next_due = min(new_timers.values()) if new_timers else None
         base_seq = agg.version * 1000  # records of later versions sort after earlier ones
         records = [OutboxRecord(r.id, r.topic, r.key, r.value, r.type, base_seq + i) for i, r in enumerate(outbox)]
+        remaining = agg.unpublished + records
+        processed = (agg.processed + [processed_id])[-self.window:]
         fields: dict[str, Any] = {
             "v": agg.version + 1,
             "p": self.partition(agg.key),  # which consumer owns (and alone writes) this aggregate
             "timers": new_timers,
             "next_due_at": next_due,
             "updated_at": now,
+            # The whole bounded list is written: the version check makes that safe, and FerretDB
+            # ignores $push's $slice.
+            "processed": processed,
         }
         if state is not None:
             fields["state"] = state
-        if records and not agg.outbox:
+        if not remaining:
+            fields["outbox_since"] = None
+        elif not agg.unpublished:
             fields["outbox_since"] = now  # the relay looks for outboxes left waiting too long
         if agg.version == 0:
-            doc = {"_id": agg.key, **fields, "state": state, "processed": [processed_id],
-                   "outbox": {r.id: r.to_doc() for r in records}, "lease_until": None,
-                   "outbox_since": now if records else None}
+            doc = {"_id": agg.key, **fields, "state": state, "outbox": {r.id: r.to_doc() for r in records},
+                   "lease_until": None, "outbox_since": now if records else None}
             try:
                 await self.col.insert_one(doc)
             except DuplicateKeyError:
+                self.forget(agg.key)
                 raise VersionConflict(agg.key) from None
-            return records
-        for r in records:
-            fields[f"outbox.{r.id}"] = r.to_doc()
-        # The whole bounded list is written: the version check makes that safe, and FerretDB
-        # ignores $push's $slice.
-        fields["processed"] = (agg.processed + [processed_id])[-self.window:]
-        res = await self.col.update_one({"_id": agg.key, "v": agg.version}, {"$set": fields})
-        if res.matched_count == 0:
-            raise VersionConflict(agg.key)
+        else:
+            for r in records:
+                fields[f"outbox.{r.id}"] = r.to_doc()
+            update: dict[str, Any] = {"$set": fields}
+            cleared = [r.id for r in agg.outbox if r.id in agg.published]
+            if cleared:
+                update["$unset"] = {f"outbox.{i}": "" for i in cleared}
+            res = await self.col.update_one({"_id": agg.key, "v": agg.version}, update)
+            if res.matched_count == 0:
+                self.forget(agg.key)
+                raise VersionConflict(agg.key)
+        self._remember(Aggregate(agg.key, agg.version + 1, state if state is not None else agg.state, processed,
+                                 remaining, dict(new_timers)))
+        self._track(agg.key, new_timers, bool(remaining), now)
         return records
 
+    def mark_published(self, key: str, ids: list[str]) -> None:
+        cached = self._cache.get(key)
+        if cached is not None:
+            cached.published.update(ids)
+
     async def clear_outbox(self, key: str, ids: list[str]) -> None:
+        """Remove published records now (the relay does this for aggregates that went quiet)."""
         if not ids:
             return
-        await self.col.update_one({"_id": key}, {"$unset": {f"outbox.{i}": "" for i in ids}})
-        # Only an empty outbox stops being watched by the relay.
-        await self.col.update_one({"_id": key, "outbox": {}}, {"$set": {"outbox_since": None}})
+        cached = self._cache.get(key)
+        left = [r for r in cached.outbox if r.id not in ids] if cached else None
+        update: dict[str, Any] = {"$unset": {f"outbox.{i}": "" for i in ids}}
+        if left == []:
+            update["$set"] = {"outbox_since": None}
+        await self.col.update_one({"_id": key}, update)
+        if left is None:  # not cached: only an empty outbox stops being watched by the relay
+            await self.col.update_one({"_id": key, "outbox": {}}, {"$set": {"outbox_since": None}})
+        elif cached is not None:
+            cached.outbox, cached.published = left, cached.published - set(ids)
+        if not left:
+            self.dirty.pop(key, None)
 
-    async def stale_outbox_keys(self, older_than: datetime, partitions: set[int], limit: int = 100) -> list[str]:
+    async def rescan(self, partitions: set[int], horizon: datetime) -> None:
+        """Learn the owned aggregates' timers (due before `horizon`) and waiting outboxes from the
+        database: after partitions move here, and now and then as a safety net."""
         if not partitions:
-            return []
-        cursor = self.col.find({"outbox_since": {"$ne": None, "$lte": older_than}, "p": {"$in": sorted(partitions)}},
-                               {"_id": 1}).limit(limit)
-        return [d["_id"] async for d in cursor]
+            return
+        owned = {"p": {"$in": sorted(partitions)}}
+        async for d in self.col.find({**owned, "next_due_at": {"$ne": None, "$lte": horizon}}, {"next_due_at": 1}):
+            self.due[d["_id"]] = d["next_due_at"]
+        async for d in self.col.find({**owned, "outbox_since": {"$ne": None}}, {"outbox_since": 1}):
+            self.dirty.setdefault(d["_id"], d["outbox_since"])
 
-    async def due_keys(self, now: datetime, partitions: set[int], limit: int = 100) -> list[str]:
-        """Aggregates of these partitions with a timer due and no live lease (read only)."""
-        if not partitions:
-            return []
-        cursor = self.col.find(
-            {"next_due_at": {"$ne": None, "$lte": now}, "p": {"$in": sorted(partitions)},
-             "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}]},
-            {"_id": 1},
-        ).sort("next_due_at", ASCENDING).limit(limit)
-        return [d["_id"] async for d in cursor]
+    def due_now(self, now: datetime) -> list[str]:
+        return [k for k, t in sorted(self.due.items(), key=lambda kv: kv[1]) if t <= now]
+
+    def waiting_outboxes(self, older_than: datetime) -> list[str]:
+        return [k for k, t in self.dirty.items() if t <= older_than]
 
     async def claim(self, key: str, now: datetime, lease: timedelta) -> Aggregate | None:
         """Lease one aggregate's due timers. The caller holds the key's lock (see runtime.ownership)."""

@@ -34,13 +34,18 @@ log = structlog.get_logger("app")
 class _Assignment(ConsumerRebalanceListener):
     def __init__(self) -> None:
         self.partitions: set[Any] = set()
+        self.on_change: list[Any] = []  # e.g. forget cached aggregates: their owner may change
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         self.partitions |= set(assigned)
+        for fn in self.on_change:
+            fn()
         log.info("partitions_assigned", count=len(self.partitions))
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self.partitions -= set(revoked)
+        for fn in self.on_change:
+            fn()
 
     def numbers(self) -> set[int]:
         """Partition numbers owned (the same for every topic under the RangeAssignor)."""
@@ -81,9 +86,19 @@ def build_service(domain: Domain, settings: ServiceSettings,
     if hasattr(domain, "bind"):
         domain.bind(database)  # type: ignore[attr-defined]
     store = AggregateStore(database[domain.collection], settings.processed_window,
-                           getattr(domain, "partition_of", partition_of))
+                           getattr(domain, "partition_of", partition_of), horizon_s=settings.timer_horizon_s)
     publisher = Publisher(broker, domain.service)
+    service_ref: dict[str, Service] = {}
     assignment = _Assignment()
+    assignment.on_change.append(store.forget)
+    rescan_soon: list[asyncio.Task[Any]] = []
+
+    def schedule_rescan() -> None:
+        # Partitions moved: forget the cache and learn the new set's timers and outboxes.
+        if service_ref.get("svc") and not pipeline.stopping:
+            rescan_soon.append(asyncio.get_running_loop().create_task(pipeline.rescan()))
+
+    assignment.on_change.append(schedule_rescan)
     pipeline = Pipeline(domain, store, publisher, settings, owned_partitions=assignment.numbers)
 
     inbox = broker.subscriber(
@@ -131,7 +146,6 @@ def build_service(domain: Domain, settings: ServiceSettings,
 
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
-    service_ref: dict[str, Service] = {}
 
     async def started() -> None:
         await store.ensure_indexes()
@@ -140,7 +154,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
         svc = service_ref["svc"]
         if on_ready:
             await on_ready(svc)
-        loops = [("timers", settings.timer_tick_s, pipeline.fire_due_timers),
+        loops = [("rescan", settings.rescan_interval_s, pipeline.rescan),
+                 ("timers", settings.timer_tick_s, pipeline.fire_due_timers),
                  ("relay", settings.relay_interval_s, pipeline.relay_stale_outboxes),
                  ("lag", 5.0, measure_lag), *svc.extra_loops]
         for name, interval, fn in loops:

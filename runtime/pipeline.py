@@ -269,11 +269,12 @@ class Pipeline:
         if effects:
             await effects(records)
         await self.publisher.send_records(records)
-        await self.store.clear_outbox(key, [r.id for r in records])
+        # Cleared from the document with the aggregate's next write, or by the relay if none comes.
+        self.store.mark_published(key, [r.id for r in records])
 
     async def _finish_outbox(self, agg: Aggregate) -> None:
-        if agg.outbox:
-            await self._publish(agg.key, agg.outbox)
+        if agg.unpublished:
+            await self._publish(agg.key, agg.unpublished)
 
     def _maybe_crash(self, records: list[OutboxRecord]) -> None:
         target = self.settings.crash_after_commit_type
@@ -284,41 +285,53 @@ class Pipeline:
     # ---- background work ----------------------------------------------------------------------
 
     async def relay_stale_outboxes(self) -> int:
-        """Publish what a crashed predecessor stored but never sent (owned keys only)."""
+        """Publish what a crashed predecessor stored but never sent, and clear what was published
+        from aggregates that went quiet (owned keys only, known from memory; see rescan)."""
         older = utc_now() - timedelta(seconds=self.settings.relay_grace_s)
         n = 0
-        for key in await self.store.stale_outbox_keys(older, self.owned_partitions()):
+        for key in self.store.waiting_outboxes(older):
             async with self.locks.hold(key):
                 agg = await self.store.load(key)
-                if agg.outbox:
-                    log.warning("relaying_stale_outbox", key=key, records=len(agg.outbox))
-                    await self._publish(key, agg.outbox)
-                    n += len(agg.outbox)
+                pending = agg.unpublished
+                if pending:  # stored but never sent: a predecessor crashed before publishing
+                    log.warning("relaying_stale_outbox", key=key, records=len(pending))
+                    await self._publish(key, pending)
+                    n += len(pending)
+                await self.store.clear_outbox(key, [r.id for r in agg.outbox])
         return n
+
+    async def rescan(self) -> None:
+        """Reload the owned aggregates' pending timers and outboxes from the database."""
+        horizon = utc_now() + timedelta(seconds=self.settings.timer_horizon_s)
+        await self.store.rescan(self.owned_partitions(), horizon)
 
     async def fire_due_timers(self) -> int:
         """Fire the due timers of the aggregates this process owns; a lease keeps a replica that
         is losing the partition in a rebalance from firing the same timer."""
         fired = 0
         lease = timedelta(seconds=self.settings.timer_lease_s)
-        while not self.stopping:
-            now = now_ms()
-            keys = await self.store.due_keys(now, self.owned_partitions())
-            if not keys:
-                return fired
-            for key in keys:
-                if self.stopping:
-                    break
-                async with self.locks.hold(key):
-                    agg = await self.store.claim(key, now, lease)
-                    if agg is None:
-                        continue
-                    try:
-                        for name, due in sorted(agg.timers.items(), key=lambda kv: kv[1]):
-                            if due <= now and await self.fire_timer(key, name, due) == "applied":
-                                fired += 1
-                    finally:
-                        await self.store.release(key)
+        now = now_ms()
+        owned = self.owned_partitions()
+        for key in self.store.due_now(now):
+            if self.stopping:
+                break
+            if self.store.partition(key) not in owned:
+                self.store.due.pop(key, None)
+                continue
+            async with self.locks.hold(key):
+                agg = await self.store.claim(key, now, lease)
+                if agg is None:
+                    self.store.due.pop(key, None)  # not due after all (moved); the database knows best
+                    fresh = await self.store.load(key)
+                    if fresh.timers:
+                        self.store.due[key] = min(fresh.timers.values())
+                    continue
+                try:
+                    for name, due in sorted(agg.timers.items(), key=lambda kv: kv[1]):
+                        if due <= now and await self.fire_timer(key, name, due) == "applied":
+                            fired += 1
+                finally:
+                    await self.store.release(key)
         return fired
 
 

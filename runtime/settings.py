@@ -36,8 +36,13 @@ class ServiceSettings(BaseSettings):
     timer_tick_s: float = 1.0
     timer_lease_s: float = 30.0
     relay_interval_s: float = 2.0
+    # Timers are kept in memory for this far ahead (and reloaded from the database this often).
+    timer_horizon_s: float = 600.0
+    rescan_interval_s: float = 60.0
     relay_grace_s: float = 5.0
-    processed_window: int = 256  # event ids remembered per aggregate for deduplication
+    # Event ids remembered per aggregate for deduplication: far more than one key ever has in
+    # flight (a redelivered batch), far fewer than would bloat every write of the document.
+    processed_window: int = 64
 
     # Fault injection for tests: die (os._exit) after the state is durable, before publishing.
     crash_after_commit_type: str = ""

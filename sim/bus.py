@@ -30,6 +30,7 @@ class Seen:
     headers: dict[str, str]
     env: dict[str, Any] | None
     index: int  # arrival order in this session
+    timestamp: float = 0.0  # when the producer sent it (Kafka CreateTime), in seconds
 
     @property
     def type(self) -> str | None:
@@ -97,7 +98,7 @@ class Bus:
                     except (ValueError, UnicodeDecodeError):
                         env = None
                     self.seen.append(Seen(r.topic, r.partition, r.offset, r.key, r.value,
-                                          decode_headers(r.headers), env, len(self.seen)))
+                                          decode_headers(r.headers), env, len(self.seen), r.timestamp / 1000))
             if batch:
                 self._changed.set()
                 self._changed = asyncio.Event()

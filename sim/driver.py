@@ -12,6 +12,9 @@ from sim.bus import Bus, Seen
 from sim.story import Market, Order
 
 PLANS = ("approve", "reject_escalate", "silent", "return")
+# Refusals that only mean "not yet": another service has not heard the news. An app retries.
+NOT_YET = frozenset({"not_escalatable", "unknown_refund", "unknown_order", "unknown_case"})
+RETRIES = 5
 
 
 @dataclass
@@ -77,8 +80,22 @@ class Driver:
         d.acted.add(step)
         return True
 
+    async def _retry_later(self, d: Dispute, command: dict[str, Any]) -> None:
+        await asyncio.sleep(1.0)
+        if not d.done.is_set():
+            role_id = (command["actor"]["role"], command["actor"]["id"])
+            d.order.commands.append(await self.bus.send(command["type"], command["data"], role_id,
+                                                        correlation_id=command.get("correlation_id")))
+
     async def _react(self, d: Dispute, s: Seen) -> None:
         o = d.order
+        if s.type == "command.rejected":
+            command = next((c for c in o.commands if c["event_id"] == s["command_event_id"]), None)
+            tries = sum(1 for step in d.acted if step.startswith(f"retry:{s['command_type']}"))
+            if command is not None and s["code"] in NOT_YET and tries < RETRIES:
+                d.acted.add(f"retry:{s['command_type']}:{tries}")
+                asyncio.get_running_loop().create_task(self._retry_later(d, command))
+            return
         if s.type == "refund.requested":
             o.refund_id = s["refund_id"]
             if d.plan in ("approve", "return") and await self._once(d, "approve"):

@@ -11,6 +11,7 @@ import json
 import random
 from typing import Any
 
+from aiokafka import ConsumerRebalanceListener
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.middlewares import AckPolicy
@@ -50,8 +51,21 @@ async def answer(env: dict[str, Any], key: bytes) -> None:
     await broker.publish(encode(env), topic=topics.PAYMENTS_EVENTS, key=key)
 
 
+class _Assigned(ConsumerRebalanceListener):
+    partitions: set[Any] = set()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.partitions = set(assigned)
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.partitions = set()
+
+
+assigned = _Assigned()
+
+
 @broker.subscriber(topics.PAYMENTS_COMMANDS, group_id=settings.group, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
-                   ack_policy=AckPolicy.ACK, decoder=_raw)
+                   ack_policy=AckPolicy.ACK, decoder=_raw, listener=assigned)
 async def payout_request(body: Any, msg: KafkaMessage) -> None:
     try:
         m = parse_message(msg.raw_message.value, topic=topics.PAYMENTS_COMMANDS)
@@ -79,7 +93,9 @@ async def ledger(scope: Any) -> AsgiResponse:
 
 
 async def health(scope: Any) -> AsgiResponse:
-    return AsgiResponse(b'{"ready": true}', 200, headers={"content-type": "application/json"})
+    ready = bool(assigned.partitions)
+    return AsgiResponse(json.dumps({"ready": ready}).encode(), 200 if ready else 503,
+                        headers={"content-type": "application/json"})
 
 
 app = AsgiFastStream(broker, asgi_routes=[("/ledger", get(ledger)), ("/health", get(health))], logger=None)

@@ -15,6 +15,7 @@ case "$INSTANCE" in
   dev)  def_kafka=9092;  def_ctrl=9093;  def_mongo=27017; def_debug=8088 ;;
   test) def_kafka=19092; def_ctrl=19093; def_mongo=27019; def_debug=18088 ;;
   secure) def_kafka=39092; def_ctrl=39093; def_mongo=27039; def_debug=38088 ;;
+  bench) def_kafka=49092; def_ctrl=49093; def_mongo=27049; def_debug=48088 ;;
   *)    def_kafka=29092; def_ctrl=29093; def_mongo=27029; def_debug=28088 ;;
 esac
 KAFKA_PORT="${AFTERSALE_KAFKA_PORT:-$def_kafka}"

@@ -21,6 +21,20 @@ from tests.support.infra import ROOT
 
 DISPUTES = int(os.environ.get("AFTERSALE_CRASH_DISPUTES", "24"))
 SERVICES = ["refund", "seller", "arbitration", "notify"]
+# Deadlines the parties must meet are kept longer than the outages these tests cause (a broker
+# restart takes ~10 s); the ones that move a dispute on by themselves stay short.
+PATIENT = {"AFTERSALE_RETURN_SHIP_S": "60", "AFTERSALE_RETURN_CONFIRM_S": "60", "AFTERSALE_ESCALATION_WINDOW_S": "60"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patient_deadlines(system: System):
+    before = {name: dict(p.env) for name, p in system.procs.items()}
+    for name in SERVICES:
+        system.restart(name, env=PATIENT)
+    yield
+    for name in SERVICES:
+        system.procs[name].env = before[name]
+        system.restart(name)
 
 
 async def run_disputes(bus: Bus, chaos) -> tuple[Driver, PayOnce]:

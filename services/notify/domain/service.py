@@ -2,6 +2,7 @@
 (language, read receipts)."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,9 @@ from services.notify.domain.model import USER, NotifyOrder, UserPrefs
 from services.notify.inbox import Inbox, parse_records
 
 
+LOCALE_TTL_S = 3.0
+
+
 class NotifyDomain:
     service = "notify"
     collection = "aggregates"  # "order id" and "user:<id>" keys
@@ -23,6 +27,8 @@ class NotifyDomain:
     def __init__(self) -> None:
         self.inbox: Inbox | None = None
         self.aggregates: Any = None
+        # user -> (valid until, locale): a language choice reaches messages within a few seconds
+        self._locales: dict[str, tuple[float, str]] = {}
 
     def bind(self, database: Any) -> None:
         self.inbox = Inbox(database)
@@ -47,6 +53,8 @@ class NotifyDomain:
         """Read-only: recipients' languages, or the message a read receipt is about."""
         assert self.inbox is not None
         if key.startswith(USER):
+            if msg is not None and msg.type == "locale.set" and msg.envelope.actor.id == msg.data.user_id:
+                self._locales[msg.data.user_id] = (time.monotonic() + LOCALE_TTL_S, msg.data.locale)
             if msg is None or msg.type != "message.read":
                 return {}
             found = await self.inbox.message(msg.data.message_id)
@@ -54,12 +62,18 @@ class NotifyDomain:
         order = NotifyOrder.load(key, state)
         mentioned = [getattr(msg.data, f, None) for f in ("buyer_id", "seller_id", "user_id")] if msg else []
         users = {u for u in (order.buyer_id, order.seller_id, *mentioned) if u}
-        locales = {}
-        if users:
-            async for doc in self.aggregates.find({"_id": {"$in": [USER + u for u in users]}}, {"state": 1}):
+        now = time.monotonic()
+        unknown = [u for u in users if self._locales.get(u, (0.0, ""))[0] < now]
+        if unknown:
+            found = {u: "zh-CN" for u in unknown}
+            async for doc in self.aggregates.find({"_id": {"$in": [USER + u for u in unknown]}}, {"state": 1}):
                 if doc.get("state"):
-                    locales[doc["_id"].removeprefix(USER)] = doc["state"].get("locale", "zh-CN")
-        return {"locales": locales}
+                    found[doc["_id"].removeprefix(USER)] = doc["state"].get("locale", "zh-CN")
+            for u, loc in found.items():
+                self._locales[u] = (now + LOCALE_TTL_S, loc)
+            if len(self._locales) > 50000:
+                self._locales.clear()
+        return {"locales": {u: self._locales[u][1] for u in users}}
 
     async def before_publish(self, records: list[Any]) -> None:
         assert self.inbox is not None
