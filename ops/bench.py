@@ -61,6 +61,11 @@ async def raw_echo(bootstrap: str, n: int = 5000, size: int = 700) -> dict[str, 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     await admin.create_topics([NewTopic(t_in, 6, 1), NewTopic(t_out, 6, 1)])
+    for _ in range(100):  # creation is asynchronous: wait until both topics have partitions
+        desc = await admin.describe_topics([t_in, t_out])
+        if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
+            break
+        await asyncio.sleep(0.2)
     await admin.close()
     payload = b"x" * size
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
@@ -84,7 +89,10 @@ async def raw_echo(bootstrap: str, n: int = 5000, size: int = 700) -> dict[str, 
     futs = [await producer.send(t_in, payload, key=str(i).encode()) for i in range(n)]
     await asyncio.gather(*futs)
     got = 0
+    deadline = time.perf_counter() + 120
     while got < n:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"the echo returned {got} of {n} messages in 120 s")
         batch = await reader.getmany(timeout_ms=500)
         got += sum(len(v) for v in batch.values())
     elapsed = time.perf_counter() - start

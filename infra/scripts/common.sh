@@ -12,11 +12,11 @@ INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 INSTANCE="${AFTERSALE_INSTANCE:-dev}"
 case "$INSTANCE" in
-  dev)  def_kafka=9092;  def_ctrl=9093;  def_mongo=27017; def_debug=8088 ;;
-  test) def_kafka=19092; def_ctrl=19093; def_mongo=27019; def_debug=18088 ;;
-  secure) def_kafka=39092; def_ctrl=39093; def_mongo=27039; def_debug=38088 ;;
-  bench) def_kafka=49092; def_ctrl=49093; def_mongo=27049; def_debug=48088 ;;
-  *)    def_kafka=29092; def_ctrl=29093; def_mongo=27029; def_debug=28088 ;;
+  dev)  def_kafka=9092;  def_ctrl=9093;  def_mongo=27017; def_debug=8088;  def_pg=25432 ;;
+  test) def_kafka=19092; def_ctrl=19093; def_mongo=27019; def_debug=18088; def_pg=25433 ;;
+  secure) def_kafka=39092; def_ctrl=39093; def_mongo=27039; def_debug=38088; def_pg=25434 ;;
+  bench) def_kafka=49092; def_ctrl=49093; def_mongo=27049; def_debug=48088; def_pg=25435 ;;
+  *)    def_kafka=29092; def_ctrl=29093; def_mongo=27029; def_debug=28088; def_pg=25436 ;;
 esac
 KAFKA_PORT="${AFTERSALE_KAFKA_PORT:-$def_kafka}"
 KAFKA_CONTROLLER_PORT="${AFTERSALE_KAFKA_CONTROLLER_PORT:-$def_ctrl}"
@@ -25,6 +25,13 @@ FERRETDB_DEBUG_PORT="${AFTERSALE_FERRETDB_DEBUG_PORT:-$def_debug}"
 STATE_DIR="$AFTERSALE_CACHE/state/$INSTANCE"
 KAFKA_DIR="$STATE_DIR/kafka"
 FERRET_DIR="$STATE_DIR/ferretdb"
+# FerretDB's backend: PostgreSQL (default: it filters in SQL and takes concurrent writes) or SQLite.
+FERRETDB_BACKEND="${AFTERSALE_FERRETDB_BACKEND:-postgresql}"
+PG_PORT="${AFTERSALE_PG_PORT:-$def_pg}"
+# PostgreSQL refuses to run as root; as root its data lives where the `postgres` user can reach it.
+if [ "$(id -u)" = 0 ]; then PG_DIR="${AFTERSALE_PG_DIR:-/var/lib/aftersale/$INSTANCE/postgres}"; else PG_DIR="${AFTERSALE_PG_DIR:-$STATE_DIR/postgres}"; fi
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 say()  { printf '[infra:%s] %s\n' "$INSTANCE" "$*" >&2; }
 die()  { printf '[infra:%s] ERROR: %s\n' "$INSTANCE" "$*" >&2; exit 1; }

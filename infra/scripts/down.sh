@@ -14,4 +14,11 @@ stop_pid() {  # pidfile name
 }
 
 stop_pid "$FERRET_DIR/ferretdb.pid" FerretDB
+if [ "$FERRETDB_BACKEND" = postgresql ] && [ -n "$(pg_bin)" ] && [ -f "$PG_DIR/data/PG_VERSION" ]; then
+  if as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    as_pg "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null && say "PostgreSQL stopped"
+  else
+    say "PostgreSQL is not running"
+  fi
+fi
 stop_pid "$KAFKA_DIR/kafka.pid" Kafka

@@ -43,7 +43,20 @@ fetch_ferretdb() {
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
 }
 
+fetch_postgres() {
+  [ "$FERRETDB_BACKEND" = postgresql ] || return 0
+  [ -n "$(pg_bin)" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing PostgreSQL from Debian's packages (FerretDB's backend)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >"$AFTERSALE_CACHE/apt.log" 2>&1 \
+      || { tail -n 20 "$AFTERSALE_CACHE/apt.log" >&2; die "installing postgresql failed (log: $AFTERSALE_CACHE/apt.log)"; }
+  else
+    die "PostgreSQL is missing: install Debian's postgresql package, or use AFTERSALE_FERRETDB_BACKEND=sqlite"
+  fi
+}
+
 mkdir -p "$AFTERSALE_CACHE"
 fetch_kafka
 fetch_ferretdb
-say "Kafka $KAFKA_VERSION and FerretDB $FERRETDB_VERSION are in $AFTERSALE_CACHE"
+fetch_postgres
+say "Kafka $KAFKA_VERSION and FerretDB $FERRETDB_VERSION are in $AFTERSALE_CACHE (backend: $FERRETDB_BACKEND)"

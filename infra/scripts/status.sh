@@ -10,4 +10,7 @@ show() {  # name pidfile port logdir
 echo "instance $INSTANCE (state in $STATE_DIR)"
 show Kafka "$KAFKA_DIR/kafka.pid" "$KAFKA_PORT" "$KAFKA_DIR"
 show FerretDB "$FERRET_DIR/ferretdb.pid" "$MONGO_PORT" "$FERRET_DIR"
+if [ "$FERRETDB_BACKEND" = postgresql ]; then
+  if port_open "$PG_PORT"; then echo "PostgreSQL: running on 127.0.0.1:$PG_PORT, data and log in $PG_DIR"; else echo "PostgreSQL: stopped"; ok=1; fi
+fi
 exit $ok

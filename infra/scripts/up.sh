@@ -13,7 +13,7 @@ for a in "$@"; do case "$a" in --fresh) FRESH=1 ;; *) die "unknown option $a (on
 
 if [ "$FRESH" = 1 ]; then
   "$(dirname "$0")/down.sh" >/dev/null 2>&1 || true
-  rm -rf "$STATE_DIR"
+  rm -rf "$STATE_DIR" "$PG_DIR"
 fi
 mkdir -p "$KAFKA_DIR/data" "$FERRET_DIR/data"
 
@@ -102,21 +102,46 @@ apply_acls() {
   die "applying the ACLs failed"
 }
 
+start_postgres() {
+  [ "$FERRETDB_BACKEND" = postgresql ] || return 0
+  local bin; bin=$(pg_bin)
+  [ -n "$bin" ] || die "PostgreSQL binaries not found (infra/scripts/fetch.sh installs Debian's postgresql)"
+  if [ "$(id -u)" = 0 ]; then mkdir -p "$PG_DIR" && chown postgres: "$PG_DIR"; else mkdir -p "$PG_DIR"; fi
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    as_pg "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres --encoding=UTF8 >"$PG_DIR/initdb.log" 2>&1 \
+      || { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
+  fi
+  if as_pg "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1 && port_open "$PG_PORT"; then
+    say "PostgreSQL already running on 127.0.0.1:$PG_PORT"
+  else
+    port_open "$PG_PORT" && die "port $PG_PORT (for PostgreSQL) is taken by another process ($(who_has_port "$PG_PORT")); set AFTERSALE_PG_PORT"
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT (data and log: $PG_DIR)"
+    as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on -c synchronous_commit=on" \
+      start >/dev/null || { tail -n 20 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
+  fi
+  as_pg "$bin/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1 \
+    || as_pg "$bin/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -qc "CREATE DATABASE ferretdb" >/dev/null
+}
+
 start_ferretdb() {
   local pidf="$FERRET_DIR/ferretdb.pid"
   if pid_alive "$pidf" && port_open "$MONGO_PORT"; then say "FerretDB already running (pid $(cat "$pidf"))"; return 0; fi
   check_port_free "$MONGO_PORT" FerretDB "$pidf"
-  say "starting FerretDB $FERRETDB_VERSION (SQLite backend) on 127.0.0.1:$MONGO_PORT (logs: $FERRET_DIR)"
+  local backend=(--handler=sqlite --sqlite-url="file:$FERRET_DIR/data/")
+  [ "$FERRETDB_BACKEND" = postgresql ] && backend=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:$PG_PORT/ferretdb")
+  say "starting FerretDB $FERRETDB_VERSION ($FERRETDB_BACKEND backend) on 127.0.0.1:$MONGO_PORT (logs: $FERRET_DIR)"
   # Started directly (not inside a subshell) so that $! is FerretDB itself and nothing else
   # keeps our stdout open.
-  nohup "$FERRETDB_BIN" --listen-addr="127.0.0.1:$MONGO_PORT" --handler=sqlite \
-    --sqlite-url="file:$FERRET_DIR/data/" --state-dir="$FERRET_DIR" --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" \
+  nohup "$FERRETDB_BIN" --listen-addr="127.0.0.1:$MONGO_PORT" "${backend[@]}" \
+    --state-dir="$FERRET_DIR" --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" \
     --telemetry=disable --log-level=warn --log-format=text </dev/null >"$FERRET_DIR/ferretdb.log" 2>&1 &
   echo $! > "$pidf"
   wait_for_port "$MONGO_PORT" 30 FerretDB "$FERRET_DIR/ferretdb.log"
 }
 
 start_kafka
+start_postgres
 start_ferretdb
 say "ready: Kafka 127.0.0.1:$KAFKA_PORT, MongoDB wire protocol (FerretDB) 127.0.0.1:$MONGO_PORT; state in $STATE_DIR"
 echo "export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
