@@ -33,14 +33,11 @@ class Dispute:
         return self.order.refund_id
 
 
-class Driver:
-    """Watches the bus and moves every dispute along; one task for all disputes."""
+class Follower:
+    """Reacts to every message the bus sees from the moment it starts, in order, in one task."""
 
-    def __init__(self, bus: Bus, arbitrators: tuple[str, ...] = ("ARB-1", "ARB-2")) -> None:
+    def __init__(self, bus: Bus) -> None:
         self.bus = bus
-        self.market = Market(bus)
-        self.disputes: dict[str, Dispute] = {}
-        self.arbitrators = arbitrators
         self._cursor = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -52,6 +49,30 @@ class Driver:
         if self._task:
             self._task.cancel()
 
+    async def _run(self) -> None:
+        while True:
+            while self._cursor < len(self.bus.seen):
+                s = self.bus.seen[self._cursor]
+                if not await self.on_message(s):
+                    await asyncio.sleep(0.5)  # could not act now (the broker is away): try it again
+                    break
+                self._cursor += 1
+            await asyncio.sleep(0.02)
+
+    async def on_message(self, s: Seen) -> bool:
+        """Returns False to see the same message again later."""
+        raise NotImplementedError
+
+
+class Driver(Follower):
+    """Watches the bus and moves every dispute along; one task for all disputes."""
+
+    def __init__(self, bus: Bus, arbitrators: tuple[str, ...] = ("ARB-1", "ARB-2")) -> None:
+        super().__init__(bus)
+        self.market = Market(bus)
+        self.disputes: dict[str, Dispute] = {}
+        self.arbitrators = arbitrators
+
     async def open(self, plan: str, amount_fen: int = 10000) -> Dispute:
         order = await self.market.paid_order(amount_fen=amount_fen)
         d = Dispute(plan, order)
@@ -60,19 +81,14 @@ class Driver:
         await order.buyer_requests(kind=kind, amount_fen=amount_fen)
         return d
 
-    async def _run(self) -> None:
-        while True:
-            seen = self.bus.seen
-            while self._cursor < len(seen):
-                s = seen[self._cursor]
-                self._cursor += 1
-                d = self.disputes.get(s.data.get("order_id")) if s.env else None
-                if d is not None and not d.done.is_set():
-                    try:
-                        await self._react(d, s)
-                    except Exception as e:  # noqa: BLE001 - recorded; the test or benchmark reports it
-                        d.errors.append(repr(e))
-            await asyncio.sleep(0.02)
+    async def on_message(self, s: Seen) -> bool:
+        d = self.disputes.get(s.data.get("order_id")) if s.env else None
+        if d is not None and not d.done.is_set():
+            try:
+                await self._react(d, s)
+            except Exception as e:  # noqa: BLE001 - recorded; the test or benchmark reports it
+                d.errors.append(repr(e))
+        return True
 
     async def _once(self, d: Dispute, step: str) -> bool:
         if step in d.acted:
@@ -124,41 +140,24 @@ class Driver:
                                      refund_fen=o.amount_fen, seller_at_fault=True)
 
 
-class PayOnce:
+class PayOnce(Follower):
     """A payment system that, like a real one deduplicating on `payout_id`, pays each id once and
     acknowledges repeats without paying again."""
 
     def __init__(self, bus: Bus) -> None:
-        self.bus = bus
+        super().__init__(bus)
         self.paid: dict[str, int] = {}
         self.requests: dict[str, int] = {}
-        self._cursor = 0
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._cursor = self.bus.mark
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-
-    async def _run(self) -> None:
-        while True:
-            seen = self.bus.seen
-            while self._cursor < len(seen):
-                s = seen[self._cursor]
-                self._cursor += 1
-                if s.type == "payout.request":
-                    d: dict[str, Any] = s.data
-                    self.requests[d["payout_id"]] = self.requests.get(d["payout_id"], 0) + 1
-                    self.paid.setdefault(d["payout_id"], d["amount_fen"])
-                    try:
-                        await self.bus.send("payout.succeeded", {"payout_id": d["payout_id"], "order_id": d["order_id"],
-                                                                 "amount_fen": self.paid[d["payout_id"]]},
-                                            ("system", "payment-system"))
-                    except Exception:  # noqa: BLE001 - the broker is restarting: answer the next request
-                        self._cursor -= 1
-                        await asyncio.sleep(0.5)
-                        break
-            await asyncio.sleep(0.02)
+    async def on_message(self, s: Seen) -> bool:
+        if s.type != "payout.request":
+            return True
+        d: dict[str, Any] = s.data
+        self.paid.setdefault(d["payout_id"], d["amount_fen"])
+        try:
+            await self.bus.send("payout.succeeded", {"payout_id": d["payout_id"], "order_id": d["order_id"],
+                                                     "amount_fen": self.paid[d["payout_id"]]}, ("system", "payment-system"))
+        except Exception:  # noqa: BLE001 - the broker is restarting: answer this request again later
+            return False
+        self.requests[d["payout_id"]] = self.requests.get(d["payout_id"], 0) + 1
+        return True

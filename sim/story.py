@@ -112,6 +112,18 @@ class Order:
         return await self._send("ruling.appeal", {"order_id": self.id, "case_id": self.case_id,
                                                   "description": description, "evidence": [PHOTO]}, who)
 
+    async def case_awaiting_ruling(self, **request: Any) -> Any:
+        """The usual road to an arbitrator: asked, refused by the seller, escalated by the buyer,
+        answered by the seller in the evidence window, then queued for a ruling."""
+        await self.buyer_requests(**request)
+        await self.requested()
+        await self.seller_rejects()
+        await self.state("rejected")
+        await self.buyer_escalates()
+        await self.case_opened()
+        await self.submits_evidence("seller")
+        return await self.expect("case.awaiting_ruling", case_id=self.case_id, timeout=20)
+
     # -- what happens --
     async def expect(self, type_: str, **match: Any) -> Seen:
         return await self.bus.expect(type_, order_id=self.id, **match)

@@ -102,14 +102,7 @@ async def test_publish_sends_a_valid_message(env, bus) -> None:
 
 async def test_the_arbitrators_queue_lists_cases_awaiting_a_ruling(market: Market, env) -> None:
     order = await market.paid_order()
-    await order.buyer_requests()
-    await order.requested()
-    await order.seller_rejects()
-    await order.state("rejected")
-    await order.buyer_escalates()
-    await order.case_opened()
-    await order.submits_evidence("seller")
-    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.case_awaiting_ruling()
 
     code, out, err = await cli(env, "cases", "--json")
     assert code == 0, err

@@ -152,14 +152,7 @@ async def test_an_appeal_reverses_the_ruling_and_restores_the_sellers_credit(mar
 
 async def test_late_evidence_is_rejected_with_a_reason(market: Market) -> None:
     order = await market.paid_order()
-    await order.buyer_requests()
-    await order.requested()
-    await order.seller_rejects()
-    await order.state("rejected")
-    await order.buyer_escalates()
-    await order.case_opened()
-    await order.submits_evidence("seller")
-    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.case_awaiting_ruling()
 
     late = await order.submits_evidence("buyer", "迟到的凭证")
 
@@ -169,14 +162,7 @@ async def test_late_evidence_is_rejected_with_a_reason(market: Market) -> None:
 
 async def test_the_arbitrator_asks_a_party_for_more_and_gets_it(market: Market, bus) -> None:
     order = await market.paid_order()
-    await order.buyer_requests()
-    await order.requested()
-    await order.seller_rejects()
-    await order.state("rejected")
-    await order.buyer_escalates()
-    await order.case_opened()
-    await order.submits_evidence("seller")
-    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.case_awaiting_ruling()
 
     await bus.send("evidence.request", {"order_id": order.id, "case_id": order.case_id, "party": "buyer",
                                         "note": "请提供开箱视频", "due_in_seconds": 3}, ("arbitrator", "ARB-1"))

@@ -149,25 +149,14 @@ def _state_dir() -> Path:
     return base / "state" / os.environ.get("AFTERSALE_INSTANCE", "test")
 
 
-async def test_a_broker_restart_mid_stream_loses_nothing(bus, system, dbs, infra) -> None:
+@pytest.mark.parametrize("component,pidfile", [("broker", "kafka/kafka.pid"), ("database", "ferretdb/ferretdb.pid")])
+async def test_a_restart_mid_stream_loses_nothing(component, pidfile, bus, system, dbs, infra) -> None:
     _own_infra(infra)
 
     async def chaos() -> None:
         await asyncio.sleep(2)
-        await asyncio.get_running_loop().run_in_executor(
-            None, _restart_component, _state_dir() / "kafka" / "kafka.pid", signal.SIGKILL)
-
-    driver, psp = await run_disputes(bus, chaos)
-    await check_promises(driver, psp, bus, dbs)
-
-
-async def test_a_database_restart_mid_stream_loses_nothing(bus, system, dbs, infra) -> None:
-    _own_infra(infra)
-
-    async def chaos() -> None:
-        await asyncio.sleep(2)
-        await asyncio.get_running_loop().run_in_executor(
-            None, _restart_component, _state_dir() / "ferretdb" / "ferretdb.pid", signal.SIGKILL)
+        await asyncio.get_running_loop().run_in_executor(None, _restart_component, _state_dir() / pidfile,
+                                                         signal.SIGKILL)
 
     driver, psp = await run_disputes(bus, chaos)
     await check_promises(driver, psp, bus, dbs)
