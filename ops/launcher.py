@@ -44,6 +44,9 @@ class Proc:
     starts: int = 0
 
     def start(self) -> None:
+        if health(self.port) is not None:
+            raise RuntimeError(f"port {self.port} for {self.name} already answers: another {self.name} is running "
+                               f"(stop it, or give this one another port)")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.popen = subprocess.Popen([sys.executable, "-m", self.module], env=self.env, stdout=log,
@@ -55,7 +58,8 @@ class Proc:
 
     def ready(self) -> bool:
         h = health(self.port)
-        return bool(h and h.get("ready"))
+        # Only our own process counts: an old one still holding the port is not this one.
+        return bool(h and h.get("ready") and self.popen is not None and h.get("pid") == self.popen.pid)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -97,10 +101,15 @@ class System:
 
     def start(self, names: list[str] | None = None, timeout: float = 60.0) -> None:
         chosen = [self.procs[n] for n in (names or list(self.procs))]
-        for p in chosen:
-            p.start()
-        for p in chosen:
-            p.wait_ready(timeout)
+        try:
+            for p in chosen:
+                p.start()
+            for p in chosen:
+                p.wait_ready(timeout)
+        except BaseException:
+            for p in chosen:  # leave nothing running behind a failed start
+                p.stop()
+            raise
 
     def stop(self) -> None:
         for p in self.procs.values():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -125,7 +127,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
         except Exception:  # noqa: BLE001
             db_ok = False
         body = {"service": domain.service, "ready": ready and db_ok, "database": db_ok,
-                "partitions": len(assignment.partitions), "inflight": pipeline.inflight}
+                "partitions": len(assignment.partitions), "inflight": pipeline.inflight, "pid": os.getpid()}
         return AsgiResponse(json.dumps(body).encode(), 200 if body["ready"] else 503,
                             headers={"content-type": "application/json"})
 
@@ -197,5 +199,9 @@ def build_service(domain: Domain, settings: ServiceSettings,
 
 def run(svc: Service) -> None:
     s = svc.settings
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again under the
+    # handler it found; with this one in place a clean stop exits 0 instead of "killed by SIGTERM".
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     asyncio.run(svc.app.run(log_level=logging.WARNING,
                             run_extra_options={"host": s.http_host, "port": s.http_port, "timeout_graceful_shutdown": 15}))

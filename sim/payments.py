@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 from typing import Any
 
@@ -94,7 +95,7 @@ async def ledger(scope: Any) -> AsgiResponse:
 
 async def health(scope: Any) -> AsgiResponse:
     ready = bool(assigned.partitions)
-    return AsgiResponse(json.dumps({"ready": ready}).encode(), 200 if ready else 503,
+    return AsgiResponse(json.dumps({"ready": ready, "pid": os.getpid()}).encode(), 200 if ready else 503,
                         headers={"content-type": "application/json"})
 
 

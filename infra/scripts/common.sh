@@ -11,11 +11,12 @@ FERRETDB_BIN="$AFTERSALE_CACHE/bin/ferretdb-$FERRETDB_VERSION"
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 INSTANCE="${AFTERSALE_INSTANCE:-dev}"
+# Every port stays below 32768, outside Linux's ephemeral range, so no client socket can hold it.
 case "$INSTANCE" in
   dev)  def_kafka=9092;  def_ctrl=9093;  def_mongo=27017; def_debug=8088;  def_pg=25432 ;;
   test) def_kafka=19092; def_ctrl=19093; def_mongo=27019; def_debug=18088; def_pg=25433 ;;
-  secure) def_kafka=39092; def_ctrl=39093; def_mongo=27039; def_debug=38088; def_pg=25434 ;;
-  bench) def_kafka=49092; def_ctrl=49093; def_mongo=27049; def_debug=48088; def_pg=25435 ;;
+  secure) def_kafka=19192; def_ctrl=19193; def_mongo=27039; def_debug=18188; def_pg=25434 ;;
+  bench) def_kafka=19292; def_ctrl=19293; def_mongo=27049; def_debug=18288; def_pg=25435 ;;
   *)    def_kafka=29092; def_ctrl=29093; def_mongo=27029; def_debug=28088; def_pg=25436 ;;
 esac
 KAFKA_PORT="${AFTERSALE_KAFKA_PORT:-$def_kafka}"
