@@ -2,10 +2,11 @@
 is paid, the buyer asks, the seller answers, the platform rules, the payment system pays."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from sim.bus import Bus, Seen
 
@@ -154,6 +155,9 @@ class Order:
 @dataclass
 class Market:
     bus: Bus
+    # Optional: wait until the platform has recorded a paid order, as a buyer app sees an order as
+    # paid before it offers a refund (order.paid and refund.request travel on different topics).
+    recorded: Callable[[str], Awaitable[bool]] | None = None
 
     async def paid_order(self, amount_fen: int = 12900, buyer: str | None = None, seller: str | None = None) -> Order:
         order = Order(self.bus, unique("O"), buyer or unique("B"), seller or unique("S"), amount_fen)
@@ -162,6 +166,11 @@ class Market:
             "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",
             "items": [{"sku": "SKU-1", "title": "保温杯", "qty": 1, "price_fen": amount_fen}],
         }, ("system", "order-system"), validate=True)
+        if self.recorded is not None:
+            for _ in range(200):
+                if await self.recorded(order.id):
+                    break
+                await asyncio.sleep(0.05)
         return order
 
     async def order_shipped(self, order: Order) -> None:

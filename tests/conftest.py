@@ -88,8 +88,13 @@ async def bus(infra: Infra, system: System) -> AsyncIterator[Bus]:
 
 
 @pytest.fixture
-def market(bus: Bus) -> Market:
-    return Market(bus)
+def market(bus: Bus, mongo: AsyncMongoClient) -> Market:
+    refund_orders = mongo[f"t{RUN_ID}_refund"]["orders"]
+
+    async def recorded(order_id: str) -> bool:
+        return await refund_orders.find_one({"_id": order_id}, {"_id": 1}) is not None
+
+    return Market(bus, recorded)
 
 
 @pytest.fixture

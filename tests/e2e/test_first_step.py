@@ -31,3 +31,13 @@ async def test_refund_request_from_someone_else_is_rejected_and_changes_nothing(
     assert rejected["command_type"] == "refund.request"
     assert rejected.topic == "refund.events"
     assert await dbs.version("refund", order.id) == before
+
+
+async def test_a_request_for_an_order_never_paid_is_refused_once_the_grace_is_over(market: Market, bus) -> None:
+    from sim.story import Order, unique
+
+    order = Order(bus, unique("O"), unique("B"), unique("S"), 5000)
+    ask = await order.buyer_requests(amount_fen=5000)
+
+    refused = await order.rejection_of(ask)
+    assert refused["code"] == "unknown_order"
