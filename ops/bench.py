@@ -84,7 +84,12 @@ async def raw_echo(bootstrap: str, n: int = 5000, size: int = 700) -> dict[str, 
                 await echo_in.commit()
 
     echo_task = asyncio.create_task(echo())
-    await asyncio.sleep(2)
+    for _ in range(300):  # a fresh broker needs a moment before groups can form
+        if echo_in.assignment() and reader.assignment():
+            break
+        await reader.getmany(timeout_ms=100)
+    else:
+        raise RuntimeError("the echo consumers were never assigned partitions")
     start = time.perf_counter()
     futs = [await producer.send(t_in, payload, key=str(i).encode()) for i in range(n)]
     await asyncio.gather(*futs)
@@ -232,7 +237,8 @@ async def bench(args: argparse.Namespace) -> int:
                                           os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
                               "database": "FerretDB 1.24.2 (SQLite)", "kafka": "4.1.1"}
     print("[bench] measuring the raw limits ...", file=sys.stderr)
-    report["raw"] = {"kafka_echo": await raw_echo(bootstrap), "database": await raw_db(mongo)}
+    report["raw"] = {"kafka_echo": await asyncio.wait_for(raw_echo(bootstrap), 240),
+                     "database": await asyncio.wait_for(raw_db(mongo), 240)}
     logs = ROOT / ".run" / "bench-logs"
     for phase, rate in (("saturation", args.rate), ("half_load", None)):
         run = uuid.uuid4().hex[:6]

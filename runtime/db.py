@@ -7,7 +7,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 def connect(url: str) -> AsyncMongoClient:
     # tz_aware: every datetime we read back is UTC-aware, like the ones we write.
-    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False)
+    # A bounded pool: four services share one database server (FerretDB keeps 100 to PostgreSQL).
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, connect=False, maxPoolSize=16)
 
 
 def database(client: AsyncMongoClient, name: str) -> AsyncDatabase:

@@ -129,7 +129,8 @@ start_ferretdb() {
   if pid_alive "$pidf" && port_open "$MONGO_PORT"; then say "FerretDB already running (pid $(cat "$pidf"))"; return 0; fi
   check_port_free "$MONGO_PORT" FerretDB "$pidf"
   local backend=(--handler=sqlite --sqlite-url="file:$FERRET_DIR/data/")
-  [ "$FERRETDB_BACKEND" = postgresql ] && backend=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:$PG_PORT/ferretdb")
+  # pgx gives FerretDB max(4, CPUs) connections to PostgreSQL by default: too few for four services.
+  [ "$FERRETDB_BACKEND" = postgresql ] && backend=(--handler=postgresql --postgresql-url="postgres://postgres@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=100")
   say "starting FerretDB $FERRETDB_VERSION ($FERRETDB_BACKEND backend) on 127.0.0.1:$MONGO_PORT (logs: $FERRET_DIR)"
   # Started directly (not inside a subshell) so that $! is FerretDB itself and nothing else
   # keeps our stdout open.
