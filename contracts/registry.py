@@ -137,7 +137,3 @@ def spec_for(type_: str) -> MessageSpec | None:
 
 def topics_of(type_: str) -> set[str]:
     return {s.topic for s in ALL_SPECS if s.type == type_}
-
-
-def specs_on(topic: str) -> list[MessageSpec]:
-    return [s for s in ALL_SPECS if s.topic == topic]
