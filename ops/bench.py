@@ -175,21 +175,16 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
     failed = {o: (d.plan, d.closed_why) for o, d in expected.items() if d.closed_why != "completed"}
     by_event = {s.event_id: s for s in seen if s.env}
 
-    def step(effect_type: str, cause_type: str) -> list[float]:
+    def step(effect_type: str, cause_type: str | None = None) -> list[float]:
+        """Seconds from each cause to its effect (any cause when `cause_type` is None)."""
         out = []
         for s in seen:
             if s.type == effect_type and s.data.get("order_id") in expected:
                 cause = by_event.get(s.env.get("causation_id")) if s.env else None
-                if cause is not None and cause.type == cause_type:
+                if cause is not None and cause_type in (None, cause.type):
                     out.append(s.timestamp - cause.timestamp)
         return out
 
-    messages = []
-    for s in seen:
-        if s.type == "message.sent" and s.data.get("order_id") in expected:
-            cause = by_event.get(s.env.get("causation_id"))
-            if cause is not None:
-                messages.append(s.timestamp - cause.timestamp)
     ends = [d.finished - d.started for d in opened if d.finished]
     platform_events = sum(1 for s in seen if s.topic in PLATFORM_TOPICS)
     span = max(d.finished or finished for d in opened) - started
@@ -203,7 +198,7 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
             "refund.request -> refund.requested": summary(step("refund.requested", "refund.request")),
             "ruling.issued -> payout.request": summary(step("payout.request", "ruling.issued")),
             "seller.approved -> payout.request": summary(step("payout.request", "seller.approved")),
-            "event -> message.sent": summary(messages),
+            "event -> message.sent": summary(step("message.sent")),
             "dispute end to end (approved)": summary([d.finished - d.started for d in opened
                                                       if d.finished and d.plan == "approve"]),
             "dispute end to end (all)": summary(ends),

@@ -8,8 +8,8 @@ import logging
 import os
 import signal
 from pathlib import Path
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import ConsumerRebalanceListener
@@ -70,12 +70,10 @@ class Service:
     client: Any
     app: AsgiFastStream
     assignment: _Assignment
-    extra_loops: list[tuple[str, float, Callable[[], Any]]] = field(default_factory=list)
 
 
 def build_service(domain: Domain, settings: ServiceSettings,
-                  extra_routes: list[tuple[str, Any]] | None = None,
-                  on_ready: Callable[["Service"], Any] | None = None) -> Service:
+                  extra_routes: list[tuple[str, Any]] | None = None) -> Service:
     logmod.configure(domain.service, settings.log_level, settings.log_format)
     logging.getLogger("faststream").setLevel(logging.WARNING)
     broker = KafkaBroker(
@@ -93,12 +91,14 @@ def build_service(domain: Domain, settings: ServiceSettings,
     service_ref: dict[str, Service] = {}
     assignment = _Assignment()
     assignment.on_change.append(store.forget)
-    rescan_soon: list[asyncio.Task[Any]] = []
+    rescans: set[asyncio.Task[Any]] = set()  # kept referenced until done
 
     def schedule_rescan() -> None:
         # Partitions moved: forget the cache and learn the new set's timers and outboxes.
         if service_ref.get("svc") and not pipeline.stopping:
-            rescan_soon.append(asyncio.get_running_loop().create_task(pipeline.rescan()))
+            task = asyncio.get_running_loop().create_task(pipeline.rescan())
+            rescans.add(task)
+            task.add_done_callback(rescans.discard)
 
     assignment.on_change.append(schedule_rescan)
     pipeline = Pipeline(domain, store, publisher, settings, owned_partitions=assignment.numbers)
@@ -153,13 +153,10 @@ def build_service(domain: Domain, settings: ServiceSettings,
         await store.ensure_indexes()
         if hasattr(domain, "ensure_indexes"):
             await domain.ensure_indexes()  # type: ignore[attr-defined]
-        svc = service_ref["svc"]
-        if on_ready:
-            await on_ready(svc)
         loops = [("rescan", settings.rescan_interval_s, pipeline.rescan),
                  ("timers", settings.timer_tick_s, pipeline.fire_due_timers),
                  ("relay", settings.relay_interval_s, pipeline.relay_stale_outboxes),
-                 ("lag", 5.0, measure_lag), *svc.extra_loops]
+                 ("lag", 5.0, measure_lag)]
         for name, interval, fn in loops:
             tasks.append(asyncio.create_task(run_periodically(name, interval, fn, stop)))
         log.info("service_started", topics=list(domain.consumes), group=settings.group_id(domain.service),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import urllib.request
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -100,14 +99,6 @@ async def traces_of_fuzz(dbs) -> list[str]:
     return found
 
 
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as r:
-            return json.loads(r.read())["ready"]
-    except OSError:
-        return False
-
-
 async def test_hostile_input_is_refused_or_dead_lettered_and_changes_nothing(bus, system, dbs) -> None:
     generated: list[tuple[str, bytes, str | None]] = []
 
@@ -135,7 +126,7 @@ async def test_hostile_input_is_refused_or_dead_lettered_and_changes_nothing(bus
 
     assert await traces_of_fuzz(dbs) == [], "hostile input changed state"
     assert all(p.alive() for p in system.procs.values()), "a consumer died"
-    assert all(healthy(p.port) for p in system.procs.values())
+    assert all(p.ready() for p in system.procs.values())
     rejected = len(bus.all("command.rejected", since=mark))
     dead = sum(1 for s in bus.seen[mark:] if s.topic.endswith(".dlq"))
     print(f"[hostile] {rejected} command.rejected, {dead} dead letters, 0 state changes, every consumer alive")

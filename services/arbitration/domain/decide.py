@@ -175,11 +175,18 @@ def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     return step.decision()
 
 
+def _case(agg: ArbitrationOrder, case_id: str) -> tuple[Case | None, Decision | None]:
+    case = agg.cases.get(case_id)
+    if case is None:
+        return None, Decision.refuse("unknown_case", f"order {agg.order_id} has no case {case_id}")
+    return case, None
+
+
 def _case_for_party(agg: ArbitrationOrder, msg: ParsedMessage) -> tuple[Case | None, str | None, Decision | None]:
     role, actor_id = _actor(msg)
-    case = agg.cases.get(msg.data.case_id)
-    if case is None:
-        return None, None, Decision.refuse("unknown_case", f"order {agg.order_id} has no case {msg.data.case_id}")
+    case, refused = _case(agg, msg.data.case_id)
+    if refused:
+        return None, None, refused
     party = agg.party_of(role, actor_id)
     if party is None:
         return case, None, Decision.refuse("not_a_party", f"only the buyer or the seller of order {agg.order_id} may do this")
@@ -208,9 +215,10 @@ def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
 
 def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    case = agg.cases.get(d.case_id)
-    if case is None:
-        return Decision.refuse("unknown_case", f"order {agg.order_id} has no case {d.case_id}")
+    case, refused = _case(agg, d.case_id)
+    if refused:
+        return refused
+    assert case is not None
     if not can(case.status, "evidence.request"):
         return Decision.refuse("case_not_open_for_evidence", f"case {case.case_id} is {case.status}")
     due = ctx.after(d.due_in_seconds or ctx.settings.evidence_window_s)
@@ -226,9 +234,10 @@ def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
 
 def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    case = agg.cases.get(d.case_id)
-    if case is None:
-        return Decision.refuse("unknown_case", f"order {agg.order_id} has no case {d.case_id}")
+    case, refused = _case(agg, d.case_id)
+    if refused:
+        return refused
+    assert case is not None
     if case.status != "awaiting_ruling":
         return Decision.refuse("not_awaiting_ruling", f"case {case.case_id} is {case.status}, not awaiting a ruling")
     req = agg.requests.get(case.refund_id) if case.refund_id else None
