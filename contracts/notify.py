@@ -22,6 +22,13 @@ class LocaleSet(Data):
     locale: Locale
 
 
+class LocaleChanged(Data):
+    """Internal: a user's language, as every notify instance keeps it (a compacted global table)."""
+
+    user_id: Id
+    locale: Locale
+
+
 class MessageSent(Data):
     message_id: Id
     user_id: Id

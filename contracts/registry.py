@@ -88,6 +88,7 @@ _ALL = [
     # -- notify --
     _spec("message.read", notify.MessageRead, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "The recipient read a message.", key="user_id"),
     _spec("locale.set", notify.LocaleSet, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "A user picks a language.", internal=True, key="user_id"),
+    _spec("locale.changed", notify.LocaleChanged, topics.NOTIFY_LOCALES, "event", "notify", PARTIES, "A user's language, for every notify instance.", internal=True, key="user_id"),
     _spec("message.sent", notify.MessageSent, topics.NOTIFY_EVENTS, "event", "notify", SYSTEM, "A message was put in a user's inbox.", key="user_id"),
     _spec("message.marked_read", notify.MessageMarkedRead, topics.NOTIFY_EVENTS, "event", "notify", PARTIES, "A message was read.", internal=True, key="user_id"),
 ]
@@ -125,7 +126,9 @@ CONSUMES: dict[Service, tuple[str, ...]] = {
     # The seller service reads its own events too: shop credit is a projection of timeouts and rulings.
     "seller": (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS, topics.SELLER_EVENTS),
     "arbitration": (topics.ARBITRATION_COMMANDS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
-    "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS),
+    # notify reads its own events too: message.sent (keyed by user) tells each user's inbox what it holds.
+    "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
+               topics.NOTIFY_EVENTS),
 }
 
 

@@ -12,12 +12,15 @@ ARBITRATION_EVENTS = "arbitration.events"
 NOTIFY_COMMANDS = "notify.commands"
 NOTIFY_EVENTS = "notify.events"
 
+# Internal: compacted, read whole by every notify instance (a global table of users' languages).
+NOTIFY_LOCALES = "notify.locales"
+
 ALL = (
     ORDERS_EVENTS, PAYMENTS_EVENTS, PAYMENTS_COMMANDS,
     REFUND_COMMANDS, REFUND_EVENTS,
     SELLER_COMMANDS, SELLER_EVENTS,
     ARBITRATION_COMMANDS, ARBITRATION_EVENTS,
-    NOTIFY_COMMANDS, NOTIFY_EVENTS,
+    NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES,
 )
 
 # Every topic a service consumes has a dead-letter twin for what cannot be parsed or processed.

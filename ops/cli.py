@@ -26,6 +26,8 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(topics_app, name="topics")
 
 BootstrapOpt = typer.Option(None, "--bootstrap", "-b", help="Kafka bootstrap servers [env KAFKA_BOOTSTRAP]")
+MongoOpt = typer.Option(None, "--mongo", help="MongoDB URL of the query models [env MONGO_URL]")
+PrefixOpt = typer.Option(None, "--db-prefix", help="database name prefix [env AFTERSALE_DB_PREFIX, default aftersale_]")
 
 
 def _bootstrap(value: str | None) -> str:
@@ -106,21 +108,30 @@ def tail(
 # ---- timeline ------------------------------------------------------------------------------------
 
 
-async def collect_timeline(bootstrap: str, order_id: str) -> list[tuple[Any, ...]]:
-    rows = []
-    async for r in read(bootstrap, list(T.ALL), follow=False):
-        doc = render.parse(r.value)
-        if doc is None or render.order_of(doc, r.key) != order_id:
-            continue
-        rows.append((str(doc.get("occurred_at", "")), r.timestamp, r.topic, r.offset, r.value))
-    rows.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
-    return rows
+async def collect_timeline(mongo: str | None, prefix: str | None, order_id: str) -> list[tuple[Any, ...]]:
+    """Every event about the order, from the services' query models (they keep history for good,
+    while topics keep a week)."""
+    from pymongo.errors import PyMongoError
+
+    client, dbs = _databases(mongo, prefix)
+    try:
+        rows = []
+        for db in dbs.values():
+            async for d in db["history"].find({"order_id": order_id}):
+                rows.append((str(d.get("occurred_at") or ""), d.get("ts", 0), d["topic"], d["_id"], d["value"].encode()))
+        rows.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
+        return rows
+    except PyMongoError as e:
+        raise Unreachable(f"cannot read the query model at {_mongo(mongo)} ({type(e).__name__}: {e})") from None
+    finally:
+        await client.close()
 
 
 @app.command()
-def timeline(order_id: str, raw: bool = typer.Option(False, "--raw"), bootstrap: Optional[str] = BootstrapOpt) -> None:
-    """The whole story of one order across all topics, in order."""
-    rows = _run(collect_timeline(_bootstrap(bootstrap), order_id))
+def timeline(order_id: str, raw: bool = typer.Option(False, "--raw"), mongo: Optional[str] = MongoOpt,
+             db_prefix: Optional[str] = PrefixOpt) -> None:
+    """The whole story of one order across all topics, in order (from the query models)."""
+    rows = _run(collect_timeline(mongo, db_prefix, order_id))
     if not rows:
         _fail(f"no event mentions order {order_id}")
     for _, ts, topic, _, value in rows:
@@ -268,35 +279,29 @@ def dlq_replay(
 
 # ---- the arbitrators' queue ----------------------------------------------------------------------
 
-MongoOpt = typer.Option(None, "--mongo", help="MongoDB URL [env MONGO_URL]")
-PrefixOpt = typer.Option(None, "--db-prefix", help="database name prefix [env AFTERSALE_DB_PREFIX, default aftersale_]")
 
 
-def _arbitration_db(mongo: str | None, prefix: str | None) -> Any:
+SERVICES = ("refund", "seller", "arbitration", "notify")
+
+
+def _databases(mongo: str | None, prefix: str | None) -> tuple[Any, dict[str, Any]]:
     from pymongo import AsyncMongoClient
 
-    url = _mongo(mongo)
-    client = AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
-    name = f"{prefix or os.environ.get('AFTERSALE_DB_PREFIX', 'aftersale_')}arbitration"
-    return client, client[name]
+    client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000)
+    p = prefix or os.environ.get("AFTERSALE_DB_PREFIX", "aftersale_")
+    return client, {s: client[f"{p}{s}"] for s in SERVICES}
 
 
 async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list[dict[str, Any]]:
-    """Cases awaiting a ruling, the oldest due first."""
+    """Cases awaiting a ruling, the oldest due first (the arbitration service's query model)."""
     from pymongo.errors import PyMongoError
 
-    client, db = _arbitration_db(mongo, prefix)
+    client, dbs = _databases(mongo, prefix)
     try:
-        rows = []
-        cursor = db["orders"].find({"state.queue_due_at": {"$ne": None}}).sort("state.queue_due_at", 1).limit(limit)
-        async for doc in cursor:
-            st = doc["state"]
-            for c in st["cases"].values():
-                if c["status"] == "awaiting_ruling":
-                    rows.append({"case_id": c["case_id"], "order_id": st["order_id"], "refund_id": c.get("refund_id"),
-                                 "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
-                                 "ruling_due_at": c["ruling_due_at"], "evidence": len(c["submissions"])})
-        return sorted(rows, key=lambda r: r["ruling_due_at"])
+        cursor = dbs["arbitration"]["cases"].find({"status": "awaiting_ruling"}).sort("ruling_due_at", 1).limit(limit)
+        return [{"case_id": c["_id"], "order_id": c["order_id"], "refund_id": c["case"].get("refund_id"),
+                 "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
+                 "ruling_due_at": c["ruling_due_at"], "evidence": len(c["case"]["submissions"])} async for c in cursor]
     except PyMongoError as e:
         raise Unreachable(f"cannot read the arbitration database at {_mongo(mongo)} ({type(e).__name__}: {e})") from None
     finally:
@@ -318,10 +323,9 @@ def cases(mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt,
 
 
 async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict[str, Any] | None:
-    client, db = _arbitration_db(mongo, prefix)
+    client, dbs = _databases(mongo, prefix)
     try:
-        doc = await db["orders"].find_one({f"state.cases.{case_id}": {"$exists": True}})
-        return doc["state"] if doc else None
+        return await dbs["arbitration"]["cases"].find_one({"_id": case_id})
     finally:
         await client.close()
 
@@ -329,12 +333,11 @@ async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict
 @app.command()
 def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt) -> None:
     """One case: the request it is about, every submission, the deadlines and the rulings."""
-    state = _run(find_case(mongo, db_prefix, case_id))
-    if not state:
+    doc = _run(find_case(mongo, db_prefix, case_id))
+    if not doc:
         _fail(f"no case {case_id}")
-    c = state["cases"][case_id]
-    req = state["requests"].get(c.get("refund_id") or "", {})
-    typer.echo(f"case {case_id}  order {state['order_id']}  buyer {state.get('buyer_id')}  seller {state.get('seller_id')}")
+    c, req = doc["case"], doc.get("request") or {}
+    typer.echo(f"case {case_id}  order {doc['order_id']}  buyer {doc.get('buyer_id')}  seller {doc.get('seller_id')}")
     typer.echo(f"status {c['status']}  round {c['round']}  opened by {c['opened_by']} ({c['reason']}) at {c['opened_at']}")
     if req:
         typer.echo(f"request {req['refund_id']}: {req['kind']} / {req['reason']}  {req['amount_fen']} fen  "

@@ -6,17 +6,24 @@ import asyncio
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
-from contracts.topics import ALL, dlq
+from contracts.topics import ALL, NOTIFY_LOCALES, dlq
+from runtime.admin import COMPACTED, PARTITIONS, RETENTION_MS, internal_topics
 
-from runtime.ownership import PARTITIONS  # the single-writer rule needs every topic to have this many
+SERVICES = ("refund", "seller", "arbitration", "notify")
 DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
-RETENTION_MS = 7 * 24 * 3600 * 1000
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
 
 
+TABLES = (NOTIFY_LOCALES,)
+
+
 def wanted() -> list[NewTopic]:
-    out = [NewTopic(t, PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}) for t in ALL]
-    out += [NewTopic(dlq(t), DLQ_PARTITIONS, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)}) for t in ALL]
+    events = [t for t in ALL if t not in TABLES]
+    out = [NewTopic(t, PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}) for t in events]
+    out += [NewTopic(dlq(t), DLQ_PARTITIONS, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)}) for t in events]
+    out += [NewTopic(t, PARTITIONS, 1, topic_configs=COMPACTED) for t in TABLES]
+    for service in SERVICES:  # the services create them too; here so compose and ACLs see them
+        out += internal_topics(f"aftersale-{service}")
     return out
 
 

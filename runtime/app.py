@@ -1,5 +1,11 @@
-"""Wiring one service process: FastStream broker and subscriber, database, background loops,
-health and metrics over HTTP. Each service's `bootstrap` calls `build_app` with its domain."""
+"""Wiring one service process: the domain, its tasks, the consumer loop, the view writer, the
+global tables, and HTTP (health, metrics, the AsyncAPI contract). Each service's `bootstrap`
+calls `build_service(domain, settings)`; nothing here looks for hooks by name.
+
+The records are driven by aiokafka directly (runtime.stream): FastStream's subscribers commit
+offsets through the consumer, and exactly-once needs them committed inside the producer's
+transaction. FastStream's ASGI helpers serve the HTTP routes; uvicorn runs the process.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,190 +13,151 @@ import json
 import logging
 import os
 import signal
+from dataclasses import dataclass, field
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from aiokafka import ConsumerRebalanceListener
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.kafka import KafkaBroker, KafkaMessage
-from faststream.middlewares import AckPolicy
+import uvicorn
+from faststream.asgi import AsgiResponse, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from runtime import db as dbmod
-from runtime import metrics
 from runtime import logging as logmod
-from runtime.aggregate import AggregateStore
-from runtime.kafka_auth import faststream_security
-from runtime.ownership import partition_of
 from runtime.domain import Domain
-from runtime.pipeline import Pipeline, run_periodically
-from runtime.publisher import Publisher
+from runtime.kafka import KafkaChangelog, KafkaTransactions
+from runtime.kafka_auth import aiokafka_kwargs
+from runtime.processor import Processor
+from runtime.admin import ensure_internal_topics
+from runtime.records import changelog_topic, repartition_topic
 from runtime.settings import ServiceSettings
+from runtime.stream import StreamLoop, Tasks
+from runtime.tables import GlobalTable
+from runtime.task import Task
+from runtime.views import ViewWriter
 
 log = structlog.get_logger("app")
-
-
-class _Assignment(ConsumerRebalanceListener):
-    def __init__(self) -> None:
-        self.partitions: set[Any] = set()
-        self.on_change: list[Any] = []  # e.g. forget cached aggregates: their owner may change
-
-    async def on_partitions_assigned(self, assigned: Any) -> None:
-        self.partitions |= set(assigned)
-        for fn in self.on_change:
-            fn()
-        log.info("partitions_assigned", count=len(self.partitions))
-
-    async def on_partitions_revoked(self, revoked: Any) -> None:
-        self.partitions -= set(revoked)
-        for fn in self.on_change:
-            fn()
-
-    def numbers(self) -> set[int]:
-        """Partition numbers owned (the same for every topic under the RangeAssignor)."""
-        return {tp.partition for tp in self.partitions}
-
-
-async def _raw(msg: Any, original: Any = None) -> Any:
-    # The pipeline parses bytes itself, so a message that is not JSON still reaches it.
-    return msg.raw_message
 
 
 @dataclass
 class Service:
     settings: ServiceSettings
     domain: Domain
-    broker: KafkaBroker
-    pipeline: Pipeline
-    store: AggregateStore
+    tasks: Tasks
+    loop: StreamLoop
+    views: ViewWriter
+    tables: dict[str, GlobalTable]
+    changelog: KafkaChangelog
     db: Any
     client: Any
-    app: AsgiFastStream
-    assignment: _Assignment
+    app: Any  # the ASGI application
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def health(self) -> dict[str, Any]:
+        active = self.tasks.active
+        stopped = {n: t.stopped_by for n, t in active.items() if t.stopped_by}
+        ready = self.tasks.ready and bool(active) and not stopped
+        return {
+            "service": self.domain.service, "ready": ready, "pid": os.getpid(), "partitions": sorted(active),
+            "aggregates": sum(len(t.store) for t in active.values()),
+            "restore_seconds": {n: round(t.restore_seconds, 3) for n, t in active.items()},
+            "stopped_tasks": stopped, "inflight": self.loop.inflight, "views": self.views.health(),
+        }
+
+    async def start(self) -> None:
+        await ensure_internal_topics(self.settings.kafka_bootstrap, self.settings.group_id(self.domain.service),
+                                     aiokafka_kwargs(self.settings.kafka_security, self.settings.kafka_username,
+                                                     self.settings.kafka_password))
+        for table in self.tables.values():
+            await table.start()
+        await self.views.start()
+        await self.loop.start()
+        self.background = [asyncio.create_task(self.loop.run(self.stop)),
+                           asyncio.create_task(self.loop.fire_timers(self.stop)),
+                           asyncio.create_task(self.views.run(self.stop))]
+        log.info("service_started", topics=list(self.loop.topics), group=self.settings.group_id(self.domain.service),
+                 database=self.settings.db_name(self.domain.service), http_port=self.settings.http_port)
+
+    async def shutdown(self) -> None:
+        """Graceful: the batch in hand commits, then the tasks close and the consumers leave."""
+        self.stop.set()
+        await asyncio.wait(self.background, timeout=10)
+        for t in self.background:
+            t.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        await self.loop.stop()
+        await self.views.stop()
+        await self.changelog.stop()
+        for table in self.tables.values():
+            await table.stop()
+        await self.client.close()
+        log.info("service_stopped")
 
 
 def build_service(domain: Domain, settings: ServiceSettings,
                   extra_routes: list[tuple[str, Any]] | None = None) -> Service:
     logmod.configure(domain.service, settings.log_level, settings.log_format)
-    logging.getLogger("faststream").setLevel(logging.WARNING)
-    broker = KafkaBroker(
-        settings.kafka_bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
-        client_id=f"aftersale-{domain.service}", logger=None,
-        security=faststream_security(settings.kafka_security, settings.kafka_username, settings.kafka_password),
-    )
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    kafka = aiokafka_kwargs(settings.kafka_security, settings.kafka_username, settings.kafka_password)
+    group = settings.group_id(domain.service)
     client = dbmod.connect(settings.mongo_url)
     database = dbmod.database(client, settings.db_name(domain.service))
-    if hasattr(domain, "bind"):
-        domain.bind(database)  # type: ignore[attr-defined]
-    store = AggregateStore(database[domain.collection], settings.processed_window,
-                           getattr(domain, "partition_of", partition_of), horizon_s=settings.timer_horizon_s)
-    publisher = Publisher(broker, domain.service)
-    service_ref: dict[str, Service] = {}
-    assignment = _Assignment()
-    assignment.on_change.append(store.forget)
-    rescans: set[asyncio.Task[Any]] = set()  # kept referenced until done
+    tables = {t: GlobalTable(settings.kafka_bootstrap, t, kafka) for t in domain.global_tables}
+    internal = (changelog_topic(group), repartition_topic(group))
+    processor = Processor(domain, settings, internal[1], {name: t.rows for name, t in tables.items()})
+    changelog = KafkaChangelog(settings.kafka_bootstrap, internal[0], kafka)
 
-    def schedule_rescan() -> None:
-        # Partitions moved: forget the cache and learn the new set's timers and outboxes.
-        if service_ref.get("svc") and not pipeline.stopping:
-            task = asyncio.get_running_loop().create_task(pipeline.rescan())
-            rescans.add(task)
-            task.add_done_callback(rescans.discard)
+    def make_task(n: int) -> Task:
+        producer = KafkaTransactions(settings.kafka_bootstrap, f"{group}-{n}", group, kafka,
+                                     settings.crash_in_transaction_type)
+        return Task(n, processor, producer, changelog, internal[0], settings)
 
-    assignment.on_change.append(schedule_rescan)
-    pipeline = Pipeline(domain, store, publisher, settings, owned_partitions=assignment.numbers)
-
-    inbox = broker.subscriber(
-        *domain.consumes, group_id=settings.group_id(domain.service), batch=True, max_records=500,
-        batch_timeout_ms=50, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
-        group_instance_id=f"{domain.service}-{settings.instance_id}" if settings.instance_id else None,
-        session_timeout_ms=settings.session_timeout_ms,
-        ack_policy=AckPolicy.NACK_ON_ERROR, listener=assignment, decoder=_raw,
-        # Range, not round robin: one consumer gets partition p of every topic, so it alone owns a key.
-        partition_assignment_strategy=(RangePartitionAssignor,),
-        title=f"{domain.service}-inbox",
-        description=f"The {domain.service} service's consumer group: every record is parsed, deduplicated and applied.",
-    )
-
-    @inbox
-    async def consume(records: Any, msg: KafkaMessage) -> None:
-        await pipeline.process_batch(msg.raw_message)
+    tasks = Tasks(make_task)
+    loop = StreamLoop(settings, (*domain.consumes, internal[1]), group, tasks, kafka)
+    views = ViewWriter(domain, settings, database, kafka)
+    contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
+    svc: Service
 
     async def health(scope: Any) -> AsgiResponse:
-        ready = bool(assignment.partitions)
-        try:
-            await asyncio.wait_for(client.admin.command("ping"), 2)
-            db_ok = True
-        except Exception:  # noqa: BLE001
-            db_ok = False
-        body = {"service": domain.service, "ready": ready and db_ok, "database": db_ok,
-                "partitions": len(assignment.partitions), "inflight": pipeline.inflight, "pid": os.getpid()}
+        body = svc.health()
         return AsgiResponse(json.dumps(body).encode(), 200 if body["ready"] else 503,
                             headers={"content-type": "application/json"})
 
     async def prometheus(scope: Any) -> AsgiResponse:
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
-    async def measure_lag() -> None:
-        """Consumer lag per owned partition: the end of the log minus our committed position."""
-        consumer = getattr(inbox, "consumer", None)
-        if consumer is None or not assignment.partitions:
-            return
-        parts = list(assignment.partitions)
-        ends = await consumer.end_offsets(parts)
-        for tp in parts:
-            committed = await consumer.committed(tp)
-            metrics.CONSUMER_LAG.labels(domain.service, tp.topic, str(tp.partition)).set(
-                max(0, ends.get(tp, 0) - (committed or 0)))
-
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[Any]] = []
-
-    async def started() -> None:
-        await store.ensure_indexes()
-        if hasattr(domain, "ensure_indexes"):
-            await domain.ensure_indexes()  # type: ignore[attr-defined]
-        loops = [("rescan", settings.rescan_interval_s, pipeline.rescan),
-                 ("timers", settings.timer_tick_s, pipeline.fire_due_timers),
-                 ("relay", settings.relay_interval_s, pipeline.relay_stale_outboxes),
-                 ("lag", 5.0, measure_lag)]
-        for name, interval, fn in loops:
-            tasks.append(asyncio.create_task(run_periodically(name, interval, fn, stop)))
-        log.info("service_started", topics=list(domain.consumes), group=settings.group_id(domain.service),
-                 database=settings.db_name(domain.service), http_port=settings.http_port)
-
-    async def stopping() -> None:
-        # Graceful: no new retries, let the batch in hand finish, then the broker commits and closes.
-        pipeline.stopping = True
-        stop.set()
-        for _ in range(100):
-            if pipeline.inflight == 0:
-                break
-            await asyncio.sleep(0.1)
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        log.info("service_stopping", inflight=pipeline.inflight)
-
-    async def closed() -> None:
-        await client.close()
-        log.info("service_stopped")
-
-    contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
-
     async def contract(scope: Any) -> AsgiResponse:
         """The service's AsyncAPI document as exported from contracts/ (every message it reads and sends)."""
         return AsgiResponse(contract_doc.read_bytes(), 200, headers={"content-type": "application/json"})
 
-    routes = [("/health", get(health)), ("/metrics", get(prometheus)), ("/asyncapi.json", get(contract)),
-              *(extra_routes or [])]
-    app = AsgiFastStream(broker, asgi_routes=routes, after_startup=[started], on_shutdown=[stopping],
-                         after_shutdown=[closed], asyncapi_path="/asyncapi", logger=None)
-    svc = Service(settings, domain, broker, pipeline, store, database, client, app, assignment)
-    service_ref["svc"] = svc
+    routes = {"/health": get(health), "/metrics": get(prometheus), "/asyncapi.json": get(contract),
+              **dict(extra_routes or [])}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        """HTTP routes, and the service's start and graceful stop with the server's lifespan."""
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    try:
+                        await svc.start()
+                    except Exception as exc:  # noqa: BLE001 - said once, clearly, and the process exits
+                        log.critical("service_start_failed", error=repr(exc), exc_info=True)
+                        await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                        return
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await svc.shutdown()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        handler = routes.get(scope.get("path", ""))
+        if handler is None:
+            await AsgiResponse(b"not found", 404)(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+    svc = Service(settings, domain, tasks, loop, views, tables, changelog, database, client, app)
     return svc
 
 
@@ -200,5 +167,6 @@ def run(svc: Service) -> None:
     # handler it found; with this one in place a clean stop exits 0 instead of "killed by SIGTERM".
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    asyncio.run(svc.app.run(log_level=logging.WARNING,
-                            run_extra_options={"host": s.http_host, "port": s.http_port, "timeout_graceful_shutdown": 15}))
+    config = uvicorn.Config(svc.app, host=s.http_host, port=s.http_port, log_level=logging.WARNING, lifespan="on",
+                            timeout_graceful_shutdown=15)
+    asyncio.run(uvicorn.Server(config).serve())

@@ -1,42 +1,73 @@
-"""The interface a service's domain offers the runtime. Pure: no I/O in any of these."""
+"""What a service's domain gives the runtime: `build_service(domain, settings)` takes one of these.
+
+A domain must say which topics it reads, route a message to aggregate keys, decide, and react to
+its own deadlines. It may override the rest; the defaults here are what most services want.
+Everything is pure: the runtime does all I/O.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Mapping
 
 from contracts.parsing import ParsedMessage
+from contracts.registry import COMMAND_TOPIC_OWNER, EVENTS_TOPIC_OF
 from runtime.context import Context
 from runtime.decision import Decision
+from runtime.ownership import partition_of
 
 
-class Domain(Protocol):
+@dataclass(frozen=True)
+class ViewDoc:
+    """One document of the query model: upserted whole by `_id`."""
+
+    collection: str
+    doc: dict[str, Any]
+
+
+class Domain:
+    # ---- must ------------------------------------------------------------------------------
     service: str  # "refund", "seller", ...
-    collection: str  # where its aggregates live
-    consumes: tuple[str, ...]  # topics
+    consumes: tuple[str, ...]  # the topics it reads
+    collection: str = "aggregates"  # where the query model keeps each aggregate's latest state
 
     def route(self, msg: ParsedMessage) -> list[str]:
         """The aggregate keys a message concerns, in the order they are to be applied."""
+        raise NotImplementedError
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
         """Apply one message to one aggregate."""
+        raise NotImplementedError
 
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
         """A deadline of this aggregate passed."""
+        raise NotImplementedError
 
+    # ---- may -------------------------------------------------------------------------------
+    # Compacted topics every instance reads whole (Kafka Streams' global tables), by name.
+    global_tables: tuple[str, ...] = ()
 
-class WithContext(Protocol):
-    """Optional: a domain that needs read-only facts from other documents before it decides
-    (the notify service reads recipients' language). The decision itself stays pure."""
+    def partition_of(self, key: str) -> int:
+        """The partition an aggregate lives on: the hash of the key its messages carry. A key
+        routed from another partition reaches it through the repartition topic."""
+        return partition_of(key)
 
-    async def load_context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None) -> Any: ...
+    def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
+                tables: Mapping[str, Mapping[str, Any]]) -> Any:
+        """Read-only facts for `decide` from the global tables (it arrives as `ctx.extra`)."""
+        return None
 
+    def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
+        """Documents of the query model derived from an aggregate, besides the aggregate itself."""
+        return []
 
-class WithOutboxEffects(Protocol):
-    """Optional: side effects in the service's own database that must happen for each outgoing
-    event before it is published, and again if a crash makes the relay publish it (idempotent)."""
+    @property
+    def history_topics(self) -> tuple[str, ...]:
+        """The topics whose events the query model keeps for good (timelines outlive retention):
+        the service's command topic and its events topic."""
+        own = [t for t, s in COMMAND_TOPIC_OWNER.items() if s == self.service]
+        return (*own, EVENTS_TOPIC_OF[self.service])
 
-    async def before_publish(self, records: list[Any]) -> None: ...
-
-
-class WithDatabase(Protocol):
-    def bind(self, database: Any) -> None: ...
+    def project(self, topic: str, envelope: dict[str, Any]) -> list[ViewDoc]:
+        """Documents of the query model derived from one event read from `history_topics`."""
+        return []

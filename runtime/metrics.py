@@ -33,3 +33,20 @@ def count_business(type_: str, data: dict) -> None:
         PAYOUTS_REQUESTED.inc()
     elif type_ == "message.sent":
         MESSAGES_SENT.labels(data.get("template", "?"), data.get("locale", "?")).inc()
+
+# The processing runtime: transactions, restores, views.
+COMMIT_SECONDS = Histogram(
+    "aftersale_commit_seconds", "Time to commit one batch's transaction", ["service"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+RESTORE_SECONDS = Histogram(
+    "aftersale_restore_seconds", "Time to restore one task's state from its changelog", ["service"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+RESTORED_AGGREGATES = Gauge("aftersale_task_aggregates", "Aggregates held by each task after its restore",
+                            ["service", "partition"])
+VIEW_LAG_SECONDS = Histogram(
+    "aftersale_view_lag_seconds", "From a change's commit to its write in the query model", ["service"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+VIEW_BEHIND = Gauge("aftersale_view_records_behind", "Committed records the query model has not written yet", ["service"])

@@ -27,25 +27,27 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "auto"  # json | console | auto (console on a terminal, JSON otherwise)
 
-    # Handling failures: transient errors (broker/database down) retry forever with backoff;
-    # anything else retries `handler_attempts` times and then dead-letters.
+    # A record the service fails on is tried `handler_attempts` times, then dead-lettered; more
+    # than `dead_letter_limit` of those among `dead_letter_window` records stop the task (a bug).
     handler_attempts: int = 3
+    dead_letter_limit: int = 20
+    dead_letter_window: int = 100
+    # The broker away or a transaction refused: wait this long (doubling) before trying again.
     retry_backoff_s: float = 0.2
     retry_backoff_max_s: float = 5.0
+    batch_max_records: int = 500
 
     timer_tick_s: float = 1.0
-    timer_lease_s: float = 30.0
-    relay_interval_s: float = 2.0
-    # Timers are kept in memory for this far ahead (and reloaded from the database this often).
-    timer_horizon_s: float = 600.0
-    rescan_interval_s: float = 60.0
-    relay_grace_s: float = 5.0
-    # Event ids remembered per aggregate for deduplication: far more than one key ever has in
-    # flight (a redelivered batch), far fewer than would bloat every write of the document.
-    processed_window: int = 64
+    # Event ids remembered per aggregate, to recognise a duplicate that another system sends.
+    # Kafka's transactions already keep the platform's own records from being processed twice.
+    processed_window: int = 32
+    # The query model: how many changes the view writer takes at once, and writes in flight.
+    view_batch_records: int = 2000
+    view_concurrency: int = 16
 
-    # Fault injection for tests: die (os._exit) after the state is durable, before publishing.
-    crash_after_commit_type: str = ""
+    # Fault injection for tests: die (os._exit) with a transaction open, after its records were
+    # sent and before it commits, when the batch emits an event of this type.
+    crash_in_transaction_type: str = ""
 
     # --- deadlines (seconds) ---
     seller_response_s: float = 48 * 3600

@@ -19,6 +19,7 @@ from ops.launcher import System, make_system
 from ops.topics import ensure_topics
 from sim.bus import Bus
 from tests.support.infra import ROOT, Infra, start_infra
+from tests.support.views import views_caught_up
 from sim.story import Market, PaymentSystem
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -110,15 +111,21 @@ async def mongo(infra: Infra) -> AsyncIterator[AsyncMongoClient]:
 
 
 class Databases:
-    """Read-only looks at a service's own database, to prove what changed and what did not."""
+    """Read-only looks at the services' query models, to prove what changed and what did not.
+    Each look first waits until the view writers have caught up with what is committed."""
 
-    def __init__(self, client: AsyncMongoClient) -> None:
+    def __init__(self, client: AsyncMongoClient, bootstrap: str) -> None:
         self.client = client
+        self.bootstrap = bootstrap
 
     def db(self, service: str) -> Any:
         return self.client[f"t{RUN_ID}_{service}"]
 
+    async def settled(self) -> None:
+        await views_caught_up(self.bootstrap, f"-t{RUN_ID}")
+
     async def aggregate(self, service: str, key: str, collection: str = "orders") -> dict[str, Any] | None:
+        await self.settled()
         return await self.db(service)[collection].find_one({"_id": key})
 
     async def version(self, service: str, key: str) -> int:
@@ -127,8 +134,8 @@ class Databases:
 
 
 @pytest.fixture
-def dbs(mongo: AsyncMongoClient) -> Databases:
-    return Databases(mongo)
+def dbs(mongo: AsyncMongoClient, infra: Infra) -> Databases:
+    return Databases(mongo, infra.bootstrap)
 
 
 @pytest.fixture(scope="session")

@@ -9,21 +9,26 @@ from faststream.asgi import AsgiResponse, get
 
 from runtime.app import Service, build_service
 from services.notify.domain.service import NotifyDomain
+from services.notify.inbox import Inbox
 from services.notify.settings import NotifySettings
 
 
 def bootstrap(settings: NotifySettings | None = None) -> Service:
-    domain = NotifyDomain()
+    inbox: Inbox | None = None
 
-    async def inbox(scope: Any) -> AsgiResponse:
+    async def read_inbox(scope: Any) -> AsgiResponse:
         """GET /inbox?user_id=U: the user's latest messages and unread count (for the message centre)."""
+        nonlocal inbox
         query = parse_qs(scope.get("query_string", b"").decode())
         user_id = (query.get("user_id") or [""])[0]
-        if not user_id or domain.inbox is None:
+        if not user_id:
             return AsgiResponse(b'{"error": "user_id is required"}', 400, headers={"content-type": "application/json"})
-        body = {"user_id": user_id, "unread": await domain.inbox.unread_count(user_id),
-                "messages": await domain.inbox.list(user_id)}
+        if inbox is None:
+            inbox = Inbox(svc.db)
+            await inbox.ensure_indexes()
+        body = {"user_id": user_id, "unread": await inbox.unread_count(user_id), "messages": await inbox.list(user_id)}
         return AsgiResponse(json.dumps(body, ensure_ascii=False).encode(), 200,
                             headers={"content-type": "application/json; charset=utf-8"})
 
-    return build_service(domain, settings or NotifySettings(), extra_routes=[("/inbox", get(inbox))])
+    svc = build_service(NotifyDomain(), settings or NotifySettings(), extra_routes=[("/inbox", get(read_inbox))])
+    return svc

@@ -16,7 +16,7 @@ async def test_a_full_dispute_messages_each_party_in_order_and_in_their_language
         market: Market, payments: PaymentSystem, bus) -> None:
     order = await market.paid_order(amount_fen=25900)
     await bus.send("locale.set", {"user_id": order.seller, "locale": "en"}, ("seller", order.seller))
-    await bus.expect("locale.set", user_id=order.seller)
+    await bus.expect("locale.changed", user_id=order.seller)  # in every notify instance's table from now on
     await order.buyer_requests(kind="refund_only", reason="not_as_described", amount_fen=25900)
     await order.requested()
     await bus.expect("message.sent", user_id=order.seller, template="refund_requested")

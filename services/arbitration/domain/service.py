@@ -8,11 +8,15 @@ from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from runtime.context import Context
 from runtime.decision import Decision
+from runtime.domain import Domain, ViewDoc
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder
 
 
-class ArbitrationDomain:
+CASES = "cases"  # the query model's collection of cases
+
+
+class ArbitrationDomain(Domain):
     service = "arbitration"
     collection = "orders"
     consumes = CONSUMES["arbitration"]
@@ -29,3 +33,17 @@ class ArbitrationDomain:
         kind, _, case_id = name.partition(":")
         handler = TIMERS.get(kind)
         return handler(ArbitrationOrder.load(key, state), case_id, due_at, ctx) if handler else Decision.ignore()
+
+    def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
+        """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`)."""
+        order = ArbitrationOrder.load(key, state)
+        out = []
+        for c in order.cases.values():
+            request = order.requests.get(c.refund_id or "")
+            out.append(ViewDoc(CASES, {
+                "_id": c.case_id, "order_id": order.order_id, "buyer_id": order.buyer_id,
+                "seller_id": order.seller_id, "paid_fen": order.paid_fen, "status": c.status, "round": c.round,
+                "opened_by": c.opened_by, "reason": c.reason, "opened_at": c.opened_at,
+                "ruling_due_at": c.ruling_due_at, "case": c.model_dump(mode="python"),
+                "request": request.model_dump(mode="python") if request else None}))
+        return out

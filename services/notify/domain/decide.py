@@ -224,26 +224,37 @@ def on_reminder(agg: NotifyOrder, name: str, due: datetime, ctx: Context) -> Dec
 # ---- notify.commands (keyed by user) ----------------------------------------------------------
 
 
+def message_sent(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The user's inbox learns of a message (notify reads its own notify.events, keyed by user)."""
+    d = msg.data
+    if d.message_id in prefs.messages:
+        return Decision.ignore()
+    prefs.remember(d.message_id, d.order_id)
+    return Decision(state=prefs.dump())
+
+
 def message_read(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    found = (ctx.extra or {}).get("message")
     actor = msg.envelope.actor
-    if found is None:
-        return Decision.refuse("unknown_message", f"no message {d.message_id}")
-    if actor.id != d.user_id or found["user_id"] != d.user_id:
+    if actor.id != d.user_id:
         return Decision.refuse("not_recipient", "only the recipient may mark a message read")
-    if (ctx.extra or {}).get("already_read"):
+    found = prefs.messages.get(d.message_id)
+    if found is None:
+        return Decision.refuse("unknown_message", f"no message {d.message_id} for this user")
+    if found.read:
         return Decision.ignore()
-    return Decision(state=prefs.model_dump(), emits=[Emit("message.marked_read", {
-        "message_id": d.message_id, "user_id": d.user_id, "order_id": found.get("order_id")},
-        actor_role=actor.role, actor_id=actor.id)], timers={})
+    found.read = True
+    return Decision(state=prefs.dump(), emits=[Emit("message.marked_read", {
+        "message_id": d.message_id, "user_id": d.user_id, "order_id": found.order_id},
+        actor_role=actor.role, actor_id=actor.id)])
 
 
 def locale_set(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
     if msg.envelope.actor.id != msg.data.user_id:
         return Decision.refuse("not_owner", "users set their own language")
     prefs.locale = msg.data.locale
-    return Decision(state=prefs.model_dump(), timers={})
+    # Every notify instance keeps users' languages (a global table): messages about any order read it.
+    return Decision(state=prefs.dump(), emits=[Emit("locale.changed", {"user_id": prefs.user_id, "locale": prefs.locale})])
 
 
 ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decision]] = {
@@ -266,6 +277,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "ruling.appealed": ruling_appealed,
 }
 USER_HANDLERS: dict[str, Callable[[UserPrefs, ParsedMessage, Context], Decision]] = {
+    "message.sent": message_sent,
     "message.read": message_read,
     "locale.set": locale_set,
 }

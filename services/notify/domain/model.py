@@ -41,9 +41,28 @@ class NotifyOrder(Model):
         return self.model_dump(mode="python")
 
 
+class InboxEntry(Model):
+    order_id: str
+    read: bool = False
+
+
+# A user's aggregate remembers this many of their latest messages (to check read receipts);
+# the inbox itself, with every message, is the query model's.
+INBOX_MEMORY = 500
+
+
 class UserPrefs(Model):
     user_id: str
     locale: str = "zh-CN"
+    messages: dict[str, InboxEntry] = Field(default_factory=dict)  # message_id -> entry, oldest first
+
+    def remember(self, message_id: str, order_id: str) -> None:
+        self.messages[message_id] = InboxEntry(order_id=order_id)
+        while len(self.messages) > INBOX_MEMORY:
+            del self.messages[next(iter(self.messages))]
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")
 
     @classmethod
     def load(cls, key: str, state: dict[str, Any] | None) -> "UserPrefs":

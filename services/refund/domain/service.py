@@ -4,18 +4,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from contracts import topics
 from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from runtime.domain import Domain
 from services.refund.domain.decide import HANDLERS, on_deadline
 from services.refund.domain.model import OrderRefunds
 
 
-class RefundDomain:
+class RefundDomain(Domain):
     service = "refund"
     collection = "orders"
     consumes = CONSUMES["refund"]
+    # Timelines start with the order and follow the money: the outside systems' topics too.
+    history_topics = (topics.REFUND_COMMANDS, topics.REFUND_EVENTS, topics.ORDERS_EVENTS, topics.PAYMENTS_COMMANDS,
+                      topics.PAYMENTS_EVENTS)
 
     def route(self, msg: ParsedMessage) -> list[str]:
         if msg.type not in HANDLERS:

@@ -8,6 +8,7 @@ from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from runtime.context import Context
 from runtime.decision import Decision
+from runtime.domain import Domain
 from services.seller.domain import credit
 from services.seller.domain.decide import ANSWER_TIMER, HANDLERS, on_answer_deadline
 from services.seller.domain.model import SellerOrder
@@ -16,7 +17,7 @@ SHOP = "shop:"
 CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued": credit.ruling_issued}
 
 
-class SellerDomain:
+class SellerDomain(Domain):
     service = "seller"
     collection = "orders"  # order aggregates by order_id, shop aggregates by "shop:<seller_id>"
     consumes = CONSUMES["seller"]

@@ -1,0 +1,127 @@
+"""The task's ports on a real broker (aiokafka): its transactional producer and its changelog.
+
+aiokafka 0.14 sends TxnOffsetCommit version 0, which carries no group generation, so the
+consumer-group fencing of KIP-447 is not available. Each task therefore has a transactional
+id of its own (`<group>-<partition>`), as in Kafka Streams' first exactly-once mode: a new owner
+of partition p starts the producer with p's id, which fences the previous owner's producer and
+aborts its open transaction before the new owner reads anything.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, AsyncIterator
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import ProducerFenced as KafkaProducerFenced
+
+from runtime.ports import ChangelogRecord, Offsets, ProducerFenced
+from runtime.records import OutRecord
+
+log = structlog.get_logger("kafka")
+
+
+class KafkaTransactions:
+    def __init__(self, bootstrap: str, transactional_id: str, group_id: str, client: dict[str, Any],
+                 crash_in_transaction_type: str = "") -> None:
+        self.bootstrap = bootstrap
+        self.transactional_id = transactional_id
+        self.group_id = group_id
+        self.client = client
+        self.crash_type = crash_in_transaction_type
+        self.producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap, transactional_id=self.transactional_id, enable_idempotence=True,
+            acks="all", linger_ms=2, max_batch_size=256 * 1024, request_timeout_ms=30000,
+            client_id=self.transactional_id, **self.client)
+        await self.producer.start()  # init_transactions: fences the previous owner of this id
+
+    async def commit(self, records: list[OutRecord], offsets: Offsets) -> None:
+        producer = self.producer
+        assert producer is not None, "start() first"
+        try:
+            await producer.begin_transaction()
+            for r in records:
+                await producer.send(r.topic, r.value, key=r.key, partition=r.partition, headers=list(r.headers))
+            if self.crash_type and any(r.type == self.crash_type for r in records):
+                await producer.flush()  # the records are on the broker, their transaction still open
+                log.warning("fault_injection_crash", in_transaction_with=self.crash_type)
+                os._exit(86)
+            if offsets:
+                await producer.send_offsets_to_transaction(
+                    {TopicPartition(t, p): o for (t, p), o in offsets.items()}, self.group_id)
+            await producer.commit_transaction()
+        except KafkaProducerFenced as exc:
+            raise ProducerFenced(self.transactional_id) from exc
+        except BaseException:
+            await self._abort()
+            raise
+
+    async def _abort(self) -> None:
+        producer = self.producer
+        if producer is None:
+            return
+        try:
+            if producer._txn_manager is not None and producer._txn_manager.is_in_transaction():  # noqa: SLF001
+                await producer.abort_transaction()
+        except Exception as exc:  # noqa: BLE001 - the restart below starts clean anyway
+            log.warning("abort_failed", transactional_id=self.transactional_id, error=repr(exc))
+
+    async def stop(self) -> None:
+        if self.producer is not None:
+            try:
+                await self.producer.stop()
+            finally:
+                self.producer = None
+
+
+class KafkaChangelog:
+    """Reads a service's changelog with read_committed: only what committed transactions wrote."""
+
+    def __init__(self, bootstrap: str, topic: str, client: dict[str, Any]) -> None:
+        self.topic = topic
+        self.bootstrap = bootstrap
+        self.client = client
+        self.consumer: AIOKafkaConsumer | None = None
+        self._reading = asyncio.Lock()  # one consumer: restores take turns
+
+    async def _start(self) -> AIOKafkaConsumer:
+        if self.consumer is None:  # aiokafka clients belong to the running loop: made on first use
+            self.consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                isolation_level="read_committed", max_partition_fetch_bytes=16 * 1024 * 1024,
+                fetch_max_bytes=64 * 1024 * 1024, **self.client)
+            await self.consumer.start()
+        return self.consumer
+
+    async def end(self, partition: int) -> int:
+        consumer = await self._start()
+        tp = TopicPartition(self.topic, partition)
+        return (await consumer.end_offsets([tp]))[tp]
+
+    async def read(self, partition: int, start: int) -> AsyncIterator[ChangelogRecord]:
+        consumer = await self._start()
+        tp = TopicPartition(self.topic, partition)
+        end = (await consumer.end_offsets([tp]))[tp]
+        if start >= end:
+            return
+        async with self._reading:
+            consumer.assign([tp])
+            consumer.seek(tp, start)
+            try:
+                while await consumer.position(tp) < end:
+                    batch = await consumer.getmany(tp, timeout_ms=1000, max_records=20000)
+                    for r in batch.get(tp, ()):
+                        if r.offset >= end:
+                            return
+                        yield r
+            finally:
+                consumer.assign([])
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+            self.consumer = None

@@ -1,0 +1,189 @@
+"""The steps a record takes inside a task, with no I/O: parse and authorize → route → apply.
+
+`apply_decision` is the one place a decision becomes a new aggregate version and records to
+write; messages and timers both go through it. The task (runtime.task) runs these steps over a
+batch and commits what they wrote in one transaction.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any, Mapping
+
+import structlog
+
+from contracts.build import envelope as build_envelope
+from contracts.envelope import Actor, utc_now
+from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message
+from contracts.registry import COMMAND_TOPIC_OWNER, EVENTS_TOPIC_OF, spec_for
+from runtime import metrics
+from runtime.aggregate import Aggregate
+from runtime.batch import Batch
+from runtime.context import Context, derived_uuid
+from runtime.decision import Decision
+from runtime.dlq import InvalidMessage, dead_letter_record
+from runtime.domain import Domain
+from runtime.records import H_AGGREGATE_KEY, H_SOURCE_TOPIC, OutRecord, RecordLike, event_record, header
+from runtime.settings import ServiceSettings
+
+log = structlog.get_logger("processor")
+
+TIMER_EVENT_PREFIX = "timer:"
+# Outcomes of one record, as counted in metrics.MESSAGES.
+APPLIED, DUPLICATE, IGNORED, REJECTED, INVALID, FORWARDED = (
+    "applied", "duplicate", "ignored", "rejected", "invalid", "forwarded")
+
+
+def now_ms() -> datetime:
+    """Milliseconds, like every time the platform writes."""
+    now = utc_now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Processor:
+    def __init__(self, domain: Domain, settings: ServiceSettings, repartition: str,
+                 tables: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.domain = domain
+        self.settings = settings
+        self.service = domain.service
+        self.tables = tables or {}
+        self.repartition = repartition
+
+    # ---- a record --------------------------------------------------------------------------
+
+    def handle(self, record: RecordLike, batch: Batch) -> str:
+        """Never raises for a bad message (it is refused or dead-lettered); raises for a bug."""
+        started = time.perf_counter()
+        source = header(record.headers, H_SOURCE_TOPIC) if record.topic == self.repartition else None
+        try:
+            msg = parse_message(record.value, topic=source or record.topic)
+        except Invalid as inv:
+            self._refuse_unparseable(record, inv, batch)
+            return INVALID
+        env = msg.envelope
+        structlog.contextvars.bind_contextvars(
+            event_id=env.event_id, type=env.type, correlation_id=env.correlation_id,
+            order_id=getattr(msg.data, "order_id", None))
+        try:
+            if source is None and (refused := authorize(msg)) is not None:
+                # Well-formed but from a role that may never send it: refused, not dead-lettered.
+                if msg.spec.kind == "command" and COMMAND_TOPIC_OWNER.get(record.topic) == self.service:
+                    batch.write(self.rejection(msg, refused.code, refused.message))
+                log.info("rejected", code=refused.code, reason=refused.message)
+                outcome = REJECTED
+            else:
+                outcome = self._route(record, msg, source is not None, batch)
+            metrics.MESSAGES.labels(self.service, record.topic, env.type, outcome).inc()
+            metrics.HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+            log.debug("handled", outcome=outcome, topic=record.topic, partition=record.partition,
+                      offset=record.offset, actor=env.actor.role)
+            return outcome
+        finally:
+            structlog.contextvars.unbind_contextvars("event_id", "type", "order_id", "correlation_id")
+
+    def _route(self, record: RecordLike, msg: ParsedMessage, repartitioned: bool, batch: Batch) -> str:
+        keys = [header(record.headers, H_AGGREGATE_KEY) or ""] if repartitioned else self.domain.route(msg)
+        outcome = IGNORED
+        for key in keys:
+            home = self.domain.partition_of(key)
+            if home != batch.partition:
+                # Another partition's aggregate (a shop, a user): it has one writer, its owner.
+                batch.write(OutRecord(self.repartition, key.encode(), record.value, home, (
+                    (H_AGGREGATE_KEY, key.encode()), (H_SOURCE_TOPIC, record.topic.encode()))))
+                result = FORWARDED
+            else:
+                result = self.apply(key, msg, batch)
+            if result == REJECTED:
+                return REJECTED
+            if result in (APPLIED, FORWARDED) or outcome == IGNORED:
+                outcome = result
+        return outcome
+
+    def apply(self, key: str, msg: ParsedMessage, batch: Batch) -> str:
+        agg = batch.get(key)
+        if agg.has_processed(msg.event_id):
+            log.info("duplicate", key=key)
+            return DUPLICATE
+        ctx = self._context(key, agg, msg, f"{msg.event_id}|{key}")
+        decision = self.domain.decide(key, agg.state, msg, ctx)
+        if decision.reject is not None:
+            if msg.spec.kind == "command":
+                batch.write(self.rejection(msg, decision.reject.code, decision.reject.message))
+            log.info("rejected", code=decision.reject.code, reason=decision.reject.message)
+            return REJECTED
+        if not decision.changes_state and not decision.emits and decision.timers is None:
+            return IGNORED
+        self.apply_decision(batch, agg, decision, msg.event_id, msg.envelope.correlation_id)
+        return APPLIED
+
+    # ---- a timer ---------------------------------------------------------------------------
+
+    def fire(self, key: str, name: str, due_at: datetime, batch: Batch) -> str:
+        agg = batch.get(key)
+        event_id = f"{TIMER_EVENT_PREFIX}{name}:{due_at.isoformat()}"
+        if agg.timers.get(name) != due_at or agg.has_processed(event_id):
+            return DUPLICATE  # the deadline moved or was cleared since it was scheduled
+        structlog.contextvars.bind_contextvars(event_id=event_id, type=f"timer.{name}", order_id=key)
+        try:
+            ctx = self._context(key, agg, None, f"{event_id}|{key}")
+            decision = self.domain.on_timer(key, agg.state, name, due_at, ctx)
+            if decision.timers is None:  # a fired timer is gone unless the domain sets it again
+                decision.timers = {n: t for n, t in agg.timers.items() if n != name}
+            new = self.apply_decision(batch, agg, decision, event_id, None)
+            metrics.TIMERS_FIRED.labels(self.service, name).inc()
+            log.info("timer_fired", timer=name, due_at=due_at.isoformat(), version=new.version)
+            return APPLIED
+        finally:
+            structlog.contextvars.unbind_contextvars("event_id", "type", "order_id")
+
+    # ---- shared ----------------------------------------------------------------------------
+
+    def apply_decision(self, batch: Batch, agg: Aggregate, decision: Decision, cause: str,
+                       correlation_id: str | None) -> Aggregate:
+        """The decision's new version of the aggregate and the events it emits, into the batch."""
+        for i, e in enumerate(decision.emits):
+            spec = spec_for(e.type)
+            if spec is None:
+                raise ValueError(f"domain emitted unknown type {e.type!r}")
+            env = build_envelope(
+                e.type, e.data, actor=Actor(role=e.actor_role, id=e.actor_id or f"svc:{self.service}"),
+                event_id=derived_uuid(cause, agg.key, str(i)),
+                correlation_id=e.correlation_id or correlation_id, causation_id=cause)
+            batch.write(event_record(env, e.topic or spec.topic, str(env["data"][spec.key_field]), self.service))
+        new = agg.changed(state=decision.state, timers=decision.timers, event_id=cause,
+                          window=self.settings.processed_window)
+        batch.put(new)
+        return new
+
+    def _context(self, key: str, agg: Aggregate, msg: ParsedMessage | None, cause_id: str) -> Context:
+        extra = self.domain.context(key, agg.state, msg, self.tables)
+        return Context(now=now_ms(), settings=self.settings, cause_id=cause_id, extra=extra)
+
+    def rejection(self, msg: ParsedMessage, code: str, message: str) -> OutRecord:
+        env = msg.envelope
+        return self.rejection_of(env.event_id, env.type, getattr(msg.data, "order_id", None), code, message,
+                                 env.correlation_id)
+
+    def rejection_of(self, command_event_id: str, command_type: str, order_id: str | None, code: str,
+                     message: str, correlation_id: str | None = None) -> OutRecord:
+        data = {"command_event_id": command_event_id[:128], "command_type": command_type[:128],
+                "code": code, "message": message[:2000]}
+        if order_id:
+            data["order_id"] = order_id
+        env = build_envelope(
+            "command.rejected", data, actor=Actor(role="system", id=f"svc:{self.service}"),
+            # Stable id: rejecting the same command twice is recognisably one rejection.
+            event_id=derived_uuid("rejected", command_event_id, code),
+            correlation_id=correlation_id, causation_id=command_event_id)
+        metrics.REJECTIONS.labels(self.service, command_type[:64], code).inc()
+        return event_record(env, EVENTS_TOPIC_OF[self.service], order_id or "", self.service)
+
+    def _refuse_unparseable(self, record: RecordLike, inv: Invalid, batch: Batch) -> None:
+        if COMMAND_TOPIC_OWNER.get(record.topic) == self.service and inv.event_id:
+            batch.write(self.rejection_of(inv.event_id, inv.type or "unknown", inv.order_id, inv.code, inv.message))
+        letter = InvalidMessage.of(inv.code, inv.message)
+        batch.write(dead_letter_record(record, letter, self.service))
+        metrics.MESSAGES.labels(self.service, record.topic, (inv.type or "?")[:64], INVALID).inc()
+        metrics.DEAD_LETTERS.labels(self.service, record.topic, letter.code).inc()
+        log.warning("dead_lettered", code=letter.code, reason=letter.reason, topic=record.topic,
+                    partition=record.partition, offset=record.offset, event_id=inv.event_id)

@@ -1,0 +1,181 @@
+"""The service's consumer loop: tasks open on assignment, restore, process, close on revocation.
+
+One consumer reads every topic of the service (read_committed, offsets only through the tasks'
+transactions). The RangeAssignor hands it partition p of every topic together, so partition
+number p is task p. A batch is split by task and the tasks commit concurrently; the timer loop
+fires each task's deadlines through the same transactional path.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any, Callable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+
+from runtime.dlq import DeadLetterLimitExceeded
+from runtime.ports import ProducerFenced
+from runtime.settings import ServiceSettings
+from runtime.task import CommitFailed, Task
+
+log = structlog.get_logger("stream")
+
+
+class Tasks(ConsumerRebalanceListener):
+    """The tasks this process owns, opened and closed as the group assigns partitions."""
+
+    def __init__(self, make_task: Callable[[int], Task]) -> None:
+        self.make_task = make_task
+        self.active: dict[int, Task] = {}
+        self.suspended: dict[int, Task] = {}  # revoked in this rebalance; kept in case they come back
+        self.ready = False
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.ready = False
+        for n in sorted({tp.partition for tp in revoked}):
+            task = self.active.pop(n, None)
+            if task is None:
+                continue
+            async with task.lock:  # let its batch in hand commit first
+                try:
+                    await task.suspend()
+                    self.suspended[n] = task
+                except Exception as exc:  # noqa: BLE001 - without a position it must restore from scratch
+                    log.warning("suspend_failed", partition=n, error=repr(exc))
+                await task.transactions.stop()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        numbers = sorted({tp.partition for tp in assigned})
+        for n in numbers:
+            if n in self.active:
+                continue
+            task = self.suspended.pop(n, None) or self.make_task(n)
+            await self.open(task)
+        self.suspended.clear()  # partitions that went elsewhere: their state is someone else's now
+        self.ready = True
+        log.info("partitions_assigned", tasks=numbers)
+
+    async def open(self, task: Task) -> None:
+        # First fence the previous owner (its open transaction is aborted), then read what it
+        # committed: the changelog is complete once nobody else can write to it.
+        await task.transactions.start()
+        await task.restore()
+        task.stopped_by = None
+        self.active[task.partition] = task
+
+    async def reopen(self, task: Task) -> None:
+        """After a failed commit: a fresh producer (aborting whatever was open), same state."""
+        async with task.lock:
+            await task.transactions.stop()
+            await task.transactions.start()
+
+    async def close_all(self) -> None:
+        for task in list(self.active.values()):
+            async with task.lock:
+                await task.transactions.stop()
+        self.active.clear()
+        self.suspended.clear()
+
+
+class StreamLoop:
+    def __init__(self, settings: ServiceSettings, topics: tuple[str, ...], group_id: str, tasks: Tasks,
+                 client: dict[str, Any]) -> None:
+        self.settings = settings
+        self.tasks = tasks
+        self.group_id = group_id
+        self.client = client
+        self.consumer: Any = None
+        self.topics = topics
+        self.inflight = 0
+
+    async def start(self) -> None:
+        s = self.settings
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=s.kafka_bootstrap, group_id=self.group_id, enable_auto_commit=False,
+            isolation_level="read_committed", auto_offset_reset=s.offset_reset,
+            # Range, not round robin: one consumer gets partition p of every topic, so task p.
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            group_instance_id=f"{self.group_id}-{s.instance_id}" if s.instance_id else None,
+            session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024, **self.client)
+        await self.consumer.start()
+        self.consumer.subscribe(list(self.topics), listener=self.tasks)
+
+    async def stop(self) -> None:
+        await self.tasks.close_all()
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                batch = await self.consumer.getmany(timeout_ms=100, max_records=self.settings.batch_max_records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the broker comes back; keep asking
+                log.warning("poll_failed", error=repr(exc))
+                await asyncio.sleep(self.settings.retry_backoff_s)
+                continue
+            if not batch:
+                continue
+            by_task: defaultdict[int, list[Any]] = defaultdict(list)
+            for tp, records in batch.items():
+                by_task[tp.partition].extend(records)
+            self.inflight += 1
+            try:
+                await asyncio.gather(*(self._process(n, records) for n, records in by_task.items()))
+            finally:
+                self.inflight -= 1
+
+    async def _process(self, n: int, records: list[Any]) -> None:
+        task = self.tasks.active.get(n)
+        if task is None:
+            return  # revoked meanwhile: its new owner reads them from the committed offsets
+        try:
+            await task.process(records)
+        except CommitFailed as exc:
+            fenced = isinstance(exc.__cause__, ProducerFenced)
+            log.warning("commit_failed", partition=n, error=str(exc), fenced=fenced)
+            self._rewind(records)
+            if fenced:
+                self.tasks.active.pop(n, None)  # another process owns it; a rebalance follows
+                await task.transactions.stop()
+                return
+            await asyncio.sleep(self.settings.retry_backoff_s)
+            await self.tasks.reopen(task)
+        except DeadLetterLimitExceeded as exc:
+            log.critical("dead_letter_limit_exceeded", partition=n, error=str(exc))
+            task.stopped_by = str(exc)
+            self._rewind(records)
+            self.consumer.pause(*{TopicPartition(r.topic, r.partition) for r in records})
+
+    def _rewind(self, records: list[Any]) -> None:
+        """Read the batch again from its first offsets (the store was left as before it)."""
+        first: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            first[tp] = min(first.get(tp, r.offset), r.offset)
+        for tp, offset in first.items():
+            if tp in self.consumer.assignment():
+                self.consumer.seek(tp, offset)
+
+    async def fire_timers(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for task in list(self.tasks.active.values()):
+                if task.stopped_by:
+                    continue
+                try:
+                    await task.fire_due()
+                except CommitFailed as exc:
+                    log.warning("timer_commit_failed", partition=task.partition, error=str(exc))
+                    if isinstance(exc.__cause__, ProducerFenced):
+                        self.tasks.active.pop(task.partition, None)
+                    else:
+                        await self.tasks.reopen(task)
+                except Exception as exc:  # noqa: BLE001 - never let the timer loop die
+                    log.error("timer_loop_failed", partition=task.partition, error=repr(exc), exc_info=True)
+            try:
+                await asyncio.wait_for(stop.wait(), self.settings.timer_tick_s)
+            except asyncio.TimeoutError:
+                pass

@@ -1,0 +1,158 @@
+"""A task: one partition number of a service, with its aggregates, its timers and its producer.
+
+The RangeAssignor gives one consumer partition p of every topic the service reads, so task p
+owns every aggregate whose key hashes to p. It processes a batch of its records, and fires its
+due deadlines, each as one Kafka transaction: new events, dead letters, changelog records and
+consumer offsets are committed together or not at all.
+"""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import time
+from collections import defaultdict
+from datetime import datetime
+
+import structlog
+
+from runtime import metrics
+from runtime.aggregate import next_due_of
+from runtime.batch import Batch
+from runtime.dlq import DeadLetterLimit
+from runtime.ports import Changelog, Offsets, Transactions
+from runtime.processor import Processor, now_ms
+from runtime.records import RecordLike, is_dlq
+from runtime.retry import handle_with_retry
+from runtime.settings import ServiceSettings
+from runtime.store import StateStore
+from runtime.timers import TimerSchedule
+
+log = structlog.get_logger("task")
+
+BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent"})
+
+
+class CommitFailed(Exception):
+    """The batch's transaction did not commit; nothing of it is visible. The caller rewinds."""
+
+
+class Task:
+    def __init__(self, partition: int, processor: Processor, transactions: Transactions, changelog: Changelog,
+                 changelog_topic: str, settings: ServiceSettings) -> None:
+        self.partition = partition
+        self.processor = processor
+        self.service = processor.service
+        self.transactions = transactions
+        self.changelog = changelog
+        self.changelog_topic = changelog_topic
+        self.settings = settings
+        self.store = StateStore()
+        self.timers = TimerSchedule()
+        self.lock = asyncio.Lock()
+        self.dead_letters = DeadLetterLimit(settings.dead_letter_limit, settings.dead_letter_window)
+        self.changelog_position = 0  # where a restore continues from: the store holds all before it
+        self.restore_seconds = 0.0
+        self.stopped_by: str | None = None  # why the task gave up, when it did (health shows it)
+
+    # ---- restore ---------------------------------------------------------------------------
+
+    async def restore(self) -> int:
+        """Catch the store up with the changelog (all of it for a new task, the rest for a task
+        this process had before a rebalance), then schedule the deadlines. Returns records read."""
+        started = time.perf_counter()
+        n = 0
+        next_due: dict[str, datetime | None] = {}
+        async for r in self.changelog.read(self.partition, self.changelog_position):
+            key = (r.key or b"").decode()
+            self.store.restore(key, r.value)
+            next_due[key] = next_due_of(r.headers) if r.value is not None else None
+            n += 1
+        self.changelog_position = await self.changelog.end(self.partition)
+        for key, due in next_due.items():
+            self.timers.schedule(key, due)
+        self.restore_seconds = time.perf_counter() - started
+        metrics.RESTORE_SECONDS.labels(self.service).observe(self.restore_seconds)
+        metrics.RESTORED_AGGREGATES.labels(self.service, str(self.partition)).set(len(self.store))
+        log.info("task_restored", partition=self.partition, records=n, aggregates=len(self.store),
+                 seconds=round(self.restore_seconds, 3), timers=len(self.timers))
+        return n
+
+    async def suspend(self) -> None:
+        """The partition is revoked: remember how far the changelog is, in case it comes back."""
+        self.changelog_position = await self.changelog.end(self.partition)
+
+    # ---- records ---------------------------------------------------------------------------
+
+    async def process(self, records: list[RecordLike]) -> int:
+        """Process a batch (this task's records of every topic) in one transaction."""
+        async with self.lock:
+            batch = Batch(self.store, self.partition)
+            offsets: Offsets = {}
+            for r in merged(records):
+                handle_with_retry(self.processor, r, batch, self.settings.handler_attempts, self.dead_letters)
+                offsets[(r.topic, r.partition)] = r.offset + 1
+            await self._commit(batch, offsets)
+            return len(records)
+
+    # ---- deadlines -------------------------------------------------------------------------
+
+    async def fire_due(self, now: datetime | None = None) -> int:
+        """Fire every deadline that has passed, in one transaction. Returns how many fired."""
+        async with self.lock:
+            now = now or now_ms()
+            keys = self.timers.due(now)
+            if not keys:
+                return 0
+            batch = Batch(self.store, self.partition)
+            fired = 0
+            try:
+                for key in keys:
+                    for name, due in sorted(batch.get(key).timers.items(), key=lambda kv: kv[1]):
+                        if due > now:
+                            break
+                        batch.begin_record()
+                        try:
+                            fired += self.processor.fire(key, name, due, batch) == "applied"
+                        except Exception as exc:  # noqa: BLE001 - one broken deadline must not stop the others
+                            batch.undo_record()
+                            log.error("timer_failure", key=key, timer=name, error=repr(exc), exc_info=True)
+                            break  # its key waits for the next restore rather than fail every tick
+                await self._commit(batch, {})
+            finally:
+                for key in keys:  # committed or not, the schedule follows the store
+                    self.timers.schedule(key, self.store.get(key).next_due)
+            return fired
+
+    # ---- the transaction -------------------------------------------------------------------
+
+    async def _commit(self, batch: Batch, offsets: Offsets) -> None:
+        if batch.empty and not offsets:
+            return
+        records = batch.out + batch.changelog(self.changelog_topic)
+        started = time.perf_counter()
+        try:
+            await self.transactions.commit(records, offsets)
+        except Exception as exc:
+            raise CommitFailed(repr(exc)) from exc
+        batch.committed()
+        for key, agg in batch.changed.items():
+            self.timers.schedule(key, agg.next_due)
+        metrics.COMMIT_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        for r in batch.out:
+            if is_dlq(r.topic) or not r.type:
+                continue
+            metrics.EMITTED.labels(self.service, r.type).inc()
+            if r.type in BUSINESS_TYPES:
+                metrics.count_business(r.type, json.loads(r.value or b"{}").get("data", {}))
+
+
+def merged(records: list[RecordLike]) -> list[RecordLike]:
+    """One partition number's records of several topics in time order (an order.paid before the
+    refund.request that followed it), never reordering records of one topic partition."""
+    by_topic: defaultdict[str, list[RecordLike]] = defaultdict(list)
+    for r in records:
+        by_topic[r.topic].append(r)
+    if len(by_topic) == 1:
+        return records
+    return list(heapq.merge(*by_topic.values(), key=lambda r: r.timestamp))

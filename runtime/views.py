@@ -1,0 +1,178 @@
+"""The view writer: keeps the service's MongoDB query model up to date, off the processing path.
+
+It is a consumer of its own (group `<service group>-views`, read_committed) over the service's
+changelog and its history topics. Each poll's changes to one aggregate coalesce into one write
+of the latest version; events become history documents (and whatever the domain projects from
+them, such as inbox messages), inserted many at a time. Offsets are committed only after the
+writes, so a crash or a database outage delays the views and loses nothing. Processing never
+waits for it; its lag is a metric and part of `/health`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from runtime import metrics
+from runtime.aggregate import Aggregate
+from runtime.domain import Domain, ViewDoc
+from runtime.records import changelog_topic
+from runtime.settings import ServiceSettings
+
+log = structlog.get_logger("views")
+
+HISTORY = "history"
+DUPLICATE_KEY = 11000
+
+
+def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: dict[str, Any]) -> dict[str, Any]:
+    data = env.get("data") if isinstance(env.get("data"), dict) else {}
+    return {"_id": f"{topic}:{partition}:{offset}", "order_id": data.get("order_id"), "topic": topic,
+            "type": env.get("type"), "event_id": env.get("event_id"), "occurred_at": env.get("occurred_at"),
+            "ts": timestamp, "value": json.dumps(env, ensure_ascii=False, separators=(",", ":"))}
+
+
+class ViewWriter:
+    def __init__(self, domain: Domain, settings: ServiceSettings, database: Any, client: dict[str, Any]) -> None:
+        group = settings.group_id(domain.service)
+        self.domain = domain
+        self.settings = settings
+        self.db = database
+        self.service = domain.service
+        self.changelog = changelog_topic(group)
+        self.group = f"{group}-views"
+        self.client = client
+        self.consumer: Any = None
+        self._limit = asyncio.Semaphore(settings.view_concurrency)
+        self.behind = 0  # committed records not yet written
+        self.lag_s = 0.0  # age of the newest change written, when it was written
+        self.database_ok = True
+        self.written = 0
+
+    async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            self.changelog, *self.domain.history_topics, bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=self.group, enable_auto_commit=False, isolation_level="read_committed",
+            # The changelog is read whole; a new deployment's history starts where the services do.
+            auto_offset_reset=self.settings.offset_reset, **self.client)
+        await self.consumer.start()
+        self._started_at_positions = False
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
+                if not self._started_at_positions and self.consumer.assignment():
+                    # Say where it starts, so "caught up" can be told from "never read".
+                    await self.consumer.commit({tp: await self.consumer.position(tp)
+                                                for tp in self.consumer.assignment()})
+                    self._started_at_positions = True
+                if batch:
+                    await self._write_until_done(batch, stop)
+                await self._measure()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
+                log.warning("view_poll_failed", error=repr(exc))
+                await asyncio.sleep(1)
+
+    async def _write_until_done(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
+        backoff = self.settings.retry_backoff_s
+        while True:
+            try:
+                await self.write(batch)
+                self.database_ok = True
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the database is away or hung: wait, lose nothing
+                self.database_ok = False
+                log.warning("view_write_failed", error=repr(exc), retry_in_s=backoff)
+                if stop.is_set():
+                    return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.settings.retry_backoff_max_s)
+        # The position, not the last offset + 1: it is past the transaction markers too.
+        await self.consumer.commit({tp: await self.consumer.position(tp) for tp in batch})
+
+    async def write(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        latest: dict[str, Any] = {}
+        inserts: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        for tp, records in batch.items():
+            for r in records:
+                if tp.topic == self.changelog:
+                    if r.value is not None:
+                        latest[(r.key or b"").decode()] = r  # later versions replace earlier ones
+                    continue
+                try:
+                    env = json.loads(r.value or b"")
+                except ValueError:
+                    continue  # not an event: the service dead-lettered it
+                if not isinstance(env, dict):
+                    continue
+                inserts[HISTORY].append(history_doc(tp.topic, tp.partition, r.offset, r.timestamp, env))
+                try:
+                    for v in self.domain.project(tp.topic, env):
+                        inserts[v.collection].append(v.doc)
+                except Exception as exc:  # noqa: BLE001 - a malformed event projects nothing
+                    log.warning("projection_failed", topic=tp.topic, offset=r.offset, error=repr(exc))
+        await asyncio.gather(*(self._insert(col, docs) for col, docs in inserts.items()),
+                             *(self._replace_aggregate(key, r) for key, r in latest.items()))
+        now = time.time()
+        for r in latest.values():
+            self.lag_s = max(0.0, now - r.timestamp / 1000)
+            metrics.VIEW_LAG_SECONDS.labels(self.service).observe(self.lag_s)
+        self.written += len(latest)
+
+    async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> None:
+        """Immutable documents, many per round trip; one already there (a re-read after a crash)
+        is left as it is. FerretDB takes insert_many well (tests/integration/test_view_writes.py)."""
+        try:
+            await self.db[collection].insert_many(docs, ordered=False)
+        except BulkWriteError as e:
+            other = [err for err in e.details.get("writeErrors", []) if err.get("code") != DUPLICATE_KEY]
+            if other:
+                raise
+
+    async def _replace_aggregate(self, key: str, record: Any) -> None:
+        agg = Aggregate.decode(key, record.value)
+        doc = {"v": agg.version, "state": agg.state, "timers": {n: t for n, t in agg.timers.items()},
+               "next_due_at": agg.next_due, "updated_at": time.time()}
+        async with self._limit:
+            try:
+                # Only ever forward: a writer that lost the partition cannot put an older version back.
+                await self.db[self.domain.collection].replace_one({"_id": key, "v": {"$lt": agg.version}}, doc,
+                                                                  upsert=True)
+            except DuplicateKeyError:
+                pass  # a newer version is already there
+            for v in self.domain.views(key, agg.state or {}) if agg.state else ():
+                await self._upsert(v)
+
+    async def _upsert(self, view: ViewDoc) -> None:
+        await self.db[view.collection].replace_one({"_id": view.doc["_id"]}, view.doc, upsert=True)
+
+    async def _measure(self) -> None:
+        parts = list(self.consumer.assignment())
+        if not parts:
+            return
+        ends = await self.consumer.end_offsets(parts)
+        behind = 0
+        for tp in parts:
+            position = await self.consumer.position(tp)
+            behind += max(0, ends.get(tp, 0) - position)
+        self.behind = behind
+        metrics.VIEW_BEHIND.labels(self.service).set(behind)
+
+    def health(self) -> dict[str, Any]:
+        return {"records_behind": self.behind, "lag_s": round(self.lag_s, 3), "database": self.database_ok,
+                "written": self.written}
