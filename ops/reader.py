@@ -27,7 +27,7 @@ class Record:
 
 
 async def _consumer(bootstrap: str, **kwargs: object) -> AIOKafkaConsumer:
-    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, isolation_level="read_committed",
                          request_timeout_ms=10000, **aiokafka_kwargs(), **kwargs)
     try:
         await asyncio.wait_for(c.start(), 15)

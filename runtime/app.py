@@ -75,7 +75,8 @@ class Service:
         await self.loop.start()
         self.background = [asyncio.create_task(self.loop.run(self.stop)),
                            asyncio.create_task(self.loop.fire_timers(self.stop)),
-                           asyncio.create_task(self.views.run(self.stop))]
+                           asyncio.create_task(self.views.run(self.stop)),
+                           asyncio.create_task(self.loop.measure_lag(self.stop))]
         log.info("service_started", topics=list(self.loop.topics), group=self.settings.group_id(self.domain.service),
                  database=self.settings.db_name(self.domain.service), http_port=self.settings.http_port)
 
@@ -114,7 +115,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
         return Task(n, processor, producer, changelog, internal[0], settings)
 
     tasks = Tasks(make_task)
-    loop = StreamLoop(settings, (*domain.consumes, internal[1]), group, tasks, kafka)
+    loop = StreamLoop(settings, domain.service, (*domain.consumes, internal[1]), group, tasks, kafka)
     views = ViewWriter(domain, settings, database, kafka)
     contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
     svc: Service

@@ -75,7 +75,7 @@ class Processor:
                 outcome = self._route(record, msg, source is not None, batch)
             metrics.MESSAGES.labels(self.service, record.topic, env.type, outcome).inc()
             metrics.HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
-            log.debug("handled", outcome=outcome, topic=record.topic, partition=record.partition,
+            log.info("handled", outcome=outcome, topic=record.topic, partition=record.partition,
                       offset=record.offset, actor=env.actor.role)
             return outcome
         finally:

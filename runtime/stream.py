@@ -15,6 +15,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
+from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
 from runtime.ports import ProducerFenced
 from runtime.settings import ServiceSettings
@@ -30,6 +31,7 @@ class Tasks(ConsumerRebalanceListener):
         self.make_task = make_task
         self.active: dict[int, Task] = {}
         self.suspended: dict[int, Task] = {}  # revoked in this rebalance; kept in case they come back
+        self.unpinned: set[Any] = set()  # assigned partitions whose start is not committed yet
         self.ready = False
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
@@ -54,6 +56,7 @@ class Tasks(ConsumerRebalanceListener):
             task = self.suspended.pop(n, None) or self.make_task(n)
             await self.open(task)
         self.suspended.clear()  # partitions that went elsewhere: their state is someone else's now
+        self.unpinned = set(assigned)
         self.ready = True
         log.info("partitions_assigned", tasks=numbers)
 
@@ -80,9 +83,10 @@ class Tasks(ConsumerRebalanceListener):
 
 
 class StreamLoop:
-    def __init__(self, settings: ServiceSettings, topics: tuple[str, ...], group_id: str, tasks: Tasks,
-                 client: dict[str, Any]) -> None:
+    def __init__(self, settings: ServiceSettings, service: str, topics: tuple[str, ...], group_id: str,
+                 tasks: Tasks, client: dict[str, Any]) -> None:
         self.settings = settings
+        self.service = service
         self.tasks = tasks
         self.group_id = group_id
         self.client = client
@@ -110,6 +114,8 @@ class StreamLoop:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                if self.tasks.unpinned:
+                    await self._pin_start()
                 batch = await self.consumer.getmany(timeout_ms=100, max_records=self.settings.batch_max_records)
             except asyncio.CancelledError:
                 raise
@@ -150,6 +156,20 @@ class StreamLoop:
             self._rewind(records)
             self.consumer.pause(*{TopicPartition(r.topic, r.partition) for r in records})
 
+    async def _pin_start(self) -> None:
+        """A partition the group never committed starts where the offset reset put it; commit that
+        start at once, so a crash before its first batch does not move it to a later "latest"."""
+        tps, self.tasks.unpinned = self.tasks.unpinned, set()
+        by_task: defaultdict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+        for tp in tps:
+            if await self.consumer.committed(tp) is None:
+                by_task[tp.partition][(tp.topic, tp.partition)] = await self.consumer.position(tp)
+        for n, offsets in by_task.items():
+            task = self.tasks.active.get(n)
+            if task is not None:
+                async with task.lock:
+                    await task.transactions.commit([], offsets)
+
     def _rewind(self, records: list[Any]) -> None:
         """Read the batch again from its first offsets (the store was left as before it)."""
         first: dict[TopicPartition, int] = {}
@@ -177,5 +197,23 @@ class StreamLoop:
                     log.error("timer_loop_failed", partition=task.partition, error=repr(exc), exc_info=True)
             try:
                 await asyncio.wait_for(stop.wait(), self.settings.timer_tick_s)
+            except asyncio.TimeoutError:
+                pass
+
+    async def measure_lag(self, stop: asyncio.Event, every_s: float = 5.0) -> None:
+        """Consumer lag per owned partition: the end of the log minus the committed position."""
+        while not stop.is_set():
+            try:
+                parts = list(self.consumer.assignment()) if self.consumer else []
+                if parts:
+                    ends = await self.consumer.end_offsets(parts)
+                    for tp in parts:
+                        committed = await self.consumer.committed(tp) or 0
+                        metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(
+                            max(0, ends.get(tp, 0) - committed))
+            except Exception as exc:  # noqa: BLE001 - a metric must never stop the service
+                log.warning("lag_measure_failed", error=repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), every_s)
             except asyncio.TimeoutError:
                 pass

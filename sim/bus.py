@@ -74,7 +74,9 @@ class Bus:
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True)
         await self._producer.start()
-        c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
+        # read_committed, as the contract asks of readers: what the platform commits, once.
+        c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                             isolation_level="read_committed")
         await c.start()
         cluster = await c._client.fetch_all_metadata()
         names = list(T.ALL_WITH_DLQ)
