@@ -66,10 +66,13 @@ async def read(bootstrap: str, topics: list[str], *, follow: bool = False, from_
             for tp, recs in batch.items():
                 idle = 0.0
                 for r in recs:
+                    if not follow and r.offset >= end[tp]:
+                        continue
                     yield Record(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, tuple(r.headers or ()))
-                    if not follow and r.offset + 1 >= end[tp]:
-                        remaining.discard(tp)
-            if not follow and not remaining:
-                return
+            if not follow:
+                # The position, not the last offset: a transaction's commit marker ends many partitions.
+                remaining = {tp for tp in remaining if await c.position(tp) < end[tp]}
+                if not remaining:
+                    return
     finally:
         await c.stop()

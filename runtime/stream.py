@@ -125,6 +125,7 @@ class StreamLoop:
                 continue
             if not batch:
                 continue
+            log.debug("batch", parts={f"{tp.topic}:{tp.partition}": len(r) for tp, r in batch.items()})
             by_task: defaultdict[int, list[Any]] = defaultdict(list)
             for tp, records in batch.items():
                 by_task[tp.partition].extend(records)
@@ -137,7 +138,11 @@ class StreamLoop:
     async def _process(self, n: int, records: list[Any]) -> None:
         task = self.tasks.active.get(n)
         if task is None:
-            return  # revoked meanwhile: its new owner reads them from the committed offsets
+            # Fetched while its task is still opening (aiokafka fetches as soon as partitions are
+            # assigned), or revoked meanwhile: read them again later, or let the new owner.
+            self._rewind(records)
+            await asyncio.sleep(0.05)
+            return
         try:
             await task.process(records)
         except CommitFailed as exc:

@@ -13,7 +13,7 @@ def inbox(user_id: str) -> dict:
 
 
 async def test_a_full_dispute_messages_each_party_in_order_and_in_their_language(
-        market: Market, payments: PaymentSystem, bus) -> None:
+        market: Market, payments: PaymentSystem, bus, dbs) -> None:
     order = await market.paid_order(amount_fen=25900)
     await bus.send("locale.set", {"user_id": order.seller, "locale": "en"}, ("seller", order.seller))
     await bus.expect("locale.changed", user_id=order.seller)  # in every notify instance's table from now on
@@ -41,6 +41,7 @@ async def test_a_full_dispute_messages_each_party_in_order_and_in_their_language
     ruled = seller[2]
     assert ruled["title"].startswith("The platform's ruling") and "full refund" in ruled["body"]
     assert all(m.key == m["user_id"].encode() for m in buyer + seller)  # keyed by user, like notify.commands
+    await dbs.settled()
     box = inbox(order.buyer)
     stored = [m for m in box["messages"] if m["order_id"] == order.id]
     assert {m["message_id"] for m in stored} == {m["message_id"] for m in buyer}
@@ -80,12 +81,13 @@ async def test_a_reminder_comes_before_the_deadline_and_not_after_the_party_acte
     assert not bus.all("message.sent", order_id=prompt.id, template="deadline_near")
 
 
-async def test_only_the_recipient_may_mark_a_message_read(market: Market, bus) -> None:
+async def test_only_the_recipient_may_mark_a_message_read(market: Market, bus, dbs) -> None:
     order = await market.paid_order()
     await order.buyer_requests()
     await order.requested()
     sent = await bus.expect("message.sent", order_id=order.id, user_id=order.seller, template="refund_requested")
     message_id = sent["message_id"]
+    await dbs.settled()  # the inbox is the query model, written just behind the events
     unread_before = inbox(order.seller)["unread"]
 
     nosy = await bus.send("message.read", {"user_id": order.seller, "message_id": message_id}, ("buyer", order.buyer))
