@@ -26,6 +26,8 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     "arbitrator-console": {"write": (T.ARBITRATION_COMMANDS,), "read": ()},
     "message-centre": {"write": (), "read": (T.NOTIFY_EVENTS,)},
 }
+# Global tables a service reads whole (and writes through its own events): runtime.tables.
+GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support
 
 
@@ -37,6 +39,11 @@ def acl_rows() -> list[tuple[str, str, str, str, str]]:
         rows += [(svc, "Write", "topic", t, "literal") for t in writes]
         rows += [(svc, "Read", "topic", t, "literal") for t in CONSUMES[svc]]
         rows.append((svc, "Read", "group", f"aftersale-{svc}", "prefixed"))
+        # Its own internal topics (changelog, repartition: `aftersale-<svc>….<what>`), which it
+        # creates, and its tasks' transactional ids (`aftersale-<svc>…-<partition>`).
+        rows += [(svc, op, "topic", f"aftersale-{svc}", "prefixed") for op in ("Create", "Read", "Write")]
+        rows += [(svc, op, "transactional-id", f"aftersale-{svc}", "prefixed") for op in ("Write", "Describe")]
+        rows += [(svc, "Read", "topic", t, "literal") for t in GLOBAL_TABLES.get(svc, ())]
     for name, rights in EXTERNAL.items():
         rows += [(name, "Write", "topic", t, "literal") for t in rights["write"]]
         rows += [(name, "Read", "topic", t, "literal") for t in rights["read"]]

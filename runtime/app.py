@@ -84,6 +84,7 @@ class Service:
         """Graceful: the batch in hand commits, then the tasks close and the consumers leave."""
         self.stop.set()
         await asyncio.wait(self.background, timeout=10)
+        log.info("service_stopping", inflight=self.loop.inflight)
         for t in self.background:
             t.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)

@@ -136,7 +136,7 @@ class ViewWriter:
 
     async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> None:
         """Immutable documents, many per round trip; one already there (a re-read after a crash)
-        is left as it is. FerretDB takes insert_many well (tests/integration/test_view_writes.py)."""
+        is left as it is. FerretDB takes this form well: tests/integration/test_view_writes.py."""
         try:
             await self.db[collection].insert_many(docs, ordered=False)
         except BulkWriteError as e:

@@ -17,7 +17,11 @@ public class CreateAcls {
         for (String line : Files.readAllLines(Paths.get(args[2]))) {
             if (line.isBlank() || line.startsWith("#")) continue;
             String[] f = line.split("\t");
-            ResourceType type = f[2].equals("group") ? ResourceType.GROUP : ResourceType.TOPIC;
+            ResourceType type = switch (f[2]) {
+                case "group" -> ResourceType.GROUP;
+                case "transactional-id" -> ResourceType.TRANSACTIONAL_ID;
+                default -> ResourceType.TOPIC;
+            };
             PatternType pattern = f[4].equals("prefixed") ? PatternType.PREFIXED : PatternType.LITERAL;
             AclOperation op = AclOperation.fromString(f[1]);
             bindings.add(new AclBinding(new ResourcePattern(type, f[3], pattern),

@@ -1,0 +1,75 @@
+"""In-memory versions of the task's ports, for tests that run in milliseconds: a "broker" that
+keeps what each committed transaction wrote, and a changelog read back from it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from runtime.ports import Offsets, ProducerFenced
+from runtime.records import OutRecord
+
+
+@dataclass
+class FakeBroker:
+    """What committed transactions wrote, per topic, and the consumer offsets they committed."""
+
+    log: dict[str, list[OutRecord]] = field(default_factory=dict)
+    offsets: Offsets = field(default_factory=dict)
+    owners: dict[str, int] = field(default_factory=dict)  # transactional id -> current epoch
+
+    def records(self, topic: str) -> list[OutRecord]:
+        return self.log.get(topic, [])
+
+    def types(self, topic: str) -> list[str]:
+        return [r.type for r in self.records(topic)]
+
+
+class FakeTransactions:
+    def __init__(self, broker: FakeBroker, transactional_id: str) -> None:
+        self.broker = broker
+        self.transactional_id = transactional_id
+        self.epoch = 0
+        self.fail_next: Exception | None = None  # the next commit raises this (and writes nothing)
+        self.commits = 0
+
+    async def start(self) -> None:
+        # Like InitProducerId: a new epoch for the id fences whoever had it before.
+        self.epoch = self.broker.owners.get(self.transactional_id, 0) + 1
+        self.broker.owners[self.transactional_id] = self.epoch
+
+    async def commit(self, records: list[OutRecord], offsets: Offsets) -> None:
+        if self.broker.owners.get(self.transactional_id) != self.epoch:
+            raise ProducerFenced(self.transactional_id)
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        for r in records:
+            self.broker.log.setdefault(r.topic, []).append(r)
+        self.broker.offsets.update(offsets)
+        self.commits += 1
+
+    async def stop(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Read:
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+class FakeChangelog:
+    def __init__(self, broker: FakeBroker, topic: str) -> None:
+        self.broker = broker
+        self.topic = topic
+
+    def _partition(self, partition: int) -> list[OutRecord]:
+        return [r for r in self.broker.records(self.topic) if r.partition == partition]
+
+    async def end(self, partition: int) -> int:
+        return len(self._partition(partition))
+
+    async def read(self, partition: int, start: int) -> AsyncIterator[_Read]:
+        for r in self._partition(partition)[start:]:
+            yield _Read(r.key, r.value, r.headers)

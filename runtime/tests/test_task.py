@@ -1,0 +1,199 @@
+"""The runtime's steps against in-memory ports: the seller's side of a refund request, told as
+records in and one transaction out per batch. No broker, no database; milliseconds each."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from contracts.build import encode, envelope
+from runtime.dlq import DeadLetterLimitExceeded
+from runtime.fakes import FakeBroker, FakeChangelog, FakeTransactions
+from runtime.ownership import partition_of
+from runtime.ports import ProducerFenced
+from runtime.processor import Processor
+from runtime.records import H_AGGREGATE_KEY, InRecord, header
+from runtime.settings import ServiceSettings
+from runtime.task import CommitFailed, Task
+from services.seller.domain.service import SellerDomain
+
+CHANGELOG, REPARTITION = "aftersale-seller.changelog", "aftersale-seller.repartition"
+SETTINGS = ServiceSettings(seller_response_s=60, handler_attempts=2, dead_letter_limit=1, dead_letter_window=10)
+
+
+def order_on(p: int, prefix: str = "O") -> str:
+    n = 0
+    while partition_of(f"{prefix}-{n}") != p:
+        n += 1
+    return f"{prefix}-{n}"
+
+
+ORDER = order_on(0)
+DUE = (datetime.now(timezone.utc) + timedelta(minutes=1)).replace(microsecond=0)
+
+
+def requested(order_id: str = ORDER, refund_id: str = "RF-1", event_id: str | None = None) -> dict:
+    return envelope("refund.requested", {
+        "order_id": order_id, "refund_id": refund_id, "kind": "refund_only", "reason": "quality", "amount_fen": 500,
+        "seller_id": "S-1", "buyer_id": "B-1", "seller_due_at": DUE.isoformat()},
+        actor={"role": "buyer", "id": "B-1"}, event_id=event_id)
+
+
+class Offsets:
+    def __init__(self) -> None:
+        self.next: dict[str, int] = {}
+
+    def record(self, topic: str, env: dict | bytes, key: str = ORDER, headers: tuple = ()) -> InRecord:
+        offset = self.next.get(topic, 0)
+        self.next[topic] = offset + 1
+        value = env if isinstance(env, bytes) else encode(env)
+        return InRecord(topic, partition_of(key), offset, key.encode(), value, headers, timestamp=offset)
+
+
+class Shop:
+    """One seller service process: a task per partition on the shared fake broker."""
+
+    def __init__(self, broker: FakeBroker, domain: SellerDomain | None = None) -> None:
+        self.broker = broker
+        self.processor = Processor(domain or SellerDomain(), SETTINGS, REPARTITION)
+
+    async def task(self, partition: int, restore: bool = True) -> Task:
+        t = Task(partition, self.processor, FakeTransactions(self.broker, f"aftersale-seller-{partition}"),
+                 FakeChangelog(self.broker, CHANGELOG), CHANGELOG, SETTINGS)
+        await t.transactions.start()
+        if restore:
+            await t.restore()
+        return t
+
+
+@pytest.fixture
+def broker() -> FakeBroker:
+    return FakeBroker()
+
+
+async def test_a_request_starts_the_sellers_clock_in_one_transaction(broker: FakeBroker) -> None:
+    task = await Shop(broker).task(0)
+    record = Offsets().record("refund.events", requested())
+
+    await task.process([record])
+
+    assert task.transactions.commits == 1
+    [state] = broker.records(CHANGELOG)
+    assert state.key == ORDER.encode() and state.partition == 0
+    assert json.loads(state.value)["state"]["requests"]["RF-1"]["step"] == "awaiting_answer"
+    assert broker.offsets == {("refund.events", 0): 1}
+    assert len(task.timers) == 1
+
+
+async def test_the_deadline_fires_once_in_the_process_that_took_the_partition_over(broker: FakeBroker) -> None:
+    first = await Shop(broker).task(0)
+    await first.process([Offsets().record("refund.events", requested())])
+
+    second = await Shop(broker).task(0)  # restored from the changelog alone
+    later = DUE + timedelta(seconds=1)
+
+    assert await second.fire_due(later) == 1
+    assert await second.fire_due(later + timedelta(seconds=5)) == 0
+    assert broker.types("seller.events") == ["seller.timed_out"]
+    assert len(second.store) == 1 and second.timers.next_at() is None
+
+
+async def test_a_duplicate_another_system_sends_changes_nothing(broker: FakeBroker) -> None:
+    task = await Shop(broker).task(0)
+    offsets = Offsets()
+    env = requested()
+    await task.process([offsets.record("refund.events", env)])
+    version = task.store.get(ORDER).version
+
+    await task.process([offsets.record("refund.events", env)])  # the same event_id, again
+
+    assert task.store.get(ORDER).version == version
+    assert len(broker.records(CHANGELOG)) == 1
+    assert broker.offsets[("refund.events", 0)] == 2  # read past, all the same
+
+
+async def test_an_aborted_batch_leaves_the_store_as_it_was_and_its_retry_emits_the_same_ids(broker: FakeBroker) -> None:
+    task = await Shop(broker).task(0)
+    offsets = Offsets()
+    await task.process([offsets.record("refund.events", requested())])
+    approve = offsets.record("seller.commands", envelope("seller.approve", {"order_id": ORDER, "refund_id": "RF-1"},
+                                                       actor={"role": "seller", "id": "S-1"}))
+    task.transactions.fail_next = ConnectionError("broker away")
+
+    with pytest.raises(CommitFailed):
+        await task.process([approve])
+    assert task.store.get(ORDER).state["requests"]["RF-1"]["step"] == "awaiting_answer"
+    assert broker.types("seller.events") == []
+
+    await task.process([approve])  # read again from the same offset
+    assert task.store.get(ORDER).state["requests"]["RF-1"]["step"] == "approved"
+    assert broker.types("seller.events") == ["seller.approved"]
+
+
+async def test_the_old_owner_is_fenced_once_the_new_one_starts(broker: FakeBroker) -> None:
+    old = await Shop(broker).task(0)
+    await Shop(broker).task(0)  # a rebalance gave partition 0 to another process
+
+    with pytest.raises(CommitFailed) as failed:
+        await old.process([Offsets().record("refund.events", requested())])
+    assert isinstance(failed.value.__cause__, ProducerFenced)
+    assert broker.records(CHANGELOG) == []
+
+
+async def test_a_message_that_is_not_json_is_dead_lettered_and_a_bad_command_refused(broker: FakeBroker) -> None:
+    task = await Shop(broker).task(0)
+    offsets = Offsets()
+    bad_command = envelope("seller.approve", {"order_id": ORDER}, actor={"role": "seller", "id": "S-1"}, validate=False)
+
+    await task.process([offsets.record("seller.commands", b"{not json"), offsets.record("seller.commands", bad_command)])
+
+    letters = broker.records("seller.commands.dlq")
+    assert [header(r.headers, "x-dlq-code") for r in letters] == ["invalid.not_json", "invalid.invalid_data"]
+    [rejected] = broker.records("seller.events")
+    assert rejected.envelope()["data"]["command_event_id"] == bad_command["event_id"]
+    assert broker.offsets[("seller.commands", 0)] == 2
+
+
+class BuggySeller(SellerDomain):
+    def decide(self, key, state, msg, ctx):  # type: ignore[no-untyped-def]
+        if msg.data.refund_id.startswith("RF-bug"):
+            raise RuntimeError("a bug")
+        return super().decide(key, state, msg, ctx)
+
+
+async def test_a_bug_is_dead_lettered_and_the_partition_goes_on_until_bugs_pile_up(broker: FakeBroker) -> None:
+    task = await Shop(broker, BuggySeller()).task(0)
+    offsets = Offsets()
+
+    await task.process([offsets.record("refund.events", requested(refund_id="RF-bug-1")),
+                        offsets.record("refund.events", requested(refund_id="RF-2"))])
+
+    [letter] = broker.records("refund.events.dlq")
+    assert header(letter.headers, "x-dlq-code") == "handler_error"
+    assert "after 2 attempts" in (header(letter.headers, "x-dlq-reason") or "")
+    assert set(task.store.get(ORDER).state["requests"]) == {"RF-2"}  # the record behind it was applied
+
+    with pytest.raises(DeadLetterLimitExceeded):  # a second bug within ten records: stop, do not dead-letter on
+        await task.process([offsets.record("refund.events", requested(refund_id="RF-bug-2"))])
+
+
+async def test_shop_credit_reaches_the_shops_own_partition_through_the_repartition_topic(broker: FakeBroker) -> None:
+    domain = SellerDomain()
+    shop_home = domain.partition_of("shop:S-1")
+    order = order_on((shop_home + 1) % 6)  # an order whose partition is not the shop's
+    orders_task = await Shop(broker).task(partition_of(order))
+    timed_out = envelope("seller.timed_out", {"order_id": order, "refund_id": "RF-9", "seller_id": "S-1",
+                                              "due_at": "2026-11-27T08:00:00Z"}, actor={"role": "system", "id": "svc:seller"})
+
+    await orders_task.process([Offsets().record("seller.events", timed_out, key=order)])
+
+    [forwarded] = broker.records(REPARTITION)
+    assert forwarded.partition == shop_home and header(forwarded.headers, H_AGGREGATE_KEY) == "shop:S-1"
+    assert "shop:S-1" not in set(orders_task.store.keys())
+
+    shop_task = await Shop(broker).task(shop_home)
+    await shop_task.process([InRecord(REPARTITION, shop_home, 0, forwarded.key, forwarded.value, forwarded.headers)])
+
+    assert "shop.credit_changed" in broker.types("seller.events")
+    assert shop_task.store.get("shop:S-1").state["defects"]["RF-9"]["why"] == "timeout"

@@ -1,0 +1,50 @@
+"""The write forms the view writer uses, proved safe on the database the project runs
+(FerretDB 1.x hangs for good on a bulk_write of 100 updates; these are not that)."""
+from __future__ import annotations
+
+import uuid
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+
+async def test_insert_many_in_batches_with_duplicates_leaves_the_server_answering(mongo: AsyncMongoClient) -> None:
+    db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
+    col = db["history"]
+    try:
+        await col.insert_many([{"_id": f"old-{i}", "order_id": f"O-{i % 50}", "value": "x" * 300} for i in range(2000)])
+        for batch in range(10):  # 2,000 new documents, 200 at a time, each batch repeating 20 known ones
+            docs = [{"_id": f"new-{batch}-{i}", "order_id": f"O-{i % 50}", "value": "y" * 300} for i in range(180)]
+            docs += [{"_id": f"old-{batch * 20 + i}", "order_id": "O-dup", "value": "z"} for i in range(20)]
+            try:
+                await col.insert_many(docs, ordered=False)
+            except BulkWriteError as e:
+                assert {err["code"] for err in e.details["writeErrors"]} == {11000}
+                assert len(e.details["writeErrors"]) == 20
+
+        assert (await mongo.admin.command("ping"))["ok"] == 1.0
+        assert await col.count_documents({}) == 2000 + 1800
+        assert await col.count_documents({"order_id": "O-dup"}) == 0  # the duplicates changed nothing
+    finally:
+        await mongo.drop_database(db.name)
+
+
+async def test_a_view_only_moves_forward(mongo: AsyncMongoClient) -> None:
+    db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
+    col = db["orders"]
+
+    async def write(v: int) -> None:
+        try:
+            await col.replace_one({"_id": "O-1", "v": {"$lt": v}}, {"v": v, "state": {"n": v}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # a newer version is there
+
+    try:
+        await write(1)
+        await write(3)
+        await write(2)  # late: a writer that lost the partition
+
+        assert (await col.find_one({"_id": "O-1"}))["v"] == 3
+        assert await col.count_documents({}) == 1
+    finally:
+        await mongo.drop_database(db.name)
