@@ -1,4 +1,5 @@
-"""Settings from the environment (prefix `AFTERSALE_`); every deadline is here so tests shrink them."""
+"""Settings every service shares, from the environment (prefix `AFTERSALE_`). Each service adds
+its own deadlines and rules in its settings.py."""
 from __future__ import annotations
 
 from pydantic import Field
@@ -48,31 +49,6 @@ class ServiceSettings(BaseSettings):
     # Fault injection for tests: die (os._exit) with a transaction open, after its records were
     # sent and before it commits, when the batch emits an event of this type.
     crash_in_transaction_type: str = ""
-
-    # --- deadlines (seconds) ---
-    seller_response_s: float = 48 * 3600
-    return_ship_s: float = 7 * 24 * 3600
-    return_confirm_s: float = 10 * 24 * 3600
-    escalation_window_s: float = 7 * 24 * 3600
-    evidence_window_s: float = 72 * 3600
-    ruling_target_s: float = 3 * 24 * 3600
-    appeal_window_s: float = 7 * 24 * 3600
-    replacement_ship_s: float = 7 * 24 * 3600
-    max_resubmissions: int = 2
-    payout_max_attempts: int = 4
-    payout_retry_base_s: float = 60.0
-    reminder_lead_s: float = 6 * 3600  # a reminder goes out this long before a party's deadline
-
-    # --- shop credit (seller service) ---
-    credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
-    credit_penalty_timeout: int = 3
-    credit_penalty_at_fault: int = 5
-    # restriction:defects-in-window, lowest first; lifted when the count falls back below
-    shop_restrictions: str = "promotions:3,new_listings:6"
-
-    def restriction_thresholds(self) -> list[tuple[str, int]]:
-        pairs = [p.split(":") for p in self.shop_restrictions.split(",") if p.strip()]
-        return sorted(((name.strip(), int(n)) for name, n in pairs), key=lambda x: x[1])
 
     def db_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"

@@ -14,12 +14,12 @@ from runtime.ownership import partition_of
 from runtime.ports import ProducerFenced
 from runtime.processor import Processor
 from runtime.records import H_AGGREGATE_KEY, InRecord, header
-from runtime.settings import ServiceSettings
 from runtime.task import CommitFailed, Task
 from services.seller.domain.service import SellerDomain
+from services.seller.settings import SellerSettings
 
 CHANGELOG, REPARTITION = "aftersale-seller.changelog", "aftersale-seller.repartition"
-SETTINGS = ServiceSettings(seller_response_s=60, handler_attempts=2, dead_letter_limit=1, dead_letter_window=10)
+SETTINGS = SellerSettings(handler_attempts=2, dead_letter_limit=1, dead_letter_window=10)
 
 
 def order_on(p: int, prefix: str = "O") -> str:

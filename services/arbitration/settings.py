@@ -6,3 +6,7 @@ from runtime.settings import ServiceSettings
 
 class ArbitrationSettings(ServiceSettings):
     http_port: int = Field(8083, validation_alias="AFTERSALE_ARBITRATION_HTTP_PORT")
+    # --- deadlines of a case (seconds) ---
+    evidence_window_s: float = 72 * 3600
+    ruling_target_s: float = 3 * 24 * 3600
+    appeal_window_s: float = 7 * 24 * 3600

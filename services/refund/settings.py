@@ -6,3 +6,12 @@ from runtime.settings import ServiceSettings
 
 class RefundSettings(ServiceSettings):
     http_port: int = Field(8081, validation_alias="AFTERSALE_REFUND_HTTP_PORT")
+    # --- deadlines (seconds) and limits of an after-sale request ---
+    seller_response_s: float = 48 * 3600  # the seller answers (refund.requested's seller_due_at)
+    return_ship_s: float = 7 * 24 * 3600
+    return_confirm_s: float = 10 * 24 * 3600
+    escalation_window_s: float = 7 * 24 * 3600
+    replacement_ship_s: float = 7 * 24 * 3600
+    max_resubmissions: int = 2
+    payout_max_attempts: int = 4
+    payout_retry_base_s: float = 60.0

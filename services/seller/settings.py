@@ -6,3 +6,13 @@ from runtime.settings import ServiceSettings
 
 class SellerSettings(ServiceSettings):
     http_port: int = Field(8082, validation_alias="AFTERSALE_SELLER_HTTP_PORT")
+    # --- shop credit ---
+    credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
+    credit_penalty_timeout: int = 3
+    credit_penalty_at_fault: int = 5
+    # restriction:defects-in-window, lowest first; lifted when the count falls back below
+    shop_restrictions: str = "promotions:3,new_listings:6"
+
+    def restriction_thresholds(self) -> list[tuple[str, int]]:
+        pairs = [p.split(":") for p in self.shop_restrictions.split(",") if p.strip()]
+        return sorted(((name.strip(), int(n)) for name, n in pairs), key=lambda x: x[1])

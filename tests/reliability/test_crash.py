@@ -1,7 +1,8 @@
 """Crash tests: a stream of concurrent disputes while services are SIGKILLed at random moments,
-the broker restarts, or the database restarts. Afterwards every dispute reached its end, every
-refund had exactly one payout id (paid once), every (event, recipient) exactly one inbox
-message, and no deadline fired twice."""
+the broker restarts, or the database restarts or hangs. Afterwards every dispute reached its end;
+on the platform's topics, read as the contract says (read_committed), no event id appears twice
+and every event's cause is there too; every refund had exactly one payout id (paid once), every
+(event, recipient) exactly one inbox message, and no deadline fired twice."""
 from __future__ import annotations
 
 import asyncio
@@ -9,12 +10,12 @@ import os
 import random
 import signal
 import subprocess
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
-from ops.launcher import System
+from ops.launcher import System, health
 from sim.bus import Bus
 from sim.driver import PLANS, Driver, PayOnce
 from tests.support.infra import ROOT
@@ -24,6 +25,7 @@ SERVICES = ["refund", "seller", "arbitration", "notify"]
 # Deadlines the parties must meet are kept longer than the outages these tests cause (a broker
 # restart takes ~10 s); the ones that move a dispute on by themselves stay short.
 PATIENT = {"AFTERSALE_RETURN_SHIP_S": "60", "AFTERSALE_RETURN_CONFIRM_S": "60", "AFTERSALE_ESCALATION_WINDOW_S": "60"}
+PLATFORM_TOPICS = {"refund.events", "seller.events", "arbitration.events", "notify.events", "payments.commands"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -89,7 +91,18 @@ async def check_promises(driver: Driver, psp: PayOnce, bus: Bus, dbs) -> None:
     twice = {k: v for k, v in fired.items() if len(v) > 1}
     assert not twice, f"fired more than once: {twice}"
 
+    # Exactly once on the platform's topics: no event twice, and no event without its cause.
+    platform = [s for s in bus.seen if s.env and s.topic in PLATFORM_TOPICS and s.data.get("order_id") in orders]
+    counts = Counter(s.event_id for s in platform)
+    assert not {e: n for e, n in counts.items() if n > 1}, "an event was committed twice"
+    known = {s.event_id for s in bus.seen if s.env}
+    missing = {s.env["causation_id"] for s in platform
+               if s.env.get("causation_id") and not s.env["causation_id"].startswith("timer:")
+               and s.env["causation_id"] not in known}
+    assert not missing, f"events whose cause was never committed: {missing}"
+
     # One inbox message per (event, recipient, template), with the id every copy on Kafka carries.
+    await dbs.settled()
     inbox = [m async for m in dbs.db("notify")["inbox"].find({"order_id": {"$in": sorted(orders)}})]
     keys = [(m["caused_by"], m["user_id"], m["template"]) for m in inbox]
     assert len(keys) == len(set(keys)), "an event reached a recipient twice"
@@ -159,4 +172,31 @@ async def test_a_restart_mid_stream_loses_nothing(component, pidfile, bus, syste
                                                          signal.SIGKILL)
 
     driver, psp = await run_disputes(bus, chaos)
+    await check_promises(driver, psp, bus, dbs)
+
+
+async def test_a_hung_database_holds_up_only_the_query_model(bus, system, dbs, infra) -> None:
+    """FerretDB stops answering (SIGSTOP): disputes go on, /health says the views are behind,
+    and once it answers again the views catch up."""
+    _own_infra(infra)
+    ferret = int((_state_dir() / "ferretdb/ferretdb.pid").read_text())
+    seen_behind: list[dict] = []
+
+    async def chaos() -> None:
+        await asyncio.sleep(2)
+        os.kill(ferret, signal.SIGSTOP)
+        try:
+            for _ in range(20):
+                await asyncio.sleep(0.5)
+                views = (health(system.procs["notify"].port) or {}).get("views", {})
+                if views.get("records_behind") or views.get("database") is False:
+                    seen_behind.append(views)
+        finally:
+            os.kill(ferret, signal.SIGCONT)
+
+    try:
+        driver, psp = await run_disputes(bus, chaos)
+    finally:
+        os.kill(ferret, signal.SIGCONT)
+    assert seen_behind, "health showed the query model falling behind while the database hung"
     await check_promises(driver, psp, bus, dbs)

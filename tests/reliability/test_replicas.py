@@ -1,38 +1,76 @@
-"""Two replicas of a service share its partitions; every deadline still fires exactly once, also
-while the group rebalances, and a replica stopped gracefully finishes what it holds."""
+"""Two replicas of a service share its partitions. While the group rebalances, and while one
+replica is frozen long enough to lose its partitions and then wakes up as a zombie, every
+deadline still fires once and no event is committed twice: the zombie's transactions are fenced.
+A replica stopped gracefully finishes what it holds."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+from collections import Counter
+
+import pytest
 
 from ops.launcher import Proc
 from sim.story import Market
 
+PORTS = {"refund": 18091, "seller": 18092, "arbitration": 18093, "notify": 18094}
 
-async def test_two_seller_replicas_fire_each_deadline_once(market: Market, system, bus, log_dir) -> None:
-    first = system.procs["seller"]
-    env = {**first.env, "AFTERSALE_SELLER_HTTP_PORT": "18092", "AFTERSALE_INSTANCE_ID": "1"}
-    second = Proc("seller-2", "services.seller", 18092, env, log_dir / "seller-2.log")
-    orders = [await market.paid_order() for _ in range(12)]
+
+def second_replica(system, service: str, log_dir) -> Proc:
+    first = system.procs[service]
+    env = {**first.env, f"AFTERSALE_{service.upper()}_HTTP_PORT": str(PORTS[service]), "AFTERSALE_INSTANCE_ID": "2"}
+    return Proc(f"{service}-2", f"services.{service}", PORTS[service], env, log_dir / f"{service}-2.log")
+
+
+def committed_once(bus, types: tuple[str, ...], orders: set[str]) -> None:
+    counts = Counter(s.event_id for s in bus.seen if s.type in types and s.data.get("order_id") in orders)
+    assert counts and max(counts.values()) == 1, {e: n for e, n in counts.items() if n > 1}
+
+
+@pytest.mark.parametrize("service", ["refund", "seller", "arbitration", "notify"])
+async def test_two_replicas_with_a_rebalance_in_the_middle(service: str, market: Market, system, bus, log_dir) -> None:
+    second = second_replica(system, service, log_dir)
+    orders = [await market.paid_order() for _ in range(8)]
     try:
         second.start()
-        for o in orders[:6]:  # some requests while the group rebalances ...
+        for o in orders[:4]:  # some requests while the group rebalances ...
             await o.buyer_requests()
         await asyncio.get_running_loop().run_in_executor(None, second.wait_ready, 60)
-        for o in orders[6:]:  # ... and some once both replicas own partitions
+        for o in orders[4:]:  # ... and some once both replicas own partitions
             await o.buyer_requests()
-        for o in orders:
+        for o in orders:  # the seller stays silent: the deadline, the automatic ruling, the payout request
             await o.expect("seller.timed_out", timeout=40)
-        await asyncio.sleep(3)
-        for o in orders:
-            # Fired once: one decision, one event id. A replica taking a partition over may send
-            # that same event again (at least once); every consumer dedupes on its id.
-            ids = {s.event_id for s in bus.all("seller.timed_out", order_id=o.id)}
-            assert len(ids) == 1, (o.id, ids)
-        assert second.ready() and first.ready()
+            await o.expect("payout.request", timeout=40)
+            await o.expect("message.sent", template="seller_timed_out", timeout=40)
+        await asyncio.sleep(2)
+        ids = {o.id for o in orders}
+        committed_once(bus, ("refund.requested", "seller.timed_out", "ruling.issued", "payout.request", "message.sent"), ids)
+        assert second.ready() and system.procs[service].ready()
     finally:
         code = second.stop()  # SIGTERM: a graceful stop
     assert code == 0
     log = second.log_path.read_text()
     assert re.search(r'"inflight": 0, "event": "service_stopping"', log), "it finished what it held before stopping"
     assert '"event": "service_stopped"' in log
+
+
+async def test_a_frozen_replica_wakes_up_fenced(market: Market, system, bus, log_dir) -> None:
+    second = second_replica(system, "seller", log_dir)
+    second.start()
+    await asyncio.get_running_loop().run_in_executor(None, second.wait_ready, 60)
+    orders = [await market.paid_order() for _ in range(8)]
+    try:
+        assert second.popen is not None
+        os.kill(second.popen.pid, signal.SIGSTOP)  # frozen past its session: the group gives its partitions away
+        for o in orders:
+            await o.buyer_requests()
+        for o in orders:
+            await o.expect("seller.timed_out", timeout=60)
+        os.kill(second.popen.pid, signal.SIGCONT)  # the zombie wakes up holding batches it never committed
+        await asyncio.sleep(8)
+        committed_once(bus, ("seller.timed_out", "shop.credit_changed"), {o.id for o in orders})
+    finally:
+        os.kill(second.popen.pid, signal.SIGCONT)
+        second.kill()

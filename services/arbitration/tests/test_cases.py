@@ -9,7 +9,7 @@ import pytest
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
 from runtime.context import Context
-from runtime.settings import ServiceSettings
+from services.arbitration.settings import ArbitrationSettings
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import EVIDENCE_RULES, matching_rule
 from services.arbitration.domain.ruling_checks import ALLOWED_OUTCOMES
@@ -17,7 +17,7 @@ from services.arbitration.domain.service import ArbitrationDomain
 from services.arbitration.domain.statuses import STATUSES
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
-S = ServiceSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600)
+S = ArbitrationSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600)
 domain = ArbitrationDomain()
 BUYER, SELLER, ARB = ("buyer", "B1"), ("seller", "S1"), ("arbitrator", "A1")
 

@@ -9,7 +9,7 @@ import pytest
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
 from runtime.context import Context
-from runtime.settings import ServiceSettings
+from services.refund.settings import RefundSettings
 from services.refund.domain.decide import payout_id_of
 from services.refund.domain.model import OrderFacts, OrderRefunds, Refund
 from services.refund.domain.service import RefundDomain
@@ -17,7 +17,7 @@ from services.refund.domain.transitions import AWAITING, CLOSED_WHY, STATES, TRA
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(hours=1)
-SETTINGS = ServiceSettings(payout_max_attempts=3)
+SETTINGS = RefundSettings(payout_max_attempts=3)
 BUYER, SELLER = ("buyer", "B1"), ("seller", "S1")
 domain = RefundDomain()
 

@@ -9,7 +9,7 @@ import pytest
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
 from runtime.context import Context
-from runtime.settings import ServiceSettings
+from services.seller.settings import SellerSettings
 from services.seller.domain import credit
 from services.seller.domain.model import PendingRequest, SellerOrder
 from services.seller.domain.service import SellerDomain
@@ -17,7 +17,7 @@ from services.seller.domain.steps import EMITS, STEPS, next_step
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(hours=48)
-SETTINGS = ServiceSettings(shop_restrictions="promotions:2,new_listings:3", credit_window_s=3600)
+SETTINGS = SellerSettings(shop_restrictions="promotions:2,new_listings:3", credit_window_s=3600)
 domain = SellerDomain()
 ALL_STEPS = ("awaiting_answer", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
              "awaiting_replacement", "replacement_shipped", "not_seller_move", "closed")
