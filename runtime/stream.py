@@ -3,7 +3,8 @@
 One consumer reads every topic of the service (read_committed, offsets only through the tasks'
 transactions). The RangeAssignor hands it partition p of every topic together, so partition
 number p is task p. A batch is split by task and the tasks commit concurrently; the timer loop
-fires each task's deadlines through the same transactional path.
+fires each task's deadlines through the same transactional path. Each task has a worker of its
+own, so the tasks commit concurrently while the consumer keeps polling.
 """
 from __future__ import annotations
 
@@ -92,7 +93,11 @@ class StreamLoop:
         self.client = client
         self.consumer: Any = None
         self.topics = topics
-        self.inflight = 0
+        self.inflight = 0  # batches being processed
+        self.backlog = 0  # records fetched, not yet handed to their task
+        self.pending: dict[int, list[Any]] = {}
+        self.wakeups: dict[int, asyncio.Event] = {}
+        self.workers: dict[int, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         s = self.settings
@@ -112,10 +117,14 @@ class StreamLoop:
             await self.consumer.stop()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Poll, and hand each task its records; the tasks commit on their own, so one slow
+        transaction holds up neither the poll nor the other tasks."""
         while not stop.is_set():
             try:
                 if self.tasks.unpinned:
                     await self._pin_start()
+                while self.backlog > 4 * self.settings.batch_max_records and not stop.is_set():
+                    await asyncio.sleep(0.005)  # backpressure: the tasks are behind
                 batch = await self.consumer.getmany(timeout_ms=100, max_records=self.settings.batch_max_records)
             except asyncio.CancelledError:
                 raise
@@ -123,24 +132,54 @@ class StreamLoop:
                 log.warning("poll_failed", error=repr(exc))
                 await asyncio.sleep(self.settings.retry_backoff_s)
                 continue
-            if not batch:
-                continue
-            log.debug("batch", parts={f"{tp.topic}:{tp.partition}": len(r) for tp, r in batch.items()})
-            by_task: defaultdict[int, list[Any]] = defaultdict(list)
             for tp, records in batch.items():
-                by_task[tp.partition].extend(records)
+                self._enqueue(tp.partition, records, stop)
+        await self._drain()
+
+    def _enqueue(self, n: int, records: list[Any], stop: asyncio.Event) -> None:
+        self.pending.setdefault(n, []).extend(records)
+        self.backlog += len(records)
+        self.wakeups.setdefault(n, asyncio.Event()).set()
+        worker = self.workers.get(n)
+        if worker is None or worker.done():
+            self.workers[n] = asyncio.create_task(self._work(n, stop))
+
+    def _take(self, n: int) -> list[Any]:
+        records = self.pending.pop(n, [])
+        self.backlog -= len(records)
+        return records
+
+    async def _work(self, n: int, stop: asyncio.Event) -> None:
+        wakeup = self.wakeups[n]
+        while not stop.is_set() or self.pending.get(n):
+            await wakeup.wait()
+            wakeup.clear()
+            records = self._take(n)
+            if not records:
+                continue
             self.inflight += 1
             try:
-                await asyncio.gather(*(self._process(n, records) for n, records in by_task.items()))
+                await self._process(n, records)
             finally:
                 self.inflight -= 1
+
+    async def _drain(self, timeout_s: float = 10.0) -> None:
+        """On stop: let the batches in hand commit, then stop the workers."""
+        for wakeup in self.wakeups.values():
+            wakeup.set()
+        workers = [w for w in self.workers.values() if not w.done()]
+        if workers:
+            await asyncio.wait(workers, timeout=timeout_s)
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
     async def _process(self, n: int, records: list[Any]) -> None:
         task = self.tasks.active.get(n)
         if task is None:
             # Fetched while its task is still opening (aiokafka fetches as soon as partitions are
             # assigned), or revoked meanwhile: read them again later, or let the new owner.
-            self._rewind(records)
+            self._rewind(n, records)
             await asyncio.sleep(0.05)
             return
         try:
@@ -148,7 +187,7 @@ class StreamLoop:
         except CommitFailed as exc:
             fenced = isinstance(exc.__cause__, ProducerFenced)
             log.warning("commit_failed", partition=n, error=str(exc), fenced=fenced)
-            self._rewind(records)
+            self._rewind(n, records)
             if fenced:
                 self.tasks.active.pop(n, None)  # another process owns it; a rebalance follows
                 await task.transactions.stop()
@@ -158,7 +197,7 @@ class StreamLoop:
         except DeadLetterLimitExceeded as exc:
             log.critical("dead_letter_limit_exceeded", partition=n, error=str(exc))
             task.stopped_by = str(exc)
-            self._rewind(records)
+            self._rewind(n, records)
             self.consumer.pause(*{TopicPartition(r.topic, r.partition) for r in records})
 
     async def _pin_start(self) -> None:
@@ -175,10 +214,11 @@ class StreamLoop:
                 async with task.lock:
                     await task.transactions.commit([], offsets)
 
-    def _rewind(self, records: list[Any]) -> None:
-        """Read the batch again from its first offsets (the store was left as before it)."""
+    def _rewind(self, n: int, records: list[Any]) -> None:
+        """Read these records again from their first offsets (the store was left as before them),
+        and everything fetched for the task after them."""
         first: dict[TopicPartition, int] = {}
-        for r in records:
+        for r in [*records, *self._take(n)]:
             tp = TopicPartition(r.topic, r.partition)
             first[tp] = min(first.get(tp, r.offset), r.offset)
         for tp, offset in first.items():
