@@ -147,7 +147,8 @@ class Processor:
                 raise ValueError(f"domain emitted unknown type {e.type!r}")
             env = build_envelope(
                 e.type, e.data, actor=Actor(role=e.actor_role, id=e.actor_id or f"svc:{self.service}"),
-                event_id=derived_uuid(cause, agg.key, str(i)),
+                # The service is part of it: two services reacting to one event emit different events.
+                event_id=derived_uuid(self.service, cause, agg.key, str(i)),
                 correlation_id=e.correlation_id or correlation_id, causation_id=cause)
             batch.write(event_record(env, e.topic or spec.topic, str(env["data"][spec.key_field]), self.service))
         new = agg.changed(state=decision.state, timers=decision.timers, event_id=cause,

@@ -197,3 +197,19 @@ async def test_shop_credit_reaches_the_shops_own_partition_through_the_repartiti
 
     assert "shop.credit_changed" in broker.types("seller.events")
     assert shop_task.store.get("shop:S-1").state["defects"]["RF-9"]["why"] == "timeout"
+
+
+def test_two_services_reacting_to_one_event_emit_different_event_ids() -> None:
+    from runtime.aggregate import Aggregate
+    from runtime.batch import Batch
+    from runtime.decision import Decision, Emit
+    from runtime.store import StateStore
+    from services.notify.domain.service import NotifyDomain
+
+    decision = Decision(state={}, emits=[Emit("locale.changed", {"user_id": "U-1", "locale": "en"})])
+    ids = []
+    for processor in (Shop(FakeBroker()).processor, Processor(NotifyDomain(), SETTINGS, "r")):
+        batch = Batch(StateStore(), 0)
+        processor.apply_decision(batch, Aggregate(ORDER), decision, "the-same-cause", None)
+        ids.append(batch.out[0].envelope()["event_id"])
+    assert ids[0] != ids[1]

@@ -25,8 +25,10 @@ def second_replica(system, service: str, log_dir) -> Proc:
 
 
 def committed_once(bus, types: tuple[str, ...], orders: set[str]) -> None:
-    counts = Counter(s.event_id for s in bus.seen if s.type in types and s.data.get("order_id") in orders)
-    assert counts and max(counts.values()) == 1, {e: n for e, n in counts.items() if n > 1}
+    seen = [s for s in bus.seen if s.type in types and s.data.get("order_id") in orders]
+    counts = Counter(s.event_id for s in seen)
+    twice = [(s.type, s.topic, s.partition, s.offset, s.env.get("causation_id")) for s in seen if counts[s.event_id] > 1]
+    assert counts and not twice, twice
 
 
 @pytest.mark.parametrize("service", ["refund", "seller", "arbitration", "notify"])
