@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,13 +67,24 @@ class Service:
         }
 
     async def start(self) -> None:
+        steps: dict[str, float] = {}
+        t = time.perf_counter()
+
+        def done(step: str) -> None:
+            nonlocal t
+            steps[step] = round(time.perf_counter() - t, 3)
+            t = time.perf_counter()
+
         await ensure_internal_topics(self.settings.kafka_bootstrap, self.settings.group_id(self.domain.service),
                                      aiokafka_kwargs(self.settings.kafka_security, self.settings.kafka_username,
                                                      self.settings.kafka_password))
+        done("internal_topics")
         for table in self.tables.values():
             await table.start()
-        await self.views.start()
+        done("global_tables")
         await self.loop.start()
+        done("consumer")
+        log.info("service_starting", seconds=steps)
         self.background = [asyncio.create_task(self.loop.run(self.stop)),
                            asyncio.create_task(self.loop.fire_timers(self.stop)),
                            asyncio.create_task(self.views.run(self.stop)),

@@ -56,12 +56,16 @@ class ViewWriter:
         self.written = 0
 
     async def start(self) -> None:
+        s = self.settings
         self.consumer = AIOKafkaConsumer(
-            self.changelog, *self.domain.history_topics, bootstrap_servers=self.settings.kafka_bootstrap,
-            group_id=self.group, enable_auto_commit=False, isolation_level="read_committed",
+            bootstrap_servers=s.kafka_bootstrap, group_id=self.group, enable_auto_commit=False,
+            isolation_level="read_committed",
             # The changelog is read whole; a new deployment's history starts where the services do.
-            auto_offset_reset=self.settings.offset_reset, **self.client)
+            auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
+            # Static membership, like the processing consumer: a restart takes its partitions back at once.
+            group_instance_id=f"{self.group}-{s.instance_id}" if s.instance_id else None, **self.client)
         await self.consumer.start()
+        self.consumer.subscribe([self.changelog, *self.domain.history_topics])
         self._started_at_positions = False
 
     async def stop(self) -> None:
@@ -69,6 +73,15 @@ class ViewWriter:
             await self.consumer.stop()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Start (in the background: the service is ready without its views), then write."""
+        while self.consumer is None and not stop.is_set():
+            try:
+                await self.start()
+            except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
+                log.warning("view_start_failed", error=repr(exc))
+                await self.stop()
+                self.consumer = None
+                await asyncio.sleep(1)
         while not stop.is_set():
             try:
                 batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
