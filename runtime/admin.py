@@ -2,6 +2,7 @@
 Kafka Streams creates its own."""
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -22,7 +23,8 @@ def internal_topics(group: str) -> list[NewTopic]:
             NewTopic(repartition_topic(group), PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)})]
 
 
-async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, Any]) -> list[str]:
+async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, Any],
+                                 timeout_s: float = 30.0) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000, **client)
     await admin.start()
     try:
@@ -34,6 +36,16 @@ async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, A
                 await admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass  # another replica created them first
-        return [t.name for t in missing]
+        # Creation is asynchronous: a consumer subscribing before every partition has a leader
+        # would be assigned only some of them.
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            described = await admin.describe_topics([t.name for t in wanted])
+            if all(d.get("error_code", 0) == 0 and len(d.get("partitions") or ()) == PARTITIONS
+                   and all(p.get("leader", -1) >= 0 for p in d["partitions"]) for d in described):
+                return [t.name for t in missing]
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"internal topics of {group} have no leaders after {timeout_s} s")
+            await asyncio.sleep(0.2)
     finally:
         await admin.close()
