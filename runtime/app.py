@@ -25,11 +25,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from runtime import db as dbmod
 from runtime import logging as logmod
+from runtime.admin import ensure_internal_topics
 from runtime.domain import Domain
 from runtime.kafka import KafkaChangelog, KafkaTransactions
 from runtime.kafka_auth import aiokafka_kwargs
 from runtime.processor import Processor
-from runtime.admin import ensure_internal_topics
 from runtime.records import changelog_topic, repartition_topic
 from runtime.settings import ServiceSettings
 from runtime.stream import StreamLoop, Tasks

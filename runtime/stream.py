@@ -63,17 +63,32 @@ class Tasks(ConsumerRebalanceListener):
 
     async def open(self, task: Task) -> None:
         # First fence the previous owner (its open transaction is aborted), then read what it
-        # committed: the changelog is complete once nobody else can write to it.
-        await task.transactions.start()
-        await task.restore()
+        # committed: the changelog is complete once nobody else can write to it. An assigned
+        # partition must get its task, so a broker still recovering is waited out.
+        async def start_and_restore() -> None:
+            await task.transactions.start()
+            await task.restore()
+
+        await self._until_done(task, start_and_restore, "task_open_failed")
         task.stopped_by = None
         self.active[task.partition] = task
 
     async def reopen(self, task: Task) -> None:
         """After a failed commit: a fresh producer (aborting whatever was open), same state."""
         async with task.lock:
+            await self._until_done(task, task.transactions.start, "producer_restart_failed")
+
+    async def _until_done(self, task: Task, step: Callable[[], Any], what: str) -> None:
+        backoff = 0.2
+        while True:
             await task.transactions.stop()
-            await task.transactions.start()
+            try:
+                await step()
+                return
+            except Exception as exc:  # noqa: BLE001 - the broker or its transaction log is coming back
+                log.warning(what, partition=task.partition, error=repr(exc), retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     async def close_all(self) -> None:
         for task in list(self.active.values()):
@@ -160,6 +175,10 @@ class StreamLoop:
             self.inflight += 1
             try:
                 await self._process(n, records)
+            except Exception as exc:  # noqa: BLE001 - a worker must outlive any one batch
+                log.error("task_worker_failed", partition=n, error=repr(exc), exc_info=True)
+                self._rewind(n, records)
+                await asyncio.sleep(self.settings.retry_backoff_s)
             finally:
                 self.inflight -= 1
 
