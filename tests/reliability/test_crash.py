@@ -92,7 +92,8 @@ async def check_promises(driver: Driver, psp: PayOnce, bus: Bus, dbs) -> None:
     assert not twice, f"fired more than once: {twice}"
 
     # Exactly once on the platform's topics: no event twice, and no event without its cause.
-    platform = [s for s in bus.seen if s.env and s.topic in PLATFORM_TOPICS and s.data.get("order_id") in orders]
+    platform = [s for s in bus.seen if s.env and s.topic in PLATFORM_TOPICS and isinstance(s.data, dict)
+                and s.data.get("order_id") in orders]
     counts = Counter(s.event_id for s in platform)
     assert not {e: n for e, n in counts.items() if n > 1}, "an event was committed twice"
     known = {s.event_id for s in bus.seen if s.env}
