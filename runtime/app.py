@@ -52,6 +52,7 @@ class Service:
     db: Any
     client: Any
     app: Any  # the ASGI application
+    kafka: dict[str, Any]  # client security settings
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -76,8 +77,7 @@ class Service:
             t = time.perf_counter()
 
         await ensure_internal_topics(self.settings.kafka_bootstrap, self.settings.group_id(self.domain.service),
-                                     aiokafka_kwargs(self.settings.kafka_security, self.settings.kafka_username,
-                                                     self.settings.kafka_password))
+                                     self.kafka)
         done("internal_topics")
         for table in self.tables.values():
             await table.start()
@@ -171,7 +171,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
             return
         await handler(scope, receive, send)
 
-    svc = Service(settings, domain, tasks, loop, views, tables, changelog, database, client, app)
+    svc = Service(settings, domain, tasks, loop, views, tables, changelog, database, client, app, kafka)
     return svc
 
 

@@ -18,11 +18,3 @@ def aiokafka_kwargs(security: str | None = None, username: str | None = None, pa
         "sasl_plain_username": username or os.environ.get("AFTERSALE_KAFKA_USERNAME", ""),
         "sasl_plain_password": password or os.environ.get("AFTERSALE_KAFKA_PASSWORD", ""),
     }
-
-
-def faststream_security(security: str, username: str, password: str) -> Any:
-    if security != SCRAM:
-        return None
-    from faststream.security import SASLScram256
-
-    return SASLScram256(username=username, password=password)

@@ -159,7 +159,7 @@ class ViewWriter:
 
     async def _replace_aggregate(self, key: str, record: Any) -> None:
         agg = Aggregate.decode(key, record.value)
-        doc = {"v": agg.version, "state": agg.state, "timers": {n: t for n, t in agg.timers.items()},
+        doc = {"v": agg.version, "state": agg.state, "timers": agg.timers,
                "next_due_at": agg.next_due, "updated_at": time.time()}
         async with self._limit:
             try:
