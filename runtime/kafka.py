@@ -38,6 +38,7 @@ class KafkaTransactions:
             acks="all", linger_ms=2, max_batch_size=256 * 1024, request_timeout_ms=30000,
             client_id=self.transactional_id, **self.client)
         await self.producer.start()  # init_transactions: fences the previous owner of this id
+        quick_coordinator_retries(self.producer)
 
     async def commit(self, records: list[OutRecord], offsets: Offsets) -> None:
         producer = self.producer
@@ -76,6 +77,21 @@ class KafkaTransactions:
                 await self.producer.stop()
             finally:
                 self.producer = None
+
+
+# After a commit the coordinator answers CONCURRENT_TRANSACTIONS until it has written the markers
+# (KAFKA-5477), so the next transaction's AddOffsetsToTxn is retried after the producer's
+# retry_backoff_ms, 100 ms by default: a tenth of a second on every hop of a dispute. Only the
+# sender's coordinator requests get the short backoff; metadata refreshes keep the long one, so
+# a broker that is down is not polled in a tight loop.
+COORDINATOR_RETRY_BACKOFF_S = 0.005
+
+
+def quick_coordinator_retries(producer: AIOKafkaProducer) -> None:
+    sender = getattr(producer, "_sender", None)
+    if sender is None or not hasattr(sender, "_retry_backoff"):
+        raise RuntimeError("aiokafka's sender changed: check quick_coordinator_retries against it")
+    sender._retry_backoff = COORDINATOR_RETRY_BACKOFF_S  # noqa: SLF001
 
 
 class KafkaChangelog:
