@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
+from ops.cpu import CpuMeter
 from ops.launcher import System, health, make_system
 from sim.bus import Bus
 from sim.driver import Driver
@@ -302,6 +303,7 @@ def print_report(r: dict[str, Any]) -> None:
                 print(f"  {name:<36} p50 {st['p50_ms']:8.1f} ms  p95 {st['p95_ms']:8.1f} ms  p99 {st['p99_ms']:8.1f} ms  (n={st['n']})")
         print(f"  view lag (histogram upper bounds, s): {p['view_lag']}")
         print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
+        print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy']}")
     print(f"\nsustainable rate: {r['sustainable_per_second']} disputes/s")
     if r.get("restore"):
         print(f"restart with {r['restore']['aggregates']} live aggregates: ready {r['restore']['seconds_to_ready_after_kill']} s "
@@ -319,7 +321,10 @@ async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap:
     system.start()
     try:
         print(f"[bench] {name}: offering {rate} disputes/s for {args.duration} s ...", file=sys.stderr)
+        cpu = CpuMeter({"bench driver": os.getpid(), **{n: p.popen.pid for n, p in system.procs.items() if p.popen}})
+        cpu.start()
         result = {"phase": name, **await run_disputes(bootstrap, rate, args.duration, args.seed)}
+        result["cpu_cores_busy"] = cpu.stop()
         await asyncio.sleep(2)  # the views' last writes
         result["view_lag"] = view_lag(system)
         result["peak_rss_mb"] = peak_rss_mb(system)

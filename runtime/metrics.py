@@ -39,6 +39,10 @@ COMMIT_SECONDS = Histogram(
     "aftersale_commit_seconds", "Time to commit one batch's transaction", ["service"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+RECORD_WAIT_SECONDS = Histogram(
+    "aftersale_record_wait_seconds", "From a record's timestamp to the start of its batch: fetch and queueing",
+    ["service"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 RESTORE_SECONDS = Histogram(
     "aftersale_restore_seconds", "Time to restore one task's state from its changelog", ["service"],
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60),

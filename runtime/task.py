@@ -87,6 +87,10 @@ class Task:
     async def process(self, records: list[RecordLike]) -> int:
         """Process a batch (this task's records of every topic) in one transaction."""
         async with self.lock:
+            started_ms = time.time() * 1000
+            wait = metrics.RECORD_WAIT_SECONDS.labels(self.service)
+            for r in records:
+                wait.observe(max(0.0, started_ms - r.timestamp) / 1000)
             batch = Batch(self.store, self.partition)
             offsets: Offsets = {}
             for r in merged(records):
