@@ -91,13 +91,25 @@ class ViewWriter:
                                                 for tp in self.consumer.assignment()})
                     self._started_at_positions = True
                 if batch:
-                    await self._write_until_done(batch, stop)
+                    await self._write_until_done(await self._gather(batch), stop)
                 await self._measure()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
                 log.warning("view_poll_failed", error=repr(exc))
                 await asyncio.sleep(1)
+
+    async def _gather(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
+        """Keep polling for `view_gather_s` after the first change, so that changes coalesce."""
+        until = time.monotonic() + self.settings.view_gather_s
+        count = sum(len(v) for v in batch.values())
+        while count < self.settings.view_batch_records and (left := until - time.monotonic()) > 0:
+            more = await self.consumer.getmany(timeout_ms=max(1, int(left * 1000)),
+                                               max_records=self.settings.view_batch_records - count)
+            for tp, records in more.items():
+                batch.setdefault(tp, []).extend(records)
+                count += len(records)
+        return batch
 
     async def _write_until_done(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
         backoff = self.settings.retry_backoff_s
