@@ -27,10 +27,10 @@ def _infra_part(pid: int) -> str | None:
         return None
     if "kafka" in cmd and cmd.startswith("java"):
         return "kafka"
+    if cmd.startswith("postgres") or "/postgres " in cmd:  # before FerretDB: its backends name the database "ferretdb"
+        return "postgresql"
     if "ferretdb" in cmd:
         return "ferretdb"
-    if cmd.startswith("postgres") or "/postgres " in cmd:
-        return "postgresql"
     return None
 
 

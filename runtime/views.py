@@ -29,6 +29,7 @@ log = structlog.get_logger("views")
 
 HISTORY = "history"
 DUPLICATE_KEY = 11000
+VIEW_FETCH_MIN_BYTES = 1 << 20  # more than a gathering period brings, so the period decides
 
 
 def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +61,9 @@ class ViewWriter:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, group_id=self.group, enable_auto_commit=False,
             isolation_level="read_committed",
+            # The broker gathers changes for view_gather_s before answering, so that an aggregate
+            # changed several times meanwhile is written once, and the broker answers few fetches.
+            fetch_min_bytes=VIEW_FETCH_MIN_BYTES, fetch_max_wait_ms=int(s.view_gather_s * 1000),
             # The changelog is read whole; a new deployment's history starts where the services do.
             auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
             # Static membership, like the processing consumer: a restart takes its partitions back at once.
@@ -91,25 +95,13 @@ class ViewWriter:
                                                 for tp in self.consumer.assignment()})
                     self._started_at_positions = True
                 if batch:
-                    await self._write_until_done(await self._gather(batch), stop)
+                    await self._write_until_done(batch, stop)
                 await self._measure()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
                 log.warning("view_poll_failed", error=repr(exc))
                 await asyncio.sleep(1)
-
-    async def _gather(self, batch: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
-        """Keep polling for `view_gather_s` after the first change, so that changes coalesce."""
-        until = time.monotonic() + self.settings.view_gather_s
-        count = sum(len(v) for v in batch.values())
-        while count < self.settings.view_batch_records and (left := until - time.monotonic()) > 0:
-            more = await self.consumer.getmany(timeout_ms=max(1, int(left * 1000)),
-                                               max_records=self.settings.view_batch_records - count)
-            for tp, records in more.items():
-                batch.setdefault(tp, []).extend(records)
-                count += len(records)
-        return batch
 
     async def _write_until_done(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
         backoff = self.settings.retry_backoff_s
@@ -174,12 +166,13 @@ class ViewWriter:
         doc = {"v": agg.version, "state": agg.state, "timers": agg.timers,
                "next_due_at": agg.next_due, "updated_at": time.time()}
         async with self._limit:
-            try:
-                # Only ever forward: a writer that lost the partition cannot put an older version back.
-                await self.db[self.domain.collection].replace_one({"_id": key, "v": {"$lt": agg.version}}, doc,
-                                                                  upsert=True)
-            except DuplicateKeyError:
-                pass  # a newer version is already there
+            if self.domain.collection is not None:
+                try:
+                    # Only ever forward: a writer that lost the partition cannot put an older version back.
+                    await self.db[self.domain.collection].replace_one({"_id": key, "v": {"$lt": agg.version}}, doc,
+                                                                      upsert=True)
+                except DuplicateKeyError:
+                    pass  # a newer version is already there
             for v in self.domain.views(key, agg.state or {}) if agg.state else ():
                 await self._upsert(v)
 

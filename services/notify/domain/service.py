@@ -20,7 +20,9 @@ from services.notify.inbox import inbox_views
 
 class NotifyDomain(Domain):
     service = "notify"
-    collection = "aggregates"  # "order id" and "user:<id>" keys
+    # Its aggregates (reminders per order, message ids per user) are nobody's lookup: the inbox
+    # and the read receipts are projected from its events instead.
+    collection = None
     consumes = CONSUMES["notify"]
     global_tables = (NOTIFY_LOCALES,)
 
