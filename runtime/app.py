@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import structlog
 import uvicorn
@@ -30,6 +31,7 @@ from runtime.domain import Domain
 from runtime.kafka import KafkaChangelog, KafkaTransactions
 from runtime.kafka_auth import aiokafka_kwargs
 from runtime.processor import Processor
+from runtime.queries import aggregate_answer
 from runtime.records import changelog_topic, repartition_topic
 from runtime.settings import ServiceSettings
 from runtime.stream import StreamLoop, Tasks
@@ -145,7 +147,14 @@ def build_service(domain: Domain, settings: ServiceSettings,
         """The service's AsyncAPI document as exported from contracts/ (every message it reads and sends)."""
         return AsgiResponse(contract_doc.read_bytes(), 200, headers={"content-type": "application/json"})
 
-    routes = {"/health": get(health), "/metrics": get(prometheus), "/asyncapi.json": get(contract),
+    async def state(scope: Any) -> AsgiResponse:
+        """GET /state?key=K: the aggregate this process holds for K (an interactive query)."""
+        key = (parse_qs(scope.get("query_string", b"").decode()).get("key") or [""])[0]
+        status, body = aggregate_answer(domain, svc.tasks.active, key)
+        return AsgiResponse(json.dumps(body, ensure_ascii=False, default=str).encode(), status,
+                            headers={"content-type": "application/json; charset=utf-8"})
+
+    routes = {"/health": get(health), "/metrics": get(prometheus), "/asyncapi.json": get(contract), "/state": get(state),
               **dict(extra_routes or [])}
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -6,7 +6,11 @@ or database (a developer's running system) is never disturbed and old messages a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -136,6 +140,37 @@ class Databases:
 @pytest.fixture
 def dbs(mongo: AsyncMongoClient, infra: Infra) -> Databases:
     return Databases(mongo, infra.bootstrap)
+
+
+class LiveState:
+    """What a service holds for an aggregate right now (`GET /state?key=`), for the aggregates
+    the query model does not keep."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+
+    async def aggregate(self, service: str, key: str) -> dict[str, Any] | None:
+        url = f"http://127.0.0.1:{self.system.procs[service].port}/state?key={urllib.parse.quote(key)}"
+
+        def get() -> dict[str, Any] | None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    return json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                if e.code == 404:
+                    return None
+                raise AssertionError(f"{url}: {e.code} {e.read()!r}") from e
+
+        return await asyncio.to_thread(get)
+
+    async def version(self, service: str, key: str) -> int:
+        doc = await self.aggregate(service, key)
+        return doc["v"] if doc else 0
+
+
+@pytest.fixture
+def live(system: System) -> LiveState:
+    return LiveState(system)
 
 
 @pytest.fixture(scope="session")

@@ -42,7 +42,8 @@ async def test_the_seed_story(market: Market, payments: PaymentSystem, bus) -> N
     assert drop["delta"] < 0 and drop["why"] == "ruling"
 
 
-async def test_a_seller_timeout_is_ruled_automatically_for_the_buyer(market: Market, payments: PaymentSystem, bus) -> None:
+async def test_a_seller_timeout_is_ruled_automatically_for_the_buyer(market: Market, payments: PaymentSystem, bus,
+                                                                     dbs) -> None:
     order = await market.paid_order(amount_fen=4000)
     await order.buyer_requests(kind="refund_only", amount_fen=4000)
     await order.requested()
@@ -58,6 +59,12 @@ async def test_a_seller_timeout_is_ruled_automatically_for_the_buyer(market: Mar
     await order.expect("refund.closed", why="completed")
     credit = await bus.expect("shop.credit_changed", seller_id=order.seller)
     assert credit["defects_in_window"] == 1  # the timeout and the ruling are one defect, not two
+    # Shop credit in the query model: the latest score (the ruling weighs the defect anew).
+    await bus.wait_until(lambda: len(bus.all("shop.credit_changed", seller_id=order.seller)) >= 2, timeout=10,
+                         what="the ruling's credit change")
+    latest = bus.all("shop.credit_changed", seller_id=order.seller)[-1]
+    shop = await dbs.aggregate("seller", order.seller, collection="shops")
+    assert shop["score"] == latest["score"] < credit["score"] and len(shop["defects"]) == 1
 
 
 async def test_the_seller_misses_its_evidence_deadline_and_the_buyer_wins(market: Market, payments: PaymentSystem) -> None:
@@ -174,16 +181,16 @@ async def test_the_arbitrator_asks_a_party_for_more_and_gets_it(market: Market, 
     assert again["round"] == 1
 
 
-async def test_a_ruling_from_anyone_but_an_arbitrator_is_rejected(market: Market, dbs) -> None:
+async def test_a_ruling_from_anyone_but_an_arbitrator_is_rejected(market: Market, live) -> None:
     order = await market.paid_order()
     await order.case_awaiting_ruling()  # no deadline runs now: only a ruling can change the case
-    before = await dbs.version("arbitration", order.id)
+    before = await live.version("arbitration", order.id)
 
     forged = await order.arbitrator_rules("full_refund", actor=("buyer", order.buyer))
 
     refused = await order.rejection_of(forged)
     assert refused["code"] == "actor_not_allowed"
-    assert await dbs.version("arbitration", order.id) == before
+    assert await live.version("arbitration", order.id) == before
     assert not order.bus.all(topic="arbitration.commands.dlq", order_id=order.id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sim.story import Market
 
 
-async def test_a_silent_seller_times_out_once_and_the_platform_takes_over(market: Market, dbs) -> None:
+async def test_a_silent_seller_times_out_once_and_the_platform_takes_over(market: Market, live) -> None:
     order = await market.paid_order()
     await order.buyer_requests()
     requested = await order.requested()
@@ -16,8 +16,8 @@ async def test_a_silent_seller_times_out_once_and_the_platform_takes_over(market
     assert timed_out.env["occurred_at"] >= requested["seller_due_at"][:19]
     await order.state("in_arbitration", awaiting="platform")
     await order.bus.expect_none("seller.timed_out", within=2, order_id=order.id, since=timed_out.index + 1)
-    stored = await dbs.aggregate("seller", order.id)
-    assert stored["timers"] == {} and stored["next_due_at"] is None
+    held = await live.aggregate("seller", order.id)  # the deadline that fired is no longer pending
+    assert held["timers"] == {} and held["next_due_at"] is None
 
 
 async def test_the_deadline_survives_a_seller_service_restart(market: Market, system) -> None:

@@ -29,7 +29,7 @@ async def test_a_crash_inside_a_transaction_loses_nothing_and_repeats_nothing(ma
     assert stored["state"]["refunds"][requested["refund_id"]]["state"] == "requested"
 
 
-async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(market: Market, bus, dbs) -> None:
+async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(market: Market, bus, live) -> None:
     healthy = await market.paid_order()
     poison_order = unique("O")
     while partition_of(poison_order) != partition_of(healthy.id):
@@ -52,7 +52,7 @@ async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(marke
     assert letter.headers["x-original-partition"] == str(rejected.partition)
 
     async def recorded() -> bool:
-        doc = await dbs.aggregate("arbitration", healthy.id)
+        doc = await live.aggregate("arbitration", healthy.id)
         return bool(doc and doc["state"]["requests"][healthy.refund_id].get("seller_rejection"))
 
     for _ in range(100):

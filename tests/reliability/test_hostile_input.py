@@ -84,7 +84,7 @@ def garbage(draw: Any) -> tuple[str, bytes, None]:
 hostile = st.one_of(command_envelope(), garbage())
 
 
-COLLECTIONS = (("refund", "orders"), ("seller", "orders"), ("arbitration", "orders"), ("arbitration", "cases"),
+COLLECTIONS = (("refund", "orders"), ("seller", "shops"), ("arbitration", "cases"),
                ("notify", "inbox"), ("notify", "reads"))
 
 

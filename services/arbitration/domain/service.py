@@ -18,7 +18,9 @@ CASES = "cases"  # the query model's collection of cases
 
 class ArbitrationDomain(Domain):
     service = "arbitration"
-    collection = "orders"
+    # The query model keeps the cases (views), which hold what an arbitrator reads of the order;
+    # the order aggregates themselves are behind GET /state?key=.
+    collection = None
     consumes = CONSUMES["arbitration"]
 
     def route(self, msg: ParsedMessage) -> list[str]:

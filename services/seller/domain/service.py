@@ -8,18 +8,21 @@ from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from runtime.context import Context
 from runtime.decision import Decision
-from runtime.domain import Domain
+from runtime.domain import Domain, ViewDoc
 from services.seller.domain import credit
 from services.seller.domain.decide import ANSWER_TIMER, HANDLERS, on_answer_deadline
 from services.seller.domain.model import SellerOrder
 
 SHOP = "shop:"
+SHOPS = "shops"  # the query model's shop credit, one document per seller
 CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued": credit.ruling_issued}
 
 
 class SellerDomain(Domain):
     service = "seller"
-    collection = "orders"  # order aggregates by order_id, shop aggregates by "shop:<seller_id>"
+    # The query model keeps shop credit (views); the orders' answer deadlines are nobody's lookup
+    # (GET /state?key= shows what the service holds).
+    collection = None
     consumes = CONSUMES["seller"]
 
     def route(self, msg: ParsedMessage) -> list[str]:
@@ -40,3 +43,10 @@ class SellerDomain(Domain):
         if kind != ANSWER_TIMER:
             return Decision.ignore()
         return on_answer_deadline(SellerOrder.load(key, state), refund_id, due_at, ctx)
+
+    def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
+        if not key.startswith(SHOP):
+            return []
+        shop = credit.Shop.load(key, state)
+        return [ViewDoc(SHOPS, {"_id": shop.seller_id, "score": shop.score, "restrictions": shop.restrictions,
+                                "defects": {k: d.model_dump(mode="python") for k, d in shop.defects.items()}})]
