@@ -19,7 +19,7 @@ from runtime.ownership import partition_of
 
 @dataclass(frozen=True)
 class ViewDoc:
-    """One document of the query model: upserted whole by `_id`."""
+    """One document of the query model, replaced whole by `_id` and never by an older version."""
 
     collection: str
     doc: dict[str, Any]

@@ -21,7 +21,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from runtime import metrics
 from runtime.aggregate import Aggregate
-from runtime.domain import Domain, ViewDoc
+from runtime.domain import Domain
 from runtime.records import changelog_topic
 from runtime.settings import ServiceSettings
 
@@ -163,21 +163,20 @@ class ViewWriter:
 
     async def _replace_aggregate(self, key: str, record: Any) -> None:
         agg = Aggregate.decode(key, record.value)
-        doc = {"v": agg.version, "state": agg.state, "timers": agg.timers,
-               "next_due_at": agg.next_due, "updated_at": time.time()}
         async with self._limit:
             if self.domain.collection is not None:
-                try:
-                    # Only ever forward: a writer that lost the partition cannot put an older version back.
-                    await self.db[self.domain.collection].replace_one({"_id": key, "v": {"$lt": agg.version}}, doc,
-                                                                      upsert=True)
-                except DuplicateKeyError:
-                    pass  # a newer version is already there
-            for v in self.domain.views(key, agg.state or {}) if agg.state else ():
-                await self._upsert(v)
+                await self._forward(self.domain.collection, key, agg.version, {
+                    "state": agg.state, "timers": agg.timers, "next_due_at": agg.next_due, "updated_at": time.time()})
+            for view in self.domain.views(key, agg.state) if agg.state else ():
+                await self._forward(view.collection, view.doc["_id"], agg.version, view.doc)
 
-    async def _upsert(self, view: ViewDoc) -> None:
-        await self.db[view.collection].replace_one({"_id": view.doc["_id"]}, view.doc, upsert=True)
+    async def _forward(self, collection: str, _id: str, version: int, doc: dict[str, Any]) -> None:
+        """Only ever forward: a writer that lost the partition cannot put an older version back."""
+        try:
+            await self.db[collection].replace_one({"_id": _id, "v": {"$lt": version}}, {**doc, "v": version},
+                                                  upsert=True)
+        except DuplicateKeyError:
+            pass  # a newer version is already there
 
     async def _measure(self) -> None:
         parts = list(self.consumer.assignment())
