@@ -122,6 +122,10 @@ start_postgres() {
   fi
   as_pg "$bin/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1 \
     || as_pg "$bin/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -qc "CREATE DATABASE ferretdb" >/dev/null
+  # Lookups by _id through an index (FerretDB's own query cannot use its index): see the file.
+  as_pg "$bin/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d ferretdb -v ON_ERROR_STOP=1 -q \
+    <"$INFRA_DIR/postgres/id-lookups.sql" >"$PG_DIR/id-lookups.log" 2>&1 \
+    || { cat "$PG_DIR/id-lookups.log" >&2; die "preparing PostgreSQL for FerretDB's lookups failed"; }
 }
 
 start_ferretdb() {

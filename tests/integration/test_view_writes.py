@@ -48,3 +48,23 @@ async def test_a_view_only_moves_forward(mongo: AsyncMongoClient) -> None:
         assert await col.count_documents({}) == 1
     finally:
         await mongo.drop_database(db.name)
+
+
+async def test_a_lookup_by_id_is_served_by_an_index(mongo: AsyncMongoClient) -> None:
+    """Every replace reads its document by _id first. On FerretDB that read must not scan the
+    collection (infra/postgres/id-lookups.sql); MongoDB always uses its _id index."""
+    db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
+    col = db["orders"]  # a new collection: its table is created now, after the infrastructure started
+    try:
+        await col.insert_many([{"_id": f"O-{i}", "v": 1, "state": {"pad": "x" * 300}} for i in range(3000)])
+        plan = await db.command("explain", {"find": "orders", "filter": {"_id": "O-1234"}})
+        if "ferretdbVersion" not in plan.get("serverInfo", {}):
+            return  # MongoDB: nothing of ours to prove
+        nodes, todo = [], [plan["queryPlanner"]["Plan"]]
+        while todo:
+            node = todo.pop()
+            nodes.append(node["Node Type"])
+            todo += node.get("Plans", [])
+        assert any("Index" in n for n in nodes) and "Seq Scan" not in nodes, nodes
+    finally:
+        await mongo.drop_database(db.name)
