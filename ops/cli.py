@@ -61,10 +61,14 @@ def topics_ensure(bootstrap: Optional[str] = BootstrapOpt) -> None:
     from ops.topics import ensure_topics
 
     b = _bootstrap(bootstrap)
+    from runtime.admin import PartitionCountMismatch
+
     try:
         created = asyncio.run(ensure_topics(b, **aiokafka_kwargs()))
     except (ConnectionError, TimeoutError) as e:
         _fail(f"{e}")
+    except PartitionCountMismatch as e:
+        _fail(f"{e}; recreate them (a development broker starts empty with: make infra-down; infra/scripts/up.sh --fresh)")
     typer.echo(f"topics ready on {b}" + (f"; created {len(created)}" if created else "; all existed"))
 
 

@@ -7,7 +7,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from contracts.topics import ALL, NOTIFY_LOCALES, dlq
-from runtime.admin import COMPACTED, PARTITIONS, RETENTION_MS, internal_topics
+from runtime.admin import (COMPACTED, PARTITIONS, RETENTION_MS, PartitionCountMismatch, internal_topics,
+                           partition_mismatches)
 
 SERVICES = ("refund", "seller", "arbitration", "notify")
 DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
@@ -51,6 +52,8 @@ async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs
         # Creation is asynchronous in the broker: wait until every topic has its metadata.
         while True:
             desc = await admin.describe_topics([t.name for t in wanted()])
+            if wrong := partition_mismatches(desc, wanted()):
+                raise PartitionCountMismatch(wrong)
             if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
                 break
             if asyncio.get_running_loop().time() > deadline:

@@ -23,6 +23,26 @@ def internal_topics(group: str) -> list[NewTopic]:
             NewTopic(repartition_topic(group), PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)})]
 
 
+class PartitionCountMismatch(RuntimeError):
+    """A topic exists with another partition count than aggregates are keyed over: records would
+    reach tasks that do not own their aggregates. Such a topic has to be recreated (or migrated)."""
+
+    def __init__(self, wrong: list[str]) -> None:
+        super().__init__(f"topics with the wrong partition count (this version uses {PARTITIONS}): {', '.join(wrong)}")
+
+
+def partition_mismatches(described: list[dict[str, Any]], wanted: list[NewTopic]) -> list[str]:
+    """`name: has N, wants M` for every described topic whose partitions are all known and differ."""
+    want = {t.name: t.num_partitions for t in wanted}
+    out = []
+    for d in described:
+        parts = d.get("partitions") or ()
+        name = d.get("topic")
+        if d.get("error_code", 0) == 0 and parts and name in want and len(parts) != want[name]:
+            out.append(f"{name}: has {len(parts)}, wants {want[name]}")
+    return out
+
+
 async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, Any],
                                  timeout_s: float = 30.0) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000, **client)
@@ -41,6 +61,8 @@ async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, A
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             described = await admin.describe_topics([t.name for t in wanted])
+            if wrong := partition_mismatches(described, wanted):
+                raise PartitionCountMismatch(wrong)
             if all(d.get("error_code", 0) == 0 and len(d.get("partitions") or ()) == PARTITIONS
                    and all(p.get("leader", -1) >= 0 for p in d["partitions"]) for d in described):
                 return [t.name for t in missing]
