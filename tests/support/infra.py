@@ -38,7 +38,8 @@ def docker_available() -> bool:
         return False
 
 
-def start_infra() -> Infra:
+def start_infra(fresh: bool = False) -> Infra:
+    """`fresh`: the project's own test instance starts empty (only that one is ever wiped)."""
     bootstrap, mongo = os.environ.get("KAFKA_BOOTSTRAP"), os.environ.get("MONGO_URL")
     if bootstrap and mongo:
         return Infra(bootstrap, mongo, "environment (KAFKA_BOOTSTRAP, MONGO_URL)")
@@ -51,7 +52,8 @@ def start_infra() -> Infra:
         return Infra(kafka.get_bootstrap_server(), mongo_c.get_connection_url(), "testcontainers",
                      [kafka, mongo_c])
     env = {**os.environ, "AFTERSALE_INSTANCE": os.environ.get("AFTERSALE_INSTANCE", "test")}
-    out = subprocess.run([str(ROOT / "infra/scripts/up.sh")], env=env, capture_output=True, text=True)
+    args = [str(ROOT / "infra/scripts/up.sh"), *(["--fresh"] if fresh else [])]
+    out = subprocess.run(args, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"infra/scripts/up.sh failed:\n{out.stderr[-4000:]}")
     found = dict(re.findall(r"^export (\w+)=(\S+)$", out.stdout, re.M))
