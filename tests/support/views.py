@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from runtime.domain import Domain
+from runtime.ownership import PARTITIONS
 from runtime.records import changelog_topic
 from services.arbitration.domain.service import ArbitrationDomain
 from services.notify.domain.service import NotifyDomain
@@ -28,7 +29,7 @@ async def views_caught_up(bootstrap: str, group_suffix: str, timeout: float = 30
         for d in DOMAINS:
             group = f"aftersale-{d.service}{group_suffix}-views"
             tps = [TopicPartition(t, p) for t in (changelog_topic(f"aftersale-{d.service}{group_suffix}"),
-                                                  *d.history_topics) for p in range(6)]
+                                                  *d.history_topics) for p in range(PARTITIONS)]
             ends = await ends_reader.end_offsets(tps)
             while True:
                 committed = await admin.list_consumer_group_offsets(group)
