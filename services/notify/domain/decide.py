@@ -20,8 +20,9 @@ class Outbox:
         self.agg, self.msg, self.ctx, self.cause = agg, msg, ctx, cause
         self.emits: list[Emit] = []
 
-    def send(self, party: str, template: str, **params: Any) -> None:
-        user_id = self.agg.user(party)
+    def send(self, to: str, template: str, **params: Any) -> None:
+        """To the buyer or the seller (`to`); the params may name a party of their own."""
+        user_id = self.agg.user(to)
         if not user_id:
             return  # we do not know who that is yet; nothing to address
         self.to_user(user_id, template, **params)
