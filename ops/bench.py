@@ -26,6 +26,8 @@ from pymongo import AsyncMongoClient
 
 from ops.cpu import CpuMeter
 from ops.launcher import System, health, make_system
+from ops.topics import SERVICES
+from runtime.admin import internal_topics
 from sim.bus import Bus
 from sim.driver import Driver
 
@@ -37,7 +39,6 @@ BENCH_DEADLINES = {
     "AFTERSALE_REMINDER_LEAD_S": "1", "AFTERSALE_TIMER_TICK_S": "0.2", "AFTERSALE_LOG_LEVEL": "WARNING",
     "PAYSIM_DELAY_S": "0", "AFTERSALE_OFFSET_RESET": "latest",
 }
-SERVICES = ("refund", "seller", "arbitration", "notify")
 PLATFORM_TOPICS = {"refund.events", "seller.events", "arbitration.events", "notify.events", "payments.commands"}
 
 
@@ -346,8 +347,6 @@ async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap:
 async def forget_phase(bootstrap: str, mongo_url: str, run: str) -> None:
     """Delete a finished phase's internal topics and databases: the next phase starts on a broker
     that does not carry (and compact) every earlier phase's state."""
-    from runtime.admin import internal_topics
-
     names = [t.name for s in SERVICES for t in internal_topics(f"aftersale-{s}-b{run}")]
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     try:

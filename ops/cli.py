@@ -59,10 +59,9 @@ def _run(coro: Any) -> Any:
 def topics_ensure(bootstrap: Optional[str] = BootstrapOpt) -> None:
     """Create every topic of the contract and its `.dlq` twin (existing ones are left alone)."""
     from ops.topics import ensure_topics
-
-    b = _bootstrap(bootstrap)
     from runtime.admin import PartitionCountMismatch
 
+    b = _bootstrap(bootstrap)
     try:
         created = asyncio.run(ensure_topics(b, **aiokafka_kwargs()))
     except (ConnectionError, TimeoutError) as e:

@@ -41,9 +41,10 @@ async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs
             if asyncio.get_running_loop().time() > deadline:
                 raise ConnectionError(f"Kafka at {bootstrap} is not reachable: {e}") from e
             await asyncio.sleep(0.5)
+    topics = wanted()
     try:
         existing = set(await admin.list_topics())
-        missing = [t for t in wanted() if t.name not in existing]
+        missing = [t for t in topics if t.name not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)
@@ -51,8 +52,8 @@ async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs
                 pass  # a concurrent creator won the race
         # Creation is asynchronous in the broker: wait until every topic has its metadata.
         while True:
-            desc = await admin.describe_topics([t.name for t in wanted()])
-            if wrong := partition_mismatches(desc, wanted()):
+            desc = await admin.describe_topics([t.name for t in topics])
+            if wrong := partition_mismatches(desc, topics):
                 raise PartitionCountMismatch(wrong)
             if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
                 break
