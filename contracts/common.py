@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 # Bounds are part of the contract's promise to reject oversized input with a reason.
 MAX_EVIDENCE_ITEMS = 20
@@ -31,6 +31,10 @@ ShippingPayer = Literal["seller", "buyer", "platform"]
 ClosedWhy = Literal["cancelled", "rejected_final", "expired", "completed"]
 Party = Literal["buyer", "seller"]
 Awaiting = Literal["buyer", "seller", "platform", "payment", "nobody"]
+# What a seller may offer instead of approving or rejecting (协商: 部分退款, 换货, 补发, 退货退款).
+OfferKind = Literal["partial_refund", "exchange", "resend", "return_and_refund"]
+REFUND_OFFERS = frozenset({"partial_refund", "return_and_refund"})  # the offers that pay money
+MAX_POST_LEN = 1000
 
 
 class Data(BaseModel):
@@ -54,3 +58,18 @@ class Item(Data):
     title: Annotated[StrictStr, Field(max_length=256)]
     qty: Annotated[StrictInt, Field(gt=0)]
     price_fen: NonNegativeFen
+
+
+class Offer(Data):
+    """A seller's counter-offer. The offers that pay money name how much."""
+
+    kind: OfferKind
+    amount_fen: Fen | None = None
+
+    @model_validator(mode="after")
+    def _amount_fits_kind(self) -> "Offer":
+        if self.kind in REFUND_OFFERS and self.amount_fen is None:
+            raise ValueError(f"a {self.kind} offer names its amount_fen")
+        if self.kind not in REFUND_OFFERS and self.amount_fen is not None:
+            raise ValueError(f"a {self.kind} offer pays no money: leave out amount_fen")
+        return self

@@ -1,14 +1,17 @@
 """`refund.commands` (buyer app, operators) and `refund.events` (refund service)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StrictInt, StrictStr
 
 from contracts.common import (
-    Awaiting, ClosedWhy, Data, Description, EvidenceList, Fen, Id, NonNegativeFen, RefundKind,
-    RefundReason, RefundTo, ShortText,
+    MAX_MESSAGE_LEN, MAX_POST_LEN, Awaiting, ClosedWhy, Data, Description, EvidenceList, Fen, Id, NonNegativeFen,
+    Offer, Party, RefundKind, RefundReason, RefundTo, ShortText,
 )
+
+Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
+PostText = Annotated[StrictStr, Field(min_length=1, max_length=MAX_POST_LEN)]
 
 # ---- commands -------------------------------------------------------------------------------
 
@@ -33,6 +36,30 @@ class ReturnShipped(Data):
     refund_id: Id
     carrier: ShortText
     tracking_no: ShortText
+
+
+class OfferAccept(Data):
+    """The buyer takes the seller's open offer: the request goes on as that remedy."""
+
+    order_id: Id
+    refund_id: Id
+    offer_id: Id
+
+
+class OfferDecline(Data):
+    order_id: Id
+    refund_id: Id
+    offer_id: Id
+    message: Message
+
+
+class ConversationPost(Data):
+    """Buyer or seller says something on an open request (text, and evidence if any)."""
+
+    order_id: Id
+    refund_id: Id
+    text: PostText
+    attachments: EvidenceList
 
 
 class PayoutRetry(Data):
@@ -77,7 +104,7 @@ class RefundClosed(Data):
 
 
 RefundState = Literal[
-    "requested", "rejected", "in_arbitration", "return_pending", "return_in_transit",
+    "requested", "offer_pending", "rejected", "in_arbitration", "return_pending", "return_in_transit",
     "replacement_pending", "payout_pending", "payout_failed", "completed", "closed",
 ]
 
@@ -111,3 +138,42 @@ class PayoutRequested(Data):
     payout_id: Id
     amount_fen: Fen
     attempt: StrictInt
+
+
+class RefundOfferAccepted(Data):
+    order_id: Id
+    refund_id: Id
+    offer_id: Id
+    # extras, not in the external contract
+    offer: Offer | None = None
+
+
+class RefundOfferDeclined(Data):
+    order_id: Id
+    refund_id: Id
+    offer_id: Id
+    # extras, not in the external contract
+    offer: Offer | None = None
+    message: Message = ""
+
+
+class RefundOfferLapsed(Data):
+    """Internal: the buyer let the offer window pass; the request is back as if rejected."""
+
+    order_id: Id
+    refund_id: Id
+    offer_id: Id
+    offer: Offer | None = None
+
+
+class ConversationPosted(Data):
+    order_id: Id
+    refund_id: Id
+    post_id: Id
+    author_role: Party
+    text: PostText
+    attachments: EvidenceList
+    # extras, not in the external contract
+    author_id: Id | None = None
+    buyer_id: Id | None = None
+    seller_id: Id | None = None

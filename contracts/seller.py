@@ -1,12 +1,11 @@
 """`seller.commands` (seller backend) and `seller.events` (seller service)."""
 from __future__ import annotations
 
-from pydantic import StrictInt, StrictStr, Field
-
-from contracts.common import Data, EvidenceList, Id, SellerRejectReason, ShortText
-from contracts.common import MAX_MESSAGE_LEN
-
 from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StrictInt, StrictStr
+
+from contracts.common import MAX_MESSAGE_LEN, Data, EvidenceList, Id, Offer, SellerRejectReason, ShortText
 
 Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
 
@@ -38,6 +37,15 @@ class ReplacementShip(Data):
     tracking_no: ShortText
 
 
+class SellerOffer(Data):
+    """The seller answers with a counter-offer instead of approving or rejecting (协商)."""
+
+    order_id: Id
+    refund_id: Id
+    offer: Offer
+    message: Message
+
+
 class SellerApproved(Data):
     order_id: Id
     refund_id: Id
@@ -56,6 +64,18 @@ class SellerTimedOut(Data):
     refund_id: Id
     seller_id: Id | None = None
     due_at: str | None = None
+
+
+class SellerOffered(Data):
+    order_id: Id
+    refund_id: Id
+    offer_id: Id
+    offer: Offer
+    message: Message
+    buyer_due_at: AwareDatetime
+    # extras, not in the external contract
+    number: StrictInt = 1  # the seller's first or second offer on this request
+    replaces: Id | None = None  # the open offer this one replaces
 
 
 class SellerReturnReceived(Data):

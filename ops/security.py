@@ -22,7 +22,9 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     "order-system": {"write": (T.ORDERS_EVENTS,), "read": ()},
     "payment-system": {"write": (T.PAYMENTS_EVENTS,), "read": (T.PAYMENTS_COMMANDS,)},
     "buyer-app": {"write": (T.REFUND_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS), "read": ()},
-    "seller-backend": {"write": (T.SELLER_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS), "read": ()},
+    # The seller backend posts to a request's conversation (conversation.post) on refund.commands.
+    "seller-backend": {"write": (T.SELLER_COMMANDS, T.REFUND_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS),
+                       "read": ()},
     "arbitrator-console": {"write": (T.ARBITRATION_COMMANDS,), "read": ()},
     "message-centre": {"write": (), "read": (T.NOTIFY_EVENTS,)},
 }

@@ -26,11 +26,15 @@ CONTRACT = {
         "refund.request": {"order_id", "kind", "reason", "amount_fen", "refund_to", "description", "evidence"},
         "refund.cancel": {"order_id", "refund_id"},
         "return.shipped": {"order_id", "refund_id", "carrier", "tracking_no"},
+        "offer.accept": {"order_id", "refund_id", "offer_id"},
+        "offer.decline": {"order_id", "refund_id", "offer_id", "message"},
+        "conversation.post": {"order_id", "refund_id", "text", "attachments"},
     },
     T.SELLER_COMMANDS: {
         "seller.approve": {"order_id", "refund_id"},
         "seller.reject": {"order_id", "refund_id", "reason", "message", "evidence"},
         "return.received": {"order_id", "refund_id"},
+        "seller.offer": {"order_id", "refund_id", "offer", "message"},
     },
     T.ARBITRATION_COMMANDS: {
         "intervention.request": {"order_id", "reason", "description", "evidence"},
@@ -43,12 +47,16 @@ CONTRACT = {
         "refund.requested": {"order_id", "refund_id", "kind", "reason", "amount_fen", "seller_id", "buyer_id", "seller_due_at"},
         "refund.completed": {"order_id", "refund_id", "amount_fen", "refund_to"},
         "refund.closed": {"order_id", "refund_id", "why"},
+        "refund.offer_accepted": {"order_id", "refund_id", "offer_id"},
+        "refund.offer_declined": {"order_id", "refund_id", "offer_id"},
+        "conversation.posted": {"order_id", "refund_id", "post_id", "author_role", "text", "attachments"},
         "command.rejected": {"command_event_id", "command_type", "code", "message"},
     },
     T.SELLER_EVENTS: {
         "seller.approved": {"order_id", "refund_id"},
         "seller.rejected": {"order_id", "refund_id", "reason", "message"},
         "seller.timed_out": {"order_id", "refund_id"},
+        "seller.offered": {"order_id", "refund_id", "offer_id", "offer", "message", "buyer_due_at"},
     },
     T.ARBITRATION_EVENTS: {
         "case.opened": {"order_id", "case_id", "refund_id", "opened_by", "evidence_due_at"},

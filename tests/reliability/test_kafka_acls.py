@@ -60,7 +60,8 @@ async def write(bootstrap: str, user: str, topic: str, password: str | None = No
     ("payment-system", "payments.events", "refund.events"),
     ("order-system", "orders.events", "payments.events"),
     ("buyer-app", "refund.commands", "seller.commands"),
-    ("seller-backend", "seller.commands", "refund.commands"),
+    ("seller-backend", "seller.commands", "refund.events"),
+    ("seller-backend", "refund.commands", "payments.events"),  # conversation.post from the seller's side
     ("arbitrator-console", "arbitration.commands", "arbitration.events"),
     ("refund", "refund.events", "seller.events"),
     ("seller", "seller.events", "arbitration.events"),
