@@ -6,6 +6,9 @@ from runtime.settings import ServiceSettings
 
 class SellerSettings(ServiceSettings):
     http_port: int = Field(8082, validation_alias="AFTERSALE_SELLER_HTTP_PORT")
+    # --- negotiation (协商) ---
+    offer_window_s: float = 48 * 3600  # the buyer answers an offer by then (seller.offered's buyer_due_at)
+    max_offers: int = 2  # per request; a newer offer replaces the open one
     # --- shop credit ---
     credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
     credit_penalty_timeout: int = 3

@@ -9,7 +9,7 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
-from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, SELLER_TIMEOUT, Rule, matching_rule
+from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, SELLER_TIMEOUT, Rule, full_value, matching_rule
 from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
 from services.arbitration.domain.statuses import CLOSED_WHY, can, next_status
 
@@ -121,6 +121,33 @@ def seller_timed_out(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     case = _open_case(step, req.refund_id, "system", "seller_timeout", ctx)
     _auto_rule(step, case, req, SELLER_TIMEOUT)
     return step.decision()
+
+
+def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]:
+    """The negotiation is part of the case file: each offer, answer and post, in order."""
+    def handle(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        d = msg.data
+        req = agg.requests.get(d.refund_id)
+        if req is None or any(n.get("event_id") == msg.event_id for n in req.negotiation):
+            return Decision.ignore()
+        record: dict[str, Any] = {"entry": entry, "at": ctx.now, "by": msg.envelope.actor.role, "event_id": msg.event_id}
+        if getattr(d, "offer_id", None):
+            record["offer_id"] = d.offer_id
+        if getattr(d, "offer", None) is not None:
+            record["offer"] = d.offer.model_dump()
+        if entry == "offer":
+            record.update(message=d.message, buyer_due_at=d.buyer_due_at)
+        elif entry == "offer_declined":
+            record["message"] = d.message
+            offer = record.get("offer") or {}
+            req.declined_full_offer = req.declined_full_offer or full_value(offer, req.kind, req.amount_fen)
+        elif entry == "post":
+            record.update(post_id=d.post_id, by=d.author_role, text=d.text,
+                          attachments=[e.model_dump() for e in d.attachments])
+        req.negotiation.append(record)
+        return Decision(state=agg.dump(), timers=timers_of(agg))
+    handle.__name__ = f"negotiation_{entry}"
+    return handle
 
 
 # ---- arbitration.commands ----------------------------------------------------------------
@@ -329,6 +356,8 @@ def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ct
     step = Step(agg, ctx)
     req = agg.requests.get(case.refund_id) if case.refund_id else None
     rule = matching_rule(case.submitted.get("buyer", False), case.submitted.get("seller", False))
+    if rule is not None and rule.winner == "buyer" and req is not None and req.declined_full_offer:
+        rule = None  # the buyer turned down what it asked for: an arbitrator weighs that, not a rule
     if case.round == 1 and req is not None and rule is not None:
         _auto_rule(step, case, req, rule)
         return step.decision()
@@ -354,6 +383,11 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "refund.state_changed": refund_state_changed,
     "seller.rejected": seller_rejected,
     "seller.timed_out": seller_timed_out,
+    "seller.offered": negotiated("offer"),
+    "refund.offer_accepted": negotiated("offer_accepted"),
+    "refund.offer_declined": negotiated("offer_declined"),
+    "refund.offer_lapsed": negotiated("offer_lapsed"),
+    "conversation.posted": negotiated("post"),
     "intervention.request": intervention_request,
     "evidence.submit": evidence_submit,
     "evidence.request": evidence_request,

@@ -51,6 +51,9 @@ class RequestFacts(Model):
     description: str = ""
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     seller_rejection: dict[str, Any] | None = None
+    # The negotiation before the case, in order: offers, the buyer's answers, the conversation.
+    negotiation: list[dict[str, Any]] = Field(default_factory=list)
+    declined_full_offer: bool = False  # the buyer turned down an offer worth what it asked
 
 
 class Case(Model):

@@ -42,3 +42,11 @@ def matching_rule(buyer_met: bool, seller_met: bool) -> Rule | None:
 
 # What "the buyer wins" means for each kind of request: the outcome matching what was asked.
 BUYER_WINS_OUTCOME = {"refund_only": "full_refund", "return_and_refund": "return_and_refund", "exchange": "exchange"}
+
+
+def full_value(offer: dict, kind: str, amount_fen: int) -> bool:
+    """Whether an offer gives the buyer what it asked: the money asked (or more), or, for an
+    exchange, the goods (an exchange or a resend)."""
+    if offer.get("amount_fen") is not None:
+        return offer["amount_fen"] >= amount_fen
+    return kind == "exchange" and offer.get("kind") in ("exchange", "resend")

@@ -105,6 +105,28 @@ def test_a_silent_seller_loses_when_the_window_closes():
     assert issued["refund_fen"] == 6000 and issued["appealable_until"] == later + timedelta(hours=2)
 
 
+def negotiation(state, type_: str, data: dict[str, Any], actor, cause: str):
+    return domain.decide("O1", state, msg(type_, {"refund_id": "R1", **data}, actor), ctx(NOW, cause)).state
+
+
+@pytest.mark.parametrize("offered,full", [({"kind": "partial_refund", "amount_fen": 6000}, True),
+                                          ({"kind": "partial_refund", "amount_fen": 5999}, False)])
+def test_a_buyer_who_declined_a_full_value_offer_waits_for_an_arbitrator_not_the_rule(offered, full):
+    state = negotiation(rejected_request(), "seller.offered", {
+        "offer_id": "OF1", "offer": offered, "message": "m", "buyer_due_at": "2026-11-28T08:00:00Z"}, SELLER, "n1")
+    state = negotiation(state, "conversation.posted", {
+        "post_id": "P1", "author_role": "buyer", "text": "不够", "attachments": []}, BUYER, "n2")
+    state = negotiation(state, "refund.offer_declined", {"offer_id": "OF1", "offer": offered, "message": "no"}, BUYER, "n3")
+    talks = ArbitrationOrder.load("O1", state).requests["R1"].negotiation
+    assert [(n["entry"], n.get("text") or n.get("message")) for n in talks] == [
+        ("offer", "m"), ("post", "不够"), ("offer_declined", "no")]
+
+    closed = close_window(escalate(state).state, NOW + timedelta(hours=2))  # the seller stays silent
+
+    types = [e.type for e in closed.emits]
+    assert types == (["case.awaiting_ruling"] if full else ["ruling.issued"])
+
+
 def test_evidence_from_both_sides_sends_the_case_to_the_queue_and_late_evidence_is_refused():
     d = escalate()
     d = evidence(d.state, SELLER)

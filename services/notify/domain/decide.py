@@ -12,7 +12,7 @@ from services.notify.domain.model import NotifyOrder, Reminder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE, render
 
 # Refund states in which a party has a deadline worth a reminder, and whose it is.
-REMIND_STATES = {"requested", "rejected", "return_pending", "return_in_transit", "replacement_pending"}
+REMIND_STATES = {"requested", "offer_pending", "rejected", "return_pending", "return_in_transit", "replacement_pending"}
 
 
 class Outbox:
@@ -94,6 +94,9 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
         out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
     elif d.cause == "timer.return_confirm_expired":
         out.send("buyer", "return_received", receiver="auto")
+    elif d.cause == "timer.offer_expired":
+        for party in ("buyer", "seller"):
+            out.send(party, "offer_lapsed", due=d.due_at)
     return out.decision()
 
 
@@ -113,12 +116,38 @@ def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisio
     return out.decision()
 
 
+def offer_answered(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
+    def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        d = msg.data
+        out = _out(agg, msg, ctx)
+        out.send("seller", template, offer=d.offer.model_dump() if d.offer else None,
+                 message=getattr(d, "message", None) or "-")
+        return out.decision()
+    return handle
+
+
+def conversation_posted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _learn(agg, d)
+    out = _out(agg, msg, ctx)
+    other = "seller" if d.author_role == "buyer" else "buyer"
+    out.send(other, "conversation_post", party=d.author_role, text=d.text, attachments=len(d.attachments))
+    return out.decision()
+
+
 # ---- seller.events -------------------------------------------------------------------------
 
 
 def seller_approved(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     out = _out(agg, msg, ctx)
     out.send("buyer", "seller_approved", kind=agg.kinds.get(msg.data.refund_id, "refund_only"))
+    return out.decision()
+
+
+def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "offer_received", offer=d.offer.model_dump(), message=d.message or "-", due=d.buyer_due_at)
     return out.decision()
 
 
@@ -263,6 +292,10 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.state_changed": refund_state_changed,
     "refund.completed": refund_completed,
     "refund.closed": refund_closed,
+    "refund.offer_accepted": offer_answered("offer_accepted"),
+    "refund.offer_declined": offer_answered("offer_declined"),
+    "conversation.posted": conversation_posted,
+    "seller.offered": seller_offered,
     "seller.approved": seller_approved,
     "seller.rejected": seller_rejected,
     "seller.timed_out": seller_timed_out,

@@ -61,18 +61,29 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "zh-CN": {"promotions": "参加营销活动", "new_listings": "发布新商品"},
         "en": {"promotions": "taking part in promotions", "new_listings": "listing new items"},
     },
+    "offer": {  # what a seller offers; a refund offer is followed by its amount
+        "zh-CN": {"partial_refund": "部分退款 {amount}", "return_and_refund": "退货退款 {amount}", "exchange": "换货",
+                  "resend": "补发商品"},
+        "en": {"partial_refund": "a partial refund of {amount}", "return_and_refund": "a return and refund of {amount}",
+               "exchange": "an exchange", "resend": "to send the item again"},
+    },
     "round": {
         "zh-CN": {"1": "裁决", "2": "复核"},
         "en": {"1": "ruling", "2": "ruling on appeal"},
     },
     "task": {  # what the party must do, by the refund state (or case step) a reminder is for
         "zh-CN": {"requested": "处理售后申请", "rejected": "申请平台介入", "return_pending": "寄回商品",
-                  "return_in_transit": "确认收货", "replacement_pending": "发出换货商品", "evidence": "提交举证材料"},
+                  "return_in_transit": "确认收货", "replacement_pending": "发出换货商品", "evidence": "提交举证材料",
+                  "offer_pending": "答复商家的协商方案"},
         "en": {"requested": "answer the after-sale request", "rejected": "ask the platform to step in",
                "return_pending": "ship the goods back", "return_in_transit": "confirm the returned parcel",
-               "replacement_pending": "ship the replacement", "evidence": "submit your evidence"},
+               "replacement_pending": "ship the replacement", "evidence": "submit your evidence",
+               "offer_pending": "answer the seller's offer"},
     },
 }
+
+ATTACHMENTS = {"zh-CN": "（附 {n} 个凭证）", "en": " ({n} attachment(s))"}
+POST_PREVIEW = 200  # characters of a post quoted in a message; the whole post is on the request
 
 APPEAL = {
     "zh-CN": ("如不认可，可在 {until} 前申诉一次。", "此为最终结果。"),
@@ -120,6 +131,14 @@ def words(params: dict[str, Any], locale: str) -> dict[str, str]:
             continue
         if k in ("amount_fen",):
             out["amount"] = yuan(int(v))
+        elif k == "offer":
+            amount = yuan(int(v["amount_fen"])) if v.get("amount_fen") is not None else ""
+            out[k] = label(k, locale, v["kind"]).format(amount=amount)
+        elif k == "attachments":
+            out[k] = ATTACHMENTS[locale].format(n=int(v)) if int(v) else ""
+        elif k == "text":
+            text = str(v).strip()
+            out[k] = text if len(text) <= POST_PREVIEW else text[:POST_PREVIEW] + "…"
         elif k in ("due", "until"):
             out[k] = when(v, locale)
         elif k in LABELS:

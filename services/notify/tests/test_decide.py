@@ -27,3 +27,35 @@ def test_an_appeal_tells_both_parties_who_appealed() -> None:
     assert all(m["template"] == "ruling_appealed" for m in sent.values())
     assert "the seller appealed" in sent["S-1"]["body"]
     assert "商家已提出申诉" in sent["B-1"]["body"]
+
+
+def _decide(type_: str, data: dict, actor: dict, state: dict | None = None):
+    msg = parse_message(encode(envelope(type_, {"order_id": "O-1", **data}, actor=actor)))
+    ctx = Context(now=NOW, settings=NotifySettings(), cause_id=msg.envelope.event_id,
+                  extra={"locales": {"B-1": "zh-CN", "S-1": "en"}})
+    return NotifyDomain().decide("O-1", state or {"order_id": "O-1", "buyer_id": "B-1", "seller_id": "S-1"}, msg, ctx)
+
+
+def test_a_post_is_told_to_the_other_party_only() -> None:
+    decision = _decide("conversation.posted", {
+        "refund_id": "RF-1", "post_id": "P-1", "author_role": "seller", "text": "亲，麻烦拍一下杯底",
+        "attachments": [{"kind": "photo", "uri": "https://img.example.cn/1.jpg"}]}, {"role": "seller", "id": "S-1"})
+
+    [sent] = [e.data for e in decision.emits if e.type == "message.sent"]
+    assert sent["user_id"] == "B-1" and sent["template"] == "conversation_post"
+    assert "商家" in sent["title"] and "亲，麻烦拍一下杯底" in sent["body"] and "附 1 个凭证" in sent["body"]
+
+
+def test_an_offer_tells_the_buyer_what_and_until_when_and_sets_a_reminder() -> None:
+    due = NOW + timedelta(days=2)
+    offered = _decide("seller.offered", {
+        "refund_id": "RF-1", "offer_id": "OF-1", "offer": {"kind": "partial_refund", "amount_fen": 4000},
+        "message": "补偿40元", "buyer_due_at": due.isoformat()}, {"role": "seller", "id": "S-1"})
+    [sent] = [e.data for e in offered.emits if e.type == "message.sent"]
+    assert sent["user_id"] == "B-1" and "部分退款 ¥40.00" in sent["body"] and "补偿40元" in sent["body"]
+
+    waiting = _decide("refund.state_changed", {
+        "refund_id": "RF-1", "state": "offer_pending", "previous_state": "requested", "awaiting": "buyer",
+        "due_at": due.isoformat(), "kind": "refund_only", "amount_fen": 19900, "buyer_id": "B-1", "seller_id": "S-1",
+        "cause": "seller.offered"}, {"role": "system", "id": "svc:refund"})
+    assert [n for n in waiting.timers] == ["remind:RF-1:buyer"]

@@ -27,6 +27,11 @@ REALISTIC = {
     "refund_withdrawn": {},
     "shop_restricted": dict(restriction="promotions", defects=3),
     "shop_restored": dict(restriction="promotions", defects=2),
+    "offer_received": dict(offer={"kind": "partial_refund", "amount_fen": 5000}, message="补偿50元，商品不用退回", due=DUE),
+    "offer_accepted": dict(offer={"kind": "resend", "amount_fen": None}),
+    "offer_declined": dict(offer={"kind": "exchange", "amount_fen": None}, message="我只要退款"),
+    "offer_lapsed": dict(due=DUE),
+    "conversation_post": dict(party="seller", text="亲，麻烦拍一下漏水的位置", attachments=1),
 }
 
 

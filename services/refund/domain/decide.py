@@ -8,7 +8,8 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.refund.domain import rules
-from services.refund.domain.model import OrderFacts, OrderRefunds, Parcel, Refund, Ruling
+from contracts.common import REFUND_OFFERS
+from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Parcel, Post, Refund, Ruling
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, can, next_state
 
 # ---- moving a request through the table ------------------------------------------------------
@@ -221,6 +222,79 @@ def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     return m.decision()
 
 
+def _offer_data(agg: OrderRefunds, refund: Refund, offer: OfferRecord) -> dict[str, Any]:
+    return {"order_id": agg.order_id, "refund_id": refund.refund_id, "offer_id": offer.offer_id,
+            "offer": {"kind": offer.kind, "amount_fen": offer.amount_fen}}
+
+
+def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The request goes on as the offered remedy, as if the seller had approved it."""
+    if (r := rules.order_and_buyer(agg, msg)) is not None:
+        return Decision(reject=r)
+    refund, r = rules.refund_of(agg, msg.data.refund_id)
+    if r is not None:
+        return Decision(reject=r)
+    assert refund is not None
+    offer, r = rules.open_offer(refund, msg.data.offer_id)
+    if r is not None:
+        return Decision(reject=r)
+    assert offer is not None
+    offer.status, offer.answered_at = "accepted", ctx.now
+    refund.remedy = offer.kind
+    if offer.kind in REFUND_OFFERS and offer.amount_fen:
+        refund.payout_fen = min(offer.amount_fen, agg.refundable_fen())  # what was agreed, not what was asked
+    if offer.kind in ("return_and_refund", "exchange"):
+        refund.kind = offer.kind
+    m = Move(agg, _actor(msg), ctx)
+    m.emit("refund.offer_accepted", _offer_data(agg, refund, offer), refund, by_actor=True)
+    m.transition(refund, "offer.accept", msg.type, arg=offer.kind)
+    return m.decision()
+
+
+def offer_decline(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    """Back as a rejection would be: the buyer may resubmit or escalate within the window."""
+    if (r := rules.order_and_buyer(agg, msg)) is not None:
+        return Decision(reject=r)
+    refund, r = rules.refund_of(agg, msg.data.refund_id)
+    if r is not None:
+        return Decision(reject=r)
+    assert refund is not None
+    offer, r = rules.open_offer(refund, msg.data.offer_id)
+    if r is not None:
+        return Decision(reject=r)
+    assert offer is not None
+    offer.status, offer.answered_at, offer.answer = "declined", ctx.now, msg.data.message
+    m = Move(agg, _actor(msg), ctx)
+    m.emit("refund.offer_declined", {**_offer_data(agg, refund, offer), "message": msg.data.message}, refund,
+           by_actor=True)
+    m.transition(refund, "offer.decline", msg.type)
+    return m.decision()
+
+
+def conversation_post(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    if (r := rules.party(agg, msg)) is not None:
+        return Decision(reject=r)
+    refund, r = rules.refund_of(agg, msg.data.refund_id)
+    if r is not None:
+        return Decision(reject=r)
+    assert refund is not None and agg.order is not None
+    role, author = _actor(msg)
+    if (r := rules.post_rate(refund, role, ctx.now - timedelta(days=1), ctx.settings.max_posts_per_day)) is not None:
+        return Decision(reject=r)
+    d = msg.data
+    post = Post(post_id=ctx.new_id("PS"), author_role=role, author_id=author, text=d.text,
+                attachments=[e.model_dump() for e in d.attachments], at=ctx.now)
+    refund.posts.append(post)
+    refund.updated_at = ctx.now
+    m = Move(agg, _actor(msg), ctx)
+    m.emit("conversation.posted", {
+        "order_id": agg.order_id, "refund_id": refund.refund_id, "post_id": post.post_id, "author_role": role,
+        "text": post.text, "attachments": post.attachments, "author_id": author,
+        "buyer_id": agg.order.buyer_id, "seller_id": agg.order.seller_id,
+    }, refund, by_actor=True)
+    return m.decision()
+
+
 def payout_retry(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     refund = _find_refund(agg, msg.data.refund_id)
     if refund is None:
@@ -264,6 +338,24 @@ def _record_receipt(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
 
 def _record_replacement(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
     refund.replacement = Parcel(carrier=msg.data.carrier, tracking_no=msg.data.tracking_no, at=ctx.now)
+
+
+def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The seller's counter-offer is its answer: the buyer's move now, until `buyer_due_at`."""
+    d = msg.data
+    refund = _find_refund(agg, d.refund_id)
+    if refund is None or not can(refund.state, "seller.offered") or any(o.offer_id == d.offer_id for o in refund.offers):
+        return Decision.ignore()  # stale (already accepted, declined or closed) or repeated
+    m = Move(agg, _actor(msg), ctx)
+    previous = refund.state
+    if (replaced := refund.open_offer) is not None:
+        replaced.status, replaced.answered_at = "replaced", ctx.now
+    refund.offers.append(OfferRecord(offer_id=d.offer_id, kind=d.offer.kind, amount_fen=d.offer.amount_fen,
+                                     message=d.message, at=ctx.now, buyer_due_at=d.buyer_due_at))
+    m.go(refund, "seller.offered", msg.type)
+    refund.timer, refund.due_at = "offer_expired", d.buyer_due_at
+    m.changed(refund, previous, msg.type)
+    return m.decision()
 
 
 seller_approved = _on_seller_event("seller.approved")
@@ -392,6 +484,9 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
         return m.decision()
     if trigger == "return_confirm_expired":
         refund.return_received_by = "auto"
+    if trigger == "offer_expired" and (offer := refund.open_offer) is not None:
+        offer.status, offer.answered_at = "lapsed", ctx.now
+        m.emit("refund.offer_lapsed", _offer_data(agg, refund, offer), refund)
     m.transition(refund, trigger, f"timer.{trigger}")
     return m.decision()
 
@@ -403,8 +498,12 @@ HANDLERS: dict[str, Callable[[OrderRefunds, ParsedMessage, Context], Decision]] 
     "refund.request": refund_request,
     "refund.cancel": refund_cancel,
     "return.shipped": return_shipped,
+    "offer.accept": offer_accept,
+    "offer.decline": offer_decline,
+    "conversation.post": conversation_post,
     "payout.retry": payout_retry,
     "seller.approved": seller_approved,
+    "seller.offered": seller_offered,
     "seller.rejected": seller_rejected,
     "seller.timed_out": seller_timed_out,
     "seller.return_received": seller_return_received,

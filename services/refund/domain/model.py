@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 State = Literal[
-    "requested", "rejected", "in_arbitration", "return_pending", "return_in_transit",
+    "requested", "offer_pending", "rejected", "in_arbitration", "return_pending", "return_in_transit",
     "replacement_pending", "payout_pending", "payout_failed", "closed",
 ]
 OPEN_STATES: frozenset[str] = frozenset(set(State.__args__) - {"closed"})  # type: ignore[attr-defined]
@@ -35,6 +35,31 @@ class Ruling(Model):
     seller_at_fault: bool = False
 
 
+class OfferRecord(Model):
+    """A seller's counter-offer and what became of it."""
+
+    offer_id: str
+    kind: str
+    amount_fen: int | None = None
+    message: str = ""
+    at: datetime
+    buyer_due_at: datetime
+    status: Literal["open", "accepted", "declined", "lapsed", "replaced"] = "open"
+    answered_at: datetime | None = None
+    answer: str = ""  # the buyer's message when declining
+
+
+class Post(Model):
+    """One post of the request's conversation (协商记录)."""
+
+    post_id: str
+    author_role: str
+    author_id: str
+    text: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
+    at: datetime
+
+
 class Refund(Model):
     refund_id: str
     kind: str
@@ -56,6 +81,9 @@ class Refund(Model):
     returned: Parcel | None = None
     return_received_by: str | None = None  # "seller" or "auto"
     replacement: Parcel | None = None
+    offers: list[OfferRecord] = Field(default_factory=list)
+    remedy: str | None = None  # the offer kind the buyer accepted, if the request goes on as one
+    posts: list[Post] = Field(default_factory=list)
     payout_id: str | None = None
     payout_fen: int = 0
     payout_attempts: int = 0
@@ -67,6 +95,10 @@ class Refund(Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def open_offer(self) -> OfferRecord | None:
+        return next((o for o in reversed(self.offers) if o.status == "open"), None)
 
 
 class OrderFacts(Model):

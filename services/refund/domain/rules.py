@@ -1,9 +1,11 @@
 """Checks on buyer and operator commands, each failure a stable code and a sentence."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from contracts.parsing import ParsedMessage
 from runtime.decision import Reject
-from services.refund.domain.model import OrderRefunds, Refund
+from services.refund.domain.model import OfferRecord, OrderRefunds, Refund
 
 
 def order_and_buyer(agg: OrderRefunds, msg: ParsedMessage) -> Reject | None:
@@ -40,4 +42,31 @@ def resubmission(refund: Refund, max_resubmissions: int) -> Reject | None:
         return Reject("resubmission_limit",
                       f"request {refund.refund_id} was already submitted {refund.attempt} times; "
                       f"ask the platform to step in instead")
+    return None
+
+
+def party(agg: OrderRefunds, msg: ParsedMessage) -> Reject | None:
+    """The order's buyer or its seller, nobody else."""
+    if agg.order is None:
+        return Reject("unknown_order", f"order {agg.order_id} is not known as paid")
+    actor = msg.envelope.actor
+    if (actor.role, actor.id) not in (("buyer", agg.order.buyer_id), ("seller", agg.order.seller_id)):
+        return Reject("not_a_party", f"only the order's buyer or seller may send {msg.type}")
+    return None
+
+
+def open_offer(refund: Refund, offer_id: str) -> tuple[OfferRecord | None, Reject | None]:
+    """The offer the buyer answers must be the one still open: not replaced, not answered."""
+    current = refund.open_offer if refund.state == "offer_pending" else None
+    if current is None:
+        return None, Reject("no_open_offer", f"request {refund.refund_id} is {refund.state}; no offer awaits an answer")
+    if current.offer_id != offer_id:
+        return None, Reject("offer_not_open", f"offer {offer_id} is not open; the open offer is {current.offer_id}")
+    return current, None
+
+
+def post_rate(refund: Refund, role: str, since: datetime, limit: int) -> Reject | None:
+    recent = sum(1 for p in refund.posts if p.author_role == role and p.at > since)
+    if recent >= limit:
+        return Reject("rate_limited", f"at most {limit} posts per party per request in 24 hours; try again later")
     return None

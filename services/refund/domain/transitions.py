@@ -13,6 +13,7 @@ from services.refund.domain.model import State
 # Whose move it is in each state (PayPal's per-party state, eBay's respondByDate).
 AWAITING: dict[str, str] = {
     "requested": "seller",
+    "offer_pending": "buyer",  # the seller offered another remedy; the buyer answers by buyer_due_at
     "rejected": "buyer",
     "in_arbitration": "platform",
     "return_pending": "buyer",
@@ -25,6 +26,7 @@ AWAITING: dict[str, str] = {
 
 # The deadline that runs in a state: (timer name, settings attribute with its length in seconds).
 # `requested` has none here: the seller service owns the answer deadline and says when it passed.
+# `offer_pending` runs `offer_expired`, at the `buyer_due_at` the seller's offer states.
 DEADLINE: dict[str, tuple[str, str]] = {
     "rejected": ("escalation_expired", "escalation_window_s"),
     "return_pending": ("return_ship_expired", "return_ship_s"),
@@ -45,6 +47,11 @@ def after_goods_back(kind: str) -> str:
     return "replacement_pending" if kind == "exchange" else "payout_pending"
 
 
+def after_offer(offer_kind: str) -> str:
+    """An accepted offer goes on as that remedy: money at once, the goods back first, or a resend."""
+    return {"partial_refund": "payout_pending", "resend": "replacement_pending"}.get(offer_kind, "return_pending")
+
+
 def after_ruling(outcome: str) -> str:
     if outcome in REFUND_OUTCOMES:
         return "payout_pending"
@@ -61,6 +68,14 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("requested", "seller.timed_out"): "in_arbitration",
     ("requested", "case.opened"): "in_arbitration",
     ("requested", "refund.cancel"): "closed",
+    # 协商: the seller's counter-offer is its answer; the buyer takes it, declines it, or lets it lapse.
+    ("requested", "seller.offered"): "offer_pending",
+    ("offer_pending", "seller.offered"): "offer_pending",  # a newer offer replaces the open one
+    ("offer_pending", "offer.accept"): after_offer,
+    ("offer_pending", "offer.decline"): "rejected",  # as a rejection: the buyer resubmits or escalates
+    ("offer_pending", "offer_expired"): "rejected",
+    ("offer_pending", "case.opened"): "in_arbitration",
+    ("offer_pending", "refund.cancel"): "closed",
     ("rejected", "refund.request"): "requested",  # 再次提交: resubmitted with more explanation
     ("rejected", "case.opened"): "in_arbitration",
     ("rejected", "escalation_expired"): "closed",
@@ -104,7 +119,8 @@ STATES: tuple[str, ...] = tuple(AWAITING)
 def next_state(state: str, trigger: str, arg: str = "") -> str | None:
     """The state after `trigger` in `state`, or None when the table does not allow it.
 
-    `arg` is the request's kind, or the ruling's outcome for `ruling.issued`.
+    `arg` is the request's kind, the ruling's outcome for `ruling.issued`, or the offer's kind
+    for `offer.accept`.
     """
     target = TRANSITIONS.get((state, trigger))
     if target is None:
@@ -123,7 +139,8 @@ def check_table() -> list[str]:
         if state not in AWAITING:
             problems.append(f"unknown state {state}")
         targets = [target] if isinstance(target, str) else [
-            target(a) for a in ("refund_only", "return_and_refund", "exchange", *REFUND_OUTCOMES, *GOODS_BACK_OUTCOMES, "reject")
+            target(a) for a in ("refund_only", "return_and_refund", "exchange", *REFUND_OUTCOMES, *GOODS_BACK_OUTCOMES,
+                                "reject", "partial_refund", "resend")
         ]
         for t in targets:
             if t not in AWAITING:

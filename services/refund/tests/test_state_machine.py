@@ -11,7 +11,7 @@ from contracts.parsing import parse_message
 from runtime.context import Context
 from services.refund.settings import RefundSettings
 from services.refund.domain.decide import payout_id_of
-from services.refund.domain.model import OrderFacts, OrderRefunds, Refund
+from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Refund
 from services.refund.domain.service import RefundDomain
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, STATES, TRANSITIONS, TRIGGERS, check_table, next_state
 
@@ -33,8 +33,15 @@ def msg(type_: str, data: dict[str, Any], actor: tuple[str, str] = ("system", "x
 
 def order_with(state: str, kind: str = "refund_only", **refund: Any) -> dict[str, Any]:
     agg = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW))
+    offer_kind = refund.pop("offer_kind", None)
     r = Refund(refund_id="R1", kind=kind, reason="quality", amount_fen=6000, refund_to="original",
                created_at=NOW, updated_at=NOW, state=state, awaiting=AWAITING[state], **refund)
+    refund["offer_kind"] = offer_kind
+    if state == "offer_pending":
+        offer_kind = refund.pop("offer_kind", None) or "partial_refund"
+        r.offers = [OfferRecord(offer_id="OF1", kind=offer_kind, at=NOW, buyer_due_at=DUE,
+                                amount_fen=5000 if offer_kind in ("partial_refund", "return_and_refund") else None)]
+    refund.pop("offer_kind", None)
     if state == "payout_pending" or state == "payout_failed":
         r.payout_id, r.payout_fen, r.payout_attempts = payout_id_of(r), 6000, 1
     agg.refunds["R1"] = r
@@ -51,11 +58,13 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
     timer = None
     extra: dict[str, Any] = {}
     if trigger in ("escalation_expired", "return_ship_expired", "return_confirm_expired", "replacement_expired",
-                   "payout_retry_due", "appeal_expired"):
+                   "payout_retry_due", "appeal_expired", "offer_expired"):
         extra = {"timer": trigger, "due_at": DUE}
         timer = trigger
     if trigger == "payout.exhausted":
         extra = {}
+    if trigger == "offer.accept":
+        extra["offer_kind"] = arg
     state_doc = order_with(state, kind, **extra)
     if trigger == "payout.exhausted":
         state_doc["refunds"]["R1"]["payout_attempts"] = SETTINGS.payout_max_attempts
@@ -70,6 +79,11 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
             "seller.approved": lambda: msg("seller.approved", {"refund_id": "R1"}, SELLER),
             "seller.rejected": lambda: msg("seller.rejected", {"refund_id": "R1", "reason": "opened", "message": "m", "evidence": []}, SELLER),
             "seller.timed_out": lambda: msg("seller.timed_out", {"refund_id": "R1"}),
+            "seller.offered": lambda: msg("seller.offered", {"refund_id": "R1", "offer_id": "OF2", "message": "m",
+                                                             "offer": {"kind": "partial_refund", "amount_fen": 3000},
+                                                             "buyer_due_at": "2026-11-28T08:00:00Z"}, SELLER),
+            "offer.accept": lambda: msg("offer.accept", {"refund_id": "R1", "offer_id": "OF1"}, BUYER),
+            "offer.decline": lambda: msg("offer.decline", {"refund_id": "R1", "offer_id": "OF1", "message": "no"}, BUYER),
             "seller.return_received": lambda: msg("seller.return_received", {"refund_id": "R1"}, SELLER),
             "seller.replacement_shipped": lambda: msg("seller.replacement_shipped", {"refund_id": "R1", "carrier": "SF", "tracking_no": "2"}, SELLER),
             "case.opened": lambda: msg("case.opened", {"case_id": "C1", "refund_id": "R1", "opened_by": "buyer",
@@ -112,6 +126,12 @@ def test_every_legal_transition_moves_as_the_table_says(state, trigger):
                 assert d.reject is None and after is not None
                 assert after.state == next_state(state, trigger, outcome), (kind, outcome)
             continue
+        if trigger == "offer.accept":
+            for offer in ("partial_refund", "return_and_refund", "exchange", "resend"):
+                d, after = apply(state, trigger, kind, offer)
+                assert d.reject is None and after is not None
+                assert after.state == next_state(state, trigger, offer), (kind, offer)
+            continue
         d, after = apply(state, trigger, kind)
         assert d.reject is None, d.reject
         assert after is not None, f"{state} --{trigger}--> changed nothing"
@@ -129,7 +149,7 @@ def test_every_illegal_transition_changes_nothing(state, trigger):
     assert after is None or after.state == state, (d, after)
     if state == "closed" and trigger == "refund.request":
         return  # not a transition of the closed request: a new request (see below)
-    if trigger in ("refund.cancel", "return.shipped", "payout.retry", "refund.request"):
+    if trigger in ("refund.cancel", "return.shipped", "payout.retry", "refund.request", "offer.accept", "offer.decline"):
         assert d.reject is not None, "a command that cannot apply is refused with a reason"
     assert not [e for e in d.emits if e.type in ("payout.request", "refund.closed", "refund.completed")]
 
@@ -144,3 +164,13 @@ def test_a_late_ruling_is_recorded_for_operators_without_moving_money():
     d, after = apply("closed", "ruling.issued", arg="full_refund")
     assert after.state == "closed" and after.notes
     assert not [e for e in d.emits if e.type == "payout.request"]
+
+
+def test_the_design_document_shows_every_transition_and_state():
+    """docs/design.md's tables are what the code does: a row per (state, trigger), a row per state."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "design.md").read_text(encoding="utf-8")
+    missing = [f"{s} --{t}-->" for s, t in TRANSITIONS if f"| `{s}` | `{t}` |" not in doc]
+    missing += [f"state {s}" for s in STATES if f"| `{s}` | {AWAITING[s]} |" not in doc]
+    assert missing == []

@@ -33,7 +33,7 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
         return Decision.ignore()  # an older or repeated announcement
     order.requests[d.refund_id] = PendingRequest(
         refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt,
-        step="awaiting_answer", due_at=d.seller_due_at, answer_timer=True,
+        step="awaiting_answer", due_at=d.seller_due_at, answer_timer=True, offers=current.offers if current else 0,
         history=(current.history if current else []) + [{"step": "awaiting_answer", "at": ctx.now, "attempt": d.attempt}],
     )
     return _decision(order)
@@ -84,6 +84,34 @@ def _event_data(order: SellerOrder, req: PendingRequest, msg: ParsedMessage | No
     return data
 
 
+def seller_offer(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    """A counter-offer (协商): at most `max_offers` per request; a newer one replaces the open one."""
+    req, refused = _check(order, msg)
+    if refused is not None:
+        return refused
+    assert req is not None
+    d, limit = msg.data, ctx.settings.max_offers
+    if req.offers >= limit:
+        return Decision.refuse("offer_limit", f"at most {limit} offers per request; {req.refund_id} has had {req.offers}")
+    if d.offer.amount_fen is not None and d.offer.amount_fen > req.amount_fen:
+        return Decision.refuse("offer_exceeds_request", f"{d.offer.amount_fen} fen offered, more than the "
+                                                        f"{req.amount_fen} fen asked; approve the request instead")
+    replaces = req.open_offer_id if req.step == "offered" else None
+    req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
+    req.offers += 1
+    req.open_offer_id = ctx.new_id("OF")
+    req.answer_timer = False
+    req.answered_at = ctx.now
+    req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id, "offer_id": req.open_offer_id})
+    actor = msg.envelope.actor
+    emit = Emit("seller.offered", {
+        "order_id": order.order_id, "refund_id": req.refund_id, "offer_id": req.open_offer_id,
+        "offer": d.offer.model_dump(), "message": d.message, "buyer_due_at": ctx.after(ctx.settings.offer_window_s),
+        "number": req.offers, "replaces": replaces,
+    }, actor_role=actor.role, actor_id=actor.id, correlation_id=req.refund_id)
+    return _decision(order, [emit])
+
+
 def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     req, refused = _check(order, msg)
     if refused is not None:
@@ -119,6 +147,7 @@ HANDLERS: dict[str, Callable[[SellerOrder, ParsedMessage, Context], Decision]] =
     "refund.state_changed": refund_state_changed,
     "seller.approve": seller_command,
     "seller.reject": seller_command,
+    "seller.offer": seller_offer,
     "return.received": seller_command,
     "replacement.ship": seller_command,
 }

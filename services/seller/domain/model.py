@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Step = Literal[
-    "awaiting_answer", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
+    "awaiting_answer", "offered", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
     "awaiting_replacement", "replacement_shipped", "not_seller_move", "closed",
 ]
 SELLER_MOVES = frozenset({"awaiting_answer", "awaiting_receipt", "awaiting_replacement"})
@@ -26,6 +26,8 @@ class PendingRequest(Model):
     due_at: datetime | None = None
     answer_timer: bool = False  # whether the answer deadline is running
     answered_at: datetime | None = None
+    offers: int = 0  # counter-offers sent on this request, across resubmissions
+    open_offer_id: str | None = None
     history: list[dict[str, Any]] = Field(default_factory=list)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 STEPS: dict[tuple[str, str], str] = {
     ("awaiting_answer", "seller.approve"): "approved",
     ("awaiting_answer", "seller.reject"): "rejected",
+    ("awaiting_answer", "seller.offer"): "offered",  # a counter-offer answers too, and stops the clock
+    ("offered", "seller.offer"): "offered",  # while the buyer has not answered: the newer one replaces it
     ("awaiting_answer", "answer_deadline"): "timed_out",
     ("awaiting_receipt", "return.received"): "received",
     ("awaiting_replacement", "replacement.ship"): "replacement_shipped",
@@ -13,6 +15,7 @@ STEPS: dict[tuple[str, str], str] = {
 # What the refund service's state means for the seller (from `refund.state_changed`).
 FROM_REFUND_STATE: dict[str, str] = {
     "requested": "awaiting_answer",
+    "offer_pending": "offered",
     "return_in_transit": "awaiting_receipt",
     "replacement_pending": "awaiting_replacement",
     "closed": "closed",
@@ -22,6 +25,7 @@ FROM_REFUND_STATE: dict[str, str] = {
 EMITS: dict[str, str] = {
     "seller.approve": "seller.approved",
     "seller.reject": "seller.rejected",
+    "seller.offer": "seller.offered",
     "answer_deadline": "seller.timed_out",
     "return.received": "seller.return_received",
     "replacement.ship": "seller.replacement_shipped",

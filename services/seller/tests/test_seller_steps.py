@@ -19,13 +19,14 @@ NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(hours=48)
 SETTINGS = SellerSettings(shop_restrictions="promotions:2,new_listings:3", credit_window_s=3600)
 domain = SellerDomain()
-ALL_STEPS = ("awaiting_answer", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
+ALL_STEPS = ("awaiting_answer", "offered", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
              "awaiting_replacement", "replacement_shipped", "not_seller_move", "closed")
 COMMANDS = {
     "seller.approve": {},
     "seller.reject": {"reason": "opened", "message": "已拆封", "evidence": []},
     "return.received": {},
     "replacement.ship": {"carrier": "SF", "tracking_no": "1"},
+    "seller.offer": {"offer": {"kind": "partial_refund", "amount_fen": 60}, "message": "补偿六毛"},
 }
 
 
@@ -85,7 +86,38 @@ def test_a_moved_deadline_does_not_fire_at_the_old_time():
 
 
 def test_the_table_only_lets_the_seller_act_on_its_own_moves():
-    assert {s for s, _ in STEPS} == {"awaiting_answer", "awaiting_receipt", "awaiting_replacement"}
+    # `offered`: the buyer's move, but the seller may replace its open offer meanwhile
+    assert {s for s, _ in STEPS} == {"awaiting_answer", "offered", "awaiting_receipt", "awaiting_replacement"}
+
+
+# ---- counter-offers (协商) -----------------------------------------------------------------------------
+
+
+def offer(state: dict[str, Any], amount_fen: int = 60, kind: str = "partial_refund", cause: str = "e1"):
+    body = {"refund_id": "R1", "offer": {"kind": kind, "amount_fen": amount_fen}, "message": "m"}
+    return domain.decide("O1", state, msg("seller.offer", body), Context(now=NOW, settings=SETTINGS, cause_id=cause))
+
+
+def test_an_offer_answers_the_request_and_gives_the_buyer_a_window():
+    d = offer(order_at("awaiting_answer"))
+    assert d.reject is None and d.timers == {}  # the seller's 48 h clock stops
+    [e] = d.emits
+    assert e.type == "seller.offered" and e.data["number"] == 1 and e.data["replaces"] is None
+    assert e.data["buyer_due_at"] == NOW + timedelta(seconds=SETTINGS.offer_window_s)
+
+
+def test_a_second_offer_replaces_the_open_one_and_a_third_is_refused():
+    first = offer(order_at("awaiting_answer"), cause="e1")
+    second = offer(first.state, 80, cause="e2")
+    assert second.emits[0].data["replaces"] == first.emits[0].data["offer_id"]
+    assert second.emits[0].data["offer_id"] != first.emits[0].data["offer_id"]
+    third = offer(second.state, 90, cause="e3")
+    assert third.reject is not None and third.reject.code == "offer_limit" and third.state is None
+
+
+def test_an_offer_of_more_money_than_asked_is_refused():
+    d = offer(order_at("awaiting_answer"), amount_fen=101)
+    assert d.reject is not None and d.reject.code == "offer_exceeds_request"
 
 
 # ---- shop credit ------------------------------------------------------------------------------------
