@@ -333,6 +333,28 @@ async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict
         await client.close()
 
 
+def negotiation_lines(entries: list[dict[str, Any]]) -> list[str]:
+    """The talks before the case, oldest first: offers, the buyer's answers, the conversation."""
+    def offer(o: dict[str, Any] | None) -> str:
+        if not o:
+            return "?"
+        return o["kind"] + (f" {o['amount_fen']} fen" if o.get("amount_fen") is not None else "")
+
+    lines = []
+    for n in entries:
+        at, entry = n["at"], n["entry"]
+        if entry == "offer":
+            lines.append(f"{at}  seller offered {offer(n.get('offer'))} ({n.get('offer_id')}): {n.get('message', '')}")
+        elif entry == "post":
+            attached = f"  [{len(n.get('attachments', []))} attachment(s)]" if n.get("attachments") else ""
+            lines.append(f"{at}  {n['by']} said: {n.get('text', '')}{attached}")
+        else:
+            said = f": {n['message']}" if n.get("message") else ""
+            what = {"offer_accepted": "buyer accepted", "offer_declined": "buyer declined"}.get(entry, "unanswered, lapsed:")
+            lines.append(f"{at}  {what} {offer(n.get('offer'))}{said}")
+    return lines
+
+
 @app.command()
 def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt) -> None:
     """One case: the request it is about, every submission, the deadlines and the rulings."""
@@ -347,6 +369,10 @@ def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str]
                    f"evidence {len(req.get('evidence', []))} item(s)")
         if req.get("seller_rejection"):
             typer.echo(f"seller rejected: {req['seller_rejection']['reason']}")
+        if req.get("negotiation"):
+            typer.echo("negotiation (协商):")
+            for line in negotiation_lines(req["negotiation"]):
+                typer.echo(f"  {line}")
     for party, due in c.get("evidence_due", {}).items():
         typer.echo(f"evidence due from {party}: {due}  (met: {c.get('submitted', {}).get(party)})")
     for sub in c["submissions"]:

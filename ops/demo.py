@@ -1,5 +1,5 @@
-"""The demo `make run` plays through real Kafka: an everyday refund, the seed's dispute (平台介入)
-and a seller who never answers. Every event is printed as it happens."""
+"""The demo `make run` plays through real Kafka: an everyday refund, a refund settled by
+negotiation (协商), the seed's dispute (平台介入) and a seller who never answers. Every event is printed as it happens."""
 from __future__ import annotations
 
 import asyncio
@@ -34,6 +34,24 @@ async def everyday_refund(market: Market) -> None:
     say("The seller agrees; the payment system pays the refund")
     await order.seller_approves()
     await order.expect("refund.completed")
+    await order.expect("refund.closed")
+
+
+async def negotiated_refund(market: Market) -> None:
+    say("Negotiation (协商): a kettle arrives scratched (¥199.00); the buyer asks for a full refund")
+    order = await market.paid_order(amount_fen=19900)
+    await order.buyer_requests(kind="refund_only", reason="damaged", amount_fen=19900, description="水壶外壳有划痕")
+    await order.requested()
+    say("Buyer and seller talk on the request; the seller offers ¥40.00 and the buyer keeps the kettle")
+    await order.posts("buyer", "外壳划痕很明显，见照片", attachments=[PHOTO])
+    await order.posts("seller", "抱歉！划痕不影响使用，我们补偿40元可以吗？")
+    await order.seller_offers(kind="partial_refund", amount_fen=4000, message="补偿40元，商品无需退回")
+    await order.offered()
+    await order.state("offer_pending")
+    say("The buyer accepts the offer; the payment system pays the agreed ¥40.00, once")
+    await order.buyer_accepts_offer()
+    await order.expect("refund.offer_accepted")
+    await order.expect("refund.completed", amount_fen=4000)
     await order.expect("refund.closed")
 
 
@@ -80,6 +98,7 @@ async def main(bootstrap: str, follow: bool) -> int:
     market = Market(bus)
     try:
         await everyday_refund(market)
+        await negotiated_refund(market)
         await seed_dispute(market)
         await silent_seller(market)
         say("Demo done. Still following every topic live; Ctrl-C stops everything.")

@@ -9,6 +9,7 @@ KEY_FIELDS = (
     "refund_id", "case_id", "state", "awaiting", "due_at", "kind", "reason", "amount_fen", "refund_fen",
     "outcome", "seller_at_fault", "decided_by", "why", "payout_id", "code", "user_id", "template", "party",
     "evidence_due_at", "seller_due_at", "appealable_until", "score", "restriction", "attempt", "round",
+    "offer_id", "offer", "buyer_due_at", "author_role", "text",
 )
 
 
@@ -41,6 +42,8 @@ def line(topic: str, value: bytes | None, timestamp_ms: int | None = None, *, wi
 
 
 def _short(v: Any) -> str:
+    if isinstance(v, dict) and "kind" in v:  # an offer: its kind and, for money, how much
+        return str(v["kind"]) + (f":{v['amount_fen']}" if v.get("amount_fen") is not None else "")
     s = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
     if len(s) > 25 and s[:4].isdigit() and "T" in s:  # a timestamp: keep date and time
         return s[:19] + "Z"

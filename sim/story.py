@@ -29,6 +29,7 @@ class Order:
     amount_fen: int
     refund_id: str | None = None
     case_id: str | None = None
+    offer_id: str | None = None
     commands: list[dict[str, Any]] = field(default_factory=list)
 
     # -- what the buyer does --
@@ -72,6 +73,35 @@ class Order:
         return await self._send("replacement.ship", {"order_id": self.id, "refund_id": self.refund_id,
                                                      "carrier": carrier, "tracking_no": tracking_no},
                                 ("seller", self.seller))
+
+    # -- negotiating (协商) --
+    async def seller_offers(self, kind: str = "partial_refund", amount_fen: int | None = None,
+                            message: str = "给您补偿部分货款，商品不用退回") -> dict[str, Any]:
+        offer: dict[str, Any] = {"kind": kind}
+        if amount_fen is not None:
+            offer["amount_fen"] = amount_fen
+        return await self._send("seller.offer", {"order_id": self.id, "refund_id": self.refund_id, "offer": offer,
+                                                 "message": message}, ("seller", self.seller))
+
+    async def offered(self, **match: Any) -> Seen:
+        seen = await self.expect("seller.offered", **match)
+        self.offer_id = seen["offer_id"]
+        return seen
+
+    async def buyer_accepts_offer(self, offer_id: str | None = None) -> dict[str, Any]:
+        return await self._send("offer.accept", {"order_id": self.id, "refund_id": self.refund_id,
+                                                 "offer_id": offer_id or self.offer_id}, ("buyer", self.buyer))
+
+    async def buyer_declines_offer(self, offer_id: str | None = None, message: str = "我只接受全额退款") -> dict[str, Any]:
+        return await self._send("offer.decline", {"order_id": self.id, "refund_id": self.refund_id,
+                                                  "offer_id": offer_id or self.offer_id, "message": message},
+                                ("buyer", self.buyer))
+
+    async def posts(self, party: str, text: str, attachments: list[dict[str, str]] | None = None,
+                    actor: tuple[str, str] | None = None) -> dict[str, Any]:
+        who = actor or (party, self.buyer if party == "buyer" else self.seller)
+        return await self._send("conversation.post", {"order_id": self.id, "refund_id": self.refund_id, "text": text,
+                                                      "attachments": attachments or []}, who)
 
     # -- asking the platform (平台介入) --
     async def buyer_escalates(self, description: str = "商家拒绝退款，理由不成立", evidence: list[dict[str, str]] | None = None,
