@@ -73,7 +73,7 @@ async def test_an_unanswered_offer_lapses_after_a_reminder(market: Market, bus) 
     reminder = await bus.expect("message.sent", user_id=order.buyer, template="deadline_near", timeout=20)
     assert "协商方案" in reminder["body"]
     lapsed = await order.expect("refund.offer_lapsed", offer_id=order.offer_id, timeout=20)
-    rejected = await order.state("rejected", cause="timer.offer_expired")
+    rejected = await order.state("rejected", cause="timer.offer_lapsed")
 
     assert lapsed["offer"] == {"kind": "exchange", "amount_fen": None}
     assert rejected["awaiting"] == "buyer" and rejected["due_at"]  # the escalation window runs

@@ -94,7 +94,7 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
         out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
     elif d.cause == "timer.return_confirm_expired":
         out.send("buyer", "return_received", receiver="auto")
-    elif d.cause == "timer.offer_expired":
+    elif d.cause == "timer.offer_lapsed":
         for party in ("buyer", "seller"):
             out.send(party, "offer_lapsed", due=d.due_at)
     return out.decision()

@@ -353,7 +353,7 @@ def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     refund.offers.append(OfferRecord(offer_id=d.offer_id, kind=d.offer.kind, amount_fen=d.offer.amount_fen,
                                      message=d.message, at=ctx.now, buyer_due_at=d.buyer_due_at))
     m.go(refund, "seller.offered", msg.type)
-    refund.timer, refund.due_at = "offer_expired", d.buyer_due_at
+    refund.timer, refund.due_at = "offer_lapsed", d.buyer_due_at
     m.changed(refund, previous, msg.type)
     return m.decision()
 
@@ -484,7 +484,7 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
         return m.decision()
     if trigger == "return_confirm_expired":
         refund.return_received_by = "auto"
-    if trigger == "offer_expired" and (offer := refund.open_offer) is not None:
+    if trigger == "offer_lapsed" and (offer := refund.open_offer) is not None:
         offer.status, offer.answered_at = "lapsed", ctx.now
         m.emit("refund.offer_lapsed", _offer_data(agg, refund, offer), refund)
     m.transition(refund, trigger, f"timer.{trigger}")

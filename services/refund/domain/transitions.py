@@ -26,7 +26,7 @@ AWAITING: dict[str, str] = {
 
 # The deadline that runs in a state: (timer name, settings attribute with its length in seconds).
 # `requested` has none here: the seller service owns the answer deadline and says when it passed.
-# `offer_pending` runs `offer_expired`, at the `buyer_due_at` the seller's offer states.
+# `offer_pending` runs `offer_lapsed`, at the `buyer_due_at` the seller's offer states.
 DEADLINE: dict[str, tuple[str, str]] = {
     "rejected": ("escalation_expired", "escalation_window_s"),
     "return_pending": ("return_ship_expired", "return_ship_s"),
@@ -73,7 +73,7 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("offer_pending", "seller.offered"): "offer_pending",  # a newer offer replaces the open one
     ("offer_pending", "offer.accept"): after_offer,
     ("offer_pending", "offer.decline"): "rejected",  # as a rejection: the buyer resubmits or escalates
-    ("offer_pending", "offer_expired"): "rejected",
+    ("offer_pending", "offer_lapsed"): "rejected",
     ("offer_pending", "case.opened"): "in_arbitration",
     ("offer_pending", "refund.cancel"): "closed",
     ("rejected", "refund.request"): "requested",  # 再次提交: resubmitted with more explanation

@@ -34,8 +34,8 @@ def refund_of(d):
 def test_an_offer_puts_the_request_in_the_buyers_hands_until_the_offer_window_closes():
     d = offered()
     r = refund_of(d)
-    assert (r.state, r.awaiting, r.timer, r.due_at) == ("offer_pending", "buyer", "offer_expired", DUE)
-    assert d.timers == {"offer_expired:R1": DUE}
+    assert (r.state, r.awaiting, r.timer, r.due_at) == ("offer_pending", "buyer", "offer_lapsed", DUE)
+    assert d.timers == {"offer_lapsed:R1": DUE}
 
 
 def test_accepting_a_partial_refund_pays_the_offered_amount_not_the_asked_one():
@@ -63,7 +63,7 @@ def test_a_declined_offer_leaves_the_request_as_a_rejection_would():
 
 
 def test_an_offer_left_unanswered_lapses_into_a_rejection():
-    d = domain.on_timer("O1", offered().state, "offer_expired:R1", DUE, Context(now=DUE, settings=SETTINGS, cause_id="t"))
+    d = domain.on_timer("O1", offered().state, "offer_lapsed:R1", DUE, Context(now=DUE, settings=SETTINGS, cause_id="t"))
     assert refund_of(d).state == "rejected"
     assert [e.type for e in d.emits][:1] == ["refund.offer_lapsed"]
 

@@ -58,7 +58,7 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
     timer = None
     extra: dict[str, Any] = {}
     if trigger in ("escalation_expired", "return_ship_expired", "return_confirm_expired", "replacement_expired",
-                   "payout_retry_due", "appeal_expired", "offer_expired"):
+                   "payout_retry_due", "appeal_expired", "offer_lapsed"):
         extra = {"timer": trigger, "due_at": DUE}
         timer = trigger
     if trigger == "payout.exhausted":
