@@ -1,4 +1,5 @@
-"""`arbitration.commands` (buyers, sellers, arbitrators) and `arbitration.events` (arbitration service)."""
+"""`arbitration.commands` (buyers, sellers), `arbitration.decisions` (arbitrators) and
+`arbitration.events` (arbitration service)."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -6,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.common import (
-    Data, Description, EvidenceList, Fen, Id, NonNegativeFen, Outcome, Party, ShippingPayer, ShortText,
+    Data, Description, EvidenceList, Fen, Id, Misconduct, NonNegativeFen, Outcome, Party, ShippingPayer, ShortText,
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
@@ -30,12 +31,12 @@ class EvidenceSubmit(Data):
 
 
 class EvidenceRequest(Data):
-    """Internal: the arbitrator asks one party for more material (补充资料) by a new deadline."""
+    """The arbitrator asks one party for more material (补充资料) by a new deadline."""
 
     order_id: Id
     case_id: Id
     party: Party
-    note: Description
+    message: Description
     due_in_seconds: Annotated[StrictInt, Field(gt=0, le=30 * 24 * 3600)] | None = None
 
 
@@ -47,6 +48,9 @@ class RulingDecide(Data):
     return_shipping_paid_by: ShippingPayer
     seller_at_fault: StrictBool
     reasoning: Reasoning
+    return_shipping_fen: NonNegativeFen | None = None  # the buyer's return postage, repaid when not the buyer's
+    misconduct: Misconduct = "none"
+    penalty_fen: NonNegativeFen = 0  # a fine on the seller, from its deposit
 
 
 class RulingAppeal(Data):
@@ -112,6 +116,9 @@ class RulingIssued(Data):
     reasoning: Reasoning
     decided_by: Id
     appealable_until: AwareDatetime | None
+    return_shipping_fen: NonNegativeFen
+    misconduct: Misconduct
+    penalty_fen: NonNegativeFen
     # extras
     refund_id: Id | None = None
     round: StrictInt = 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime
 
-from contracts.common import Currency, Data, Fen, Id, Item, RefundTo, ShortText
+from contracts.common import Currency, Data, Fen, Id, Item, PayoutPurpose, RefundTo, ShortText
 
 
 class OrderPaid(Data):
@@ -49,3 +49,5 @@ class PayoutRequest(Data):
     refund_id: Id
     amount_fen: Fen
     refund_to: RefundTo
+    purpose: PayoutPurpose
+    payee_id: Id

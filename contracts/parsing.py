@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from contracts.common import Data
 from contracts.envelope import Envelope
-from contracts.registry import MessageSpec, spec_for, topics_of
+from contracts.registry import EXTERNAL, MessageSpec, spec_for, topics_of
+from contracts.topics import ARBITRATION_DECISIONS
 
 MAX_MESSAGE_BYTES = 256 * 1024
 
@@ -91,6 +92,9 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
     spec = spec_for(env.type)
     if spec is None:
         raise Invalid("unknown_type", f"unknown message type {env.type!r}", **ids)
+    if topic is not None and topic not in topics_of(env.type) and spec.topic == ARBITRATION_DECISIONS:
+        raise Invalid("forbidden", f"{env.type!r} is accepted only on {ARBITRATION_DECISIONS!r}, which only the "
+                                   f"arbitrators' tools may write; not on {topic!r}", **ids)
     if topic is not None and topic not in topics_of(env.type):
         raise Invalid("wrong_topic", f"{env.type!r} belongs on {spec.topic!r}, not {topic!r}", **ids)
     if env.version != spec.version:
@@ -103,8 +107,18 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
 
 
 def authorize(msg: ParsedMessage) -> Invalid | None:
-    """Whether the actor's role may send this type at all (a well-formed message, refused)."""
-    if msg.envelope.actor.role not in msg.spec.roles:
+    """Whether the actor's role may send this type at all (a well-formed message, refused).
+
+    Kafka authorizes by topic, not by message: the role a message claims must fit its topic.
+    `arbitrator` is accepted only on arbitration.decisions, which only the arbitrators' principal
+    may write, and nothing but `arbitrator` is accepted there. (The platform's own events say who
+    acted, an arbitrator included; their topics only the services may write.)"""
+    role = msg.envelope.actor.role
+    if msg.spec.producer == EXTERNAL and (role == "arbitrator") != (msg.spec.topic == ARBITRATION_DECISIONS):
+        return Invalid("forbidden", f"a {role} may not send {msg.type!r} on {msg.spec.topic!r}; arbitrators' "
+                                    f"commands are accepted only on {ARBITRATION_DECISIONS!r}, and only from them",
+                       msg.event_id, msg.type, getattr(msg.data, "order_id", None))
+    if role not in msg.spec.roles:
         return Invalid("actor_not_allowed", f"a {msg.envelope.actor.role} may not send {msg.type!r}",
                        msg.event_id, msg.type, getattr(msg.data, "order_id", None))
     return None

@@ -36,6 +36,7 @@ class ReturnShipped(Data):
     refund_id: Id
     carrier: ShortText
     tracking_no: ShortText
+    postage_fen: NonNegativeFen | None = None  # what the buyer paid to send it back
 
 
 class OfferAccept(Data):

@@ -40,6 +40,7 @@ SYSTEM = ("system",)
 BUYER = ("buyer",)
 SELLER = ("seller",)
 PARTIES = ("buyer", "seller")
+ARBITRATOR = ("arbitrator",)
 
 _ALL = [
     # -- order and payment systems --
@@ -84,8 +85,8 @@ _ALL = [
     # -- arbitration --
     _spec("intervention.request", arb.InterventionRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party asks the platform to step in."),
     _spec("evidence.submit", arb.EvidenceSubmit, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party adds evidence to a case."),
-    _spec("evidence.request", arb.EvidenceRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, ("arbitrator",), "The arbitrator asks a party for more.", internal=True),
-    _spec("ruling.decide", arb.RulingDecide, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, ("arbitrator",), "An arbitrator rules."),
+    _spec("evidence.request", arb.EvidenceRequest, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator asks a party for more."),
+    _spec("ruling.decide", arb.RulingDecide, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator rules."),
     _spec("ruling.appeal", arb.RulingAppeal, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party appeals the first ruling."),
     _spec("case.opened", arb.CaseOpened, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES + SYSTEM, "The platform stepped in."),
     _spec("evidence.submitted", arb.EvidenceSubmitted, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A party added evidence.", internal=True),
@@ -118,6 +119,7 @@ COMMAND_TOPIC_OWNER: dict[str, Service] = {
     topics.REFUND_COMMANDS: "refund",
     topics.SELLER_COMMANDS: "seller",
     topics.ARBITRATION_COMMANDS: "arbitration",
+    topics.ARBITRATION_DECISIONS: "arbitration",
     topics.NOTIFY_COMMANDS: "notify",
 }
 EVENTS_TOPIC_OF: dict[str, str] = {
@@ -134,7 +136,7 @@ CONSUMES: dict[Service, tuple[str, ...]] = {
                topics.PAYMENTS_EVENTS),
     # The seller service reads its own events too: shop credit is a projection of timeouts and rulings.
     "seller": (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS, topics.SELLER_EVENTS),
-    "arbitration": (topics.ARBITRATION_COMMANDS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
+    "arbitration": (topics.ARBITRATION_COMMANDS, topics.ARBITRATION_DECISIONS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
     # notify reads its own events too: message.sent (keyed by user) tells each user's inbox what it holds.
     "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
                topics.NOTIFY_EVENTS),

@@ -8,6 +8,9 @@ REFUND_EVENTS = "refund.events"
 SELLER_COMMANDS = "seller.commands"
 SELLER_EVENTS = "seller.events"
 ARBITRATION_COMMANDS = "arbitration.commands"
+# Only the platform's arbitrator tools (their Kafka principal) may write it; `arbitrator` is the
+# only role accepted on it, and accepted nowhere else.
+ARBITRATION_DECISIONS = "arbitration.decisions"
 ARBITRATION_EVENTS = "arbitration.events"
 NOTIFY_COMMANDS = "notify.commands"
 NOTIFY_EVENTS = "notify.events"
@@ -19,7 +22,7 @@ ALL = (
     ORDERS_EVENTS, PAYMENTS_EVENTS, PAYMENTS_COMMANDS,
     REFUND_COMMANDS, REFUND_EVENTS,
     SELLER_COMMANDS, SELLER_EVENTS,
-    ARBITRATION_COMMANDS, ARBITRATION_EVENTS,
+    ARBITRATION_COMMANDS, ARBITRATION_DECISIONS, ARBITRATION_EVENTS,
     NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES,
 )
 

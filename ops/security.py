@@ -25,7 +25,8 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     # The seller backend posts to a request's conversation (conversation.post) on refund.commands.
     "seller-backend": {"write": (T.SELLER_COMMANDS, T.REFUND_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS),
                        "read": ()},
-    "arbitrator-console": {"write": (T.ARBITRATION_COMMANDS,), "read": ()},
+    # The arbitrators' tools (the CLI for support, a workbench) are the only writers of decisions.
+    "arbitrator-console": {"write": (T.ARBITRATION_DECISIONS,), "read": ()},
     "message-centre": {"write": (), "read": (T.NOTIFY_EVENTS,)},
 }
 # Global tables a service reads whole (and writes through its own events): runtime.tables.

@@ -25,7 +25,7 @@ CONTRACT = {
     T.REFUND_COMMANDS: {
         "refund.request": {"order_id", "kind", "reason", "amount_fen", "refund_to", "description", "evidence"},
         "refund.cancel": {"order_id", "refund_id"},
-        "return.shipped": {"order_id", "refund_id", "carrier", "tracking_no"},
+        "return.shipped": {"order_id", "refund_id", "carrier", "tracking_no", "postage_fen"},
         "offer.accept": {"order_id", "refund_id", "offer_id"},
         "offer.decline": {"order_id", "refund_id", "offer_id", "message"},
         "conversation.post": {"order_id", "refund_id", "text", "attachments"},
@@ -39,8 +39,12 @@ CONTRACT = {
     T.ARBITRATION_COMMANDS: {
         "intervention.request": {"order_id", "reason", "description", "evidence"},
         "evidence.submit": {"order_id", "case_id", "description", "evidence"},
-        "ruling.decide": {"order_id", "case_id", "outcome", "return_shipping_paid_by", "seller_at_fault", "reasoning"},
         "ruling.appeal": {"order_id", "case_id", "description", "evidence"},
+    },
+    T.ARBITRATION_DECISIONS: {
+        "ruling.decide": {"order_id", "case_id", "outcome", "refund_fen", "return_shipping_paid_by", "seller_at_fault",
+                          "reasoning", "return_shipping_fen", "misconduct", "penalty_fen"},
+        "evidence.request": {"order_id", "case_id", "party", "message", "due_in_seconds"},
     },
     T.NOTIFY_COMMANDS: {"message.read": {"user_id", "message_id"}},
     T.REFUND_EVENTS: {
@@ -61,9 +65,10 @@ CONTRACT = {
     T.ARBITRATION_EVENTS: {
         "case.opened": {"order_id", "case_id", "refund_id", "opened_by", "evidence_due_at"},
         "ruling.issued": {"order_id", "case_id", "outcome", "refund_fen", "return_shipping_paid_by", "seller_at_fault",
-                          "reasoning", "decided_by", "appealable_until"},
+                          "reasoning", "decided_by", "appealable_until", "return_shipping_fen", "misconduct", "penalty_fen"},
     },
-    T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to"}},
+    T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to", "purpose",
+                                             "payee_id"}},
     T.NOTIFY_EVENTS: {"message.sent": {"message_id", "user_id", "order_id", "template", "title", "body", "locale"}},
 }
 
@@ -152,6 +157,30 @@ def test_unknown_type_wrong_version_wrong_topic_and_wrong_role_are_invalid():
     with pytest.raises(Invalid) as e:
         parse_message(encode(env), topic=T.SELLER_COMMANDS)
     assert e.value.code == "wrong_topic"
+
+
+RULING = {"order_id": "O1", "case_id": "C1", "outcome": "full_refund", "refund_fen": 100,
+          "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "r"}
+
+
+def test_an_arbitrators_command_is_accepted_only_on_arbitration_decisions_and_only_from_an_arbitrator():
+    ruling = envelope("ruling.decide", RULING, actor={"role": "arbitrator", "id": "ARB-1"})
+    assert authorize(parse_message(encode(ruling), topic=T.ARBITRATION_DECISIONS)) is None
+    with pytest.raises(Invalid) as e:  # a ruling on the topic buyers and sellers may write
+        parse_message(encode(ruling), topic=T.ARBITRATION_COMMANDS)
+    assert e.value.code == "forbidden"
+    forged = {**ruling, "actor": {"role": "buyer", "id": "B1"}}
+    assert authorize(parse_message(encode(forged), topic=T.ARBITRATION_DECISIONS)).code == "forbidden"
+    posing = envelope("intervention.request", {"order_id": "O1", "refund_id": "R1", "reason": "x", "description": "d",
+                                               "evidence": []}, actor={"role": "arbitrator", "id": "ARB-1"})
+    assert authorize(parse_message(encode(posing), topic=T.ARBITRATION_COMMANDS)).code == "forbidden"
+
+
+def test_the_platforms_own_events_may_name_an_arbitrator_as_the_actor():
+    issued = envelope("ruling.issued", {**RULING, "decided_by": "ARB-1", "appealable_until": None,
+                                        "return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0},
+                      actor={"role": "arbitrator", "id": "ARB-1"})
+    assert authorize(parse_message(encode(issued), topic=T.ARBITRATION_EVENTS)) is None
 
 
 def test_command_rejected_is_accepted_on_every_service_events_topic():

@@ -172,7 +172,7 @@ async def test_the_arbitrator_asks_a_party_for_more_and_gets_it(market: Market, 
     await order.case_awaiting_ruling()
 
     await bus.send("evidence.request", {"order_id": order.id, "case_id": order.case_id, "party": "buyer",
-                                        "note": "请提供开箱视频", "due_in_seconds": 3}, ("arbitrator", "ARB-1"))
+                                        "message": "请提供开箱视频", "due_in_seconds": 3}, ("arbitrator", "ARB-1"))
     asked = await order.expect("evidence.requested", party="buyer")
     assert asked["user_id"] == order.buyer
     await order.submits_evidence("buyer", "开箱视频", [{"kind": "video", "uri": "https://v.example.cn/unbox.mp4"}])
@@ -189,9 +189,27 @@ async def test_a_ruling_from_anyone_but_an_arbitrator_is_rejected(market: Market
     forged = await order.arbitrator_rules("full_refund", actor=("buyer", order.buyer))
 
     refused = await order.rejection_of(forged)
-    assert refused["code"] == "actor_not_allowed"
+    assert refused["code"] == "forbidden"
     assert await live.version("arbitration", order.id) == before
-    assert not order.bus.all(topic="arbitration.commands.dlq", order_id=order.id)
+    assert not order.bus.all(topic="arbitration.decisions.dlq", order_id=order.id)
+
+
+async def test_a_ruling_sent_where_buyers_and_sellers_write_is_refused(market: Market, live, bus) -> None:
+    order = await market.paid_order()
+    await order.case_awaiting_ruling()
+    before = await live.version("arbitration", order.id)
+
+    misrouted = await bus.send("ruling.decide", {
+        "order_id": order.id, "case_id": order.case_id, "outcome": "full_refund", "refund_fen": order.amount_fen,
+        "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "冒充仲裁"},
+        ("arbitrator", "ARB-1"), topic="arbitration.commands")
+    posing = await order._send("evidence.submit", {"order_id": order.id, "case_id": order.case_id,
+                                                   "description": "仲裁员补充", "evidence": []}, ("arbitrator", "ARB-1"))
+
+    assert (await order.rejection_of(misrouted))["code"] == "forbidden"
+    assert (await order.rejection_of(posing))["code"] == "forbidden"
+    assert await live.version("arbitration", order.id) == before
+    await order.expect_none("ruling.issued", within=1)
 
 
 async def test_a_buyer_cannot_escalate_before_the_seller_has_answered(market: Market) -> None:

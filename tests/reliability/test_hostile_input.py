@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from contracts import topics as T
 from contracts.registry import MESSAGES
 
-COMMAND_TOPICS = [T.REFUND_COMMANDS, T.SELLER_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS]
+COMMAND_TOPICS = [T.REFUND_COMMANDS, T.SELLER_COMMANDS, T.ARBITRATION_COMMANDS, T.ARBITRATION_DECISIONS, T.NOTIFY_COMMANDS]
 EVENT_TOPICS = [T.ORDERS_EVENTS, T.PAYMENTS_EVENTS]
 COMMANDS = {name: spec for name, spec in MESSAGES.items() if spec.kind == "command" and spec.producer == "external"}
 ROLES = ["buyer", "seller", "arbitrator", "system", "emperor", "", None, 7]

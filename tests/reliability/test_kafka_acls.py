@@ -62,7 +62,8 @@ async def write(bootstrap: str, user: str, topic: str, password: str | None = No
     ("buyer-app", "refund.commands", "seller.commands"),
     ("seller-backend", "seller.commands", "refund.events"),
     ("seller-backend", "refund.commands", "payments.events"),  # conversation.post from the seller's side
-    ("arbitrator-console", "arbitration.commands", "arbitration.events"),
+    ("arbitrator-console", "arbitration.decisions", "arbitration.commands"),
+    ("buyer-app", "arbitration.commands", "arbitration.decisions"),  # nobody but the arbitrators decides
     ("refund", "refund.events", "seller.events"),
     ("seller", "seller.events", "arbitration.events"),
 ])

@@ -253,7 +253,7 @@ def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     step.move(case, "evidence.request")
     case.evidence_due[d.party] = due
     case.submitted[d.party] = False
-    case.submissions.append(Submission(party=d.party, at=ctx.now, description=d.note, kind="request", round=case.round))
+    case.submissions.append(Submission(party=d.party, at=ctx.now, description=d.message, kind="request", round=case.round))
     step.emit("evidence.requested", {"case_id": case.case_id, "party": d.party, "user_id": agg.user_of(d.party) or "?",
                                      "due_at": due}, case, by_actor=True)
     return step.decision()
@@ -276,7 +276,9 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
         return Decision(reject=r)
     step = Step(agg, ctx, _actor(msg))
     _issue(step, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
-           at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator)
+           at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
+           costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
+                  "penalty_fen": d.penalty_fen})
     return step.decision()
 
 
@@ -309,8 +311,11 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
 # ---- rulings ----------------------------------------------------------------------------------
 
 
+NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0}
+
+
 def _issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
-           decided_by: str) -> None:
+           decided_by: str, costs: dict[str, Any] = NO_COSTS) -> None:
     ctx = step.ctx
     final = case.round > 1
     appealable_until = None if final else ctx.after(ctx.settings.appeal_window_s)
@@ -319,12 +324,14 @@ def _issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: s
                                    or previous.seller_at_fault != at_fault)
     case.rulings.append(RulingRecord(round=case.round, outcome=outcome, refund_fen=refund_fen,
                                      return_shipping_paid_by=shipping, seller_at_fault=at_fault, reasoning=reasoning,
-                                     decided_by=decided_by, at=ctx.now, appealable_until=appealable_until, final=final))
+                                     decided_by=decided_by, at=ctx.now, appealable_until=appealable_until, final=final,
+                                     **costs))
     case.ruling_due_at = None
     step.emit("ruling.issued", {
         "case_id": case.case_id, "outcome": outcome, "refund_fen": refund_fen, "return_shipping_paid_by": shipping,
         "seller_at_fault": at_fault, "reasoning": reasoning, "decided_by": decided_by,
-        "appealable_until": appealable_until, "refund_id": case.refund_id, "round": case.round, "final": final,
+        "appealable_until": appealable_until, **costs,
+        "refund_id": case.refund_id, "round": case.round, "final": final,
         "reverses_previous": reverses, "buyer_id": step.agg.buyer_id, "seller_id": step.agg.seller_id,
     }, case, by_actor=not decided_by.startswith("auto:"))
     if final:

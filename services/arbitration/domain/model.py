@@ -35,6 +35,9 @@ class RulingRecord(Model):
     at: datetime
     appealable_until: datetime | None = None
     final: bool = False
+    return_shipping_fen: int = 0
+    misconduct: str = "none"
+    penalty_fen: int = 0
 
 
 class RequestFacts(Model):

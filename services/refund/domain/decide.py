@@ -75,7 +75,8 @@ class Move:
         assert refund.payout_id
         self.emit("payout.request", {
             "payout_id": refund.payout_id, "order_id": self.agg.order_id, "refund_id": refund.refund_id,
-            "amount_fen": refund.payout_fen, "refund_to": refund.refund_to,
+            "amount_fen": refund.payout_fen, "refund_to": refund.refund_to, "purpose": "refund",
+            "payee_id": self.agg.order.buyer_id if self.agg.order else "",
         }, refund)
         self.emit("refund.payout_requested", {
             "order_id": self.agg.order_id, "refund_id": refund.refund_id, "payout_id": refund.payout_id,

@@ -105,6 +105,7 @@ def _ruling(outcome: str, final: bool):
     return msg("ruling.issued", {"case_id": "C1", "refund_id": "R1", "outcome": outcome, "refund_fen": 6000,
                                  "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "r",
                                  "decided_by": "A1", "appealable_until": None if final else "2026-12-01T00:00:00Z",
+                                 "return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0,
                                  "round": 2 if final else 1, "final": final}, ("arbitrator", "A1"))
 
 

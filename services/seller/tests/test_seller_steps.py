@@ -126,7 +126,8 @@ def test_an_offer_of_more_money_than_asked_is_refused():
 def ruling(refund: str, at_fault: bool, round_: int = 1):
     return msg("ruling.issued", {"case_id": "C-" + refund, "refund_id": refund, "outcome": "full_refund", "refund_fen": 1,
                                  "return_shipping_paid_by": "seller", "seller_at_fault": at_fault, "reasoning": "r",
-                                 "decided_by": "A1", "appealable_until": None, "round": round_, "seller_id": "S1"},
+                                 "decided_by": "A1", "appealable_until": None, "round": round_, "seller_id": "S1",
+                                 "return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0},
                ("arbitrator", "A1"))
 
 
