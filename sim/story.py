@@ -123,10 +123,11 @@ class Order:
         return seen
 
     async def submits_evidence(self, party: str, description: str = "补充凭证",
-                               evidence: list[dict[str, str]] | None = None) -> dict[str, Any]:
+                               evidence: list[dict[str, str]] | None = None, done: bool = False) -> dict[str, Any]:
         who = (party, self.buyer if party == "buyer" else self.seller)
         return await self._send("evidence.submit", {"order_id": self.id, "case_id": self.case_id,
-                                                    "description": description, "evidence": evidence or [PHOTO]}, who)
+                                                    "description": description, "evidence": evidence or [PHOTO],
+                                                    "done": done}, who)
 
     async def arbitrator_rules(self, outcome: str, arbitrator: str = "ARB-1", refund_fen: int | None = None,
                                shipping: str = "seller", seller_at_fault: bool = True,

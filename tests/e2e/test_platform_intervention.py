@@ -86,8 +86,12 @@ async def test_the_seller_misses_its_evidence_deadline_and_the_buyer_wins(market
 
 async def test_a_seller_opened_case_where_the_buyer_stays_silent_is_rejected(market: Market) -> None:
     order = await market.paid_order()
-    await order.buyer_requests(kind="refund_only", reason="other", description="不想要了")
+    await order.buyer_requests(kind="refund_only", reason="other", description="不想要了", evidence=[])
     await order.requested()
+    early = await order.seller_escalates(reason="malicious_complaint")
+    assert (await order.rejection_of(early))["code"] == "answer_first"  # a case does not stop the clock
+    await order.seller_rejects(reason="subjective", message="买家恶意投诉")
+    await order.state("rejected")
 
     await order.seller_escalates(reason="malicious_complaint")
     opened = await order.case_opened(opened_by="seller")
@@ -100,7 +104,6 @@ async def test_a_seller_opened_case_where_the_buyer_stays_silent_is_rejected(mar
     closed = await order.expect("refund.closed", timeout=20)  # after the appeal window passes
     assert closed["why"] == "rejected_final"
     await order.expect("case.closed", case_id=order.case_id, why="ruling_final")
-    await order.expect_none("seller.timed_out", within=1)  # the answer deadline stopped when the case opened
 
 
 async def test_a_seller_may_open_a_case_without_a_request(market: Market) -> None:
@@ -220,3 +223,91 @@ async def test_a_buyer_cannot_escalate_before_the_seller_has_answered(market: Ma
     early = await order.buyer_escalates()
 
     assert (await order.rejection_of(early))["code"] == "not_escalatable"
+
+
+async def test_a_seller_cannot_open_a_case_to_stop_its_own_clock_or_a_refund_under_way(market: Market) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only")
+    await order.requested()
+
+    early = await order.seller_escalates(reason="dispute")
+    assert (await order.rejection_of(early))["code"] == "answer_first"
+    timed_out = await order.expect("seller.timed_out", timeout=20)  # the 48 h clock ran on
+    assert timed_out["refund_id"] == order.refund_id
+    await order.state("payout_pending")
+    late = await order.seller_escalates(reason="malicious_complaint")
+    assert (await order.rejection_of(late))["code"] == "refund_in_progress"
+
+
+async def test_evidence_filed_before_the_case_counts_for_both_parties(market: Market, dbs) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only", reason="quality", evidence=[PHOTO])
+    await order.requested()
+    await order.seller_rejects(reason="used", message="有使用痕迹", evidence=[CHAT])
+    await order.state("rejected")
+    await order.buyer_escalates(evidence=[])
+    case = await order.case_opened()
+
+    # Neither party submits in the window: both filed before, so no rule decides on a missed
+    # deadline, and an arbitrator gets the case.
+    queued = await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+
+    assert queued["round"] == 1
+    await order.expect_none("ruling.issued", within=1)
+    doc = await dbs.aggregate("arbitration", case["case_id"], "cases")
+    kinds = [(s["party"], s["kind"], len(s["evidence"])) for s in doc["case"]["submissions"]]
+    assert ("buyer", "with_request", 1) in kinds and ("seller", "rejection", 1) in kinds
+
+
+async def test_no_rule_decides_a_case_whose_arbitrator_asked_for_more(market: Market, bus) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only", evidence=[])
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+
+    await bus.send("evidence.request", {"order_id": order.id, "case_id": order.case_id, "party": "seller",
+                                        "message": "请提供发货前的质检记录", "due_in_seconds": 3}, ("arbitrator", "ARB-1"))
+    await order.expect("evidence.requested", party="seller")
+
+    # The seller sends nothing: the rule "the seller missed its evidence" would rule for the buyer,
+    # but the arbitrator asked, so the arbitrator decides.
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.expect_none("ruling.issued", within=1)
+
+
+async def test_a_case_goes_to_the_arbitrators_at_once_when_both_parties_are_done(market: Market) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only")
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    opened = await order.case_opened()
+
+    await order.submits_evidence("seller", "质检记录", done=True)
+    await order.submits_evidence("buyer", "没有更多了", evidence=[CHAT], done=True)
+
+    queued = await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=10)
+    assert _at(queued.env["occurred_at"]) < _at(opened["evidence_due_at"])  # the window had not closed
+
+
+async def test_cancelling_the_order_by_ruling_says_and_pays_what_was_paid(market: Market, bus) -> None:
+    order = await market.paid_order(amount_fen=7700)
+    await order.case_awaiting_ruling(kind="refund_only", amount_fen=5000)
+
+    await order.arbitrator_rules("cancel_order", shipping="platform", seller_at_fault=False, reasoning="商品缺货，取消订单")
+
+    ruling = await order.expect("ruling.issued", case_id=order.case_id)
+    assert ruling["outcome"] == "cancel_order" and ruling["refund_fen"] == 7700
+    assert (await order.payout())["amount_fen"] == 7700
+    told = await bus.expect("message.sent", user_id=order.buyer, template="ruling_issued")
+    assert "¥77.00" in told["body"]
+
+
+def _at(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -160,12 +160,41 @@ def _open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, c
                 opened_at=ctx.now, evidence_due={"buyer": due, "seller": due}, submitted={"buyer": False, "seller": False})
     agg.cases[case.case_id] = case
     req = agg.requests.get(refund_id) if refund_id else None
+    _earlier_filings(case, req)
     step.emit("case.opened", {
         "case_id": case.case_id, "refund_id": refund_id, "opened_by": opened_by, "evidence_due_at": due,
         "buyer_id": agg.buyer_id, "seller_id": agg.seller_id, "reason": reason,
         "refund_kind": req.kind if req else None, "amount_fen": req.amount_fen if req else None,
     }, case, by_actor=opened_by != "system")
     return case
+
+
+def _earlier_filings(case: Case, req: RequestFacts | None) -> None:
+    """Evidence filed before the case is part of it from the start: the buyer's with the request,
+    the seller's with its rejection. A party that filed some counts as having submitted."""
+    if req is None:
+        return
+    if req.evidence:
+        case.submissions.append(Submission(party="buyer", at=case.opened_at, description=req.description,
+                                           evidence=req.evidence, kind="with_request"))
+        case.submitted["buyer"] = True
+    rejection = req.seller_rejection or {}
+    if rejection.get("evidence"):
+        case.submissions.append(Submission(party="seller", at=rejection.get("at") or case.opened_at,
+                                           description=rejection.get("message", ""), evidence=rejection["evidence"],
+                                           kind="rejection"))
+        case.submitted["seller"] = True
+
+
+# A seller may not open a case on a request it has still to answer (its 48 h clock keeps running:
+# approve, reject or offer first), nor while the goods or the money are on their way.
+SELLER_CASE_REFUSED = {
+    "requested": ("answer_first", "answer the request first (approve, reject or offer); a case does not stop "
+                                  "the deadline to answer"),
+    **{state: ("refund_in_progress", "the request is being carried out (goods or money on their way); "
+                                     "a case cannot stop it") for state in
+       ("return_pending", "return_in_transit", "replacement_pending", "payout_pending", "payout_failed")},
+}
 
 
 def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -192,6 +221,9 @@ def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
             return Decision.refuse("unknown_refund", f"order {agg.order_id} has no request {d.refund_id}")
         if req is not None and req.state == "closed":
             return Decision.refuse("refund_closed", f"request {req.refund_id} is closed")
+        if req is not None and req.state in SELLER_CASE_REFUSED:
+            code, why = SELLER_CASE_REFUSED[req.state]
+            return Decision.refuse(code, f"request {req.refund_id} is {req.state}: {why}")
     if agg.open_case_for(d.refund_id) is not None:
         return Decision.refuse("case_already_open", f"a case is already open for {d.refund_id or 'this order'}")
     step = Step(agg, ctx, _actor(msg))
@@ -234,9 +266,13 @@ def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description, evidence=_evidence(msg),
                                        round=case.round))  # type: ignore[arg-type]
     case.submitted[party] = True
+    case.done[party] = case.done.get(party, False) or msg.data.done
     step = Step(agg, ctx, _actor(msg))
     step.emit("evidence.submitted", {"case_id": case.case_id, "party": party, "evidence_count": len(msg.data.evidence),
-                                     "total_evidence": case.evidence_count(party)}, case, by_actor=True)
+                                     "total_evidence": case.evidence_count(party), "done": msg.data.done},
+              case, by_actor=True)
+    if all(case.done.get(p) and case.submitted.get(p) for p in ("buyer", "seller")):
+        _to_the_arbitrators(step, case)  # both said all they have: rule early, no window to wait out
     return step.decision()
 
 
@@ -253,6 +289,7 @@ def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     step.move(case, "evidence.request")
     case.evidence_due[d.party] = due
     case.submitted[d.party] = False
+    case.done[d.party] = False
     case.submissions.append(Submission(party=d.party, at=ctx.now, description=d.message, kind="request", round=case.round))
     step.emit("evidence.requested", {"case_id": case.case_id, "party": d.party, "user_id": agg.user_of(d.party) or "?",
                                      "due_at": due}, case, by_actor=True)
@@ -300,6 +337,7 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     due = ctx.after(ctx.settings.evidence_window_s)
     case.evidence_due = {"buyer": due, "seller": due}
     case.submitted = {"buyer": False, "seller": False}
+    case.done = {}
     case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description,
                                        evidence=_evidence(msg), kind="appeal", round=2))
     case.submitted[party] = True
@@ -365,14 +403,20 @@ def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ct
     rule = matching_rule(case.submitted.get("buyer", False), case.submitted.get("seller", False))
     if rule is not None and rule.winner == "buyer" and req is not None and req.declined_full_offer:
         rule = None  # the buyer turned down what it asked for: an arbitrator weighs that, not a rule
+    if any(s.kind == "request" and s.round == case.round for s in case.submissions):
+        rule = None  # an arbitrator asked for more: the case waits for the arbitrator, never a rule
     if case.round == 1 and req is not None and rule is not None:
         _auto_rule(step, case, req, rule)
         return step.decision()
+    _to_the_arbitrators(step, case)
+    return step.decision()
+
+
+def _to_the_arbitrators(step: Step, case: Case) -> None:
     step.move(case, "evidence_window_closed")
-    case.ruling_due_at = ctx.after(ctx.settings.ruling_target_s)
+    case.ruling_due_at = step.ctx.after(step.ctx.settings.ruling_target_s)
     step.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
                                        "round": case.round}, case)
-    return step.decision()
 
 
 def on_appeal_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Context) -> Decision:

@@ -21,7 +21,10 @@ class Submission(Model):
     description: str = ""
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     round: int = 1
-    kind: str = "evidence"  # "filing" (opening the case), "evidence", "appeal", "request", "rejection"
+    # "with_request" (the buyer's evidence filed with the request), "rejection" (the seller's, with
+    # its rejection), "filing" (opening the case), "evidence", "appeal", "request" (the arbitrator
+    # asked this party for more)
+    kind: str = "evidence"
 
 
 class RulingRecord(Model):
@@ -69,6 +72,7 @@ class Case(Model):
     round: int = 1
     evidence_due: dict[str, datetime] = Field(default_factory=dict)  # party -> deadline this round
     submitted: dict[str, bool] = Field(default_factory=dict)  # party -> met its deadline this round
+    done: dict[str, bool] = Field(default_factory=dict)  # party -> said it has nothing more this round
     submissions: list[Submission] = Field(default_factory=list)
     ruling_due_at: datetime | None = None
     rulings: list[RulingRecord] = Field(default_factory=list)

@@ -15,7 +15,10 @@ NEEDS_AMOUNT = frozenset({"full_refund", "partial_refund", "return_and_refund"})
 
 
 def refund_amount(outcome: str, asked: int | None, request: RequestFacts | None) -> tuple[int, Reject | None]:
-    """The fen a ruling awards, or why the asked amount cannot be."""
+    """The fen a ruling awards, or why the asked amount cannot be. Cancelling the order pays back
+    everything still refundable, and the ruling says so."""
+    if outcome == "cancel_order":
+        return (request.refundable_fen if request and request.refundable_fen is not None else 0), None
     if outcome not in NEEDS_AMOUNT:
         return 0, None
     assert request is not None
