@@ -60,6 +60,9 @@ async def test_dlq_replay_reprocesses_a_message_once_its_cause_is_fixed(market: 
     letter = await _dead_letter(bus, early["event_id"])
     assert letter.headers["x-dlq-code"] == "handler_error" and letter.headers["x-dlq-service"] == "arbitration"
     assert letter.headers["x-original-topic"] == "seller.events" and letter.value == encode(early)
+    code, shown, err = await cli(env, "dlq", "show", "seller.events", str(letter.offset))
+    assert code == 0, err
+    assert '"x-dlq-code": "handler_error"' in shown and early["event_id"] in shown and refund_id in shown
 
     # The cause is fixed: the request is now known to arbitration (same refund id, as the real flow would have).
     await bus.send("refund.requested", {

@@ -307,6 +307,26 @@ async def test_cancelling_the_order_by_ruling_says_and_pays_what_was_paid(market
     assert "¥77.00" in told["body"]
 
 
+async def test_a_party_files_at_most_sixty_evidence_items_in_a_case(market: Market) -> None:
+    order = await market.paid_order()
+    await order.buyer_requests(kind="refund_only", evidence=[])
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    photos = [{"kind": "photo", "uri": f"https://img.example.cn/evidence/{n}.jpg"} for n in range(20)]
+    await order.buyer_escalates(evidence=photos)
+    await order.case_opened()
+    for n in (1, 2):
+        await order.submits_evidence("buyer", f"第{n}批照片", evidence=photos)
+        await order.expect("evidence.submitted", party="buyer", count=n)
+
+    over = await order.submits_evidence("buyer", "第61张", evidence=photos[:1])
+
+    assert (await order.rejection_of(over))["code"] == "too_much_evidence"
+    third = order.bus.all("evidence.submitted", order_id=order.id, party="buyer")[-1]
+    assert third["total_evidence"] == 60
+
+
 def _at(value: str):
     from datetime import datetime
 

@@ -169,12 +169,14 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
         previous = refund.state
         m.go(refund, "refund.request", msg.type)
     else:
-        if (r := rules.amount(agg, d.amount_fen)) is not None:
+        s = ctx.settings
+        attempt, r = rules.fresh_request(agg, ctx.now, s.after_sale_window_s, s.max_resubmissions)
+        if r is not None or (r := rules.amount(agg, d.amount_fen)) is not None:
             return Decision(reject=r)
         refund = Refund(
             refund_id=ctx.new_id("RF"), kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, refund_to=d.refund_to,
             description=d.description, evidence=[e.model_dump() for e in d.evidence],
-            created_at=ctx.now, updated_at=ctx.now,
+            created_at=ctx.now, updated_at=ctx.now, attempt=attempt,
         )
         agg.refunds[refund.refund_id] = refund
         agg.open_refund_id = refund.refund_id
@@ -203,6 +205,7 @@ def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     assert refund is not None
     if not can(refund.state, "refund.cancel"):
         return Decision.refuse("not_cancellable", f"request {refund.refund_id} cannot be withdrawn while {refund.state}")
+    refund.cancelled_while = refund.state
     m = Move(agg, _actor(msg), ctx)
     m.transition(refund, "refund.cancel", msg.type)
     return m.decision()

@@ -90,6 +90,7 @@ class Refund(Model):
     payout_errors: list[str] = Field(default_factory=list)
     paid_fen: int = 0
     closed_why: str | None = None
+    cancelled_while: str | None = None  # the state the buyer withdrew it in
     notes: list[str] = Field(default_factory=list)  # for operators: what was not done automatically
 
     @property

@@ -70,3 +70,29 @@ def post_rate(refund: Refund, role: str, since: datetime, limit: int) -> Reject 
     if recent >= limit:
         return Reject("rate_limited", f"at most {limit} posts per party per request in 24 hours; try again later")
     return None
+
+
+# Withdrawn in these states, a request's submissions still count: cancelling and asking again
+# does not reset the resubmission limit or escape a case.
+COUNTED_WHEN_CANCELLED = frozenset({"rejected", "offer_pending", "in_arbitration"})
+
+
+def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmissions: int) -> tuple[int, Reject | None]:
+    """A new request on the order: which submission it is, or why it cannot be made. A final
+    "no" is final, and the after-sale window counts from delivery."""
+    assert agg.order is not None
+    final = next((r for r in agg.refunds.values() if r.closed_why == "rejected_final"), None)
+    if final is not None:
+        return 0, Reject("already_decided", f"request {final.refund_id} on this order was finally rejected; "
+                                            f"it cannot be asked again")
+    delivered = agg.order.delivered_at
+    if delivered is not None and (now - delivered).total_seconds() > window_s:
+        return 0, Reject("after_sale_window_closed", f"the after-sale window closed {window_s / 86400:g} days after "
+                                                     f"delivery ({delivered.isoformat()})")
+    carried = sum(r.attempt for r in agg.refunds.values()
+                  if r.closed_why == "cancelled" and r.cancelled_while in COUNTED_WHEN_CANCELLED)
+    attempt = carried + 1
+    if attempt - 1 > max_resubmissions:
+        return 0, Reject("resubmission_limit", f"this order's requests were already submitted {carried} times; "
+                                               f"ask the platform to step in instead")
+    return attempt, None
