@@ -90,6 +90,8 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
         _remind(agg, d.refund_id, d.awaiting, d.state, d.due_at, ctx)
     if d.state == "return_pending" and d.previous_state != "return_pending":
         out.send("buyer", "return_requested", due=d.due_at)
+    elif d.state == "return_in_transit" and d.previous_state == "return_pending":
+        out.send("seller", "return_shipped", carrier=d.return_carrier or "-", tracking_no=d.return_tracking_no or "-")
     elif d.state == "rejected" and d.cause == "seller.rejected":
         out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
     elif d.cause == "timer.return_confirm_expired":
@@ -113,6 +115,8 @@ def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisio
     out = _out(agg, msg, ctx)
     if d.why == "cancelled":
         out.send("seller", "refund_withdrawn")
+    elif d.why in ("expired", "rejected_final"):
+        out.send("buyer", "request_closed", why=d.why)
     return out.decision()
 
 
@@ -199,8 +203,13 @@ def case_opened(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
 
 
 def evidence_submitted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    _forget(agg, msg.data.case_id, msg.data.party)
-    return Outbox(agg, msg, ctx, msg.event_id).decision()
+    d = msg.data
+    _forget(agg, d.case_id, d.party)
+    out = _out(agg, msg, ctx)
+    if d.evidence_count:
+        other = "seller" if d.party == "buyer" else "buyer"
+        out.send(other, "evidence_added", case_id=d.case_id, party=d.party, count=d.evidence_count)
+    return out.decision()
 
 
 def evidence_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -212,8 +221,12 @@ def evidence_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> De
 
 
 def case_awaiting_ruling(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    _forget(agg, msg.data.case_id)
-    return Outbox(agg, msg, ctx, msg.event_id).decision()
+    d = msg.data
+    _forget(agg, d.case_id)
+    out = _out(agg, msg, ctx)
+    for party in ("buyer", "seller"):
+        out.send(party, "case_in_queue", case_id=d.case_id, due=d.ruling_due_at)
+    return out.decision()
 
 
 def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -225,11 +238,14 @@ def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisio
         out.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
                  shipping=d.return_shipping_paid_by, reasoning=d.reasoning, round=str(d.round),
                  appeal_until=d.appealable_until)
+        if d.appealable_until:  # each party may appeal once: remind both before the window closes
+            _remind(agg, d.case_id, party, "appeal", d.appealable_until, ctx)
     return out.decision()
 
 
 def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
+    _forget(agg, d.case_id)  # the appeal reminders: one was used, the other party's turns into evidence
     out = _out(agg, msg, ctx)
     for party in ("buyer", "seller"):
         out.send(party, "ruling_appealed", case_id=d.case_id, party=d.party, due=d.evidence_due_at)

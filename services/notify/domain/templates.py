@@ -67,6 +67,14 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "en": {"partial_refund": "a partial refund of {amount}", "return_and_refund": "a return and refund of {amount}",
                "exchange": "an exchange", "resend": "to send the item again"},
     },
+    "why": {  # why a request closed, told to the buyer
+        "zh-CN": {"expired": "未在期限内寄回商品", "rejected_final": "商家拒绝后未在期限内申请平台介入，或平台最终驳回",
+                  "cancelled": "您已撤销申请", "completed": "已完成"},
+        "en": {"expired": "the goods were not shipped back in time",
+               "rejected_final": "after the rejection nobody asked the platform in time, or the platform's final ruling "
+                                 "rejected it",
+               "cancelled": "you withdrew it", "completed": "it is done"},
+    },
     "round": {
         "zh-CN": {"1": "裁决", "2": "复核"},
         "en": {"1": "ruling", "2": "ruling on appeal"},
@@ -74,11 +82,11 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     "task": {  # what the party must do, by the refund state (or case step) a reminder is for
         "zh-CN": {"requested": "处理售后申请", "rejected": "申请平台介入", "return_pending": "寄回商品",
                   "return_in_transit": "确认收货", "replacement_pending": "发出换货商品", "evidence": "提交举证材料",
-                  "offer_pending": "答复商家的协商方案"},
+                  "offer_pending": "答复商家的协商方案", "appeal": "对裁决提出申诉（如不认可）"},
         "en": {"requested": "answer the after-sale request", "rejected": "ask the platform to step in",
                "return_pending": "ship the goods back", "return_in_transit": "confirm the returned parcel",
                "replacement_pending": "ship the replacement", "evidence": "submit your evidence",
-               "offer_pending": "answer the seller's offer"},
+               "offer_pending": "answer the seller's offer", "appeal": "appeal the ruling, if you disagree"},
     },
 }
 

@@ -32,6 +32,10 @@ REALISTIC = {
     "offer_declined": dict(offer={"kind": "exchange", "amount_fen": None}, message="我只要退款"),
     "offer_lapsed": dict(due=DUE),
     "conversation_post": dict(party="seller", text="亲，麻烦拍一下漏水的位置", attachments=1),
+    "return_shipped": dict(carrier="顺丰", tracking_no="SF100200300"),
+    "request_closed": dict(why="rejected_final"),
+    "evidence_added": dict(case_id="CS1a2b", party="seller", count=3),
+    "case_in_queue": dict(case_id="CS1a2b", due=DUE),
 }
 
 
