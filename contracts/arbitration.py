@@ -110,6 +110,15 @@ class CaseAwaitingRuling(Data):
     round: StrictInt
 
 
+class CaseRulingOverdue(Data):
+    """Internal: a case in the queue passed its ruling target unruled; it is flagged and first."""
+
+    order_id: Id
+    case_id: Id
+    ruling_due_at: AwareDatetime
+    round: StrictInt
+
+
 class RulingIssued(Data):
     order_id: Id
     case_id: Id

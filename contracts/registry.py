@@ -92,6 +92,7 @@ _ALL = [
     _spec("evidence.submitted", arb.EvidenceSubmitted, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A party added evidence.", internal=True),
     _spec("evidence.requested", arb.EvidenceRequested, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "More evidence is wanted from a party.", internal=True),
     _spec("case.awaiting_ruling", arb.CaseAwaitingRuling, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is in the arbitrators' queue.", internal=True),
+    _spec("case.ruling_overdue", arb.CaseRulingOverdue, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "A queued case passed its ruling target unruled.", internal=True),
     _spec("ruling.issued", arb.RulingIssued, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The platform ruled."),
     _spec("ruling.appealed", arb.RulingAppealed, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A ruling was appealed.", internal=True),
     _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),

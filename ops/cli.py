@@ -304,7 +304,8 @@ async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list
         cursor = dbs["arbitration"]["cases"].find({"status": "awaiting_ruling"}).sort("ruling_due_at", 1).limit(limit)
         return [{"case_id": c["_id"], "order_id": c["order_id"], "refund_id": c["case"].get("refund_id"),
                  "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
-                 "ruling_due_at": c["ruling_due_at"], "evidence": len(c["case"]["submissions"])} async for c in cursor]
+                 "ruling_due_at": c["ruling_due_at"], "overdue": bool(c.get("overdue")),
+                 "evidence": len(c["case"]["submissions"])} async for c in cursor]
     except PyMongoError as e:
         raise Unreachable(f"cannot read the arbitration database at {_mongo(mongo)} ({type(e).__name__}: {e})") from None
     finally:
@@ -320,7 +321,8 @@ def cases(mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt,
         typer.echo(json.dumps(rows, default=str, ensure_ascii=False))
         return
     for r in rows:
-        typer.echo(f"{r['ruling_due_at']:%Y-%m-%d %H:%M:%S}  {r['case_id']}  order={r['order_id']}  round={r['round']}  "
+        flag = "OVERDUE  " if r["overdue"] else ""
+        typer.echo(f"{flag}{r['ruling_due_at']:%Y-%m-%d %H:%M:%S}  {r['case_id']}  order={r['order_id']}  round={r['round']}  "
                    f"opened_by={r['opened_by']} reason={r['reason']}  submissions={r['evidence']}")
     typer.echo(f"{len(rows)} case(s) awaiting a ruling")
 
@@ -381,7 +383,7 @@ def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str]
         typer.echo(f"ruling round {r['round']}: {r['outcome']} {r['refund_fen']} fen by {r['decided_by']}"
                    f"{'  (final)' if r['final'] else ''}")
     if c.get("ruling_due_at"):
-        typer.echo(f"ruling due by {c['ruling_due_at']}")
+        typer.echo(f"ruling due by {c['ruling_due_at']}{'  OVERDUE' if doc.get('overdue') else ''}")
 
 
 def main() -> None:

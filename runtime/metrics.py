@@ -20,6 +20,7 @@ REFUNDS_CLOSED = Counter("aftersale_refunds_closed_total", "After-sale requests 
 REFUNDED_FEN = Counter("aftersale_refunded_fen_total", "Money that reached buyers, in fen")
 PAYOUTS_REQUESTED = Counter("aftersale_payouts_requested_total", "payout.request sent (retries included)")
 MESSAGES_SENT = Counter("aftersale_inbox_messages_total", "In-app messages sent", ["template", "locale"])
+RULINGS_OVERDUE = Counter("aftersale_rulings_overdue_total", "Cases still unruled when their ruling was due", ["round"])
 
 
 def count_business(type_: str, data: dict) -> None:
@@ -33,6 +34,8 @@ def count_business(type_: str, data: dict) -> None:
         PAYOUTS_REQUESTED.inc()
     elif type_ == "message.sent":
         MESSAGES_SENT.labels(data.get("template", "?"), data.get("locale", "?")).inc()
+    elif type_ == "case.ruling_overdue":
+        RULINGS_OVERDUE.labels(str(data.get("round", "?"))).inc()
 
 # The processing runtime: transactions, restores, views.
 COMMIT_SECONDS = Histogram(

@@ -30,7 +30,8 @@ from runtime.timers import TimerSchedule
 
 log = structlog.get_logger("task")
 
-BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent"})
+BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent",
+                            "case.ruling_overdue"})
 
 
 class CommitFailed(Exception):

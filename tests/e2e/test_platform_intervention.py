@@ -331,3 +331,22 @@ def _at(value: str):
     from datetime import datetime
 
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def test_a_case_left_unruled_past_its_target_is_flagged_and_the_desk_is_told(market: Market, bus, env, dbs) -> None:
+    from tests.e2e.test_operator_cli import cli
+
+    order = await market.paid_order()
+    queued = await order.case_awaiting_ruling()
+
+    overdue = await order.expect("case.ruling_overdue", case_id=order.case_id, timeout=30)
+
+    assert overdue["ruling_due_at"] == queued["ruling_due_at"]
+    told = await bus.expect("message.sent", user_id="arbitration-desk", template="ruling_overdue")
+    assert order.case_id in told["body"]
+    await dbs.settled()
+    code, out, err = await cli(env, "cases")
+    assert code == 0, err
+    assert any(line.startswith("OVERDUE") and order.case_id in line for line in out.splitlines())
+    await order.arbitrator_rules("full_refund", refund_fen=order.amount_fen)
+    await order.expect("ruling.issued", case_id=order.case_id)

@@ -15,7 +15,7 @@ from services.arbitration.domain.statuses import CLOSED_WHY, can, next_status
 
 SELLER_REASONS = frozenset({"malicious_complaint", "ip_infringement", "system_fault", "dispute"})
 MAX_CASE_EVIDENCE = 3 * MAX_EVIDENCE_ITEMS  # per party per case
-EVIDENCE_TIMER, APPEAL_TIMER = "evidence_window", "appeal_window"
+EVIDENCE_TIMER, APPEAL_TIMER, RULING_TIMER = "evidence_window", "appeal_window", "ruling_due"
 
 
 def timers_of(agg: ArbitrationOrder) -> dict[str, datetime]:
@@ -23,6 +23,8 @@ def timers_of(agg: ArbitrationOrder) -> dict[str, datetime]:
     for c in agg.cases.values():
         if c.status == "collecting_evidence" and c.evidence_due:
             out[f"{EVIDENCE_TIMER}:{c.case_id}"] = max(c.evidence_due.values())
+        elif c.status == "awaiting_ruling" and c.ruling_due_at and not c.overdue:
+            out[f"{RULING_TIMER}:{c.case_id}"] = c.ruling_due_at
         elif c.status == "ruled" and c.last_ruling and c.last_ruling.appealable_until:
             out[f"{APPEAL_TIMER}:{c.case_id}"] = c.last_ruling.appealable_until
     return out
@@ -415,6 +417,7 @@ def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ct
 def _to_the_arbitrators(step: Step, case: Case) -> None:
     step.move(case, "evidence_window_closed")
     case.ruling_due_at = step.ctx.after(step.ctx.settings.ruling_target_s)
+    case.overdue = False
     step.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
                                        "round": case.round}, case)
 
@@ -425,6 +428,18 @@ def on_appeal_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx:
         return Decision.ignore()
     step = Step(agg, ctx)
     step.move(case, "appeal_window_closed")
+    return step.decision()
+
+
+def on_ruling_due(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Context) -> Decision:
+    """A deadline nobody watches does not exist: an unruled case past its target is flagged (first
+    in the queue, a metric) and the arbitrators are told."""
+    case = agg.cases.get(case_id)
+    if case is None or case.status != "awaiting_ruling" or case.ruling_due_at != due_at or case.overdue:
+        return Decision.ignore()
+    case.overdue = True
+    step = Step(agg, ctx)
+    step.emit("case.ruling_overdue", {"case_id": case.case_id, "ruling_due_at": due_at, "round": case.round}, case)
     return step.decision()
 
 
@@ -445,4 +460,4 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "ruling.decide": ruling_decide,
     "ruling.appeal": ruling_appeal,
 }
-TIMERS = {EVIDENCE_TIMER: on_evidence_window, APPEAL_TIMER: on_appeal_window}
+TIMERS = {EVIDENCE_TIMER: on_evidence_window, APPEAL_TIMER: on_appeal_window, RULING_TIMER: on_ruling_due}

@@ -75,6 +75,7 @@ class Case(Model):
     done: dict[str, bool] = Field(default_factory=dict)  # party -> said it has nothing more this round
     submissions: list[Submission] = Field(default_factory=list)
     ruling_due_at: datetime | None = None
+    overdue: bool = False  # still unruled when the ruling was due
     rulings: list[RulingRecord] = Field(default_factory=list)
     appealed_by: Party | None = None
     closed_why: str | None = None

@@ -46,6 +46,6 @@ class ArbitrationDomain(Domain):
                 "_id": c.case_id, "order_id": order.order_id, "buyer_id": order.buyer_id,
                 "seller_id": order.seller_id, "paid_fen": order.paid_fen, "status": c.status, "round": c.round,
                 "opened_by": c.opened_by, "reason": c.reason, "opened_at": c.opened_at,
-                "ruling_due_at": c.ruling_due_at, "case": c.model_dump(mode="python"),
+                "ruling_due_at": c.ruling_due_at, "overdue": c.overdue, "case": c.model_dump(mode="python"),
                 "request": request.model_dump(mode="python") if request else None}))
         return out

@@ -229,6 +229,13 @@ def case_awaiting_ruling(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
     return out.decision()
 
 
+def case_ruling_overdue(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    out = _out(agg, msg, ctx)
+    out.to_user(ctx.settings.arbitration_desk, "ruling_overdue", case_id=d.case_id, due=d.ruling_due_at)
+    return out.decision()
+
+
 def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _learn(agg, d)
@@ -323,6 +330,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "evidence.submitted": evidence_submitted,
     "evidence.requested": evidence_requested,
     "case.awaiting_ruling": case_awaiting_ruling,
+    "case.ruling_overdue": case_ruling_overdue,
     "ruling.issued": ruling_issued,
     "ruling.appealed": ruling_appealed,
 }

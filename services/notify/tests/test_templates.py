@@ -36,6 +36,7 @@ REALISTIC = {
     "request_closed": dict(why="rejected_final"),
     "evidence_added": dict(case_id="CS1a2b", party="seller", count=3),
     "case_in_queue": dict(case_id="CS1a2b", due=DUE),
+    "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
 }
 
 
