@@ -89,6 +89,7 @@ class RefundRequested(Data):
     description: Description | None = None
     evidence: EvidenceList = []
     refundable_fen: NonNegativeFen | None = None  # paid minus already refunded, when requested
+    auto_approved: bool = False  # a refund before shipment: approved at once, the seller is not asked
 
 
 class RefundCompleted(Data):
@@ -178,3 +179,14 @@ class ConversationPosted(Data):
     author_id: Id | None = None
     buyer_id: Id | None = None
     seller_id: Id | None = None
+
+
+class OrderCancelRequested(Data):
+    """Internal: a refund was asked before the order shipped, so it was approved as a cancellation;
+    the order system stops the shipment and cancels the order (未发货仅退款)."""
+
+    order_id: Id
+    refund_id: Id
+    amount_fen: Fen
+    seller_id: Id
+    buyer_id: Id

@@ -186,20 +186,24 @@ class Order:
 @dataclass
 class Market:
     bus: Bus
-    # Optional: wait until the platform has recorded a paid order, as a buyer app sees an order as
-    # paid before it offers a refund (order.paid and refund.request travel on different topics).
-    recorded: Callable[[str], Awaitable[bool]] | None = None
+    # Optional: wait until the platform has recorded a paid (and shipped) order, as a buyer app sees
+    # it before it offers a refund (orders.events and refund.commands are different topics).
+    recorded: Callable[[str, bool], Awaitable[bool]] | None = None
 
-    async def paid_order(self, amount_fen: int = 12900, buyer: str | None = None, seller: str | None = None) -> Order:
+    async def paid_order(self, amount_fen: int = 12900, buyer: str | None = None, seller: str | None = None,
+                         shipped: bool = True) -> Order:
+        """A paid order, shipped unless asked otherwise (a refund before shipment is a cancellation)."""
         order = Order(self.bus, unique("O"), buyer or unique("B"), seller or unique("S"), amount_fen)
         await self.bus.send("order.paid", {
             "order_id": order.id, "buyer_id": order.buyer, "seller_id": order.seller, "amount_fen": amount_fen,
             "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",
             "items": [{"sku": "SKU-1", "title": "保温杯", "qty": 1, "price_fen": amount_fen}],
         }, ("system", "order-system"), validate=True)
+        if shipped:
+            await self.order_shipped(order)
         if self.recorded is not None:
             for _ in range(200):
-                if await self.recorded(order.id):
+                if await self.recorded(order.id, shipped):
                     break
                 await asyncio.sleep(0.05)
         return order

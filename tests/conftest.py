@@ -105,8 +105,9 @@ async def bus(infra: Infra, system: System) -> AsyncIterator[Bus]:
 def market(bus: Bus, mongo: AsyncMongoClient) -> Market:
     refund_orders = mongo[f"t{RUN_ID}_refund"]["orders"]
 
-    async def recorded(order_id: str) -> bool:
-        return await refund_orders.find_one({"_id": order_id}, {"_id": 1}) is not None
+    async def recorded(order_id: str, shipped: bool) -> bool:
+        doc = await refund_orders.find_one({"_id": order_id}, {"state.order.shipped": 1})
+        return doc is not None and (not shipped or bool(((doc.get("state") or {}).get("order") or {}).get("shipped")))
 
     return Market(bus, recorded)
 

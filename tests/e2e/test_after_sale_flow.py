@@ -162,3 +162,23 @@ async def test_payout_failing_past_the_retry_limit_is_parked_for_operators_and_r
     assert again["payout_id"] == f"payout:{order.refund_id}"
     await payments.pay(again)
     await order.expect("refund.closed", why="completed")
+
+
+async def test_a_refund_before_shipment_cancels_the_order_without_asking_the_seller(market: Market, payments: PaymentSystem,
+                                                                                    bus) -> None:
+    order = await market.paid_order(amount_fen=5900, shipped=False)
+
+    await order.buyer_requests(kind="refund_only", reason="no_longer_wanted", amount_fen=5900)
+
+    requested = await order.requested()
+    assert requested["auto_approved"] is True
+    cancel = await order.expect("refund.order_cancel_requested")
+    assert cancel["amount_fen"] == 5900 and cancel["seller_id"] == order.seller
+    await order.state("payout_pending", cause="unshipped_refund")
+    told = await bus.expect("message.sent", user_id=order.seller, template="refund_unshipped")
+    assert "请勿再发货" in told["body"]
+    await payments.pay(await order.payout())
+    await order.expect("refund.closed", why="completed")
+    late = await order.seller_rejects()
+    assert (await order.rejection_of(late))["code"] == "not_your_move"
+    await order.expect_none("seller.timed_out", within=6)  # the seller was never on the clock

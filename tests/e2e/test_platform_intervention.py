@@ -342,7 +342,7 @@ async def test_a_case_left_unruled_past_its_target_is_flagged_and_the_desk_is_to
     overdue = await order.expect("case.ruling_overdue", case_id=order.case_id, timeout=30)
 
     assert overdue["ruling_due_at"] == queued["ruling_due_at"]
-    told = await bus.expect("message.sent", user_id="arbitration-desk", template="ruling_overdue")
+    told = await bus.expect("message.sent", user_id="arbitration-desk", template="ruling_overdue", order_id=order.id)
     assert order.case_id in told["body"]
     await dbs.settled()
     code, out, err = await cli(env, "cases")

@@ -76,7 +76,10 @@ def refund_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
     _learn(agg, d)
     agg.kinds[d.refund_id] = d.kind
     out = _out(agg, msg, ctx)
-    out.send("seller", "refund_requested", kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, due=d.seller_due_at)
+    if d.auto_approved:
+        out.send("seller", "refund_unshipped", amount_fen=d.amount_fen)  # do not ship: the order is cancelled
+    else:
+        out.send("seller", "refund_requested", kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, due=d.seller_due_at)
     return out.decision()
 
 

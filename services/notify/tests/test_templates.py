@@ -37,6 +37,7 @@ REALISTIC = {
     "evidence_added": dict(case_id="CS1a2b", party="seller", count=3),
     "case_in_queue": dict(case_id="CS1a2b", due=DUE),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
+    "refund_unshipped": dict(amount_fen=12900),
 }
 
 

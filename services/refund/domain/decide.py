@@ -185,14 +185,20 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     refund.state, refund.awaiting = "requested", AWAITING["requested"]
     refund.timer, refund.due_at = None, ctx.after(ctx.settings.seller_response_s)
     assert agg.order is not None
+    unshipped = refund.kind == "refund_only" and agg.order.shipped is None
     m.emit("refund.requested", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "kind": refund.kind, "reason": refund.reason,
         "amount_fen": refund.amount_fen, "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id,
         "seller_due_at": refund.due_at, "refund_to": refund.refund_to, "attempt": refund.attempt,
         "evidence_count": len(refund.evidence), "description": refund.description, "evidence": refund.evidence,
-        "refundable_fen": agg.refundable_fen(),
+        "refundable_fen": agg.refundable_fen(), "auto_approved": unshipped,
     }, refund, by_actor=True)
     m.changed(refund, previous, msg.type)
+    if unshipped:
+        m.emit("refund.order_cancel_requested", {
+            "order_id": agg.order_id, "refund_id": refund.refund_id, "amount_fen": refund.amount_fen,
+            "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id}, refund)
+        m.transition(refund, "unshipped_refund", "unshipped_refund")
     return m.decision()
 
 

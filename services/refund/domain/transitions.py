@@ -68,6 +68,8 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("requested", "seller.timed_out"): "in_arbitration",
     ("requested", "case.opened"): "in_arbitration",
     ("requested", "refund.cancel"): "closed",
+    # 未发货仅退款: a refund before the order shipped is a cancellation, approved without the seller.
+    ("requested", "unshipped_refund"): "payout_pending",
     # 协商: the seller's counter-offer is its answer; the buyer takes it, declines it, or lets it lapse.
     ("requested", "seller.offered"): "offer_pending",
     ("offer_pending", "seller.offered"): "offer_pending",  # a newer offer replaces the open one

@@ -11,7 +11,7 @@ from contracts.parsing import parse_message
 from runtime.context import Context
 from services.refund.settings import RefundSettings
 from services.refund.domain.decide import payout_id_of
-from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Refund
+from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Parcel, Refund
 from services.refund.domain.service import RefundDomain
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, STATES, TRANSITIONS, TRIGGERS, check_table, next_state
 
@@ -32,7 +32,8 @@ def msg(type_: str, data: dict[str, Any], actor: tuple[str, str] = ("system", "x
 
 
 def order_with(state: str, kind: str = "refund_only", **refund: Any) -> dict[str, Any]:
-    agg = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW))
+    agg = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW,
+                                                       shipped=Parcel(carrier="SF", tracking_no="1", at=NOW)))
     offer_kind = refund.pop("offer_kind", None)
     r = Refund(refund_id="R1", kind=kind, reason="quality", amount_fen=6000, refund_to="original",
                created_at=NOW, updated_at=NOW, state=state, awaiting=AWAITING[state], **refund)
@@ -114,11 +115,14 @@ def test_the_table_is_consistent():
 
 
 LEGAL = sorted(TRANSITIONS)
-ILLEGAL = sorted((s, t) for s in STATES for t in TRIGGERS if (s, t) not in TRANSITIONS)
+# `unshipped_refund` is no message anybody sends: it follows a refund.request on an unshipped order.
+ILLEGAL = sorted((s, t) for s in STATES for t in TRIGGERS if (s, t) not in TRANSITIONS and t != "unshipped_refund")
 
 
 @pytest.mark.parametrize("state,trigger", LEGAL)
 def test_every_legal_transition_moves_as_the_table_says(state, trigger):
+    if trigger == "unshipped_refund":
+        return test_a_refund_before_shipment_is_approved_at_once_as_a_cancellation()
     kinds = ["refund_only", "return_and_refund", "exchange"]
     for kind in kinds:
         if trigger == "ruling.issued":
@@ -175,3 +179,16 @@ def test_the_design_document_shows_every_transition_and_state():
     missing = [f"{s} --{t}-->" for s, t in TRANSITIONS if f"| `{s}` | `{t}` |" not in doc]
     missing += [f"state {s}" for s in STATES if f"| `{s}` | {AWAITING[s]} |" not in doc]
     assert missing == []
+
+
+def test_a_refund_before_shipment_is_approved_at_once_as_a_cancellation():
+    unshipped = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW))
+    d = domain.decide("O1", unshipped.dump(), msg("refund.request", REQUEST, BUYER), ctx())
+    [refund] = OrderRefunds.load("O1", d.state).refunds.values()
+    assert refund.state == "payout_pending" and refund.payout_fen == REQUEST["amount_fen"]
+    types = [e.type for e in d.emits]
+    assert types.index("refund.requested") < types.index("refund.order_cancel_requested") < types.index("payout.request")
+    assert next(e for e in d.emits if e.type == "refund.requested").data["auto_approved"] is True
+    goods_back = domain.decide("O1", unshipped.dump(), msg("refund.request", {**REQUEST, "kind": "return_and_refund"},
+                                                           BUYER), ctx())
+    assert [r.state for r in OrderRefunds.load("O1", goods_back.state).refunds.values()] == ["requested"]

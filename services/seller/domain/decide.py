@@ -31,6 +31,11 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
     current = order.requests.get(d.refund_id)
     if current is not None and current.attempt >= d.attempt:
         return Decision.ignore()  # an older or repeated announcement
+    if d.auto_approved:  # a refund before shipment: nothing for the seller to answer
+        order.requests[d.refund_id] = PendingRequest(
+            refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt, step="not_seller_move",
+            history=[{"step": "not_seller_move", "at": ctx.now, "why": "refund before shipment"}])
+        return _decision(order)
     order.requests[d.refund_id] = PendingRequest(
         refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt,
         step="awaiting_answer", due_at=d.seller_due_at, answer_timer=True, offers=current.offers if current else 0,
