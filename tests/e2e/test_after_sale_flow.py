@@ -140,6 +140,9 @@ async def test_payout_failure_is_retried_with_the_same_payout_id_then_succeeds(m
     await payments.pay(second)
     await order.expect("refund.completed")
     assert (await order.expect("refund.closed"))["why"] == "completed"
+    # Events say what changed: the retries kept the request payout_pending, so one change was published.
+    states = [e["state"] for e in order.bus.all("refund.state_changed", order_id=order.id)]
+    assert states == ["requested", "payout_pending", "closed"]
 
 
 async def test_payout_failing_past_the_retry_limit_is_parked_for_operators_and_retriggered(

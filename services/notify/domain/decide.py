@@ -153,6 +153,8 @@ def seller_approved(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decis
 
 def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
+    # A newer offer moves the buyer's deadline within offer_pending (no state change says so).
+    _remind(agg, d.refund_id, "buyer", "offer_pending", d.buyer_due_at, ctx)
     out = _out(agg, msg, ctx)
     out.send("buyer", "offer_received", offer=d.offer.model_dump(), message=d.message or "-", due=d.buyer_due_at)
     return out.decision()

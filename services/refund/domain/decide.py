@@ -84,8 +84,12 @@ class Move:
         }, refund)
 
     def changed(self, refund: Refund, previous: str | None, cause: str) -> None:
+        """Publish the transition. Only a change of state is one: whose move it is and until when
+        travel with it, and the events that moved a deadline within a state say so themselves."""
         o = self.agg.order
         assert o is not None
+        if refund.state == previous:
+            return
         self.emit("refund.state_changed", {
             "order_id": self.agg.order_id, "refund_id": refund.refund_id, "state": refund.state,
             "previous_state": previous, "awaiting": refund.awaiting, "due_at": refund.due_at,
