@@ -1,6 +1,8 @@
 """Platform intervention (平台介入, domain.md sections 3-4) through the real services."""
 from __future__ import annotations
 
+import asyncio
+
 from sim.story import CHAT, PHOTO, Market, PaymentSystem
 
 
@@ -149,15 +151,70 @@ async def test_an_appeal_reverses_the_ruling_and_restores_the_sellers_credit(mar
                                  reasoning="复核：损坏发生在签收后，卖家无责")
 
     second = await order.expect("ruling.issued", case_id=order.case_id, round=2)
-    assert second["final"] is True and second["appealable_until"] is None and second["reverses_previous"] is True
+    # The buyer still has its own appeal, so the word is not final yet.
+    assert second["final"] is False and second["appealable_until"] and second["reverses_previous"] is True
     assert second["decided_by"] == "ARB-2" != first["decided_by"]
     restored = await bus.expect("shop.credit_changed", seller_id=order.seller, why="appeal_won")
     assert restored["delta"] == -drop["delta"] and restored["defects_in_window"] == 0
-    await order.expect("case.closed", case_id=order.case_id, why="final_ruling")
-    # Money paid by the first ruling is not clawed back: only one payout ever went out.
-    assert len(bus.all("payout.request", order_id=order.id)) == 1
-    second_appeal = await order.appeals("buyer")
+    # Money follows the final word: the buyer keeps the 6600 paid, the platform compensates the seller.
+    compensation = await order.expect("payout.request", purpose="seller_compensation")
+    assert compensation["amount_fen"] == 6600 and compensation["payee_id"] == order.seller
+    await payments.pay(compensation)
+    await order.expect("case.closed", case_id=order.case_id, why="ruling_final", timeout=20)  # the buyer let it be
+    assert len(bus.all("payout.request", order_id=order.id)) == 2
+    assert [c["amount_fen"] for c in bus.all("refund.completed", order_id=order.id)] == [6600]  # nothing clawed back
+    second_appeal = await order.appeals("seller")
     assert (await order.rejection_of(second_appeal))["code"] in ("already_appealed", "not_appealable")
+
+
+async def test_an_appeal_that_awards_the_buyer_more_pays_the_difference_once(market: Market, payments: PaymentSystem,
+                                                                            bus) -> None:
+    order = await market.paid_order(amount_fen=12900)
+    await order.case_awaiting_ruling(kind="refund_only", amount_fen=12900)
+    await order.arbitrator_rules("partial_refund", arbitrator="ARB-1", refund_fen=4000, reasoning="商品部分瑕疵")
+    await order.expect("ruling.issued", case_id=order.case_id, round=1)
+    await payments.pay(await order.payout())
+    await order.expect("refund.closed", why="completed")
+
+    await order.appeals("buyer", "瑕疵严重，无法使用")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, round=2, timeout=20)
+    await order.arbitrator_rules("full_refund", arbitrator="ARB-2", refund_fen=12900, reasoning="复核：商品无法使用，全额退款")
+
+    top_up = await order.expect("payout.request", purpose="appeal_top_up")
+    assert top_up["amount_fen"] == 8900 and top_up["payee_id"] == order.buyer
+    assert top_up["payout_id"] != (await order.payout())["payout_id"]
+    await payments.pay(top_up)
+    await payments.pay(top_up)  # the payment system's retry: paid once all the same
+    paid = await order.expect("refund.completed", amount_fen=8900)
+    assert paid["refund_id"] == order.refund_id
+    await asyncio.sleep(1)
+    assert len(bus.all("refund.completed", order_id=order.id, amount_fen=8900)) == 1
+    assert sum(p["amount_fen"] for p in bus.all("payout.request", order_id=order.id)) == 12900
+
+
+async def test_each_party_has_its_own_appeal(market: Market) -> None:
+    order = await market.paid_order(amount_fen=10000)
+    await order.case_awaiting_ruling(kind="refund_only", amount_fen=10000)
+    await order.arbitrator_rules("partial_refund", arbitrator="ARB-1", refund_fen=3000)
+    await order.expect("ruling.issued", case_id=order.case_id, round=1)
+
+    await order.appeals("buyer", "应全额退款")  # the buyer, who won in part, appeals first
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, round=2, timeout=20)
+    await order.arbitrator_rules("partial_refund", arbitrator="ARB-2", refund_fen=6000)
+    second = await order.expect("ruling.issued", case_id=order.case_id, round=2)
+    assert second["final"] is False  # the buyer's appeal did not use up the seller's
+
+    again = await order.appeals("buyer", "再次申诉")
+    assert (await order.rejection_of(again))["code"] == "already_appealed"
+    await order.appeals("seller", "商品已使用")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, round=3, timeout=20)
+    for used in ("ARB-1", "ARB-2"):
+        refused = await order.arbitrator_rules("partial_refund", arbitrator=used, refund_fen=5000)
+        assert (await order.rejection_of(refused))["code"] == "same_arbitrator"
+    await order.arbitrator_rules("partial_refund", arbitrator="ARB-3", refund_fen=5000)
+    third = await order.expect("ruling.issued", case_id=order.case_id, round=3)
+    assert third["final"] is True and third["appealable_until"] is None
+    await order.expect("case.closed", case_id=order.case_id, why="final_ruling")
 
 
 async def test_late_evidence_is_rejected_with_a_reason(market: Market) -> None:

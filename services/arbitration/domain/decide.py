@@ -326,22 +326,24 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     if refused:
         return refused
     assert case and party
-    if case.appealed_by is not None or case.round > 1:
-        return Decision.refuse("already_appealed", f"case {case.case_id} was already appealed; the second ruling is final")
+    if party in case.appeals:
+        return Decision.refuse("already_appealed", f"the {party} already appealed case {case.case_id}; each party "
+                                                   f"appeals once")
     last = case.last_ruling
     if case.status != "ruled" or last is None or last.appealable_until is None:
-        return Decision.refuse("not_appealable", f"case {case.case_id} is {case.status}; only a first ruling can be appealed")
+        return Decision.refuse("not_appealable", f"case {case.case_id} is {case.status}; its last ruling is final")
     if ctx.now > last.appealable_until:
         return Decision.refuse("appeal_window_closed", f"the appeal window closed at {last.appealable_until.isoformat()}")
     step = Step(agg, ctx, _actor(msg))
     step.move(case, "ruling.appeal")
-    case.round, case.appealed_by = 2, party  # type: ignore[assignment]
+    case.round += 1
+    case.appeals.append(party)  # type: ignore[arg-type]
     due = ctx.after(ctx.settings.evidence_window_s)
     case.evidence_due = {"buyer": due, "seller": due}
     case.submitted = {"buyer": False, "seller": False}
     case.done = {}
     case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description,
-                                       evidence=_evidence(msg), kind="appeal", round=2))
+                                       evidence=_evidence(msg), kind="appeal", round=case.round))
     case.submitted[party] = True
     step.emit("ruling.appealed", {"case_id": case.case_id, "party": party, "refund_id": case.refund_id,
                                   "evidence_due_at": due}, case, by_actor=True)
@@ -357,7 +359,9 @@ NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0}
 def _issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
            decided_by: str, costs: dict[str, Any] = NO_COSTS) -> None:
     ctx = step.ctx
-    final = case.round > 1
+    # Each party has one appeal of its own: a ruling is final once both have used theirs (the
+    # winner of a round cannot use up the loser's appeal).
+    final = set(case.appeals) >= {"buyer", "seller"}
     appealable_until = None if final else ctx.after(ctx.settings.appeal_window_s)
     previous = case.last_ruling
     reverses = bool(previous) and ((previous.outcome == "reject") != (outcome == "reject")

@@ -77,7 +77,7 @@ class Case(Model):
     ruling_due_at: datetime | None = None
     overdue: bool = False  # still unruled when the ruling was due
     rulings: list[RulingRecord] = Field(default_factory=list)
-    appealed_by: Party | None = None
+    appeals: list[Party] = Field(default_factory=list)  # who appealed, in order; each party once
     closed_why: str | None = None
 
     @property

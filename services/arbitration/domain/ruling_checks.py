@@ -38,6 +38,6 @@ def check_ruling(case: Case, request: RequestFacts | None, outcome: str, arbitra
     if outcome not in allowed:
         kind = request.kind if request else "a case without a request"
         return Reject("outcome_not_allowed", f"{outcome} does not fit {kind}; allowed: {', '.join(sorted(allowed))}")
-    if case.round == 2 and case.rulings and case.rulings[0].decided_by == arbitrator:
-        return Reject("same_arbitrator", "an appeal must be reviewed by a different arbitrator than the first ruling's")
+    if case.round > 1 and any(r.decided_by == arbitrator for r in case.rulings):
+        return Reject("same_arbitrator", "an appeal must be reviewed by an arbitrator who has not ruled on the case")
     return None

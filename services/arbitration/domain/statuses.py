@@ -1,7 +1,8 @@
 """A case's life as a table. Pure.
 
 collecting_evidence -> awaiting_ruling -> ruled -> closed (the appeal window passed), or
-ruled -> collecting_evidence (appealed: round 2) -> awaiting_ruling -> closed (the final ruling).
+ruled -> collecting_evidence (appealed: the next round) -> awaiting_ruling -> ruled again, until
+both parties have used their one appeal each: then the ruling is final and the case closes.
 An automatic rule can rule straight from collecting_evidence.
 """
 from __future__ import annotations

@@ -174,21 +174,35 @@ def test_a_ruling_is_only_for_a_case_awaiting_one():
     assert rule(d.state, "full_refund").reject.code == "not_awaiting_ruling"
 
 
-def test_an_appeal_is_reviewed_by_another_arbitrator_and_the_second_ruling_is_final():
+def appeal(state, party, hours: float):
+    return domain.decide("O1", state, msg("ruling.appeal", {"case_id": case_of_state(state).case_id, "description": "d",
+                                                           "evidence": []}, party), ctx(NOW + timedelta(hours=hours), f"ap{hours}"))
+
+
+def case_of_state(state) -> Any:
+    return next(iter(ArbitrationOrder.load("O1", state).cases.values()))
+
+
+def test_each_party_appeals_once_to_a_new_arbitrator_and_the_last_word_is_final():
     ruled = rule(_awaiting(), "full_refund", "A1")
-    appealed = domain.decide("O1", ruled.state, msg("ruling.appeal", {"case_id": case_of(ruled).case_id, "description": "d",
-                                                                        "evidence": []}, SELLER), ctx(NOW + timedelta(hours=4), "ap"))
+    appealed = appeal(ruled.state, SELLER, 1)
     assert [e.type for e in appealed.emits] == ["ruling.appealed"]
-    again = close_window(appealed.state, NOW + timedelta(hours=6))
-    assert [e.type for e in again.emits] == ["case.awaiting_ruling"]  # no automatic rule in round 2
-    assert rule(again.state, "reject", "A1", now=NOW + timedelta(hours=7)).reject.code == "same_arbitrator"
-    final = rule(again.state, "reject", "A2", now=NOW + timedelta(hours=7))
-    issued = [e for e in final.emits if e.type == "ruling.issued"][0].data
-    assert issued["final"] and issued["appealable_until"] is None and issued["reverses_previous"]
-    assert case_of(final).status == "closed"
-    second = domain.decide("O1", final.state, msg("ruling.appeal", {"case_id": case_of(final).case_id, "description": "d",
-                                                                      "evidence": []}, BUYER), ctx(NOW + timedelta(hours=8)))
-    assert second.reject.code == "already_appealed"
+    again = close_window(appealed.state, NOW + timedelta(hours=2))
+    assert [e.type for e in again.emits] == ["case.awaiting_ruling"]  # no automatic rule on appeal
+    assert rule(again.state, "reject", "A1", now=NOW + timedelta(hours=3)).reject.code == "same_arbitrator"
+    second = rule(again.state, "reject", "A2", now=NOW + timedelta(hours=3))
+    issued = [e for e in second.emits if e.type == "ruling.issued"][0].data
+    # The seller won its appeal; the buyer has not used its own yet, so this ruling is not final.
+    assert issued["round"] == 2 and not issued["final"] and issued["appealable_until"] and issued["reverses_previous"]
+    assert appeal(second.state, SELLER, 4).reject.code == "already_appealed"
+
+    third = close_window(appeal(second.state, BUYER, 4).state, NOW + timedelta(hours=6))
+    assert rule(third.state, "full_refund", "A2", now=NOW + timedelta(hours=7)).reject.code == "same_arbitrator"
+    last = rule(third.state, "partial_refund", "A3", refund_fen=3000, now=NOW + timedelta(hours=7))
+    issued = [e for e in last.emits if e.type == "ruling.issued"][0].data
+    assert issued["round"] == 3 and issued["final"] and issued["appealable_until"] is None
+    assert case_of(last).status == "closed"
+    assert appeal(last.state, BUYER, 8).reject.code == "already_appealed"
 
 
 def test_an_appeal_after_the_window_is_refused():
@@ -208,3 +222,10 @@ def test_a_seller_timeout_opens_a_case_ruled_at_once_for_what_the_buyer_asked():
 
 def test_every_status_transition_is_in_the_table():
     assert {s for s, _ in STATUSES} | set(STATUSES.values()) == {"collecting_evidence", "awaiting_ruling", "ruled", "closed"}
+
+
+def test_the_design_document_shows_every_case_transition():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "design.md").read_text(encoding="utf-8")
+    assert [f"{a} --{t}-->" for a, t in STATUSES if f"| `{a}` | `{t}` |" not in doc] == []

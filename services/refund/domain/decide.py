@@ -7,7 +7,7 @@ from typing import Any, Callable
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
-from services.refund.domain import rules
+from services.refund.domain import rules, settlement
 from contracts.common import REFUND_OFFERS
 from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Parcel, Post, Refund, Ruling
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, can, next_state
@@ -67,6 +67,7 @@ class Move:
         if fresh or not refund.payout_id:
             refund.payout_id = refund.payout_id or payout_id_of(refund)
             refund.payout_fen = refund.payout_fen or min(refund.amount_fen, self.agg.refundable_fen())
+            refund.awarded_fen = refund.awarded_fen or refund.payout_fen
         refund.payout_attempts = 0 if fresh else refund.payout_attempts
         self.request_payout(refund)
 
@@ -406,12 +407,17 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     m = Move(agg, _actor(msg), ctx)
     previous = refund.state
     if refund.state != "in_arbitration":
-        # A second ruling after the first was carried out: money is not clawed back automatically.
-        refund.notes.append(
-            f"round {d.round} ruling {d.outcome} ({d.refund_fen} fen) arrived while {refund.state}; "
-            f"{refund.paid_fen} fen already paid; operators to review")
+        appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
+        if not appealed:  # no case may rule on a request being carried out (the arbitration service refuses it)
+            refund.notes.append(f"round {d.round} ruling {d.outcome} arrived while {refund.state}, with no earlier "
+                                f"ruling to appeal; operators to review")
+            return m.decision()
+        # A ruling on appeal after an earlier one was carried out (or while it is): the earlier one
+        # runs its course, and the platform settles the difference.
+        if (owed := settlement.settlement_for(agg, refund, d.outcome, d.refund_fen, d.round)) is not None:
+            refund.settlements.append(owed)
+            m.emit("payout.request", settlement.payout_request(agg, refund, owed), refund)
         refund.updated_at = ctx.now
-        m.changed(refund, previous, msg.type)
         return m.decision()
     if d.outcome == "reject":
         if d.final or d.appealable_until is None:
@@ -428,6 +434,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.payout_fen = min(d.refund_fen or refund.amount_fen, refundable)
     if d.outcome in ("return_and_refund", "exchange"):
         refund.kind = "exchange" if d.outcome == "exchange" else "return_and_refund"
+    refund.awarded_fen = settlement.award(d.outcome, refund.payout_fen)
     m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
     return m.decision()
 
@@ -448,7 +455,43 @@ def _refund_by_payout(agg: OrderRefunds, payout_id: str) -> Refund | None:
     return next((r for r in agg.refunds.values() if r.payout_id == payout_id), None)
 
 
+def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    found = settlement.find(agg, msg.data.payout_id)
+    assert found is not None
+    refund, owed = found
+    if owed.status == "paid":
+        return Decision.ignore()
+    owed.status = "paid"
+    m = Move(agg, _actor(msg), ctx)
+    if owed.purpose == "appeal_top_up":
+        refund.paid_fen += owed.amount_fen
+        agg.refunded_fen += owed.amount_fen
+        m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+                                    "amount_fen": owed.amount_fen, "refund_to": refund.refund_to}, refund)
+    return m.decision()
+
+
+def settlement_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    found = settlement.find(agg, msg.data.payout_id)
+    assert found is not None
+    refund, owed = found
+    if owed.status != "requested":
+        return Decision.ignore()
+    owed.errors = (owed.errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
+    m = Move(agg, _actor(msg), ctx)
+    if owed.attempts >= ctx.settings.payout_max_attempts:
+        owed.status = "failed"
+        refund.notes.append(f"{owed.purpose} {owed.payout_id} ({owed.amount_fen} fen) failed {owed.attempts} times; "
+                            f"operators to pay it")
+    else:
+        owed.attempts += 1
+        m.emit("payout.request", settlement.payout_request(agg, refund, owed), refund)  # the same payout_id
+    return m.decision()
+
+
 def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    if settlement.find(agg, msg.data.payout_id) is not None:
+        return settlement_paid(agg, msg, ctx)
     refund = _refund_by_payout(agg, msg.data.payout_id)
     if refund is None or not can(refund.state, "payout.succeeded"):
         return Decision.ignore()
@@ -462,6 +505,8 @@ def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Dec
 
 
 def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    if settlement.find(agg, msg.data.payout_id) is not None:
+        return settlement_failed(agg, msg, ctx)
     refund = _refund_by_payout(agg, msg.data.payout_id)
     if refund is None or refund.state != "payout_pending":
         return Decision.ignore()

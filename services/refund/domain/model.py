@@ -49,6 +49,20 @@ class OfferRecord(Model):
     answer: str = ""  # the buyer's message when declining
 
 
+class Settlement(Model):
+    """Money a later ruling moves after an earlier one was carried out: a top-up to the buyer, or
+    the platform's compensation to the seller. Its own stable payout id, paid once."""
+
+    payout_id: str
+    purpose: Literal["appeal_top_up", "seller_compensation"]
+    amount_fen: int
+    payee_id: str
+    round: int
+    attempts: int = 1
+    status: Literal["requested", "paid", "failed"] = "requested"
+    errors: list[str] = Field(default_factory=list)
+
+
 class Post(Model):
     """One post of the request's conversation (协商记录)."""
 
@@ -86,6 +100,8 @@ class Refund(Model):
     posts: list[Post] = Field(default_factory=list)
     payout_id: str | None = None
     payout_fen: int = 0
+    awarded_fen: int = 0  # what the latest word (approval, offer or ruling) gives the buyer
+    settlements: list[Settlement] = Field(default_factory=list)
     payout_attempts: int = 0
     payout_errors: list[str] = Field(default_factory=list)
     paid_fen: int = 0

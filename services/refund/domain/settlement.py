@@ -1,0 +1,56 @@
+"""Money follows the final word. A ruling on appeal that arrives after an earlier ruling was
+carried out (or while it is) settles the difference with payouts of their own: a top-up when the
+buyer is awarded more, compensation from the platform to the seller when less. Buyers are never
+clawed back. Pure."""
+from __future__ import annotations
+
+from typing import Any
+
+from services.refund.domain.model import OrderRefunds, Refund, Settlement
+
+MONEY_OUTCOMES = frozenset({"full_refund", "partial_refund", "return_and_refund", "cancel_order"})
+
+
+def award(outcome: str, refund_fen: int) -> int:
+    return refund_fen if outcome in MONEY_OUTCOMES else 0
+
+
+def buyer_gets(refund: Refund) -> int:
+    """What the buyer has or will have from this request: the award, unless the request closed
+    without paying it (a return never shipped), then what was paid."""
+    if refund.state == "closed" and refund.closed_why != "completed":
+        return refund.paid_fen
+    return refund.awarded_fen
+
+
+def settlement_for(agg: OrderRefunds, refund: Refund, outcome: str, refund_fen: int, round_: int) -> Settlement | None:
+    """The payout that makes a later ruling's award true, or None when nothing changes hands."""
+    assert agg.order is not None
+    before, after = buyer_gets(refund), award(outcome, refund_fen)
+    if after > before:
+        unpaid = max(0, refund.awarded_fen - refund.paid_fen) + sum(
+            s.amount_fen for s in refund.settlements if s.purpose == "appeal_top_up" and s.status != "paid")
+        amount = min(after - before, agg.refundable_fen() - unpaid)  # never more than was paid for the order
+        if amount <= 0:
+            return None
+        refund.awarded_fen = before + amount
+        return Settlement(payout_id=f"payout:{refund.refund_id}:top_up:r{round_}", purpose="appeal_top_up",
+                          amount_fen=amount, payee_id=agg.order.buyer_id, round=round_)
+    if after < before:
+        refund.awarded_fen = after  # the seller's burden; the buyer keeps what it has
+        return Settlement(payout_id=f"payout:{refund.refund_id}:compensation:r{round_}", purpose="seller_compensation",
+                          amount_fen=before - after, payee_id=agg.order.seller_id, round=round_)
+    return None
+
+
+def payout_request(agg: OrderRefunds, refund: Refund, s: Settlement) -> dict[str, Any]:
+    return {"payout_id": s.payout_id, "order_id": agg.order_id, "refund_id": refund.refund_id, "amount_fen": s.amount_fen,
+            "refund_to": refund.refund_to, "purpose": s.purpose, "payee_id": s.payee_id}
+
+
+def find(agg: OrderRefunds, payout_id: str) -> tuple[Refund, Settlement] | None:
+    for r in agg.refunds.values():
+        for s in r.settlements:
+            if s.payout_id == payout_id:
+                return r, s
+    return None
