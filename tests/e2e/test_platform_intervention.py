@@ -344,6 +344,9 @@ async def test_a_case_goes_to_the_arbitrators_at_once_when_both_parties_are_done
     await order.buyer_escalates()
     opened = await order.case_opened()
 
+    empty = await order._send("evidence.submit", {"order_id": order.id, "case_id": order.case_id, "description": " ",
+                                                  "evidence": []}, ("seller", order.seller))
+    assert (await order.rejection_of(empty))["code"] == "nothing_submitted"  # no case event for nothing
     await order.submits_evidence("seller", "质检记录", done=True)
     await order.submits_evidence("buyer", "没有更多了", evidence=[CHAT], done=True)
 

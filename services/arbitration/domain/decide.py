@@ -92,7 +92,7 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
 def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     req = agg.requests.get(d.refund_id)
-    if req is None:
+    if req is None or (req.state, req.due_at, req.kind) == (d.state, d.due_at, d.kind):
         return Decision.ignore()
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
     step = Step(agg, ctx)
@@ -263,6 +263,8 @@ def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     if case.status != "collecting_evidence" or due is None or ctx.now > due:
         when = f"closed at {due.isoformat()}" if due else "is closed"
         return Decision.refuse("evidence_late", f"evidence for case {case.case_id} from the {party} {when}")
+    if not msg.data.evidence and not msg.data.description.strip() and not msg.data.done:
+        return Decision.refuse("nothing_submitted", "a submission needs evidence, a description, or done: true")
     if case.evidence_count(party) + len(msg.data.evidence) > MAX_CASE_EVIDENCE:
         return Decision.refuse("too_much_evidence", f"at most {MAX_CASE_EVIDENCE} items per party per case")
     case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description, evidence=_evidence(msg),
