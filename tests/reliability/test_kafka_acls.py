@@ -118,3 +118,46 @@ async def test_the_refund_service_runs_under_its_own_principal(secure_kafka, tmp
             await c.stop()
     finally:
         system.stop()
+
+
+async def test_the_role_a_command_claims_must_fit_its_topic_on_the_secure_instance(secure_kafka, tmp_path: Path) -> None:
+    """Kafka lets the buyer app write arbitration.commands and the arbitrators' console write
+    arbitration.decisions; the arbitration service, under its own principal, refuses a ruling that
+    claims a role its topic does not carry."""
+    bootstrap = secure_kafka["KAFKA_BOOTSTRAP"]
+    run = uuid.uuid4().hex[:6]
+    system = make_system({
+        "KAFKA_BOOTSTRAP": bootstrap, "MONGO_URL": secure_kafka["MONGO_URL"], "AFTERSALE_KAFKA_SECURITY": "SASL_SCRAM_256",
+        "AFTERSALE_KAFKA_USERNAME": "arbitration", "AFTERSALE_KAFKA_PASSWORD": secret("arbitration"),
+        "AFTERSALE_DB_PREFIX": f"s{run}_", "AFTERSALE_GROUP_SUFFIX": f"-s{run}", "AFTERSALE_OFFSET_RESET": "earliest",
+        "AFTERSALE_ARBITRATION_HTTP_PORT": "18093"}, tmp_path, ["arbitration"])
+    system.start()
+    try:
+        ruling = {"order_id": f"O-sec-{run}", "case_id": "CS-1", "outcome": "full_refund", "refund_fen": 500,
+                  "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "forged"}
+        posing = envelope("ruling.decide", ruling, actor={"role": "arbitrator", "id": "ARB-1"})  # from the buyer app
+        forged = envelope("ruling.decide", ruling, actor={"role": "buyer", "id": "B1"})  # on the arbitrators' topic
+        for user, topic, env in (("buyer-app", "arbitration.commands", posing),
+                                 ("arbitrator-console", "arbitration.decisions", forged)):
+            p = AIOKafkaProducer(bootstrap_servers=bootstrap, **creds(user))
+            await p.start()
+            await p.send_and_wait(topic, encode(env), key=key_of(env))
+            await p.stop()
+        c = AIOKafkaConsumer("arbitration.events", bootstrap_servers=bootstrap, group_id=None,
+                             auto_offset_reset="earliest", **creds("ops"))
+        await c.start()
+        codes: dict[str, str] = {}
+        try:
+            for _ in range(100):
+                for recs in (await c.getmany(timeout_ms=300)).values():
+                    for r in recs:
+                        for env in (posing, forged):
+                            if env["event_id"].encode() in r.value and b'"command.rejected"' in r.value:
+                                codes[env["event_id"]] = "forbidden" if b'"forbidden"' in r.value else "other"
+                if len(codes) == 2:
+                    break
+        finally:
+            await c.stop()
+        assert codes == {posing["event_id"]: "forbidden", forged["event_id"]: "forbidden"}
+    finally:
+        system.stop()
