@@ -190,3 +190,12 @@ class OrderCancelRequested(Data):
     amount_fen: Fen
     seller_id: Id
     buyer_id: Id
+
+
+class PostageRepaid(Data):
+    """Internal: the buyer's return postage reached the buyer (the seller or the platform bore it)."""
+
+    order_id: Id
+    refund_id: Id
+    payout_id: Id
+    amount_fen: Fen

@@ -20,6 +20,7 @@ REFUNDS_CLOSED = Counter("aftersale_refunds_closed_total", "After-sale requests 
 REFUNDED_FEN = Counter("aftersale_refunded_fen_total", "Money that reached buyers, in fen")
 PAYOUTS_REQUESTED = Counter("aftersale_payouts_requested_total", "payout.request sent (retries included)")
 MESSAGES_SENT = Counter("aftersale_inbox_messages_total", "In-app messages sent", ["template", "locale"])
+POSTAGE_REPAID_FEN = Counter("aftersale_postage_repaid_fen_total", "Return postage repaid to buyers, in fen")
 RULINGS_OVERDUE = Counter("aftersale_rulings_overdue_total", "Cases still unruled when their ruling was due", ["round"])
 
 
@@ -34,6 +35,8 @@ def count_business(type_: str, data: dict) -> None:
         PAYOUTS_REQUESTED.inc()
     elif type_ == "message.sent":
         MESSAGES_SENT.labels(data.get("template", "?"), data.get("locale", "?")).inc()
+    elif type_ == "refund.postage_repaid":
+        POSTAGE_REPAID_FEN.inc(int(data.get("amount_fen", 0)))
     elif type_ == "case.ruling_overdue":
         RULINGS_OVERDUE.labels(str(data.get("round", "?"))).inc()
 

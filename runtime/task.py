@@ -31,7 +31,7 @@ from runtime.timers import TimerSchedule
 log = structlog.get_logger("task")
 
 BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent",
-                            "case.ruling_overdue"})
+                            "case.ruling_overdue", "refund.postage_repaid"})
 
 
 class CommitFailed(Exception):

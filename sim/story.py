@@ -48,10 +48,12 @@ class Order:
                                 actor or ("buyer", self.buyer))
 
     async def buyer_ships_return(self, carrier: str = "SF", tracking_no: str = "SF1234567890",
-                                 actor: tuple[str, str] | None = None) -> dict[str, Any]:
-        return await self._send("return.shipped", {"order_id": self.id, "refund_id": self.refund_id,
-                                                   "carrier": carrier, "tracking_no": tracking_no},
-                                actor or ("buyer", self.buyer))
+                                 actor: tuple[str, str] | None = None, postage_fen: int | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {"order_id": self.id, "refund_id": self.refund_id, "carrier": carrier,
+                                "tracking_no": tracking_no}
+        if postage_fen is not None:
+            data["postage_fen"] = postage_fen
+        return await self._send("return.shipped", data, actor or ("buyer", self.buyer))
 
     # -- what the seller does --
     async def seller_approves(self, actor: tuple[str, str] | None = None) -> dict[str, Any]:

@@ -10,3 +10,5 @@ class ArbitrationSettings(ServiceSettings):
     evidence_window_s: float = 72 * 3600
     ruling_target_s: float = 3 * 24 * 3600
     appeal_window_s: float = 7 * 24 * 3600
+    # --- what a ruling costs ---
+    max_postage_fen: int = 3000  # return postage a ruling may repay (¥30), as the refund service caps it

@@ -16,5 +16,7 @@ class RefundSettings(ServiceSettings):
     after_sale_window_s: float = 15 * 24 * 3600  # requests from delivery on; before delivery any time
     # A party's posts on one request's conversation within any 24 hours (against spam).
     max_posts_per_day: int = 20
+    # --- what a ruling costs ---
+    max_postage_fen: int = 3000  # return postage repaid to the buyer, at most (¥30)
     payout_max_attempts: int = 4
     payout_retry_base_s: float = 60.0

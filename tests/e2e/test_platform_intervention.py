@@ -32,14 +32,25 @@ async def test_the_seed_story(market: Market, payments: PaymentSystem, bus) -> N
     assert ruling["return_shipping_paid_by"] == "seller" and ruling["seller_at_fault"] is True
     assert ruling["appealable_until"]
     await order.state("return_pending")
-    await order.buyer_ships_return()
+    over = await order.buyer_ships_return(postage_fen=3001)  # more than the ¥30 repaid at most
+    assert (await order.rejection_of(over))["code"] == "postage_exceeds_cap"
+    await order.buyer_ships_return(postage_fen=1200)
     await order.state("return_in_transit")
     await order.seller_receives_return()
 
+    # Two payouts, each once: the refund, and the postage the seller bears (运费由商家承担).
     request = await order.payout()
-    assert request["amount_fen"] == 25900
-    await payments.pay(request)
+    postage = await order.expect("payout.request", purpose="return_shipping")
+    assert (request["purpose"], request["amount_fen"]) == ("refund", 25900)
+    assert (postage["amount_fen"], postage["payee_id"]) == (1200, order.buyer)
+    for p in (request, postage, postage):  # the payment system answers the postage twice
+        await payments.pay(p)
     await order.expect("refund.closed", why="completed")
+    await order.expect("refund.postage_repaid", amount_fen=1200)
+    await bus.expect("message.sent", user_id=order.buyer, template="postage_repaid")
+    await asyncio.sleep(1)
+    assert len(bus.all("payout.request", order_id=order.id)) == 2
+    assert len(bus.all("refund.postage_repaid", order_id=order.id)) == 1
     drop = await bus.expect("shop.credit_changed", seller_id=order.seller)
     assert drop["delta"] < 0 and drop["why"] == "ruling"
 

@@ -315,6 +315,9 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     amount, r = refund_amount(d.outcome, d.refund_fen, req)
     if r is not None:
         return Decision(reject=r)
+    if (d.return_shipping_fen or 0) > ctx.settings.max_postage_fen:
+        return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
+                                                      f"is repaid; the ruling states {d.return_shipping_fen}")
     step = Step(agg, ctx, _actor(msg))
     _issue(step, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
            at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,

@@ -112,6 +112,12 @@ def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
     return out.decision()
 
 
+def postage_repaid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    out = _out(agg, msg, ctx)
+    out.send("buyer", "postage_repaid", amount_fen=msg.data.amount_fen)
+    return out.decision()
+
+
 def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.refund_id)
@@ -320,6 +326,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.state_changed": refund_state_changed,
     "refund.completed": refund_completed,
     "refund.closed": refund_closed,
+    "refund.postage_repaid": postage_repaid,
     "refund.offer_accepted": offer_answered("offer_accepted"),
     "refund.offer_declined": offer_answered("offer_declined"),
     "conversation.posted": conversation_posted,

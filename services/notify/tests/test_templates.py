@@ -38,6 +38,7 @@ REALISTIC = {
     "case_in_queue": dict(case_id="CS1a2b", due=DUE),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
     "refund_unshipped": dict(amount_fen=12900),
+    "postage_repaid": dict(amount_fen=1200),
 }
 
 

@@ -61,7 +61,15 @@ class Move:
                 self.agg.open_refund_id = None
         if target == "payout_pending" and previous != "payout_pending":
             self._order_payout(refund, fresh=previous != "payout_failed")
+        if previous == "return_in_transit" and target != "closed":
+            self._repay_postage(refund)  # the goods are back
         return target
+
+    def _repay_postage(self, refund: Refund) -> None:
+        owed = settlement.postage_for(self.agg, refund, self.ctx.settings.max_postage_fen)
+        if owed is not None:
+            refund.settlements.append(owed)
+            self.emit("payout.request", settlement.payout_request(self.agg, refund, owed), refund)
 
     def _order_payout(self, refund: Refund, *, fresh: bool) -> None:
         if fresh or not refund.payout_id:
@@ -231,6 +239,11 @@ def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     assert refund is not None
     if not can(refund.state, "return.shipped"):
         return Decision.refuse("not_awaiting_return", f"request {refund.refund_id} is {refund.state}, not waiting for a return")
+    cap = ctx.settings.max_postage_fen
+    if (msg.data.postage_fen or 0) > cap:
+        return Decision.refuse("postage_exceeds_cap", f"return postage of at most {cap} fen is repaid; "
+                                                      f"{msg.data.postage_fen} fen was stated")
+    refund.postage_fen = msg.data.postage_fen or 0
     refund.returned = Parcel(carrier=msg.data.carrier, tracking_no=msg.data.tracking_no, at=ctx.now)
     m = Move(agg, _actor(msg), ctx)
     m.transition(refund, "return.shipped", msg.type)
@@ -347,6 +360,10 @@ def _record_rejection(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
                                "at": ctx.now}
 
 
+def _record_approval(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
+    refund.postage_paid_by = settlement.postage_payer_on_approval(refund.reason)
+
+
 def _record_receipt(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
     refund.return_received_by = "seller"
 
@@ -373,7 +390,7 @@ def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     return m.decision()
 
 
-seller_approved = _on_seller_event("seller.approved")
+seller_approved = _on_seller_event("seller.approved", _record_approval)
 seller_rejected = _on_seller_event("seller.rejected", _record_rejection)
 seller_timed_out = _on_seller_event("seller.timed_out")
 seller_return_received = _on_seller_event("seller.return_received", _record_receipt)
@@ -435,6 +452,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     if d.outcome in ("return_and_refund", "exchange"):
         refund.kind = "exchange" if d.outcome == "exchange" else "return_and_refund"
     refund.awarded_fen = settlement.award(d.outcome, refund.payout_fen)
+    refund.postage_paid_by, refund.postage_ruled_fen = d.return_shipping_paid_by, d.return_shipping_fen
     m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
     return m.decision()
 
@@ -463,6 +481,9 @@ def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Deci
         return Decision.ignore()
     owed.status = "paid"
     m = Move(agg, _actor(msg), ctx)
+    if owed.purpose == "return_shipping":
+        m.emit("refund.postage_repaid", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+                                         "payout_id": owed.payout_id, "amount_fen": owed.amount_fen}, refund)
     if owed.purpose == "appeal_top_up":
         refund.paid_fen += owed.amount_fen
         agg.refunded_fen += owed.amount_fen

@@ -54,7 +54,7 @@ class Settlement(Model):
     the platform's compensation to the seller. Its own stable payout id, paid once."""
 
     payout_id: str
-    purpose: Literal["appeal_top_up", "seller_compensation"]
+    purpose: Literal["appeal_top_up", "seller_compensation", "return_shipping"]
     amount_fen: int
     payee_id: str
     round: int
@@ -95,6 +95,9 @@ class Refund(Model):
     returned: Parcel | None = None
     return_received_by: str | None = None  # "seller" or "auto"
     replacement: Parcel | None = None
+    postage_fen: int = 0  # what the buyer says it paid to send the goods back
+    postage_paid_by: str | None = None  # who bears the return postage: "seller", "platform" or "buyer"
+    postage_ruled_fen: int = 0  # the postage a ruling states, if it does
     offers: list[OfferRecord] = Field(default_factory=list)
     remedy: str | None = None  # the offer kind the buyer accepted, if the request goes on as one
     posts: list[Post] = Field(default_factory=list)

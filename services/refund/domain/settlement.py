@@ -1,4 +1,6 @@
-"""Money follows the final word. A ruling on appeal that arrives after an earlier ruling was
+"""Payouts of their own, beside a request's refund: the return postage, and what an appeal moves.
+
+Money follows the final word. A ruling on appeal that arrives after an earlier ruling was
 carried out (or while it is) settles the difference with payouts of their own: a top-up when the
 buyer is awarded more, compensation from the platform to the seller when less. Buyers are never
 clawed back. Pure."""
@@ -54,3 +56,26 @@ def find(agg: OrderRefunds, payout_id: str) -> tuple[Refund, Settlement] | None:
             if s.payout_id == payout_id:
                 return r, s
     return None
+
+
+# Reasons that are the seller's fault: after an approval, the seller bears the return postage
+# (运费由商家承担); for "no longer wanted" and "other" the buyer does (七天无理由退货).
+SELLER_FAULT_REASONS = frozenset({"quality", "not_as_described", "wrong_item", "damaged", "not_received"})
+
+
+def postage_payer_on_approval(reason: str) -> str:
+    return "seller" if reason in SELLER_FAULT_REASONS else "buyer"
+
+
+def postage_for(agg: OrderRefunds, refund: Refund, cap_fen: int) -> Settlement | None:
+    """Once the goods are back: the buyer's return postage as a payout of its own, when the seller
+    or the platform bears it. The ruling's figure if it stated one, else the buyer's, capped."""
+    assert agg.order is not None
+    if refund.postage_paid_by not in ("seller", "platform"):
+        return None
+    amount = min(refund.postage_ruled_fen or refund.postage_fen, cap_fen)
+    payout_id = f"payout:{refund.refund_id}:postage"
+    if amount <= 0 or any(s.payout_id == payout_id for s in refund.settlements):
+        return None
+    return Settlement(payout_id=payout_id, purpose="return_shipping", amount_fen=amount, payee_id=agg.order.buyer_id,
+                      round=len(refund.rulings))
