@@ -185,3 +185,21 @@ async def test_a_refund_before_shipment_cancels_the_order_without_asking_the_sel
     late = await order.seller_rejects()
     assert (await order.rejection_of(late))["code"] == "not_your_move"
     await order.expect_none("seller.timed_out", within=6)  # the seller was never on the clock
+
+
+async def test_after_an_approval_the_return_postage_follows_the_reason(market: Market, payments: PaymentSystem, bus) -> None:
+    faulty, unwanted = await market.paid_order(), await market.paid_order()
+    for order, reason in ((faulty, "quality"), (unwanted, "no_longer_wanted")):
+        await order.buyer_requests(kind="return_and_refund", reason=reason)
+        await order.requested()
+        await order.seller_approves()
+        await order.state("return_pending")
+        await order.buyer_ships_return(postage_fen=1000)
+        await order.state("return_in_transit")
+        await order.seller_receives_return()
+        await payments.pay(await order.payout())
+        await order.expect("refund.closed", why="completed")
+
+    postage = await faulty.expect("payout.request", purpose="return_shipping")  # a faulty item: the seller pays
+    assert postage["amount_fen"] == 1000
+    assert not bus.all("payout.request", order_id=unwanted.id, purpose="return_shipping")  # 七天无理由: the buyer
