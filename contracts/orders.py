@@ -51,3 +51,27 @@ class PayoutRequest(Data):
     refund_to: RefundTo
     purpose: PayoutPurpose
     payee_id: Id
+
+
+class DepositDeduct(Data):
+    """On `payments.commands`: take a fine from the seller's deposit (保证金). `deduction_id` is the
+    idempotency key."""
+
+    deduction_id: Id
+    order_id: Id
+    seller_id: Id
+    case_id: Id
+    amount_fen: Fen
+    reason: ShortText
+
+
+class DepositRefund(Data):
+    """Internal, on `payments.commands`: give a deduction back (the fine was lifted on appeal).
+    One per `deduction_id`."""
+
+    deduction_id: Id
+    order_id: Id
+    seller_id: Id
+    case_id: Id
+    amount_fen: Fen
+    reason: ShortText

@@ -50,6 +50,8 @@ _ALL = [
     _spec("payout.succeeded", orders.PayoutSucceeded, topics.PAYMENTS_EVENTS, "event", EXTERNAL, SYSTEM, "The payment system paid a refund."),
     _spec("payout.failed", orders.PayoutFailed, topics.PAYMENTS_EVENTS, "event", EXTERNAL, SYSTEM, "The payment system could not pay a refund."),
     _spec("payout.request", orders.PayoutRequest, topics.PAYMENTS_COMMANDS, "command", "refund", SYSTEM, "Pay a refund; `payout_id` is the idempotency key."),
+    _spec("deposit.deduct", orders.DepositDeduct, topics.PAYMENTS_COMMANDS, "command", "seller", SYSTEM, "Take a fine from the seller's deposit; `deduction_id` is the idempotency key."),
+    _spec("deposit.refund", orders.DepositRefund, topics.PAYMENTS_COMMANDS, "command", "seller", SYSTEM, "Give a deduction back to the seller's deposit (fine lifted on appeal).", internal=True),
     # -- refund --
     _spec("refund.request", refund.RefundRequest, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer opens (or resubmits) an after-sale request."),
     _spec("refund.cancel", refund.RefundCancel, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer withdraws an open request."),
@@ -81,6 +83,8 @@ _ALL = [
     _spec("seller.timed_out", seller.SellerTimedOut, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "The seller did not answer in time."),
     _spec("seller.return_received", seller.SellerReturnReceived, topics.SELLER_EVENTS, "event", "seller", PARTIES + SYSTEM, "The returned parcel was received.", internal=True),
     _spec("seller.replacement_shipped", seller.SellerReplacementShipped, topics.SELLER_EVENTS, "event", "seller", SELLER, "The replacement is on its way.", internal=True),
+    _spec("seller.penalized", seller.SellerPenalized, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A ruling fined the seller; the fine is taken from its deposit."),
+    _spec("seller.penalty_refunded", seller.SellerPenaltyRefunded, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A fine was lifted on appeal and given back.", internal=True),
     _spec("shop.credit_changed", seller.ShopCreditChanged, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop's credit score moved.", internal=True),
     _spec("shop.restricted", seller.ShopRestricted, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop lost a right.", internal=True),
     _spec("shop.restored", seller.ShopRestored, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop got a right back.", internal=True),

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StrictInt, StrictStr
 
-from contracts.common import MAX_MESSAGE_LEN, Data, EvidenceList, Id, Offer, SellerRejectReason, ShortText
+from contracts.common import MAX_MESSAGE_LEN, Data, EvidenceList, Fen, Id, Offer, SellerRejectReason, ShortText
 
 Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
 
@@ -122,3 +122,23 @@ class ShopRestored(Data):
     order_id: Id
     restriction: ShortText
     defects_in_window: StrictInt
+
+
+class SellerPenalized(Data):
+    order_id: Id
+    seller_id: Id
+    case_id: Id
+    amount_fen: Fen
+    reason: ShortText
+    # extra, not in the external contract
+    deduction_id: Id | None = None
+
+
+class SellerPenaltyRefunded(Data):
+    """Internal: a fine lifted on appeal; the deduction goes back to the deposit."""
+
+    order_id: Id
+    seller_id: Id
+    case_id: Id
+    amount_fen: Fen
+    deduction_id: Id

@@ -21,6 +21,8 @@ REFUNDED_FEN = Counter("aftersale_refunded_fen_total", "Money that reached buyer
 PAYOUTS_REQUESTED = Counter("aftersale_payouts_requested_total", "payout.request sent (retries included)")
 MESSAGES_SENT = Counter("aftersale_inbox_messages_total", "In-app messages sent", ["template", "locale"])
 POSTAGE_REPAID_FEN = Counter("aftersale_postage_repaid_fen_total", "Return postage repaid to buyers, in fen")
+FINES_FEN = Counter("aftersale_fines_fen_total", "Fines deducted from sellers' deposits, in fen")
+FINES_REFUNDED_FEN = Counter("aftersale_fines_refunded_fen_total", "Fines given back after an appeal, in fen")
 RULINGS_OVERDUE = Counter("aftersale_rulings_overdue_total", "Cases still unruled when their ruling was due", ["round"])
 
 
@@ -37,6 +39,10 @@ def count_business(type_: str, data: dict) -> None:
         MESSAGES_SENT.labels(data.get("template", "?"), data.get("locale", "?")).inc()
     elif type_ == "refund.postage_repaid":
         POSTAGE_REPAID_FEN.inc(int(data.get("amount_fen", 0)))
+    elif type_ == "seller.penalized":
+        FINES_FEN.inc(int(data.get("amount_fen", 0)))
+    elif type_ == "seller.penalty_refunded":
+        FINES_REFUNDED_FEN.inc(int(data.get("amount_fen", 0)))
     elif type_ == "case.ruling_overdue":
         RULINGS_OVERDUE.labels(str(data.get("round", "?"))).inc()
 

@@ -31,7 +31,8 @@ from runtime.timers import TimerSchedule
 log = structlog.get_logger("task")
 
 BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent",
-                            "case.ruling_overdue", "refund.postage_repaid"})
+                            "case.ruling_overdue", "refund.postage_repaid", "seller.penalized",
+                            "seller.penalty_refunded"})
 
 
 class CommitFailed(Exception):

@@ -133,10 +133,12 @@ class Order:
 
     async def arbitrator_rules(self, outcome: str, arbitrator: str = "ARB-1", refund_fen: int | None = None,
                                shipping: str = "seller", seller_at_fault: bool = True,
-                               reasoning: str = "卖家拒绝理由不成立", actor: tuple[str, str] | None = None) -> dict[str, Any]:
+                               reasoning: str = "卖家拒绝理由不成立", actor: tuple[str, str] | None = None,
+                               **costs: Any) -> dict[str, Any]:
+        """`costs`: return_shipping_fen, misconduct, penalty_fen (what the ruling costs, if any)."""
         data: dict[str, Any] = {"order_id": self.id, "case_id": self.case_id, "outcome": outcome,
                                 "return_shipping_paid_by": shipping, "seller_at_fault": seller_at_fault,
-                                "reasoning": reasoning}
+                                "reasoning": reasoning, **costs}
         if refund_fen is not None:
             data["refund_fen"] = refund_fen
         return await self._send("ruling.decide", data, actor or ("arbitrator", arbitrator))

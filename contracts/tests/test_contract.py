@@ -61,6 +61,7 @@ CONTRACT = {
         "seller.rejected": {"order_id", "refund_id", "reason", "message"},
         "seller.timed_out": {"order_id", "refund_id"},
         "seller.offered": {"order_id", "refund_id", "offer_id", "offer", "message", "buyer_due_at"},
+        "seller.penalized": {"order_id", "seller_id", "case_id", "amount_fen", "reason"},
     },
     T.ARBITRATION_EVENTS: {
         "case.opened": {"order_id", "case_id", "refund_id", "opened_by", "evidence_due_at"},
@@ -68,7 +69,8 @@ CONTRACT = {
                           "reasoning", "decided_by", "appealable_until", "return_shipping_fen", "misconduct", "penalty_fen"},
     },
     T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to", "purpose",
-                                             "payee_id"}},
+                                             "payee_id"},
+                          "deposit.deduct": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"}},
     T.NOTIFY_EVENTS: {"message.sent": {"message_id", "user_id", "order_id", "template", "title", "body", "locale"}},
 }
 

@@ -12,3 +12,4 @@ class ArbitrationSettings(ServiceSettings):
     appeal_window_s: float = 7 * 24 * 3600
     # --- what a ruling costs ---
     max_postage_fen: int = 3000  # return postage a ruling may repay (¥30), as the refund service caps it
+    misconduct_fine_fen: int = 50000  # the fine when the seller is at fault with misconduct (¥500), unless stated

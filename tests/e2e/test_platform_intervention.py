@@ -421,3 +421,33 @@ async def test_a_case_left_unruled_past_its_target_is_flagged_and_the_desk_is_to
     assert any(line.startswith("OVERDUE") and order.case_id in line for line in out.splitlines())
     await order.arbitrator_rules("full_refund", refund_fen=order.amount_fen)
     await order.expect("ruling.issued", case_id=order.case_id)
+
+
+async def test_a_fine_is_deducted_from_the_deposit_once_and_given_back_after_a_won_appeal(
+        market: Market, payments: PaymentSystem, bus, dbs) -> None:
+    order = await market.paid_order(amount_fen=8800)
+    await order.case_awaiting_ruling(kind="refund_only", amount_fen=8800)
+    await order.arbitrator_rules("full_refund", arbitrator="ARB-1", refund_fen=8800, misconduct="seller",
+                                 reasoning="商家伪造发货凭证")  # no amount stated: the rule table's fine
+
+    deduct = await bus.expect("deposit.deduct", order_id=order.id)
+    penalized = await bus.expect("seller.penalized", order_id=order.id)
+    assert deduct["amount_fen"] == penalized["amount_fen"] == 50000 and deduct["seller_id"] == order.seller
+    assert deduct["deduction_id"] == f"deduct:{order.case_id}:r1"
+    told = await bus.expect("message.sent", user_id=order.seller, template="seller_penalized")
+    assert "¥500.00" in told["body"]
+    await dbs.settled()
+    shop = await dbs.aggregate("seller", order.seller, collection="shops")
+    assert shop["fines"][order.case_id]["amount_fen"] == 50000
+
+    await order.appeals("seller", "发货凭证真实，有物流记录")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, round=2, timeout=20)
+    await order.arbitrator_rules("reject", arbitrator="ARB-2", seller_at_fault=False, shipping="buyer",
+                                 reasoning="复核：凭证真实，撤销罚款")
+
+    back = await bus.expect("deposit.refund", order_id=order.id)
+    assert back["deduction_id"] == deduct["deduction_id"] and back["amount_fen"] == 50000
+    await bus.expect("message.sent", user_id=order.seller, template="penalty_refunded")
+    await asyncio.sleep(1)
+    assert len(bus.all("deposit.deduct", order_id=order.id)) == 1
+    assert len(bus.all("deposit.refund", order_id=order.id)) == 1

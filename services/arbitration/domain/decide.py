@@ -9,7 +9,7 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
-from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, SELLER_TIMEOUT, Rule, full_value, matching_rule
+from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, SELLER_TIMEOUT, Rule, default_fine, full_value, matching_rule
 from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
 from services.arbitration.domain.statuses import CLOSED_WHY, can, next_status
 
@@ -319,10 +319,13 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
         return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
                                                       f"is repaid; the ruling states {d.return_shipping_fen}")
     step = Step(agg, ctx, _actor(msg))
+    penalty = d.penalty_fen or default_fine(d.seller_at_fault, d.misconduct, ctx.settings)
+    if penalty and not d.seller_at_fault:
+        return Decision.refuse("penalty_without_fault", "only a seller found at fault can be fined")
     _issue(step, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
            at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
            costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
-                  "penalty_fen": d.penalty_fen})
+                  "penalty_fen": penalty})
     return step.decision()
 
 

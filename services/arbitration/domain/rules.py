@@ -50,3 +50,27 @@ def full_value(offer: dict, kind: str, amount_fen: int) -> bool:
     if offer.get("amount_fen") is not None:
         return offer["amount_fen"] >= amount_fen
     return kind == "exchange" and offer.get("kind") in ("exchange", "resend")
+
+
+@dataclass(frozen=True)
+class FineRule:
+    """A fine the ruling carries unless the arbitrator states one: when it applies, and the
+    setting that says how much."""
+
+    name: str
+    seller_at_fault: bool
+    misconduct: str
+    setting: str
+
+
+FINES: tuple[FineRule, ...] = (
+    # The seller acted in bad faith (e.g. false evidence) and is at fault: a fixed fine from its deposit.
+    FineRule("seller_misconduct", True, "seller", "misconduct_fine_fen"),
+)
+
+
+def default_fine(seller_at_fault: bool, misconduct: str, settings: object) -> int:
+    for f in FINES:
+        if f.seller_at_fault == seller_at_fault and f.misconduct == misconduct:
+            return int(getattr(settings, f.setting))
+    return 0

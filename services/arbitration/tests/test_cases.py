@@ -229,3 +229,15 @@ def test_the_design_document_shows_every_case_transition():
 
     doc = (Path(__file__).resolve().parents[3] / "docs" / "design.md").read_text(encoding="utf-8")
     assert [f"{a} --{t}-->" for a, t in STATUSES if f"| `{a}` | `{t}` |" not in doc] == []
+
+
+def test_a_seller_at_fault_with_misconduct_is_fined_by_the_table_unless_the_arbitrator_says_how_much():
+    from services.arbitration.domain.rules import default_fine
+
+    assert default_fine(True, "seller", S) == S.misconduct_fine_fen
+    assert default_fine(True, "none", S) == 0 and default_fine(False, "buyer", S) == 0
+    waiting = _awaiting()
+    data = {"case_id": case_of_state(waiting).case_id, "outcome": "full_refund", "return_shipping_paid_by": "seller",
+            "seller_at_fault": False, "reasoning": "r", "penalty_fen": 100}
+    refused = domain.decide("O1", waiting, msg("ruling.decide", data, ARB), ctx(NOW + timedelta(hours=3)))
+    assert refused.reject.code == "penalty_without_fault"

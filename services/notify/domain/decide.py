@@ -166,6 +166,15 @@ def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisi
     return out.decision()
 
 
+def seller_fined(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
+    def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        d = msg.data
+        out = _out(agg, msg, ctx)
+        out.to_user(d.seller_id, template, case_id=d.case_id, amount_fen=d.amount_fen)
+        return out.decision()
+    return handle
+
+
 def seller_rejected(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     agg.rejection_reasons[msg.data.refund_id] = msg.data.reason  # said with the buyer's new deadline
     return Outbox(agg, msg, ctx, msg.event_id).decision()
@@ -331,6 +340,8 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.offer_declined": offer_answered("offer_declined"),
     "conversation.posted": conversation_posted,
     "seller.offered": seller_offered,
+    "seller.penalized": seller_fined("seller_penalized"),
+    "seller.penalty_refunded": seller_fined("penalty_refunded"),
     "seller.approved": seller_approved,
     "seller.rejected": seller_rejected,
     "seller.timed_out": seller_timed_out,

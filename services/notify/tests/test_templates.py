@@ -39,6 +39,8 @@ REALISTIC = {
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
     "refund_unshipped": dict(amount_fen=12900),
     "postage_repaid": dict(amount_fen=1200),
+    "seller_penalized": dict(case_id="CS1a2b", amount_fen=50000),
+    "penalty_refunded": dict(case_id="CS1a2b", amount_fen=50000),
 }
 
 

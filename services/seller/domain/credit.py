@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
+from services.seller.domain import fines as fining
 
 BASE_SCORE = 100
 EXPIRY_TIMER = "defect_expiry"
@@ -31,6 +32,7 @@ class Shop(BaseModel):
     seller_id: str
     defects: dict[str, Defect] = Field(default_factory=dict)  # key: refund_id (or case_id)
     restrictions: list[str] = Field(default_factory=list)
+    fines: dict[str, fining.Fine] = Field(default_factory=dict)  # key: case_id; kept for the credit window
 
     @property
     def score(self) -> int:
@@ -42,9 +44,10 @@ class Shop(BaseModel):
 
 
 def timers_of(shop: Shop, window_s: float) -> dict[str, datetime]:
-    if not shop.defects:
+    since = [d.at for d in shop.defects.values()] + [f.at for f in shop.fines.values()]
+    if not since:
         return {}
-    return {EXPIRY_TIMER: min(d.at for d in shop.defects.values()) + timedelta(seconds=window_s)}
+    return {EXPIRY_TIMER: min(since) + timedelta(seconds=window_s)}
 
 
 def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ctx: Context) -> Decision:
@@ -85,6 +88,16 @@ def seller_timed_out(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
 
 
 def ruling_issued(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
+    """A ruling weighs on the shop twice: its credit (a defect) and its deposit (a fine)."""
+    fined = fining.on_ruling(shop.fines, shop.seller_id, msg, ctx)
+    credit = _credit_of_ruling(shop, msg, ctx)
+    if not fined:
+        return credit
+    return Decision(state=shop.model_dump(mode="python"), emits=credit.emits + fined,
+                    timers=timers_of(shop, ctx.settings.credit_window_s))
+
+
+def _credit_of_ruling(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     key = d.refund_id or d.case_id
     if d.seller_at_fault:
@@ -99,6 +112,8 @@ def ruling_issued(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
 
 def on_expiry(shop: Shop, due_at: datetime, ctx: Context) -> Decision:
     window = timedelta(seconds=ctx.settings.credit_window_s)
+    for case_id in [k for k, f in shop.fines.items() if f.at + window <= ctx.now]:
+        del shop.fines[case_id]  # the shop shows the fines of the window
     expired = [k for k, d in shop.defects.items() if d.at + window <= ctx.now]
     if not expired:
         return Decision(state=shop.model_dump(mode="python"), timers=timers_of(shop, ctx.settings.credit_window_s))

@@ -49,4 +49,5 @@ class SellerDomain(Domain):
             return []
         shop = credit.Shop.load(key, state)
         return [ViewDoc(SHOPS, {"_id": shop.seller_id, "score": shop.score, "restrictions": shop.restrictions,
-                                "defects": {k: d.model_dump(mode="python") for k, d in shop.defects.items()}})]
+                                "defects": {k: d.model_dump(mode="python") for k, d in shop.defects.items()},
+                                "fines": {k: f.model_dump(mode="python") for k, f in shop.fines.items()}})]

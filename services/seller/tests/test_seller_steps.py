@@ -123,12 +123,29 @@ def test_an_offer_of_more_money_than_asked_is_refused():
 # ---- shop credit ------------------------------------------------------------------------------------
 
 
-def ruling(refund: str, at_fault: bool, round_: int = 1):
+def ruling(refund: str, at_fault: bool, round_: int = 1, penalty_fen: int = 0):
     return msg("ruling.issued", {"case_id": "C-" + refund, "refund_id": refund, "outcome": "full_refund", "refund_fen": 1,
                                  "return_shipping_paid_by": "seller", "seller_at_fault": at_fault, "reasoning": "r",
                                  "decided_by": "A1", "appealable_until": None, "round": round_, "seller_id": "S1",
-                                 "return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0},
+                                 "return_shipping_fen": 0, "misconduct": "seller" if penalty_fen else "none",
+                                 "penalty_fen": penalty_fen},
                ("arbitrator", "A1"))
+
+
+def test_a_fine_is_deducted_once_and_given_back_once_when_an_appeal_lifts_it():
+    fined = domain.decide("shop:S1", None, ruling("R1", True, penalty_fen=50000), ctx())
+    deduct = [e for e in fined.emits if e.type == "deposit.deduct"]
+    assert [e.type for e in fined.emits if e.type in ("deposit.deduct", "seller.penalized")] == ["deposit.deduct",
+                                                                                               "seller.penalized"]
+    assert deduct[0].data["deduction_id"] == "deduct:C-R1:r1" and deduct[0].data["amount_fen"] == 50000
+    again = domain.decide("shop:S1", fined.state, ruling("R1", True, penalty_fen=50000), ctx())
+    assert not [e for e in again.emits if e.type == "deposit.deduct"]
+
+    lifted = domain.decide("shop:S1", fined.state, ruling("R1", False, round_=2), ctx())
+    [back] = [e for e in lifted.emits if e.type == "deposit.refund"]
+    assert back.data["deduction_id"] == "deduct:C-R1:r1" and back.data["amount_fen"] == 50000
+    twice = domain.decide("shop:S1", lifted.state, ruling("R1", False, round_=3), ctx())
+    assert not [e for e in twice.emits if e.type == "deposit.refund"]
 
 
 def timeout(refund: str):
