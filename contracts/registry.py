@@ -87,6 +87,7 @@ _ALL = [
     _spec("seller.penalty_refunded", seller.SellerPenaltyRefunded, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A fine was lifted on appeal and given back.", internal=True),
     _spec("shop.credit_changed", seller.ShopCreditChanged, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop's credit score moved.", internal=True),
     _spec("shop.restricted", seller.ShopRestricted, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop lost a right.", internal=True),
+    _spec("shop.restrictions_changed", seller.ShopRestrictionsChanged, topics.SELLER_RESTRICTIONS, "event", "seller", SYSTEM, "The restrictions in force for a shop, for every seller instance.", internal=True, key="seller_id"),
     _spec("shop.restored", seller.ShopRestored, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop got a right back.", internal=True),
     # -- arbitration --
     _spec("intervention.request", arb.InterventionRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party asks the platform to step in."),
@@ -141,8 +142,10 @@ EVENTS_TOPIC_OF: dict[str, str] = {
 CONSUMES: dict[Service, tuple[str, ...]] = {
     "refund": (topics.ORDERS_EVENTS, topics.REFUND_COMMANDS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
                topics.PAYMENTS_EVENTS),
-    # The seller service reads its own events too: shop credit is a projection of timeouts and rulings.
-    "seller": (topics.SELLER_COMMANDS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS, topics.SELLER_EVENTS),
+    # The seller service reads its own events too: shop credit is a projection of timeouts and rulings;
+    # orders.events gives each shop its orders, the denominator of its defect rate.
+    "seller": (topics.SELLER_COMMANDS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS,
+               topics.SELLER_EVENTS),
     "arbitration": (topics.ARBITRATION_COMMANDS, topics.ARBITRATION_DECISIONS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
     # notify reads its own events too: message.sent (keyed by user) tells each user's inbox what it holds.
     "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,

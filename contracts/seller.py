@@ -57,6 +57,8 @@ class SellerRejected(Data):
     reason: SellerRejectReason
     message: Message
     evidence: EvidenceList = []
+    # extra: the shop is restricted (rejections_reviewed), so the platform reviews this rejection
+    reviewed: bool = False
 
 
 class SellerTimedOut(Data):
@@ -107,12 +109,22 @@ class ShopCreditChanged(Data):
 
 
 class ShopRestricted(Data):
-    """Internal: a shop crossed a defect threshold and lost a right (e.g. promotions)."""
+    """Internal: a shop crossed a level (a count of defects, or a defect rate) and lost a right."""
 
     seller_id: Id
     order_id: Id
     restriction: ShortText
     defects_in_window: StrictInt
+    orders_in_window: StrictInt = 0
+    defect_rate: float = 0.0
+
+
+class ShopRestrictionsChanged(Data):
+    """Internal, on the compacted `seller.restrictions`: the restrictions in force for a shop now,
+    for every seller instance (a global table)."""
+
+    seller_id: Id
+    restrictions: list[ShortText]
 
 
 class ShopRestored(Data):

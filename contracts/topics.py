@@ -17,13 +17,15 @@ NOTIFY_EVENTS = "notify.events"
 
 # Internal: compacted, read whole by every notify instance (a global table of users' languages).
 NOTIFY_LOCALES = "notify.locales"
+# Internal: compacted, read whole by every seller instance (each shop's restrictions in force).
+SELLER_RESTRICTIONS = "seller.restrictions"
 
 ALL = (
     ORDERS_EVENTS, PAYMENTS_EVENTS, PAYMENTS_COMMANDS,
     REFUND_COMMANDS, REFUND_EVENTS,
     SELLER_COMMANDS, SELLER_EVENTS,
     ARBITRATION_COMMANDS, ARBITRATION_DECISIONS, ARBITRATION_EVENTS,
-    NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES,
+    NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES, SELLER_RESTRICTIONS,
 )
 
 # Every topic a service consumes has a dead-letter twin for what cannot be parsed or processed.

@@ -23,6 +23,7 @@ MESSAGES_SENT = Counter("aftersale_inbox_messages_total", "In-app messages sent"
 POSTAGE_REPAID_FEN = Counter("aftersale_postage_repaid_fen_total", "Return postage repaid to buyers, in fen")
 FINES_FEN = Counter("aftersale_fines_fen_total", "Fines deducted from sellers' deposits, in fen")
 FINES_REFUNDED_FEN = Counter("aftersale_fines_refunded_fen_total", "Fines given back after an appeal, in fen")
+RESTRICTIONS = Counter("aftersale_shop_restrictions_total", "Shops restricted or restored, by level", ["level", "change"])
 RULINGS_OVERDUE = Counter("aftersale_rulings_overdue_total", "Cases still unruled when their ruling was due", ["round"])
 
 
@@ -43,6 +44,8 @@ def count_business(type_: str, data: dict) -> None:
         FINES_FEN.inc(int(data.get("amount_fen", 0)))
     elif type_ == "seller.penalty_refunded":
         FINES_REFUNDED_FEN.inc(int(data.get("amount_fen", 0)))
+    elif type_ in ("shop.restricted", "shop.restored"):
+        RESTRICTIONS.labels(data.get("restriction", "?"), type_.removeprefix("shop.")).inc()
     elif type_ == "case.ruling_overdue":
         RULINGS_OVERDUE.labels(str(data.get("round", "?"))).inc()
 

@@ -41,6 +41,8 @@ TEST_DEADLINES = {
     "AFTERSALE_APPEAL_WINDOW_S": "6",
     "AFTERSALE_REPLACEMENT_SHIP_S": "5",
     "AFTERSALE_OFFER_WINDOW_S": "6",
+    # A defect rate counts from a shop's second order (production: its twentieth).
+    "AFTERSALE_RATE_MIN_ORDERS": "2",
     "AFTERSALE_PAYOUT_RETRY_BASE_S": "0.3",
     "AFTERSALE_PAYOUT_MAX_ATTEMPTS": "3",
     "AFTERSALE_REMINDER_LEAD_S": "2",

@@ -13,9 +13,17 @@ class SellerSettings(ServiceSettings):
     credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
     credit_penalty_timeout: int = 3
     credit_penalty_at_fault: int = 5
-    # restriction:defects-in-window, lowest first; lifted when the count falls back below
-    shop_restrictions: str = "promotions:3,new_listings:6"
+    # The levels (rules table): name:defects[:rate], lowest first. A shop is restricted at a level
+    # when its defects in the window reach the count, or its defect rate (defects / orders paid in
+    # the window) reaches the rate once it has `rate_min_orders`; lifted when both fall back below.
+    # rejections_reviewed: its rejections of quality / not_received / not_as_described requests go
+    # to the platform instead of the buyer.
+    shop_restrictions: str = "promotions:3:0.05,new_listings:6:0.1,rejections_reviewed:8:0.15"
+    rate_min_orders: int = 20
 
-    def restriction_thresholds(self) -> list[tuple[str, int]]:
-        pairs = [p.split(":") for p in self.shop_restrictions.split(",") if p.strip()]
-        return sorted(((name.strip(), int(n)) for name, n in pairs), key=lambda x: x[1])
+    def restriction_levels(self) -> list[tuple[str, int, float | None]]:
+        levels = []
+        for part in (p.strip() for p in self.shop_restrictions.split(",") if p.strip()):
+            name, count, *rate = part.split(":")
+            levels.append((name.strip(), int(count), float(rate[0]) if rate else None))
+        return sorted(levels, key=lambda x: x[1])

@@ -451,3 +451,26 @@ async def test_a_fine_is_deducted_from_the_deposit_once_and_given_back_after_a_w
     await asyncio.sleep(1)
     assert len(bus.all("deposit.deduct", order_id=order.id)) == 1
     assert len(bus.all("deposit.refund", order_id=order.id)) == 1
+
+
+async def test_a_shop_restricted_by_its_defect_rate_no_longer_has_the_last_word_on_quality(market: Market, bus) -> None:
+    late = await market.paid_order()
+    shop = late.seller
+    second = await market.paid_order(seller=shop)
+    await late.buyer_requests(kind="refund_only", reason="not_received")
+    await late.requested()
+    await late.expect("seller.timed_out", timeout=20)  # one defect in two orders: a rate of 50 %
+
+    restricted = await bus.expect("shop.restricted", seller_id=shop, restriction="rejections_reviewed")
+    assert restricted["defect_rate"] == 0.5 and restricted["orders_in_window"] == 2
+    await bus.expect("shop.restrictions_changed", seller_id=shop)
+    await asyncio.sleep(1)  # every seller instance reads the table
+    await second.buyer_requests(kind="refund_only", reason="quality")
+    await second.requested()
+    await second.seller_rejects(reason="subjective", message="不影响使用")
+
+    rejected = await second.expect("seller.rejected")
+    assert rejected["reviewed"] is True
+    case = await second.case_opened(opened_by="system")
+    assert case["reason"] == "shop_restricted"
+    await second.state("in_arbitration")

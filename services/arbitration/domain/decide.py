@@ -108,6 +108,11 @@ def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     if req is None:
         return Decision.ignore()
     req.seller_rejection = {"reason": d.reason, "message": d.message, "evidence": _evidence(msg), "at": ctx.now}
+    if d.reviewed and agg.open_case_for(d.refund_id) is None:
+        # The shop is restricted: its rejection goes to the platform instead of the buyer.
+        step = Step(agg, ctx)
+        _open_case(step, d.refund_id, "system", "shop_restricted", ctx)
+        return step.decision()
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
 

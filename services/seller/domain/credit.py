@@ -33,6 +33,15 @@ class Shop(BaseModel):
     defects: dict[str, Defect] = Field(default_factory=dict)  # key: refund_id (or case_id)
     restrictions: list[str] = Field(default_factory=list)
     fines: dict[str, fining.Fine] = Field(default_factory=dict)  # key: case_id; kept for the credit window
+    orders: dict[str, int] = Field(default_factory=dict)  # orders paid per day (YYYY-MM-DD) in the window
+
+    @property
+    def orders_in_window(self) -> int:
+        return sum(self.orders.values())
+
+    @property
+    def defect_rate(self) -> float:
+        return len(self.defects) / self.orders_in_window if self.orders_in_window else 0.0
 
     @property
     def score(self) -> int:
@@ -58,17 +67,24 @@ def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ct
         emits.append(Emit("shop.credit_changed", {
             "seller_id": shop.seller_id, "order_id": order_id, "refund_id": key, "score": shop.score, "delta": delta,
             "defects_in_window": len(shop.defects), "why": why}))
-    count = len(shop.defects)
-    for name, threshold in ctx.settings.restriction_thresholds():
+    count, orders, rate = len(shop.defects), shop.orders_in_window, shop.defect_rate
+    before = list(shop.restrictions)
+    figures = {"defects_in_window": count, "orders_in_window": orders, "defect_rate": round(rate, 4)}
+    for name, threshold, rate_threshold in ctx.settings.restriction_levels():
         active = name in shop.restrictions
-        if count >= threshold and not active:
+        by_rate = rate_threshold is not None and orders >= ctx.settings.rate_min_orders and rate >= rate_threshold
+        reached = count >= threshold or by_rate
+        if reached and not active:
             shop.restrictions.append(name)
             emits.append(Emit("shop.restricted", {"seller_id": shop.seller_id, "order_id": order_id,
-                                                  "restriction": name, "defects_in_window": count}))
-        elif count < threshold and active:
+                                                  "restriction": name, **figures}))
+        elif not reached and active:
             shop.restrictions.remove(name)
             emits.append(Emit("shop.restored", {"seller_id": shop.seller_id, "order_id": order_id,
-                                                "restriction": name, "defects_in_window": count}))
+                                                "restriction": name, **figures}))
+    if shop.restrictions != before:  # every seller instance keeps them (the order's side enforces them)
+        emits.append(Emit("shop.restrictions_changed", {"seller_id": shop.seller_id,
+                                                        "restrictions": list(shop.restrictions)}))
     return Decision(state=shop.model_dump(mode="python"), emits=emits,
                     timers=timers_of(shop, ctx.settings.credit_window_s))
 
@@ -110,7 +126,22 @@ def _credit_of_ruling(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     return Decision.ignore()
 
 
+def order_paid(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
+    """Another order for the shop: the denominator of its defect rate."""
+    day = ctx.now.date().isoformat()
+    shop.orders[day] = shop.orders.get(day, 0) + 1
+    _forget_old_orders(shop, ctx)
+    return _settle(shop, shop.score, "", msg.data.order_id, "order", ctx)
+
+
+def _forget_old_orders(shop: Shop, ctx: Context) -> None:
+    oldest = (ctx.now - timedelta(seconds=ctx.settings.credit_window_s)).date().isoformat()
+    for day in [d for d in shop.orders if d < oldest]:
+        del shop.orders[day]
+
+
 def on_expiry(shop: Shop, due_at: datetime, ctx: Context) -> Decision:
+    _forget_old_orders(shop, ctx)
     window = timedelta(seconds=ctx.settings.credit_window_s)
     for case_id in [k for k, f in shop.fines.items() if f.at + window <= ctx.now]:
         del shop.fines[case_id]  # the shop shows the fines of the window

@@ -37,7 +37,7 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
             history=[{"step": "not_seller_move", "at": ctx.now, "why": "refund before shipment"}])
         return _decision(order)
     order.requests[d.refund_id] = PendingRequest(
-        refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt,
+        refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, reason=d.reason, attempt=d.attempt,
         step="awaiting_answer", due_at=d.seller_due_at, answer_timer=True, offers=current.offers if current else 0,
         history=(current.history if current else []) + [{"step": "awaiting_answer", "at": ctx.now, "attempt": d.attempt}],
     )
@@ -127,9 +127,21 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
     req.answered_at = ctx.now
     req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id})
     actor = msg.envelope.actor
-    emit = Emit(EMITS[msg.type], _event_data(order, req, msg), actor_role=actor.role, actor_id=actor.id,
-                correlation_id=req.refund_id)
+    data = _event_data(order, req, msg)
+    if msg.type == "seller.reject" and reviewed(req, ctx):
+        data["reviewed"] = True  # the platform reviews it: a case opens instead of the buyer deciding
+    emit = Emit(EMITS[msg.type], data, actor_role=actor.role, actor_id=actor.id, correlation_id=req.refund_id)
     return _decision(order, [emit])
+
+
+# A shop restricted at this level does not get the last word on these requests.
+REVIEWED_RESTRICTION = "rejections_reviewed"
+REVIEWED_REASONS = frozenset({"quality", "not_received", "not_as_described"})
+
+
+def reviewed(req: PendingRequest, ctx: Context) -> bool:
+    restrictions = (ctx.extra or {}).get("restrictions", [])
+    return REVIEWED_RESTRICTION in restrictions and req.reason in REVIEWED_REASONS
 
 
 # ---- deadlines ----------------------------------------------------------------------------

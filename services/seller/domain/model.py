@@ -21,6 +21,7 @@ class PendingRequest(Model):
     refund_id: str
     kind: str
     amount_fen: int
+    reason: str = ""
     attempt: int = 1
     step: Step = "awaiting_answer"
     due_at: datetime | None = None

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
+from contracts.topics import SELLER_RESTRICTIONS
 from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
@@ -15,7 +16,8 @@ from services.seller.domain.model import SellerOrder
 
 SHOP = "shop:"
 SHOPS = "shops"  # the query model's shop credit, one document per seller
-CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued": credit.ruling_issued}
+CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued": credit.ruling_issued,
+                   "order.paid": credit.order_paid}
 
 
 class SellerDomain(Domain):
@@ -24,12 +26,21 @@ class SellerDomain(Domain):
     # (GET /state?key= shows what the service holds).
     collection = None
     consumes = CONSUMES["seller"]
+    # Each shop's restrictions, for the orders' side to enforce (a shop is another aggregate).
+    global_tables = (SELLER_RESTRICTIONS,)
 
     def route(self, msg: ParsedMessage) -> list[str]:
         keys = [msg.data.order_id] if msg.type in HANDLERS else []
         if msg.type in CREDIT_HANDLERS and getattr(msg.data, "seller_id", None):
             keys.append(SHOP + msg.data.seller_id)
         return keys
+
+    def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
+                tables: Mapping[str, Mapping[str, Any]]) -> Any:
+        if key.startswith(SHOP) or msg is None or msg.type != "seller.reject":
+            return None
+        seller_id = SellerOrder.load(key, state).seller_id or ""
+        return {"restrictions": (tables.get(SELLER_RESTRICTIONS, {}).get(seller_id) or {}).get("restrictions", [])}
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
         if key.startswith(SHOP):

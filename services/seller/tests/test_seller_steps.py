@@ -157,11 +157,41 @@ def test_defects_lower_the_score_restrict_the_shop_and_a_won_appeal_restores_it(
     d1 = domain.decide(key, None, ruling("R1", True), ctx())
     assert [e.type for e in d1.emits] == ["shop.credit_changed"] and d1.emits[0].data["score"] == 95
     d2 = domain.decide(key, d1.state, timeout("R2"), ctx())
-    assert [e.type for e in d2.emits] == ["shop.credit_changed", "shop.restricted"]
+    assert [e.type for e in d2.emits] == ["shop.credit_changed", "shop.restricted", "shop.restrictions_changed"]
     assert d2.emits[1].data["restriction"] == "promotions"
+    assert d2.emits[2].data["restrictions"] == ["promotions"]  # the table every seller instance reads
     d3 = domain.decide(key, d2.state, ruling("R1", False, round_=2), ctx())
-    assert [e.type for e in d3.emits] == ["shop.credit_changed", "shop.restored"]
+    assert [e.type for e in d3.emits] == ["shop.credit_changed", "shop.restored", "shop.restrictions_changed"]
     assert d3.emits[0].data["why"] == "appeal_won" and d3.emits[0].data["delta"] == 5
+
+
+def paid(order: str):
+    return msg("order.paid", {"order_id": order, "buyer_id": "B1", "seller_id": "S1", "amount_fen": 100,
+                              "currency": "CNY", "paid_at": "2026-11-26T08:00:00Z"}, ("system", "orders"))
+
+
+def test_a_shop_is_restricted_by_its_defect_rate_once_it_has_enough_orders():
+    s = SellerSettings(shop_restrictions="promotions:5:0.5", rate_min_orders=2, credit_window_s=3600)
+    c = lambda: Context(now=NOW, settings=s, cause_id="e")  # noqa: E731
+    state = domain.decide("shop:S1", None, paid("O1"), c()).state
+    one = domain.decide("shop:S1", state, ruling("R1", True), c())
+    assert credit.Shop.load("shop:S1", one.state).restrictions == []  # 1 of 1 orders, but too few orders
+    two = domain.decide("shop:S1", one.state, paid("O2"), c())
+    assert [e.type for e in two.emits] == ["shop.restricted", "shop.restrictions_changed"]
+    assert two.emits[0].data["defect_rate"] == 0.5 and two.emits[0].data["orders_in_window"] == 2
+    three = domain.decide("shop:S1", two.state, paid("O3"), c())  # the rate falls to a third
+    assert [e.type for e in three.emits] == ["shop.restored", "shop.restrictions_changed"]
+
+
+def test_a_restricted_shops_rejection_of_a_quality_request_goes_to_the_platform():
+    order = SellerOrder(order_id="O1", seller_id="S1", buyer_id="B1")
+    order.requests["R1"] = PendingRequest(refund_id="R1", kind="refund_only", amount_fen=100, reason="quality",
+                                          step="awaiting_answer", due_at=DUE, answer_timer=True)
+    reject = msg("seller.reject", {"refund_id": "R1", **COMMANDS["seller.reject"]})
+    for restrictions, reviewed in (([], False), (["promotions"], False), (["rejections_reviewed"], True)):
+        c = Context(now=NOW, settings=SETTINGS, cause_id="e1", extra={"restrictions": restrictions})
+        [e] = domain.decide("O1", order.dump(), reject, c).emits
+        assert e.type == "seller.rejected" and e.data.get("reviewed", False) is reviewed
 
 
 def test_a_timeout_then_a_ruling_on_the_same_request_is_one_defect():
