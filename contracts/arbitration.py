@@ -157,3 +157,14 @@ class CaseClosed(Data):
     order_id: Id
     case_id: Id
     why: ShortText
+
+
+class BuyerFlagged(Data):
+    """Internal, on the compacted `arbitration.flagged_buyers`: a ruling found the buyer in
+    misconduct; until `flagged_until` no automatic rule refunds this buyer in full. Never shown to
+    sellers."""
+
+    buyer_id: Id
+    misconduct_cases: StrictInt
+    last_case_id: Id
+    flagged_until: AwareDatetime

@@ -97,6 +97,8 @@ class RefundCompleted(Data):
     refund_id: Id
     amount_fen: Fen
     refund_to: RefundTo
+    # extra, not in the external contract
+    buyer_id: Id | None = None
 
 
 class RefundClosed(Data):

@@ -102,6 +102,7 @@ _ALL = [
     _spec("case.ruling_overdue", arb.CaseRulingOverdue, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "A queued case passed its ruling target unruled.", internal=True),
     _spec("ruling.issued", arb.RulingIssued, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The platform ruled."),
     _spec("ruling.appealed", arb.RulingAppealed, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A ruling was appealed.", internal=True),
+    _spec("buyer.flagged", arb.BuyerFlagged, topics.ARBITRATION_FLAGGED_BUYERS, "event", "arbitration", SYSTEM, "A ruling found the buyer in misconduct, for every arbitration instance.", internal=True, key="buyer_id"),
     _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),
     # -- notify --
     _spec("message.read", notify.MessageRead, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "The recipient read a message.", key="user_id"),
@@ -146,7 +147,9 @@ CONSUMES: dict[Service, tuple[str, ...]] = {
     # orders.events gives each shop its orders, the denominator of its defect rate.
     "seller": (topics.SELLER_COMMANDS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS,
                topics.SELLER_EVENTS),
-    "arbitration": (topics.ARBITRATION_COMMANDS, topics.ARBITRATION_DECISIONS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.SELLER_EVENTS),
+    # arbitration reads its own events too: a ruling finding a buyer in misconduct reaches the buyer's record.
+    "arbitration": (topics.ARBITRATION_COMMANDS, topics.ARBITRATION_DECISIONS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS,
+                    topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS),
     # notify reads its own events too: message.sent (keyed by user) tells each user's inbox what it holds.
     "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
                topics.NOTIFY_EVENTS),

@@ -19,13 +19,15 @@ NOTIFY_EVENTS = "notify.events"
 NOTIFY_LOCALES = "notify.locales"
 # Internal: compacted, read whole by every seller instance (each shop's restrictions in force).
 SELLER_RESTRICTIONS = "seller.restrictions"
+# Internal: compacted, read whole by every arbitration instance (buyers a ruling found in misconduct).
+ARBITRATION_FLAGGED_BUYERS = "arbitration.flagged_buyers"
 
 ALL = (
     ORDERS_EVENTS, PAYMENTS_EVENTS, PAYMENTS_COMMANDS,
     REFUND_COMMANDS, REFUND_EVENTS,
     SELLER_COMMANDS, SELLER_EVENTS,
     ARBITRATION_COMMANDS, ARBITRATION_DECISIONS, ARBITRATION_EVENTS,
-    NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES, SELLER_RESTRICTIONS,
+    NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES, SELLER_RESTRICTIONS, ARBITRATION_FLAGGED_BUYERS,
 )
 
 # Every topic a service consumes has a dead-letter twin for what cannot be parsed or processed.

@@ -328,11 +328,32 @@ def cases(mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt,
 
 
 async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict[str, Any] | None:
+    """The case, with the two parties' records beside it: the buyer's (arbitrators only) and the shop's."""
     client, dbs = _databases(mongo, prefix)
     try:
-        return await dbs["arbitration"]["cases"].find_one({"_id": case_id})
+        doc = await dbs["arbitration"]["cases"].find_one({"_id": case_id})
+        if doc:
+            doc["buyer_record"] = await dbs["arbitration"]["buyers"].find_one({"_id": doc.get("buyer_id")})
+            doc["shop_record"] = await dbs["seller"]["shops"].find_one({"_id": doc.get("seller_id")})
+        return doc
     finally:
         await client.close()
+
+
+def record_lines(buyer: dict[str, Any] | None, shop: dict[str, Any] | None) -> list[str]:
+    """The parties' records, side by side: the buyer's for arbitrators only, never for sellers."""
+    lines = []
+    if buyer:
+        rate = f"{buyer['refund_rate']:.0%}" if buyer.get("refund_rate") is not None else "-"
+        lines.append(f"buyer record (90 days): {buyer.get('orders', 0)} orders, {buyer.get('requests', 0)} requests, "
+                     f"{buyer.get('refunds', 0)} refunds, refund rate {rate}; misconduct rulings (365 days): "
+                     f"{len(buyer.get('misconduct', []))}")
+    if shop:
+        fines = sum(f.get("amount_fen", 0) for f in (shop.get("fines") or {}).values())
+        lines.append(f"shop record (60 days): score {shop.get('score')}, defects {len(shop.get('defects') or {})}, "
+                     f"defect rate {shop.get('defect_rate', 0):.0%}, restrictions {', '.join(shop.get('restrictions') or []) or 'none'}, "
+                     f"fines {fines} fen")
+    return lines
 
 
 def negotiation_lines(entries: list[dict[str, Any]]) -> list[str]:
@@ -365,6 +386,8 @@ def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str]
         _fail(f"no case {case_id}")
     c, req = doc["case"], doc.get("request") or {}
     typer.echo(f"case {case_id}  order {doc['order_id']}  buyer {doc.get('buyer_id')}  seller {doc.get('seller_id')}")
+    for line in record_lines(doc.get("buyer_record"), doc.get("shop_record")):
+        typer.echo(line)
     typer.echo(f"status {c['status']}  round {c['round']}  opened by {c['opened_by']} ({c['reason']}) at {c['opened_at']}")
     if req:
         typer.echo(f"request {req['refund_id']}: {req['kind']} / {req['reason']}  {req['amount_fen']} fen  "

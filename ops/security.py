@@ -30,7 +30,8 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     "message-centre": {"write": (), "read": (T.NOTIFY_EVENTS,)},
 }
 # Global tables a service reads whole (and writes through its own events): runtime.tables.
-GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "seller": (T.SELLER_RESTRICTIONS,)}
+GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "seller": (T.SELLER_RESTRICTIONS,),
+                                             "arbitration": (T.ARBITRATION_FLAGGED_BUYERS,)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support
 
 

@@ -24,6 +24,7 @@ POSTAGE_REPAID_FEN = Counter("aftersale_postage_repaid_fen_total", "Return posta
 FINES_FEN = Counter("aftersale_fines_fen_total", "Fines deducted from sellers' deposits, in fen")
 FINES_REFUNDED_FEN = Counter("aftersale_fines_refunded_fen_total", "Fines given back after an appeal, in fen")
 RESTRICTIONS = Counter("aftersale_shop_restrictions_total", "Shops restricted or restored, by level", ["level", "change"])
+BUYERS_FLAGGED = Counter("aftersale_buyers_flagged_total", "Rulings that found a buyer in misconduct")
 RULINGS_OVERDUE = Counter("aftersale_rulings_overdue_total", "Cases still unruled when their ruling was due", ["round"])
 
 
@@ -46,6 +47,8 @@ def count_business(type_: str, data: dict) -> None:
         FINES_REFUNDED_FEN.inc(int(data.get("amount_fen", 0)))
     elif type_ in ("shop.restricted", "shop.restored"):
         RESTRICTIONS.labels(data.get("restriction", "?"), type_.removeprefix("shop.")).inc()
+    elif type_ == "buyer.flagged":
+        BUYERS_FLAGGED.inc()
     elif type_ == "case.ruling_overdue":
         RULINGS_OVERDUE.labels(str(data.get("round", "?"))).inc()
 

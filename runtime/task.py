@@ -32,7 +32,8 @@ log = structlog.get_logger("task")
 
 BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent",
                             "case.ruling_overdue", "refund.postage_repaid", "seller.penalized",
-                            "seller.penalty_refunded", "shop.restricted", "shop.restored"})
+                            "seller.penalty_refunded", "shop.restricted", "shop.restored",
+                            "buyer.flagged"})
 
 
 class CommitFailed(Exception):

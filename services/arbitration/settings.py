@@ -12,4 +12,7 @@ class ArbitrationSettings(ServiceSettings):
     appeal_window_s: float = 7 * 24 * 3600
     # --- what a ruling costs ---
     max_postage_fen: int = 3000  # return postage a ruling may repay (¥30), as the refund service caps it
+    # --- buyer credibility (never shown to sellers) ---
+    buyer_window_s: float = 90 * 24 * 3600  # requests, refunds and orders counted for the refund rate
+    misconduct_window_s: float = 365 * 24 * 3600  # a ruling of buyer misconduct stops automatic full refunds
     misconduct_fine_fen: int = 50000  # the fine when the seller is at fault with misconduct (¥500), unless stated

@@ -474,3 +474,31 @@ async def test_a_shop_restricted_by_its_defect_rate_no_longer_has_the_last_word_
     case = await second.case_opened(opened_by="system")
     assert case["reason"] == "shop_restricted"
     await second.state("in_arbitration")
+
+
+async def test_a_buyer_ruled_in_misconduct_gets_no_automatic_refund_on_a_seller_timeout(market: Market, bus, env) -> None:
+    from tests.e2e.test_operator_cli import cli
+
+    first = await market.paid_order()
+    buyer = first.buyer
+    await first.case_awaiting_ruling(kind="refund_only", reason="quality")
+    await first.arbitrator_rules("reject", seller_at_fault=False, shipping="buyer", misconduct="buyer",
+                                 reasoning="买家提供的照片系伪造")
+    flagged = await bus.expect("buyer.flagged", buyer_id=buyer)
+    assert flagged["last_case_id"] == first.case_id
+    await asyncio.sleep(1)  # every arbitration instance reads the table
+
+    second = await market.paid_order(buyer=buyer)
+    await second.buyer_requests(kind="refund_only", reason="not_received")
+    await second.requested()
+    await second.expect("seller.timed_out", timeout=20)  # the seller stays silent
+
+    case = await second.case_opened(opened_by="system")
+    queued = await second.expect("case.awaiting_ruling", case_id=second.case_id, timeout=10)
+    assert queued["round"] == 1 and case["reason"] == "seller_timeout"
+    await second.expect_none("ruling.issued", within=2)  # an arbitrator decides, not auto:seller_timeout
+    code, out, err = await cli(env, "case", second.case_id)
+    assert code == 0, err
+    record = next(line for line in out.splitlines() if line.startswith("buyer record"))
+    assert "2 orders" in record and "misconduct rulings (365 days): 1" in record
+    assert any(line.startswith("shop record") for line in out.splitlines())

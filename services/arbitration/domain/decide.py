@@ -126,6 +126,11 @@ def seller_timed_out(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
         return Decision.ignore()
     step = Step(agg, ctx)
     case = _open_case(step, req.refund_id, "system", "seller_timeout", ctx)
+    flagged_until = (ctx.extra or {}).get("buyer_flagged_until")
+    if flagged_until and datetime.fromisoformat(str(flagged_until).replace("Z", "+00:00")) > ctx.now:
+        # A ruling found this buyer in misconduct within the year: an arbitrator decides, not the rule.
+        _to_the_arbitrators(step, case)
+        return step.decision()
     _auto_rule(step, case, req, SELLER_TIMEOUT)
     return step.decision()
 

@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
+from contracts.topics import ARBITRATION_FLAGGED_BUYERS
 from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
+from runtime.ownership import partition_of
+from services.arbitration.domain import buyers
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder
 
 
 CASES = "cases"  # the query model's collection of cases
+BUYERS = "buyers"  # the buyers' records, for arbitrators only
 
 
 class ArbitrationDomain(Domain):
@@ -23,21 +27,44 @@ class ArbitrationDomain(Domain):
     collection = None
     consumes = CONSUMES["arbitration"]
 
+    # Buyers a ruling found in misconduct, for the automatic rules of every order.
+    global_tables = (ARBITRATION_FLAGGED_BUYERS,)
+
+    def partition_of(self, key: str) -> int:
+        # A buyer's record lives on its buyer id's partition (reached through the repartition topic).
+        return partition_of(key.removeprefix(buyers.BUYER))
+
     def route(self, msg: ParsedMessage) -> list[str]:
-        if msg.type not in HANDLERS:
-            return []
-        return [msg.data.order_id]
+        keys = [msg.data.order_id] if msg.type in HANDLERS else []
+        if (buyer := buyers.buyer_of(msg)) is not None:
+            keys.append(buyers.BUYER + buyer)
+        return keys
+
+    def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
+                tables: Mapping[str, Mapping[str, Any]]) -> Any:
+        if key.startswith(buyers.BUYER) or msg is None or msg.type != "seller.timed_out":
+            return None
+        buyer_id = ArbitrationOrder.load(key, state).buyer_id or ""
+        return {"buyer_flagged_until": (tables.get(ARBITRATION_FLAGGED_BUYERS, {}).get(buyer_id) or {}).get("flagged_until")}
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
+        if key.startswith(buyers.BUYER):
+            return buyers.HANDLERS[msg.type](buyers.BuyerRecord.load(key, state), msg, ctx)
         return HANDLERS[msg.type](ArbitrationOrder.load(key, state), msg, ctx)
 
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
+        if key.startswith(buyers.BUYER):
+            return Decision.ignore()
         kind, _, case_id = name.partition(":")
         handler = TIMERS.get(kind)
         return handler(ArbitrationOrder.load(key, state), case_id, due_at, ctx) if handler else Decision.ignore()
 
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
-        """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`)."""
+        """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`),
+        and a buyer's record beside them."""
+        if key.startswith(buyers.BUYER):
+            record = buyers.BuyerRecord.load(key, state)
+            return [ViewDoc(BUYERS, {"_id": record.buyer_id, **record.summary()})]
         order = ArbitrationOrder.load(key, state)
         out = []
         for c in order.cases.values():

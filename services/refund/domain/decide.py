@@ -488,7 +488,8 @@ def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Deci
         refund.paid_fen += owed.amount_fen
         agg.refunded_fen += owed.amount_fen
         m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
-                                    "amount_fen": owed.amount_fen, "refund_to": refund.refund_to}, refund)
+                                    "amount_fen": owed.amount_fen, "refund_to": refund.refund_to,
+                                    "buyer_id": owed.payee_id}, refund)
     return m.decision()
 
 
@@ -520,7 +521,8 @@ def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Dec
     agg.refunded_fen += msg.data.amount_fen
     m = Move(agg, _actor(msg), ctx)
     m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
-                                "amount_fen": msg.data.amount_fen, "refund_to": refund.refund_to}, refund)
+                                "amount_fen": msg.data.amount_fen, "refund_to": refund.refund_to,
+                                "buyer_id": agg.order.buyer_id if agg.order else None}, refund)
     m.transition(refund, "payout.succeeded", msg.type)
     return m.decision()
 

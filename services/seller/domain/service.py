@@ -60,5 +60,6 @@ class SellerDomain(Domain):
             return []
         shop = credit.Shop.load(key, state)
         return [ViewDoc(SHOPS, {"_id": shop.seller_id, "score": shop.score, "restrictions": shop.restrictions,
+                                "orders_in_window": shop.orders_in_window, "defect_rate": round(shop.defect_rate, 4),
                                 "defects": {k: d.model_dump(mode="python") for k, d in shop.defects.items()},
                                 "fines": {k: f.model_dump(mode="python") for k, f in shop.fines.items()}})]

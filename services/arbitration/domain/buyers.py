@@ -1,0 +1,82 @@
+"""A buyer's record (信誉度), one aggregate per buyer (`buyer:<id>`, on the buyer id's partition):
+orders, after-sale requests and refunds of the last 90 days, and the cases where a ruling found
+the buyer in misconduct. Arbitrators see it beside the shop's record; sellers never do. A finding
+of misconduct is published to a global table, so the automatic rules of every order can see it.
+Pure."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision, Emit
+
+BUYER = "buyer:"
+
+
+class Misconduct(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    case_id: str
+    order_id: str
+    at: datetime
+
+
+class BuyerRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    buyer_id: str
+    # counts per day (YYYY-MM-DD) in the window
+    orders: dict[str, int] = Field(default_factory=dict)
+    requests: dict[str, int] = Field(default_factory=dict)
+    refunds: dict[str, int] = Field(default_factory=dict)
+    misconduct: list[Misconduct] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, key: str, state: dict[str, Any] | None) -> "BuyerRecord":
+        return cls.model_validate(state) if state else cls(buyer_id=key.removeprefix(BUYER))
+
+    def summary(self) -> dict[str, Any]:
+        orders, refunds = sum(self.orders.values()), sum(self.refunds.values())
+        return {"orders": orders, "requests": sum(self.requests.values()), "refunds": refunds,
+                "refund_rate": round(refunds / orders, 4) if orders else None,
+                "misconduct": [m.model_dump(mode="python") for m in self.misconduct]}
+
+
+def _count(record: BuyerRecord, field: str, ctx: Context) -> Decision:
+    counts: dict[str, int] = getattr(record, field)
+    day = ctx.now.date().isoformat()
+    counts[day] = counts.get(day, 0) + 1
+    oldest = (ctx.now - timedelta(seconds=ctx.settings.buyer_window_s)).date().isoformat()
+    for counted in (record.orders, record.requests, record.refunds):
+        for d in [d for d in counted if d < oldest]:
+            del counted[d]
+    return Decision(state=record.model_dump(mode="python"))
+
+
+def ruling_issued(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    if d.misconduct != "buyer" or any(m.case_id == d.case_id for m in record.misconduct):
+        return Decision.ignore()
+    window = timedelta(seconds=ctx.settings.misconduct_window_s)
+    record.misconduct = [m for m in record.misconduct if m.at + window > ctx.now]
+    record.misconduct.append(Misconduct(case_id=d.case_id, order_id=d.order_id, at=ctx.now))
+    flagged = Emit("buyer.flagged", {"buyer_id": record.buyer_id, "misconduct_cases": len(record.misconduct),
+                                     "last_case_id": d.case_id, "flagged_until": ctx.now + window})
+    return Decision(state=record.model_dump(mode="python"), emits=[flagged])
+
+
+HANDLERS: dict[str, Callable[[BuyerRecord, ParsedMessage, Context], Decision]] = {
+    "order.paid": lambda r, m, c: _count(r, "orders", c),
+    "refund.requested": lambda r, m, c: _count(r, "requests", c) if m.data.attempt == 1 else Decision.ignore(),
+    "refund.completed": lambda r, m, c: _count(r, "refunds", c),
+    "ruling.issued": ruling_issued,
+}
+
+
+def buyer_of(msg: ParsedMessage) -> str | None:
+    """The buyer a message adds to the record of, if any."""
+    if msg.type not in HANDLERS or (msg.type == "ruling.issued" and msg.data.misconduct != "buyer"):
+        return None
+    return getattr(msg.data, "buyer_id", None)
