@@ -5,7 +5,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StrictInt, StrictStr
 
-from contracts.common import MAX_MESSAGE_LEN, Data, EvidenceList, Fen, Id, Offer, SellerRejectReason, ShortText
+from contracts.common import (
+    MAX_MESSAGE_LEN, Data, EvidenceList, Fen, Id, NonNegativeFen, Offer, SellerRejectReason, ShortText,
+)
 
 Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
 
@@ -13,6 +15,8 @@ Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
 class SellerApprove(Data):
     order_id: Id
     refund_id: Id
+    # extra, not in the external contract: the return postage the seller will repay (capped)
+    return_shipping_fen: NonNegativeFen | None = None
 
 
 class SellerReject(Data):
@@ -49,6 +53,8 @@ class SellerOffer(Data):
 class SellerApproved(Data):
     order_id: Id
     refund_id: Id
+    # extra, not in the external contract
+    return_shipping_fen: NonNegativeFen | None = None
 
 
 class SellerRejected(Data):

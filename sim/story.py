@@ -56,9 +56,12 @@ class Order:
         return await self._send("return.shipped", data, actor or ("buyer", self.buyer))
 
     # -- what the seller does --
-    async def seller_approves(self, actor: tuple[str, str] | None = None) -> dict[str, Any]:
-        return await self._send("seller.approve", {"order_id": self.id, "refund_id": self.refund_id},
-                                actor or ("seller", self.seller))
+    async def seller_approves(self, actor: tuple[str, str] | None = None,
+                              return_shipping_fen: int | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {"order_id": self.id, "refund_id": self.refund_id}
+        if return_shipping_fen is not None:
+            data["return_shipping_fen"] = return_shipping_fen  # the postage the seller promises to repay
+        return await self._send("seller.approve", data, actor or ("seller", self.seller))
 
     async def seller_rejects(self, reason: str = "opened", message: str = "商品已拆封，影响二次销售",
                              evidence: list[dict[str, str]] | None = None,

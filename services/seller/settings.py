@@ -9,6 +9,7 @@ class SellerSettings(ServiceSettings):
     # --- negotiation (协商) ---
     offer_window_s: float = 48 * 3600  # the buyer answers an offer by then (seller.offered's buyer_due_at)
     max_offers: int = 2  # per request; a newer offer replaces the open one
+    max_postage_fen: int = 3000  # return postage an approval may promise to repay (¥30), as the refund service caps it
     # --- shop credit ---
     credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
     credit_penalty_timeout: int = 3

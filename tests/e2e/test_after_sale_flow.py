@@ -203,3 +203,15 @@ async def test_after_an_approval_the_return_postage_follows_the_reason(market: M
     postage = await faulty.expect("payout.request", purpose="return_shipping")  # a faulty item: the seller pays
     assert postage["amount_fen"] == 1000
     assert not bus.all("payout.request", order_id=unwanted.id, purpose="return_shipping")  # 七天无理由: the buyer
+
+    generous = await market.paid_order()
+    await generous.buyer_requests(kind="return_and_refund", reason="no_longer_wanted")
+    await generous.requested()
+    too_much = await generous.seller_approves(return_shipping_fen=3500)
+    assert (await generous.rejection_of(too_much))["code"] == "postage_exceeds_cap"
+    await generous.seller_approves(return_shipping_fen=800)  # the seller offers to repay it anyway
+    await generous.state("return_pending")
+    await generous.buyer_ships_return()
+    await generous.state("return_in_transit")
+    await generous.seller_receives_return()
+    assert (await generous.expect("payout.request", purpose="return_shipping"))["amount_fen"] == 800

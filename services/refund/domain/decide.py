@@ -361,7 +361,10 @@ def _record_rejection(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
 
 
 def _record_approval(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
-    refund.postage_paid_by = settlement.postage_payer_on_approval(refund.reason)
+    """The reason decides who bears the return postage, unless the seller promised to repay it."""
+    promised = msg.data.return_shipping_fen
+    refund.postage_paid_by = "seller" if promised else settlement.postage_payer_on_approval(refund.reason)
+    refund.postage_ruled_fen = promised or 0
 
 
 def _record_receipt(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:

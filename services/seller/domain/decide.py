@@ -86,6 +86,8 @@ def _event_data(order: SellerOrder, req: PendingRequest, msg: ParsedMessage | No
         data.update(reason=d.reason, message=d.message, evidence=[e.model_dump() for e in d.evidence])
     elif msg.type == "replacement.ship":
         data.update(carrier=d.carrier, tracking_no=d.tracking_no)
+    elif msg.type == "seller.approve" and d.return_shipping_fen is not None:
+        data.update(return_shipping_fen=d.return_shipping_fen)
     return data
 
 
@@ -121,6 +123,10 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
     req, refused = _check(order, msg)
     if refused is not None:
         return refused
+    postage = getattr(msg.data, "return_shipping_fen", None) or 0
+    if postage > ctx.settings.max_postage_fen:
+        return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
+                                                      f"is repaid; {postage} fen was stated")
     assert req is not None
     req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
     req.answer_timer = False
