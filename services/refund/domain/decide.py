@@ -1,133 +1,21 @@
-"""What each message does to an order's after-sale requests. Pure: state in, Decision out."""
+"""What each message does to an order's after-sale requests. Pure: state in, Decision out.
+Negotiation and the money's side have modules of their own; the table's moves are in move.py."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Callable
+from datetime import datetime
+from typing import Callable
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision, Emit
+from runtime.decision import Decision
 from services.refund.domain import rules, settlement
-from contracts.common import REFUND_OFFERS
-from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Parcel, Post, Refund, Ruling
-from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, can, next_state
-
-# ---- moving a request through the table ------------------------------------------------------
-
-
-def payout_id_of(refund: Refund, round_: int = 1) -> str:
-    """Stable: every retry of the same payout carries the same id, so it is paid once."""
-    return f"payout:{refund.refund_id}" if round_ <= 1 else f"payout:{refund.refund_id}:r{round_}"
-
-
-def timers_of(agg: OrderRefunds) -> dict[str, datetime]:
-    """Pending deadlines are derived from the requests, never stored apart from them."""
-    out = {}
-    for r in agg.refunds.values():
-        if r.is_open and r.timer and r.due_at:
-            out[f"{r.timer}:{r.refund_id}"] = r.due_at
-    return out
-
-
-class Move:
-    """Collects what one message does, then turns it into a Decision."""
-
-    def __init__(self, agg: OrderRefunds, msg_actor: tuple[str, str] | None, ctx: Context) -> None:
-        self.agg = agg
-        self.ctx = ctx
-        self.actor = msg_actor
-        self.emits: list[Emit] = []
-
-    def emit(self, type_: str, data: dict[str, Any], refund: Refund | None = None, *, by_actor: bool = False) -> None:
-        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
-        self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid,
-                               correlation_id=refund.refund_id if refund else None))
-
-    def go(self, refund: Refund, trigger: str, cause: str, arg: str | None = None) -> str:
-        """Apply `trigger` to `refund` through the table; the caller has checked it is legal."""
-        previous = refund.state
-        target = next_state(previous, trigger, arg if arg is not None else refund.kind)
-        assert target is not None, f"illegal {previous} --{trigger}-->"
-        refund.state = target  # type: ignore[assignment]
-        refund.awaiting = AWAITING[target]
-        refund.updated_at = self.ctx.now
-        refund.timer, refund.due_at = None, None
-        if target in DEADLINE:
-            name, setting = DEADLINE[target]
-            refund.timer, refund.due_at = name, self.ctx.after(getattr(self.ctx.settings, setting))
-        if target == "closed":
-            refund.closed_why = CLOSED_WHY[trigger]
-            if self.agg.open_refund_id == refund.refund_id:
-                self.agg.open_refund_id = None
-        if target == "payout_pending" and previous != "payout_pending":
-            self._order_payout(refund, fresh=previous != "payout_failed")
-        if previous == "return_in_transit" and target != "closed":
-            self._repay_postage(refund)  # the goods are back
-        return target
-
-    def _repay_postage(self, refund: Refund) -> None:
-        owed = settlement.postage_for(self.agg, refund, self.ctx.settings.max_postage_fen)
-        if owed is not None:
-            refund.settlements.append(owed)
-            self.emit("payout.request", settlement.payout_request(self.agg, refund, owed), refund)
-
-    def _order_payout(self, refund: Refund, *, fresh: bool) -> None:
-        if fresh or not refund.payout_id:
-            refund.payout_id = refund.payout_id or payout_id_of(refund)
-            refund.payout_fen = refund.payout_fen or min(refund.amount_fen, self.agg.refundable_fen())
-            refund.awarded_fen = refund.awarded_fen or refund.payout_fen
-        refund.payout_attempts = 0 if fresh else refund.payout_attempts
-        self.request_payout(refund)
-
-    def request_payout(self, refund: Refund) -> None:
-        refund.payout_attempts += 1
-        assert refund.payout_id
-        self.emit("payout.request", {
-            "payout_id": refund.payout_id, "order_id": self.agg.order_id, "refund_id": refund.refund_id,
-            "amount_fen": refund.payout_fen, "refund_to": refund.refund_to, "purpose": "refund",
-            "payee_id": self.agg.order.buyer_id if self.agg.order else "",
-        }, refund)
-        self.emit("refund.payout_requested", {
-            "order_id": self.agg.order_id, "refund_id": refund.refund_id, "payout_id": refund.payout_id,
-            "amount_fen": refund.payout_fen, "attempt": refund.payout_attempts,
-        }, refund)
-
-    def changed(self, refund: Refund, previous: str | None, cause: str) -> None:
-        """Publish the transition. Only a change of state is one: whose move it is and until when
-        travel with it, and the events that moved a deadline within a state say so themselves."""
-        o = self.agg.order
-        assert o is not None
-        if refund.state == previous:
-            return
-        self.emit("refund.state_changed", {
-            "order_id": self.agg.order_id, "refund_id": refund.refund_id, "state": refund.state,
-            "previous_state": previous, "awaiting": refund.awaiting, "due_at": refund.due_at,
-            "kind": refund.kind, "amount_fen": refund.amount_fen, "buyer_id": o.buyer_id, "seller_id": o.seller_id,
-            "cause": cause,
-            "return_carrier": refund.returned.carrier if refund.returned else None,
-            "return_tracking_no": refund.returned.tracking_no if refund.returned else None,
-            "payout_id": refund.payout_id, "payout_attempts": refund.payout_attempts,
-            "closed_why": refund.closed_why,
-        }, refund)
-        if refund.state == "closed" and previous != "closed":
-            self.emit("refund.closed", {"order_id": self.agg.order_id, "refund_id": refund.refund_id,
-                                        "why": refund.closed_why}, refund)
-
-    def transition(self, refund: Refund, trigger: str, cause: str, arg: str | None = None) -> None:
-        previous = refund.state
-        self.go(refund, trigger, cause, arg)
-        self.changed(refund, previous, cause)
-
-    def decision(self) -> Decision:
-        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg))
-
-
-def _actor(msg: ParsedMessage) -> tuple[str, str]:
-    return msg.envelope.actor.role, msg.envelope.actor.id
-
-
-def _find_refund(agg: OrderRefunds, refund_id: str | None) -> Refund | None:
-    return agg.refunds.get(refund_id) if refund_id else None
+from services.refund.domain.model import OrderFacts, OrderRefunds, Parcel, Refund, Ruling
+from services.refund.domain.move import Move, actor_of, find_refund, timers_of
+from services.refund.domain.negotiation import (
+    conversation_post, offer_accept, offer_data, offer_decline, seller_offered,
+)
+from services.refund.domain.payments import payout_failed, payout_retry, payout_succeeded
+from services.refund.domain.transitions import AWAITING, can
 
 
 # ---- orders.events ----------------------------------------------------------------------------
@@ -164,7 +52,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     if (r := rules.order_and_buyer(agg, msg)) is not None:
         return Decision(reject=r)
     d = msg.data
-    m = Move(agg, _actor(msg), ctx)
+    m = Move(agg, actor_of(msg), ctx)
     existing = agg.open_refund
     if existing is not None:
         if existing.state != "rejected":
@@ -225,7 +113,7 @@ def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     if not can(refund.state, "refund.cancel"):
         return Decision.refuse("not_cancellable", f"request {refund.refund_id} cannot be withdrawn while {refund.state}")
     refund.cancelled_while = refund.state
-    m = Move(agg, _actor(msg), ctx)
+    m = Move(agg, actor_of(msg), ctx)
     m.transition(refund, "refund.cancel", msg.type)
     return m.decision()
 
@@ -245,95 +133,8 @@ def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
                                                       f"{msg.data.postage_fen} fen was stated")
     refund.postage_fen = msg.data.postage_fen or 0
     refund.returned = Parcel(carrier=msg.data.carrier, tracking_no=msg.data.tracking_no, at=ctx.now)
-    m = Move(agg, _actor(msg), ctx)
+    m = Move(agg, actor_of(msg), ctx)
     m.transition(refund, "return.shipped", msg.type)
-    return m.decision()
-
-
-def _offer_data(agg: OrderRefunds, refund: Refund, offer: OfferRecord) -> dict[str, Any]:
-    return {"order_id": agg.order_id, "refund_id": refund.refund_id, "offer_id": offer.offer_id,
-            "offer": {"kind": offer.kind, "amount_fen": offer.amount_fen}}
-
-
-def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    """The request goes on as the offered remedy, as if the seller had approved it."""
-    if (r := rules.order_and_buyer(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert refund is not None
-    offer, r = rules.open_offer(refund, msg.data.offer_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert offer is not None
-    offer.status, offer.answered_at = "accepted", ctx.now
-    refund.remedy = offer.kind
-    if offer.kind in REFUND_OFFERS and offer.amount_fen:
-        refund.payout_fen = min(offer.amount_fen, agg.refundable_fen())  # what was agreed, not what was asked
-    if offer.kind in ("return_and_refund", "exchange"):
-        refund.kind = offer.kind
-    m = Move(agg, _actor(msg), ctx)
-    m.emit("refund.offer_accepted", _offer_data(agg, refund, offer), refund, by_actor=True)
-    m.transition(refund, "offer.accept", msg.type, arg=offer.kind)
-    return m.decision()
-
-
-def offer_decline(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    """Back as a rejection would be: the buyer may resubmit or escalate within the window."""
-    if (r := rules.order_and_buyer(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert refund is not None
-    offer, r = rules.open_offer(refund, msg.data.offer_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert offer is not None
-    offer.status, offer.answered_at, offer.answer = "declined", ctx.now, msg.data.message
-    m = Move(agg, _actor(msg), ctx)
-    m.emit("refund.offer_declined", {**_offer_data(agg, refund, offer), "message": msg.data.message}, refund,
-           by_actor=True)
-    m.transition(refund, "offer.decline", msg.type)
-    return m.decision()
-
-
-def conversation_post(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if (r := rules.party(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert refund is not None and agg.order is not None
-    role, author = _actor(msg)
-    if (r := rules.post_rate(refund, role, ctx.now - timedelta(days=1), ctx.settings.max_posts_per_day)) is not None:
-        return Decision(reject=r)
-    d = msg.data
-    post = Post(post_id=ctx.new_id("PS"), author_role=role, author_id=author, text=d.text,
-                attachments=[e.model_dump() for e in d.attachments], at=ctx.now)
-    refund.posts.append(post)
-    refund.updated_at = ctx.now
-    m = Move(agg, _actor(msg), ctx)
-    m.emit("conversation.posted", {
-        "order_id": agg.order_id, "refund_id": refund.refund_id, "post_id": post.post_id, "author_role": role,
-        "text": post.text, "attachments": post.attachments, "author_id": author,
-        "buyer_id": agg.order.buyer_id, "seller_id": agg.order.seller_id,
-    }, refund, by_actor=True)
-    return m.decision()
-
-
-def payout_retry(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    refund = _find_refund(agg, msg.data.refund_id)
-    if refund is None:
-        return Decision.refuse("unknown_refund", f"order {agg.order_id} has no after-sale request {msg.data.refund_id}")
-    if not can(refund.state, "payout.retry"):
-        return Decision.refuse("not_parked", f"request {refund.refund_id} is {refund.state}, not payout_failed")
-    m = Move(agg, _actor(msg), ctx)
-    previous = refund.state
-    refund.payout_attempts = 0
-    m.go(refund, "payout.retry", msg.type)
-    m.changed(refund, previous, msg.type)
     return m.decision()
 
 
@@ -342,12 +143,12 @@ def payout_retry(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
 
 def _on_seller_event(trigger: str, prepare: Callable[[Refund, ParsedMessage, Context], None] | None = None):
     def handle(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-        refund = _find_refund(agg, msg.data.refund_id)
+        refund = find_refund(agg, msg.data.refund_id)
         if refund is None or not can(refund.state, trigger):
             return Decision.ignore()  # stale or out of order: the state already moved on
         if prepare:
             prepare(refund, msg, ctx)
-        m = Move(agg, _actor(msg), ctx)
+        m = Move(agg, actor_of(msg), ctx)
         m.transition(refund, trigger, msg.type)
         return m.decision()
     handle.__name__ = trigger.replace(".", "_")
@@ -375,24 +176,6 @@ def _record_replacement(refund: Refund, msg: ParsedMessage, ctx: Context) -> Non
     refund.replacement = Parcel(carrier=msg.data.carrier, tracking_no=msg.data.tracking_no, at=ctx.now)
 
 
-def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    """The seller's counter-offer is its answer: the buyer's move now, until `buyer_due_at`."""
-    d = msg.data
-    refund = _find_refund(agg, d.refund_id)
-    if refund is None or not can(refund.state, "seller.offered") or any(o.offer_id == d.offer_id for o in refund.offers):
-        return Decision.ignore()  # stale (already accepted, declined or closed) or repeated
-    m = Move(agg, _actor(msg), ctx)
-    previous = refund.state
-    if (replaced := refund.open_offer) is not None:
-        replaced.status, replaced.answered_at = "replaced", ctx.now
-    refund.offers.append(OfferRecord(offer_id=d.offer_id, kind=d.offer.kind, amount_fen=d.offer.amount_fen,
-                                     message=d.message, at=ctx.now, buyer_due_at=d.buyer_due_at))
-    m.go(refund, "seller.offered", msg.type)
-    refund.timer, refund.due_at = "offer_lapsed", d.buyer_due_at
-    m.changed(refund, previous, msg.type)
-    return m.decision()
-
-
 seller_approved = _on_seller_event("seller.approved", _record_approval)
 seller_rejected = _on_seller_event("seller.rejected", _record_rejection)
 seller_timed_out = _on_seller_event("seller.timed_out")
@@ -404,18 +187,18 @@ seller_replacement_shipped = _on_seller_event("seller.replacement_shipped", _rec
 
 
 def case_opened(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    refund = _find_refund(agg, msg.data.refund_id)
+    refund = find_refund(agg, msg.data.refund_id)
     if refund is None or not can(refund.state, "case.opened"):
         return Decision.ignore()
     refund.case_id = msg.data.case_id
-    m = Move(agg, _actor(msg), ctx)
+    m = Move(agg, actor_of(msg), ctx)
     m.transition(refund, "case.opened", msg.type)
     return m.decision()
 
 
 def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    refund = _find_refund(agg, d.refund_id) or next(
+    refund = find_refund(agg, d.refund_id) or next(
         (r for r in agg.refunds.values() if r.case_id == d.case_id), None)
     if refund is None or any(x.case_id == d.case_id and x.round == d.round for x in refund.rulings):
         return Decision.ignore()
@@ -424,7 +207,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
                     return_shipping_paid_by=d.return_shipping_paid_by, seller_at_fault=d.seller_at_fault)
     refund.rulings.append(ruling)
     refund.case_id = d.case_id
-    m = Move(agg, _actor(msg), ctx)
+    m = Move(agg, actor_of(msg), ctx)
     previous = refund.state
     if refund.state != "in_arbitration":
         appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
@@ -461,93 +244,11 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
 
 
 def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    refund = _find_refund(agg, msg.data.refund_id)
+    refund = find_refund(agg, msg.data.refund_id)
     if refund is None or not can(refund.state, "ruling.appealed"):
         return Decision.ignore()  # a ruling already carried out stays as it is; the second one will say
-    m = Move(agg, _actor(msg), ctx)
+    m = Move(agg, actor_of(msg), ctx)
     m.transition(refund, "ruling.appealed", msg.type)
-    return m.decision()
-
-
-# ---- payments.events ----------------------------------------------------------------------------
-
-
-def _refund_by_payout(agg: OrderRefunds, payout_id: str) -> Refund | None:
-    return next((r for r in agg.refunds.values() if r.payout_id == payout_id), None)
-
-
-def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    found = settlement.find(agg, msg.data.payout_id)
-    assert found is not None
-    refund, owed = found
-    if owed.status == "paid":
-        return Decision.ignore()
-    owed.status = "paid"
-    m = Move(agg, _actor(msg), ctx)
-    if owed.purpose == "return_shipping":
-        m.emit("refund.postage_repaid", {"order_id": agg.order_id, "refund_id": refund.refund_id,
-                                         "payout_id": owed.payout_id, "amount_fen": owed.amount_fen}, refund)
-    if owed.purpose == "appeal_top_up":
-        refund.paid_fen += owed.amount_fen
-        agg.refunded_fen += owed.amount_fen
-        m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
-                                    "amount_fen": owed.amount_fen, "refund_to": refund.refund_to,
-                                    "buyer_id": owed.payee_id}, refund)
-    return m.decision()
-
-
-def settlement_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    found = settlement.find(agg, msg.data.payout_id)
-    assert found is not None
-    refund, owed = found
-    if owed.status != "requested":
-        return Decision.ignore()
-    owed.errors = (owed.errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
-    m = Move(agg, _actor(msg), ctx)
-    if owed.attempts >= ctx.settings.payout_max_attempts:
-        owed.status = "failed"
-        refund.notes.append(f"{owed.purpose} {owed.payout_id} ({owed.amount_fen} fen) failed {owed.attempts} times; "
-                            f"operators to pay it")
-    else:
-        owed.attempts += 1
-        m.emit("payout.request", settlement.payout_request(agg, refund, owed), refund)  # the same payout_id
-    return m.decision()
-
-
-def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if settlement.find(agg, msg.data.payout_id) is not None:
-        return settlement_paid(agg, msg, ctx)
-    refund = _refund_by_payout(agg, msg.data.payout_id)
-    if refund is None or not can(refund.state, "payout.succeeded"):
-        return Decision.ignore()
-    refund.paid_fen += msg.data.amount_fen
-    agg.refunded_fen += msg.data.amount_fen
-    m = Move(agg, _actor(msg), ctx)
-    m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
-                                "amount_fen": msg.data.amount_fen, "refund_to": refund.refund_to,
-                                "buyer_id": agg.order.buyer_id if agg.order else None}, refund)
-    m.transition(refund, "payout.succeeded", msg.type)
-    return m.decision()
-
-
-def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if settlement.find(agg, msg.data.payout_id) is not None:
-        return settlement_failed(agg, msg, ctx)
-    refund = _refund_by_payout(agg, msg.data.payout_id)
-    if refund is None or refund.state != "payout_pending":
-        return Decision.ignore()
-    s = ctx.settings
-    refund.payout_errors = (refund.payout_errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
-    m = Move(agg, _actor(msg), ctx)
-    previous = refund.state
-    if refund.payout_attempts >= s.payout_max_attempts:
-        m.go(refund, "payout.exhausted", msg.type)
-    else:
-        m.go(refund, "payout.failed", msg.type)
-        # Exponential backoff between attempts; the same payout_id every time.
-        refund.timer = "payout_retry_due"
-        refund.due_at = ctx.now + timedelta(seconds=s.payout_retry_base_s * 2 ** (refund.payout_attempts - 1))
-    m.changed(refund, previous, msg.type)
     return m.decision()
 
 
@@ -571,7 +272,7 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
         refund.return_received_by = "auto"
     if trigger == "offer_lapsed" and (offer := refund.open_offer) is not None:
         offer.status, offer.answered_at = "lapsed", ctx.now
-        m.emit("refund.offer_lapsed", _offer_data(agg, refund, offer), refund)
+        m.emit("refund.offer_lapsed", offer_data(agg, refund, offer), refund)
     m.transition(refund, trigger, f"timer.{trigger}")
     return m.decision()
 

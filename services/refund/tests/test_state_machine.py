@@ -10,7 +10,7 @@ from contracts.build import encode, envelope
 from contracts.parsing import parse_message
 from runtime.context import Context
 from services.refund.settings import RefundSettings
-from services.refund.domain.decide import payout_id_of
+from services.refund.domain.move import payout_id_of
 from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Parcel, Refund
 from services.refund.domain.service import RefundDomain
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, STATES, TRANSITIONS, TRIGGERS, check_table, next_state

@@ -1,0 +1,130 @@
+"""Moving a request through the table: the one place a trigger changes a request's state, its
+deadline and the events that say so (`Move`), and the payout a move into payout_pending orders."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision, Emit
+from services.refund.domain import settlement
+from services.refund.domain.model import OrderRefunds, Refund
+from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, next_state
+
+# ---- moving a request through the table ------------------------------------------------------
+
+
+def payout_id_of(refund: Refund, round_: int = 1) -> str:
+    """Stable: every retry of the same payout carries the same id, so it is paid once."""
+    return f"payout:{refund.refund_id}" if round_ <= 1 else f"payout:{refund.refund_id}:r{round_}"
+
+
+def timers_of(agg: OrderRefunds) -> dict[str, datetime]:
+    """Pending deadlines are derived from the requests, never stored apart from them."""
+    out = {}
+    for r in agg.refunds.values():
+        if r.is_open and r.timer and r.due_at:
+            out[f"{r.timer}:{r.refund_id}"] = r.due_at
+    return out
+
+
+class Move:
+    """Collects what one message does, then turns it into a Decision."""
+
+    def __init__(self, agg: OrderRefunds, msg_actor: tuple[str, str] | None, ctx: Context) -> None:
+        self.agg = agg
+        self.ctx = ctx
+        self.actor = msg_actor
+        self.emits: list[Emit] = []
+
+    def emit(self, type_: str, data: dict[str, Any], refund: Refund | None = None, *, by_actor: bool = False) -> None:
+        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
+        self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid,
+                               correlation_id=refund.refund_id if refund else None))
+
+    def go(self, refund: Refund, trigger: str, cause: str, arg: str | None = None) -> str:
+        """Apply `trigger` to `refund` through the table; the caller has checked it is legal."""
+        previous = refund.state
+        target = next_state(previous, trigger, arg if arg is not None else refund.kind)
+        assert target is not None, f"illegal {previous} --{trigger}-->"
+        refund.state = target  # type: ignore[assignment]
+        refund.awaiting = AWAITING[target]
+        refund.updated_at = self.ctx.now
+        refund.timer, refund.due_at = None, None
+        if target in DEADLINE:
+            name, setting = DEADLINE[target]
+            refund.timer, refund.due_at = name, self.ctx.after(getattr(self.ctx.settings, setting))
+        if target == "closed":
+            refund.closed_why = CLOSED_WHY[trigger]
+            if self.agg.open_refund_id == refund.refund_id:
+                self.agg.open_refund_id = None
+        if target == "payout_pending" and previous != "payout_pending":
+            self._order_payout(refund, fresh=previous != "payout_failed")
+        if previous == "return_in_transit" and target != "closed":
+            self._repay_postage(refund)  # the goods are back
+        return target
+
+    def _repay_postage(self, refund: Refund) -> None:
+        owed = settlement.postage_for(self.agg, refund, self.ctx.settings.max_postage_fen)
+        if owed is not None:
+            refund.settlements.append(owed)
+            self.emit("payout.request", settlement.payout_request(self.agg, refund, owed), refund)
+
+    def _order_payout(self, refund: Refund, *, fresh: bool) -> None:
+        if fresh or not refund.payout_id:
+            refund.payout_id = refund.payout_id or payout_id_of(refund)
+            refund.payout_fen = refund.payout_fen or min(refund.amount_fen, self.agg.refundable_fen())
+            refund.awarded_fen = refund.awarded_fen or refund.payout_fen
+        refund.payout_attempts = 0 if fresh else refund.payout_attempts
+        self.request_payout(refund)
+
+    def request_payout(self, refund: Refund) -> None:
+        refund.payout_attempts += 1
+        assert refund.payout_id
+        self.emit("payout.request", {
+            "payout_id": refund.payout_id, "order_id": self.agg.order_id, "refund_id": refund.refund_id,
+            "amount_fen": refund.payout_fen, "refund_to": refund.refund_to, "purpose": "refund",
+            "payee_id": self.agg.order.buyer_id if self.agg.order else "",
+        }, refund)
+        self.emit("refund.payout_requested", {
+            "order_id": self.agg.order_id, "refund_id": refund.refund_id, "payout_id": refund.payout_id,
+            "amount_fen": refund.payout_fen, "attempt": refund.payout_attempts,
+        }, refund)
+
+    def changed(self, refund: Refund, previous: str | None, cause: str) -> None:
+        """Publish the transition. Only a change of state is one: whose move it is and until when
+        travel with it, and the events that moved a deadline within a state say so themselves."""
+        o = self.agg.order
+        assert o is not None
+        if refund.state == previous:
+            return
+        self.emit("refund.state_changed", {
+            "order_id": self.agg.order_id, "refund_id": refund.refund_id, "state": refund.state,
+            "previous_state": previous, "awaiting": refund.awaiting, "due_at": refund.due_at,
+            "kind": refund.kind, "amount_fen": refund.amount_fen, "buyer_id": o.buyer_id, "seller_id": o.seller_id,
+            "cause": cause,
+            "return_carrier": refund.returned.carrier if refund.returned else None,
+            "return_tracking_no": refund.returned.tracking_no if refund.returned else None,
+            "payout_id": refund.payout_id, "payout_attempts": refund.payout_attempts,
+            "closed_why": refund.closed_why,
+        }, refund)
+        if refund.state == "closed" and previous != "closed":
+            self.emit("refund.closed", {"order_id": self.agg.order_id, "refund_id": refund.refund_id,
+                                        "why": refund.closed_why}, refund)
+
+    def transition(self, refund: Refund, trigger: str, cause: str, arg: str | None = None) -> None:
+        previous = refund.state
+        self.go(refund, trigger, cause, arg)
+        self.changed(refund, previous, cause)
+
+    def decision(self) -> Decision:
+        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg))
+
+
+def actor_of(msg: ParsedMessage) -> tuple[str, str]:
+    return msg.envelope.actor.role, msg.envelope.actor.id
+
+
+def find_refund(agg: OrderRefunds, refund_id: str | None) -> Refund | None:
+    return agg.refunds.get(refund_id) if refund_id else None

@@ -1,0 +1,106 @@
+"""The money's side of a request: the payment system's answers, retries with the same payout id,
+an operator's re-trigger, and the payouts of their own (postage, appeal settlements). Pure."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision
+from services.refund.domain import settlement
+from services.refund.domain.model import OrderRefunds, Refund
+from services.refund.domain.move import Move, actor_of, find_refund
+from services.refund.domain.transitions import can
+
+
+def payout_retry(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    refund = find_refund(agg, msg.data.refund_id)
+    if refund is None:
+        return Decision.refuse("unknown_refund", f"order {agg.order_id} has no after-sale request {msg.data.refund_id}")
+    if not can(refund.state, "payout.retry"):
+        return Decision.refuse("not_parked", f"request {refund.refund_id} is {refund.state}, not payout_failed")
+    m = Move(agg, actor_of(msg), ctx)
+    previous = refund.state
+    refund.payout_attempts = 0
+    m.go(refund, "payout.retry", msg.type)
+    m.changed(refund, previous, msg.type)
+    return m.decision()
+
+
+def _refund_by_payout(agg: OrderRefunds, payout_id: str) -> Refund | None:
+    return next((r for r in agg.refunds.values() if r.payout_id == payout_id), None)
+
+
+def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    found = settlement.find(agg, msg.data.payout_id)
+    assert found is not None
+    refund, owed = found
+    if owed.status == "paid":
+        return Decision.ignore()
+    owed.status = "paid"
+    m = Move(agg, actor_of(msg), ctx)
+    if owed.purpose == "return_shipping":
+        m.emit("refund.postage_repaid", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+                                         "payout_id": owed.payout_id, "amount_fen": owed.amount_fen}, refund)
+    if owed.purpose == "appeal_top_up":
+        refund.paid_fen += owed.amount_fen
+        agg.refunded_fen += owed.amount_fen
+        m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+                                    "amount_fen": owed.amount_fen, "refund_to": refund.refund_to,
+                                    "buyer_id": owed.payee_id}, refund)
+    return m.decision()
+
+
+def settlement_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    found = settlement.find(agg, msg.data.payout_id)
+    assert found is not None
+    refund, owed = found
+    if owed.status != "requested":
+        return Decision.ignore()
+    owed.errors = (owed.errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
+    m = Move(agg, actor_of(msg), ctx)
+    if owed.attempts >= ctx.settings.payout_max_attempts:
+        owed.status = "failed"
+        refund.notes.append(f"{owed.purpose} {owed.payout_id} ({owed.amount_fen} fen) failed {owed.attempts} times; "
+                            f"operators to pay it")
+    else:
+        owed.attempts += 1
+        m.emit("payout.request", settlement.payout_request(agg, refund, owed), refund)  # the same payout_id
+    return m.decision()
+
+
+def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    if settlement.find(agg, msg.data.payout_id) is not None:
+        return settlement_paid(agg, msg, ctx)
+    refund = _refund_by_payout(agg, msg.data.payout_id)
+    if refund is None or not can(refund.state, "payout.succeeded"):
+        return Decision.ignore()
+    refund.paid_fen += msg.data.amount_fen
+    agg.refunded_fen += msg.data.amount_fen
+    m = Move(agg, actor_of(msg), ctx)
+    m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+                                "amount_fen": msg.data.amount_fen, "refund_to": refund.refund_to,
+                                "buyer_id": agg.order.buyer_id if agg.order else None}, refund)
+    m.transition(refund, "payout.succeeded", msg.type)
+    return m.decision()
+
+
+def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    if settlement.find(agg, msg.data.payout_id) is not None:
+        return settlement_failed(agg, msg, ctx)
+    refund = _refund_by_payout(agg, msg.data.payout_id)
+    if refund is None or refund.state != "payout_pending":
+        return Decision.ignore()
+    s = ctx.settings
+    refund.payout_errors = (refund.payout_errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
+    m = Move(agg, actor_of(msg), ctx)
+    previous = refund.state
+    if refund.payout_attempts >= s.payout_max_attempts:
+        m.go(refund, "payout.exhausted", msg.type)
+    else:
+        m.go(refund, "payout.failed", msg.type)
+        # Exponential backoff between attempts; the same payout_id every time.
+        refund.timer = "payout_retry_due"
+        refund.due_at = ctx.now + timedelta(seconds=s.payout_retry_base_s * 2 ** (refund.payout_attempts - 1))
+    m.changed(refund, previous, msg.type)
+    return m.decision()
