@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.common import (
-    Data, Description, EvidenceList, Fen, Id, Misconduct, NonNegativeFen, Outcome, Party, ShippingPayer, ShortText,
+    Data, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party, ShippingPayer, ShortText,
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]

@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import random
-import statistics
 import sys
 import time
 import urllib.request

@@ -12,8 +12,6 @@ from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, next_state
 
-# ---- moving a request through the table ------------------------------------------------------
-
 
 def payout_id_of(refund: Refund, round_: int = 1) -> str:
     """Stable: every retry of the same payout carries the same id, so it is paid once."""

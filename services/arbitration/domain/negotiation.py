@@ -1,0 +1,39 @@
+"""The negotiation before a case is part of its file: each offer, answer and post of a request,
+in order, and whether the buyer declined an offer worth what it asked. Pure."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision
+from services.arbitration.domain.model import ArbitrationOrder
+from services.arbitration.domain.rules import full_value
+from services.arbitration.domain.step import timers_of
+
+
+def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]:
+    """The negotiation is part of the case file: each offer, answer and post, in order."""
+    def handle(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        d = msg.data
+        req = agg.requests.get(d.refund_id)
+        if req is None or any(n.get("event_id") == msg.event_id for n in req.negotiation):
+            return Decision.ignore()
+        record: dict[str, Any] = {"entry": entry, "at": ctx.now, "by": msg.envelope.actor.role, "event_id": msg.event_id}
+        if getattr(d, "offer_id", None):
+            record["offer_id"] = d.offer_id
+        if getattr(d, "offer", None) is not None:
+            record["offer"] = d.offer.model_dump()
+        if entry == "offer":
+            record.update(message=d.message, buyer_due_at=d.buyer_due_at)
+        elif entry == "offer_declined":
+            record["message"] = d.message
+            offer = record.get("offer") or {}
+            req.declined_full_offer = req.declined_full_offer or full_value(offer, req.kind, req.amount_fen)
+        elif entry == "post":
+            record.update(post_id=d.post_id, by=d.author_role, text=d.text,
+                          attachments=[e.model_dump() for e in d.attachments])
+        req.negotiation.append(record)
+        return Decision(state=agg.dump(), timers=timers_of(agg))
+    handle.__name__ = f"negotiation_{entry}"
+    return handle

@@ -1,0 +1,115 @@
+"""Rulings: an arbitrator's, checked against the request; the automatic ones, by the rules
+table; and appeals, one per party, each to an arbitrator new to the case. Pure."""
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision
+from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
+from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, Rule, default_fine
+from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
+from services.arbitration.domain.step import Step, actor_of, case_for_party, case_of, evidence_of
+
+
+def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    case, refused = case_of(agg, d.case_id)
+    if refused:
+        return refused
+    assert case is not None
+    if case.status != "awaiting_ruling":
+        return Decision.refuse("not_awaiting_ruling", f"case {case.case_id} is {case.status}, not awaiting a ruling")
+    req = agg.requests.get(case.refund_id) if case.refund_id else None
+    arbitrator = msg.envelope.actor.id
+    if (r := check_ruling(case, req, d.outcome, arbitrator)) is not None:
+        return Decision(reject=r)
+    amount, r = refund_amount(d.outcome, d.refund_fen, req)
+    if r is not None:
+        return Decision(reject=r)
+    if (d.return_shipping_fen or 0) > ctx.settings.max_postage_fen:
+        return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
+                                                      f"is repaid; the ruling states {d.return_shipping_fen}")
+    step = Step(agg, ctx, actor_of(msg))
+    penalty = d.penalty_fen or default_fine(d.seller_at_fault, d.misconduct, ctx.settings)
+    if penalty and not d.seller_at_fault:
+        return Decision.refuse("penalty_without_fault", "only a seller found at fault can be fined")
+    issue(step, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
+           at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
+           costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
+                  "penalty_fen": penalty})
+    return step.decision()
+
+
+def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    case, party, refused = case_for_party(agg, msg)
+    if refused:
+        return refused
+    assert case and party
+    if party in case.appeals:
+        return Decision.refuse("already_appealed", f"the {party} already appealed case {case.case_id}; each party "
+                                                   f"appeals once")
+    last = case.last_ruling
+    if case.status != "ruled" or last is None or last.appealable_until is None:
+        return Decision.refuse("not_appealable", f"case {case.case_id} is {case.status}; its last ruling is final")
+    if ctx.now > last.appealable_until:
+        return Decision.refuse("appeal_window_closed", f"the appeal window closed at {last.appealable_until.isoformat()}")
+    step = Step(agg, ctx, actor_of(msg))
+    step.move(case, "ruling.appeal")
+    case.round += 1
+    case.appeals.append(party)  # type: ignore[arg-type]
+    due = ctx.after(ctx.settings.evidence_window_s)
+    case.evidence_due = {"buyer": due, "seller": due}
+    case.submitted = {"buyer": False, "seller": False}
+    case.done = {}
+    case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description,
+                                       evidence=evidence_of(msg), kind="appeal", round=case.round))
+    case.submitted[party] = True
+    step.emit("ruling.appealed", {"case_id": case.case_id, "party": party, "refund_id": case.refund_id,
+                                  "evidence_due_at": due}, case, by_actor=True)
+    return step.decision()
+
+
+NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0}
+
+
+def issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
+           decided_by: str, costs: dict[str, Any] = NO_COSTS) -> None:
+    ctx = step.ctx
+    # Each party has one appeal of its own: a ruling is final once both have used theirs (the
+    # winner of a round cannot use up the loser's appeal).
+    final = set(case.appeals) >= {"buyer", "seller"}
+    appealable_until = None if final else ctx.after(ctx.settings.appeal_window_s)
+    previous = case.last_ruling
+    reverses = bool(previous) and ((previous.outcome == "reject") != (outcome == "reject")
+                                   or previous.seller_at_fault != at_fault)
+    case.rulings.append(RulingRecord(round=case.round, outcome=outcome, refund_fen=refund_fen,
+                                     return_shipping_paid_by=shipping, seller_at_fault=at_fault, reasoning=reasoning,
+                                     decided_by=decided_by, at=ctx.now, appealable_until=appealable_until, final=final,
+                                     **costs))
+    case.ruling_due_at = None
+    step.emit("ruling.issued", {
+        "case_id": case.case_id, "outcome": outcome, "refund_fen": refund_fen, "return_shipping_paid_by": shipping,
+        "seller_at_fault": at_fault, "reasoning": reasoning, "decided_by": decided_by,
+        "appealable_until": appealable_until, **costs,
+        "refund_id": case.refund_id, "round": case.round, "final": final,
+        "reverses_previous": reverses, "buyer_id": step.agg.buyer_id, "seller_id": step.agg.seller_id,
+    }, case, by_actor=not decided_by.startswith("auto:"))
+    if final:
+        step.move(case, "final_ruling")
+    elif case.status == "collecting_evidence":
+        step.move(case, "auto_ruling")
+    else:
+        step.move(case, "ruling.decide")
+
+
+def auto_rule(step: Step, case: Case, req: RequestFacts, rule: Rule) -> None:
+    if rule.winner == "buyer":
+        outcome = BUYER_WINS_OUTCOME[req.kind]
+        amount = 0 if outcome == "exchange" else min(req.amount_fen, req.refundable_fen or req.amount_fen)
+        shipping = "seller"
+    else:
+        outcome, amount, shipping = "reject", 0, "buyer"
+    issue(step, case, outcome=outcome, refund_fen=amount, shipping=shipping, at_fault=rule.seller_at_fault,
+           reasoning=rule.reasoning, decided_by=f"auto:{rule.name}")

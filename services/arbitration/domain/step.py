@@ -1,0 +1,122 @@
+"""What every decision on an order's cases shares: the deadlines a case runs, a `Step` that
+collects one decision's events, finding a case and its party, opening a case, and sending one to
+the arbitrators. Pure."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from contracts.common import MAX_EVIDENCE_ITEMS
+from contracts.parsing import ParsedMessage
+from runtime.context import Context
+from runtime.decision import Decision, Emit
+from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
+from services.arbitration.domain.statuses import CLOSED_WHY, next_status
+
+MAX_CASE_EVIDENCE = 3 * MAX_EVIDENCE_ITEMS  # per party per case
+EVIDENCE_TIMER, APPEAL_TIMER, RULING_TIMER = "evidence_window", "appeal_window", "ruling_due"
+
+
+def timers_of(agg: ArbitrationOrder) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for c in agg.cases.values():
+        if c.status == "collecting_evidence" and c.evidence_due:
+            out[f"{EVIDENCE_TIMER}:{c.case_id}"] = max(c.evidence_due.values())
+        elif c.status == "awaiting_ruling" and c.ruling_due_at and not c.overdue:
+            out[f"{RULING_TIMER}:{c.case_id}"] = c.ruling_due_at
+        elif c.status == "ruled" and c.last_ruling and c.last_ruling.appealable_until:
+            out[f"{APPEAL_TIMER}:{c.case_id}"] = c.last_ruling.appealable_until
+    return out
+
+
+class Step:
+    """Collects the events of one decision and builds it."""
+
+    def __init__(self, agg: ArbitrationOrder, ctx: Context, actor: tuple[str, str] | None = None) -> None:
+        self.agg, self.ctx, self.actor = agg, ctx, actor
+        self.emits: list[Emit] = []
+
+    def emit(self, type_: str, data: dict[str, Any], case: Case | None = None, *, by_actor: bool = False) -> None:
+        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
+        corr = (case.refund_id or case.case_id) if case else None
+        self.emits.append(Emit(type_, {"order_id": self.agg.order_id, **data}, actor_role=role, actor_id=aid,
+                               correlation_id=corr))
+
+    def move(self, case: Case, trigger: str) -> None:
+        target = next_status(case.status, trigger)
+        assert target is not None, f"illegal {case.status} --{trigger}-->"
+        case.status = target  # type: ignore[assignment]
+        if target == "closed":
+            case.closed_why = CLOSED_WHY.get(trigger, trigger)
+            self.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
+
+    def decision(self) -> Decision:
+        self.agg.refresh_queue()
+        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg))
+
+
+def actor_of(msg: ParsedMessage) -> tuple[str, str]:
+    return msg.envelope.actor.role, msg.envelope.actor.id
+
+
+def evidence_of(msg: ParsedMessage) -> list[dict[str, Any]]:
+    return [e.model_dump() for e in getattr(msg.data, "evidence", [])]
+
+
+def open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, ctx: Context) -> Case:
+    agg = step.agg
+    due = ctx.after(ctx.settings.evidence_window_s)
+    case = Case(case_id=ctx.new_id("CS"), refund_id=refund_id, opened_by=opened_by, reason=reason,  # type: ignore[arg-type]
+                opened_at=ctx.now, evidence_due={"buyer": due, "seller": due}, submitted={"buyer": False, "seller": False})
+    agg.cases[case.case_id] = case
+    req = agg.requests.get(refund_id) if refund_id else None
+    earlier_filings(case, req)
+    step.emit("case.opened", {
+        "case_id": case.case_id, "refund_id": refund_id, "opened_by": opened_by, "evidence_due_at": due,
+        "buyer_id": agg.buyer_id, "seller_id": agg.seller_id, "reason": reason,
+        "refund_kind": req.kind if req else None, "amount_fen": req.amount_fen if req else None,
+    }, case, by_actor=opened_by != "system")
+    return case
+
+
+def earlier_filings(case: Case, req: RequestFacts | None) -> None:
+    """Evidence filed before the case is part of it from the start: the buyer's with the request,
+    the seller's with its rejection. A party that filed some counts as having submitted."""
+    if req is None:
+        return
+    if req.evidence:
+        case.submissions.append(Submission(party="buyer", at=case.opened_at, description=req.description,
+                                           evidence=req.evidence, kind="with_request"))
+        case.submitted["buyer"] = True
+    rejection = req.seller_rejection or {}
+    if rejection.get("evidence"):
+        case.submissions.append(Submission(party="seller", at=rejection.get("at") or case.opened_at,
+                                           description=rejection.get("message", ""), evidence=rejection["evidence"],
+                                           kind="rejection"))
+        case.submitted["seller"] = True
+
+
+def case_of(agg: ArbitrationOrder, case_id: str) -> tuple[Case | None, Decision | None]:
+    case = agg.cases.get(case_id)
+    if case is None:
+        return None, Decision.refuse("unknown_case", f"order {agg.order_id} has no case {case_id}")
+    return case, None
+
+
+def case_for_party(agg: ArbitrationOrder, msg: ParsedMessage) -> tuple[Case | None, str | None, Decision | None]:
+    role, actor_id = actor_of(msg)
+    case, refused = case_of(agg, msg.data.case_id)
+    if refused:
+        return None, None, refused
+    party = agg.party_of(role, actor_id)
+    if party is None:
+        return case, None, Decision.refuse("not_a_party", f"only the buyer or the seller of order {agg.order_id} may do this")
+    return case, party, None
+
+
+def to_the_arbitrators(step: Step, case: Case) -> None:
+    step.move(case, "evidence_window_closed")
+    case.ruling_due_at = step.ctx.after(step.ctx.settings.ruling_target_s)
+    case.overdue = False
+    step.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
+                                       "round": case.round}, case)
