@@ -104,9 +104,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
 
 
 def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if (r := rules.order_and_buyer(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
+    refund, r = rules.buyers_request(agg, msg)
     if r is not None:
         return Decision(reject=r)
     assert refund is not None
@@ -119,9 +117,7 @@ def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
 
 
 def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if (r := rules.order_and_buyer(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
+    refund, r = rules.buyers_request(agg, msg)
     if r is not None:
         return Decision(reject=r)
     assert refund is not None

@@ -38,18 +38,23 @@ def offer_data(agg: OrderRefunds, refund: Refund, offer: OfferRecord) -> dict[st
             "offer": {"kind": offer.kind, "amount_fen": offer.amount_fen}}
 
 
+def _answering(agg: OrderRefunds, msg: ParsedMessage) -> tuple[Refund | None, OfferRecord | None, Decision | None]:
+    """The buyer's request and the open offer its answer names, or why the answer is refused."""
+    refund, r = rules.buyers_request(agg, msg)
+    if r is None:
+        assert refund is not None
+        offer, r = rules.open_offer(refund, msg.data.offer_id)
+        if r is None:
+            return refund, offer, None
+    return None, None, Decision(reject=r)
+
+
 def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     """The request goes on as the offered remedy, as if the seller had approved it."""
-    if (r := rules.order_and_buyer(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert refund is not None
-    offer, r = rules.open_offer(refund, msg.data.offer_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert offer is not None
+    refund, offer, refused = _answering(agg, msg)
+    if refused is not None:
+        return refused
+    assert refund is not None and offer is not None
     offer.status, offer.answered_at = "accepted", ctx.now
     refund.remedy = offer.kind
     if offer.kind in REFUND_OFFERS and offer.amount_fen:
@@ -64,16 +69,10 @@ def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
 
 def offer_decline(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     """Back as a rejection would be: the buyer may resubmit or escalate within the window."""
-    if (r := rules.order_and_buyer(agg, msg)) is not None:
-        return Decision(reject=r)
-    refund, r = rules.refund_of(agg, msg.data.refund_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert refund is not None
-    offer, r = rules.open_offer(refund, msg.data.offer_id)
-    if r is not None:
-        return Decision(reject=r)
-    assert offer is not None
+    refund, offer, refused = _answering(agg, msg)
+    if refused is not None:
+        return refused
+    assert refund is not None and offer is not None
     offer.status, offer.answered_at, offer.answer = "declined", ctx.now, msg.data.message
     m = Move(agg, actor_of(msg), ctx)
     m.emit("refund.offer_declined", {**offer_data(agg, refund, offer), "message": msg.data.message}, refund,

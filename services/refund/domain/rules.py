@@ -37,6 +37,13 @@ def refund_of(agg: OrderRefunds, refund_id: str) -> tuple[Refund | None, Reject 
     return refund, None
 
 
+def buyers_request(agg: OrderRefunds, msg: ParsedMessage) -> tuple[Refund | None, Reject | None]:
+    """The open request a buyer's command names: the order's buyer sent it, and the request is open."""
+    if (r := order_and_buyer(agg, msg)) is not None:
+        return None, r
+    return refund_of(agg, msg.data.refund_id)
+
+
 def resubmission(refund: Refund, max_resubmissions: int) -> Reject | None:
     if refund.attempt - 1 >= max_resubmissions:
         return Reject("resubmission_limit",
