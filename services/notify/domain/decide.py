@@ -166,15 +166,6 @@ def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisi
     return out.decision()
 
 
-def seller_fined(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
-    def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-        d = msg.data
-        out = _out(agg, msg, ctx)
-        out.to_user(d.seller_id, template, case_id=d.case_id, amount_fen=d.amount_fen)
-        return out.decision()
-    return handle
-
-
 def seller_rejected(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     agg.rejection_reasons[msg.data.refund_id] = msg.data.reason  # said with the buyer's new deadline
     return Outbox(agg, msg, ctx, msg.event_id).decision()
@@ -198,11 +189,13 @@ def seller_replacement_shipped(agg: NotifyOrder, msg: ParsedMessage, ctx: Contex
     return out.decision()
 
 
-def shop_changed(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
+def to_seller(template: str, **fields: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
+    """A message to the shop's seller (the event names it), its words from the event's fields:
+    template parameter = data field."""
     def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
         d = msg.data
         out = _out(agg, msg, ctx)
-        out.to_user(d.seller_id, template, restriction=d.restriction, defects=d.defects_in_window)
+        out.to_user(d.seller_id, template, **{param: getattr(d, field) for param, field in fields.items()})
         return out.decision()
     return handle
 
@@ -340,15 +333,15 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.offer_declined": offer_answered("offer_declined"),
     "conversation.posted": conversation_posted,
     "seller.offered": seller_offered,
-    "seller.penalized": seller_fined("seller_penalized"),
-    "seller.penalty_refunded": seller_fined("penalty_refunded"),
+    "seller.penalized": to_seller("seller_penalized", case_id="case_id", amount_fen="amount_fen"),
+    "seller.penalty_refunded": to_seller("penalty_refunded", case_id="case_id", amount_fen="amount_fen"),
     "seller.approved": seller_approved,
     "seller.rejected": seller_rejected,
     "seller.timed_out": seller_timed_out,
     "seller.return_received": seller_return_received,
     "seller.replacement_shipped": seller_replacement_shipped,
-    "shop.restricted": shop_changed("shop_restricted"),
-    "shop.restored": shop_changed("shop_restored"),
+    "shop.restricted": to_seller("shop_restricted", restriction="restriction", defects="defects_in_window"),
+    "shop.restored": to_seller("shop_restored", restriction="restriction", defects="defects_in_window"),
     "case.opened": case_opened,
     "evidence.submitted": evidence_submitted,
     "evidence.requested": evidence_requested,
