@@ -79,14 +79,20 @@ async def test_a_wrong_password_is_not_let_in(secure_kafka) -> None:
         await write(secure_kafka["KAFKA_BOOTSTRAP"], "payment-system", "payments.events", password="guess")
 
 
+def under_its_principal(secure_kafka, service: str, port: int, run: str, tmp_path: Path):
+    """One service, authenticated as itself, with a database prefix and groups of its own."""
+    return make_system({
+        "KAFKA_BOOTSTRAP": secure_kafka["KAFKA_BOOTSTRAP"], "MONGO_URL": secure_kafka["MONGO_URL"],
+        "AFTERSALE_KAFKA_SECURITY": "SASL_SCRAM_256", "AFTERSALE_KAFKA_USERNAME": service,
+        "AFTERSALE_KAFKA_PASSWORD": secret(service), "AFTERSALE_DB_PREFIX": f"s{run}_",
+        "AFTERSALE_GROUP_SUFFIX": f"-s{run}", "AFTERSALE_OFFSET_RESET": "earliest",
+        f"AFTERSALE_{service.upper()}_HTTP_PORT": str(port)}, tmp_path, [service])
+
+
 async def test_the_refund_service_runs_under_its_own_principal(secure_kafka, tmp_path: Path) -> None:
     bootstrap = secure_kafka["KAFKA_BOOTSTRAP"]
     run = uuid.uuid4().hex[:6]
-    system = make_system({
-        "KAFKA_BOOTSTRAP": bootstrap, "MONGO_URL": secure_kafka["MONGO_URL"], "AFTERSALE_KAFKA_SECURITY": "SASL_SCRAM_256",
-        "AFTERSALE_KAFKA_USERNAME": "refund", "AFTERSALE_KAFKA_PASSWORD": secret("refund"),
-        "AFTERSALE_DB_PREFIX": f"s{run}_", "AFTERSALE_GROUP_SUFFIX": f"-s{run}", "AFTERSALE_OFFSET_RESET": "earliest",
-        "AFTERSALE_REFUND_HTTP_PORT": "18091"}, tmp_path, ["refund"])
+    system = under_its_principal(secure_kafka, "refund", 18091, run, tmp_path)
     system.start()
     try:
         order = f"O-sec-{run}"
@@ -126,11 +132,7 @@ async def test_the_role_a_command_claims_must_fit_its_topic_on_the_secure_instan
     claims a role its topic does not carry."""
     bootstrap = secure_kafka["KAFKA_BOOTSTRAP"]
     run = uuid.uuid4().hex[:6]
-    system = make_system({
-        "KAFKA_BOOTSTRAP": bootstrap, "MONGO_URL": secure_kafka["MONGO_URL"], "AFTERSALE_KAFKA_SECURITY": "SASL_SCRAM_256",
-        "AFTERSALE_KAFKA_USERNAME": "arbitration", "AFTERSALE_KAFKA_PASSWORD": secret("arbitration"),
-        "AFTERSALE_DB_PREFIX": f"s{run}_", "AFTERSALE_GROUP_SUFFIX": f"-s{run}", "AFTERSALE_OFFSET_RESET": "earliest",
-        "AFTERSALE_ARBITRATION_HTTP_PORT": "18093"}, tmp_path, ["arbitration"])
+    system = under_its_principal(secure_kafka, "arbitration", 18093, run, tmp_path)
     system.start()
     try:
         ruling = {"order_id": f"O-sec-{run}", "case_id": "CS-1", "outcome": "full_refund", "refund_fen": 500,
