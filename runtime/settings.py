@@ -39,10 +39,6 @@ class ServiceSettings(BaseSettings):
     batch_max_records: int = 500
 
     timer_tick_s: float = 1.0
-    # Records that change nothing (another service's event this one ignores, its own events read
-    # back) need no transaction of their own: their offsets ride with the next real one, or go
-    # after this long. Read again after a crash, they change nothing again.
-    idle_commit_s: float = 1.0
     # Event ids remembered per aggregate, to recognise a duplicate that another system sends.
     # Kafka's transactions already keep the platform's own records from being processed twice.
     processed_window: int = 32

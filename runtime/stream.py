@@ -251,7 +251,6 @@ class StreamLoop:
                     continue
                 try:
                     await task.fire_due()
-                    await task.commit_idle()
                 except CommitFailed as exc:
                     log.warning("timer_commit_failed", partition=task.partition, error=str(exc))
                     if isinstance(exc.__cause__, ProducerFenced):

@@ -57,8 +57,6 @@ class Task:
         self.changelog_position = 0  # where a restore continues from: the store holds all before it
         self.restore_seconds = 0.0
         self.stopped_by: str | None = None  # why the task gave up, when it did (health shows it)
-        self.idle_offsets: Offsets = {}  # past records that changed nothing, not committed yet
-        self.idle_since = 0.0
 
     # ---- restore ---------------------------------------------------------------------------
 
@@ -106,12 +104,6 @@ class Task:
 
     # ---- deadlines -------------------------------------------------------------------------
 
-    async def commit_idle(self) -> None:
-        """Commit the offsets of records that changed nothing, once they have waited long enough."""
-        if self.idle_offsets and time.monotonic() - self.idle_since >= self.settings.idle_commit_s:
-            async with self.lock:
-                await self._commit(Batch(self.store, self.partition), {}, force=True)
-
     async def fire_due(self, now: datetime | None = None) -> int:
         """Fire every deadline that has passed, in one transaction. Returns how many fired."""
         async with self.lock:
@@ -141,14 +133,7 @@ class Task:
 
     # ---- the transaction -------------------------------------------------------------------
 
-    async def _commit(self, batch: Batch, offsets: Offsets, *, force: bool = False) -> None:
-        if batch.empty and not force:
-            if offsets:  # nothing to say: the offsets wait for the next transaction (commit_idle)
-                if not self.idle_offsets:
-                    self.idle_since = time.monotonic()
-                self.idle_offsets.update(offsets)
-            return
-        offsets = {**self.idle_offsets, **offsets}  # later offsets of a partition win
+    async def _commit(self, batch: Batch, offsets: Offsets) -> None:
         if batch.empty and not offsets:
             return
         records = batch.out + batch.changelog(self.changelog_topic)
@@ -158,7 +143,6 @@ class Task:
         except Exception as exc:
             raise CommitFailed(repr(exc)) from exc
         batch.committed()
-        self.idle_offsets = {}
         for key, agg in batch.changed.items():
             self.timers.schedule(key, agg.next_due)
         metrics.COMMIT_SECONDS.labels(self.service).observe(time.perf_counter() - started)
