@@ -204,7 +204,6 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     refund.rulings.append(ruling)
     refund.case_id = d.case_id
     m = Move(agg, actor_of(msg), ctx)
-    previous = refund.state
     if refund.state != "in_arbitration":
         appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
         if not appealed:  # no case may rule on a request being carried out (the arbitration service refuses it)
@@ -214,17 +213,15 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         # A ruling on appeal after an earlier one was carried out (or while it is): the earlier one
         # runs its course, and the platform settles the difference.
         if (owed := settlement.settlement_for(agg, refund, d.outcome, d.refund_fen, d.round)) is not None:
-            refund.settlements.append(owed)
-            m.emit("payout.request", settlement.payout_request(agg, refund, owed), refund)
+            m.request_settlement(refund, owed)
         refund.updated_at = ctx.now
         return m.decision()
     if d.outcome == "reject":
         if d.final or d.appealable_until is None:
             m.transition(refund, "ruling.final_reject", msg.type)
-        else:
+        else:  # still in_arbitration: no state change to publish; ruling.issued says it all
             refund.awaiting, refund.timer, refund.due_at = "buyer", "appeal_expired", d.appealable_until
             refund.updated_at = ctx.now
-            m.changed(refund, previous, msg.type)
         return m.decision()
     refundable = agg.refundable_fen()
     if d.outcome == "cancel_order":
@@ -258,11 +255,9 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
     if not can(refund.state, trigger):
         return Decision.ignore()
     m = Move(agg, None, ctx)
-    previous = refund.state
-    if trigger == "payout_retry_due":
+    if trigger == "payout_retry_due":  # still payout_pending: the payout.request says it all
         refund.timer, refund.due_at = None, None
         m.request_payout(refund)
-        m.changed(refund, previous, f"timer.{trigger}")
         return m.decision()
     if trigger == "return_confirm_expired":
         refund.return_received_by = "auto"

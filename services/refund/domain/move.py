@@ -9,7 +9,7 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.refund.domain import settlement
-from services.refund.domain.model import OrderRefunds, Refund
+from services.refund.domain.model import OrderRefunds, Refund, Settlement
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, next_state
 
 
@@ -66,8 +66,14 @@ class Move:
     def _repay_postage(self, refund: Refund) -> None:
         owed = settlement.postage_for(self.agg, refund, self.ctx.settings.max_postage_fen)
         if owed is not None:
+            self.request_settlement(refund, owed)
+
+    def request_settlement(self, refund: Refund, owed: Settlement) -> None:
+        """A payout of its own (postage, top-up, compensation): recorded once, asked for again on retry
+        under the same payout_id."""
+        if owed not in refund.settlements:
             refund.settlements.append(owed)
-            self.emit("payout.request", settlement.payout_request(self.agg, refund, owed), refund)
+        self.emit("payout.request", settlement.payout_request(self.agg, refund, owed), refund)
 
     def _order_payout(self, refund: Refund, *, fresh: bool) -> None:
         if fresh or not refund.payout_id:
@@ -126,3 +132,8 @@ def actor_of(msg: ParsedMessage) -> tuple[str, str]:
 
 def find_refund(agg: OrderRefunds, refund_id: str | None) -> Refund | None:
     return agg.refunds.get(refund_id) if refund_id else None
+
+
+def with_error(errors: list[str], msg: ParsedMessage) -> list[str]:
+    """The payment system's latest refusals of a payout, the last ten."""
+    return (errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]

@@ -8,8 +8,8 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
 from services.refund.domain import settlement
-from services.refund.domain.model import OrderRefunds, Refund
-from services.refund.domain.move import Move, actor_of, find_refund
+from services.refund.domain.model import OrderRefunds, Refund, Settlement
+from services.refund.domain.move import Move, actor_of, find_refund, with_error
 from services.refund.domain.transitions import can
 
 
@@ -31,10 +31,7 @@ def _refund_by_payout(agg: OrderRefunds, payout_id: str) -> Refund | None:
     return next((r for r in agg.refunds.values() if r.payout_id == payout_id), None)
 
 
-def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    found = settlement.find(agg, msg.data.payout_id)
-    assert found is not None
-    refund, owed = found
+def settlement_paid(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: ParsedMessage, ctx: Context) -> Decision:
     if owed.status == "paid":
         return Decision.ignore()
     owed.status = "paid"
@@ -51,13 +48,11 @@ def settlement_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Deci
     return m.decision()
 
 
-def settlement_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    found = settlement.find(agg, msg.data.payout_id)
-    assert found is not None
-    refund, owed = found
+def settlement_failed(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: ParsedMessage,
+                      ctx: Context) -> Decision:
     if owed.status != "requested":
         return Decision.ignore()
-    owed.errors = (owed.errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
+    owed.errors = with_error(owed.errors, msg)
     m = Move(agg, actor_of(msg), ctx)
     if owed.attempts >= ctx.settings.payout_max_attempts:
         owed.status = "failed"
@@ -65,13 +60,13 @@ def settlement_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> De
                             f"operators to pay it")
     else:
         owed.attempts += 1
-        m.emit("payout.request", settlement.payout_request(agg, refund, owed), refund)  # the same payout_id
+        m.request_settlement(refund, owed)
     return m.decision()
 
 
 def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if settlement.find(agg, msg.data.payout_id) is not None:
-        return settlement_paid(agg, msg, ctx)
+    if (found := settlement.find(agg, msg.data.payout_id)) is not None:
+        return settlement_paid(agg, *found, msg, ctx)
     refund = _refund_by_payout(agg, msg.data.payout_id)
     if refund is None or not can(refund.state, "payout.succeeded"):
         return Decision.ignore()
@@ -86,13 +81,13 @@ def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Dec
 
 
 def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
-    if settlement.find(agg, msg.data.payout_id) is not None:
-        return settlement_failed(agg, msg, ctx)
+    if (found := settlement.find(agg, msg.data.payout_id)) is not None:
+        return settlement_failed(agg, *found, msg, ctx)
     refund = _refund_by_payout(agg, msg.data.payout_id)
     if refund is None or refund.state != "payout_pending":
         return Decision.ignore()
     s = ctx.settings
-    refund.payout_errors = (refund.payout_errors + [f"{msg.data.code}: {msg.data.message}"[:200]])[-10:]
+    refund.payout_errors = with_error(refund.payout_errors, msg)
     m = Move(agg, actor_of(msg), ctx)
     previous = refund.state
     if refund.payout_attempts >= s.payout_max_attempts:
