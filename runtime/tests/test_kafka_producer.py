@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from runtime.kafka import COORDINATOR_RETRY_BACKOFF_S, quick_coordinator_retries
+from aiokafka.producer import sender as aiokafka_sender
+
+from runtime.kafka import COORDINATOR_RETRY_BACKOFF_S, MARKERS_PENDING_BACKOFF_S, quick_coordinator_retries
 
 
 @pytest.mark.asyncio
@@ -13,6 +15,7 @@ async def test_coordinator_requests_retry_quickly_and_metadata_keeps_its_backoff
     producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", transactional_id="t-0", enable_idempotence=True)
     quick_coordinator_retries(producer)
     assert producer._sender._retry_backoff == COORDINATOR_RETRY_BACKOFF_S  # noqa: SLF001
+    assert aiokafka_sender.BACKOFF_OVERRIDE == MARKERS_PENDING_BACKOFF_S  # the wait for the last commit's markers
     assert producer.client._retry_backoff == 0.1  # noqa: SLF001 - a broker that is down is not polled hard
 
 
