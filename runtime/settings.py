@@ -37,6 +37,11 @@ class ServiceSettings(BaseSettings):
     retry_backoff_s: float = 0.2
     retry_backoff_max_s: float = 5.0
     batch_max_records: int = 500
+    # How long the broker may hold a consumer's fetch to gather more records. Without it, records
+    # that trickle in are fetched a few at a time as fast as they come, and the broker's CPU goes
+    # to the fetches; with it, each consumer fetches at most 1000/fetch_wait_ms times a second
+    # and a hop waits at most this long for its record.
+    fetch_wait_ms: int = 10
 
     timer_tick_s: float = 1.0
     # Event ids remembered per aggregate, to recognise a duplicate that another system sends.

@@ -24,6 +24,8 @@ from runtime.task import CommitFailed, Task
 
 log = structlog.get_logger("stream")
 
+FETCH_MIN_BYTES = 1024 * 1024  # more than a fetch ever gathers in fetch_wait_ms: the wait decides
+
 
 class Tasks(ConsumerRebalanceListener):
     """The tasks this process owns, opened and closed as the group assigns partitions."""
@@ -122,7 +124,8 @@ class StreamLoop:
             # Range, not round robin: one consumer gets partition p of every topic, so task p.
             partition_assignment_strategy=(RangePartitionAssignor,),
             group_instance_id=f"{self.group_id}-{s.instance_id}" if s.instance_id else None,
-            session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024, **self.client)
+            session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=s.fetch_wait_ms, **self.client)
         await self.consumer.start()
         self.consumer.subscribe(list(self.topics), listener=self.tasks)
 
