@@ -9,6 +9,7 @@ from typing import Callable
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
 from services.arbitration.domain.negotiation import negotiated
 from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule
@@ -178,6 +179,8 @@ def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     assert case is not None
     if not can(case.status, "evidence.request"):
         return Decision.refuse("case_not_open_for_evidence", f"case {case.case_id} is {case.status}")
+    if (refused := held_by_other(case, actor_of(msg)[1], ctx)) is not None:
+        return refused
     due = ctx.after(d.due_in_seconds or ctx.settings.evidence_window_s)
     step = Step(agg, ctx, actor_of(msg))
     step.move(case, "evidence.request")
@@ -248,5 +251,8 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "evidence.request": evidence_request,
     "ruling.decide": ruling_decide,
     "ruling.appeal": ruling_appeal,
+    "case.claim": case_claim,
+    "case.release": case_release,
+    "case.assign": case_assign,
 }
 TIMERS = {EVIDENCE_TIMER: on_evidence_window, APPEAL_TIMER: on_appeal_window, RULING_TIMER: on_ruling_due}

@@ -78,6 +78,9 @@ class Case(Model):
     overdue: bool = False  # still unruled when the ruling was due
     rulings: list[RulingRecord] = Field(default_factory=list)
     appeals: list[Party] = Field(default_factory=list)  # who appealed, in order; each party once
+    # The arbitrator working on the case, until when (claims.py). An expired claim is no claim.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
     closed_why: str | None = None
 
     @property
@@ -86,6 +89,13 @@ class Case(Model):
 
     def evidence_count(self, party: str) -> int:
         return sum(len(s.evidence) for s in self.submissions if s.party == party)
+
+    def holder(self, now: datetime) -> str | None:
+        """Who holds the case's claim now, if anyone."""
+        return self.claimed_by if self.claimed_until is not None and now < self.claimed_until else None
+
+    def ruled_by(self) -> set[str]:
+        return {r.decided_by for r in self.rulings}
 
     @property
     def last_ruling(self) -> RulingRecord | None:
