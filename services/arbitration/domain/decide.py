@@ -31,6 +31,22 @@ def order_paid(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decis
         return Decision.ignore()
     d = msg.data
     agg.buyer_id, agg.seller_id, agg.paid_fen = d.buyer_id, d.seller_id, d.amount_fen
+    agg.items = [i.model_dump() for i in d.items or []]
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def order_shipped(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    if agg.shipped is not None:
+        return Decision.ignore()
+    agg.shipped = {"carrier": d.carrier, "tracking_no": d.tracking_no, "shipped_at": d.shipped_at}
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def order_delivered(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    if agg.delivered_at is not None:
+        return Decision.ignore()
+    agg.delivered_at = msg.data.delivered_at
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
 
@@ -237,6 +253,8 @@ def on_ruling_due(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Co
 
 HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]] = {
     "order.paid": order_paid,
+    "order.shipped": order_shipped,
+    "order.delivered": order_delivered,
     "refund.requested": refund_requested,
     "refund.state_changed": refund_state_changed,
     "seller.rejected": seller_rejected,

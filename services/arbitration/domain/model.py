@@ -107,6 +107,10 @@ class ArbitrationOrder(Model):
     buyer_id: str | None = None
     seller_id: str | None = None
     paid_fen: int | None = None
+    # What an arbitrator reads of the order: its items, how it was shipped, when it arrived.
+    items: list[dict[str, Any]] = Field(default_factory=list)
+    shipped: dict[str, Any] | None = None  # carrier, tracking_no, shipped_at
+    delivered_at: datetime | None = None
     requests: dict[str, RequestFacts] = Field(default_factory=dict)
     cases: dict[str, Case] = Field(default_factory=dict)
     # Denormalised for the arbitrators' queue: the earliest ruling due among cases awaiting one.
