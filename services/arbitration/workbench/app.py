@@ -1,6 +1,7 @@
 """Wiring: settings, the query model, accounts and the decisions channel into one web app."""
 from __future__ import annotations
 
+import os
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -71,7 +72,8 @@ def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any =
             await client.close()
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ready" if state["ready"] else "starting"}, status_code=200 if state["ready"] else 503)
+        return JSONResponse({"service": "workbench", "ready": state["ready"], "pid": os.getpid()},
+                            status_code=200 if state["ready"] else 503)
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/queue", status_code=303)
