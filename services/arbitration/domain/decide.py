@@ -59,7 +59,7 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     agg.requests[d.refund_id] = RequestFacts(
         refund_id=d.refund_id, kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, refundable_fen=d.refundable_fen,
         attempt=d.attempt, description=d.description or "", evidence=[e.model_dump() for e in d.evidence],
-        due_at=d.seller_due_at,
+        due_at=d.seller_due_at, requested_at=ctx.now,
     )
     return Decision(state=agg.dump(), timers=timers_of(agg))
 

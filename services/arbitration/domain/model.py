@@ -51,6 +51,7 @@ class RequestFacts(Model):
     reason: str
     amount_fen: int
     refundable_fen: int | None = None
+    requested_at: datetime | None = None
     state: str = "requested"
     due_at: datetime | None = None
     attempt: int = 1

@@ -95,7 +95,7 @@ def earlier_filings(case: Case, req: RequestFacts | None) -> None:
     if req is None:
         return
     if req.evidence:
-        case.submissions.append(Submission(party="buyer", at=case.opened_at, description=req.description,
+        case.submissions.append(Submission(party="buyer", at=req.requested_at or case.opened_at, description=req.description,
                                            evidence=req.evidence, kind="with_request"))
         case.submitted["buyer"] = True
     rejection = req.seller_rejection or {}

@@ -39,6 +39,11 @@ def timeline(doc: dict[str, Any]) -> list[Entry]:
         out.append(Entry(_at(s.get("at")), who, s.get("kind", "evidence"), s.get("description") or "",
                          tuple(shown(e) for e in s.get("evidence") or []),
                          {"round": s.get("round", 1), "asked_of": s.get("party") if s.get("kind") == "request" else None}))
+    rejection = request.get("seller_rejection")
+    if rejection and not any(s.get("kind") == "rejection" for s in case.get("submissions") or []):
+        # The seller's answer, when it came without evidence (with evidence it is a submission above).
+        out.append(Entry(_at(rejection.get("at")), "seller", "rejection", rejection.get("message") or "", (),
+                         {"reason": rejection.get("reason")}))
     for r in case.get("rulings") or []:
         out.append(Entry(_at(r.get("at")), "platform", "ruling", r.get("reasoning", ""), (), {
             "outcome": r.get("outcome"), "refund_fen": r.get("refund_fen"), "decided_by": r.get("decided_by"),

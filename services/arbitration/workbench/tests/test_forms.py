@@ -74,3 +74,21 @@ def test_an_evidence_request_needs_a_party_a_message_and_a_window():
 ])
 def test_only_web_addresses_are_ever_fetched_or_linked(item, how):
     assert shown(item).how == how
+
+
+def test_the_story_is_in_time_order_with_the_sellers_answer_even_without_evidence():
+    from datetime import datetime, timedelta, timezone
+
+    from services.arbitration.workbench.timeline import timeline
+
+    t = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    doc = {"case": {"submissions": [
+        {"party": "buyer", "at": t, "kind": "with_request", "description": "坏了", "evidence": [{"kind": "photo", "uri": "https://a.cn/1.jpg"}]},
+        {"party": "seller", "at": t + timedelta(days=3), "kind": "request", "description": "请补充"}],
+        "rulings": [{"at": t + timedelta(days=4), "outcome": "full_refund", "refund_fen": 100, "decided_by": "A1", "reasoning": "属实"}]},
+        "request": {"seller_rejection": {"reason": "used", "message": "已使用", "at": t + timedelta(days=1)},
+                    "negotiation": [{"entry": "post", "by": "buyer", "at": t + timedelta(days=2), "text": "请退款", "attachments": []}]}}
+    story = timeline(doc)
+    assert [(e.who, e.what) for e in story] == [("buyer", "with_request"), ("seller", "rejection"), ("buyer", "post"),
+                                               ("platform", "request"), ("platform", "ruling")]
+    assert story[0].evidence[0].how == "image" and story[3].detail["asked_of"] == "seller"

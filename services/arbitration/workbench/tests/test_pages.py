@@ -38,12 +38,17 @@ def case_doc(case_id="CS1", due_in_h=24.0, **over):
     return doc
 
 
-@pytest.fixture
-def wb():
-    accounts = MemoryAccounts()
+@pytest.fixture(scope="module")
+def accounts():
+    accounts = MemoryAccounts()  # hashed once: Argon2 is slow on purpose
     accounts.add("xiaoer1", "correct-horse-1")
     accounts.add("xiaoer2", "correct-horse-2")
     accounts.add("zhuguan", "correct-horse-3", supervisor=True)
+    return accounts
+
+
+@pytest.fixture
+def wb(accounts):
     reads = MemoryReads([case_doc(), case_doc("CS2", due_in_h=-1, reason="quality", amount_fen=5000, appeals=1)],
                         buyers={"B1": {"refund_rate": 0.25, "refunds": 1, "orders": 4, "misconduct": []}},
                         shops={"S1": {"defect_rate": 0.031, "defects": {"a": 1}, "restrictions": []}})
