@@ -56,6 +56,29 @@ class RulingDecide(Data):
     penalty_fen: NonNegativeFen = 0  # a fine on the seller, from its deposit
 
 
+class CaseClaim(Data):
+    """Internal: an arbitrator takes a case to work on; nobody else may rule or ask for evidence on
+    it until the claim is released, expires, or a supervisor gives the case to someone else."""
+
+    order_id: Id
+    case_id: Id
+
+
+class CaseRelease(Data):
+    """Internal: the arbitrator holding a case's claim gives it back to the queue."""
+
+    order_id: Id
+    case_id: Id
+
+
+class CaseAssign(Data):
+    """Internal: a supervisor gives a case to an arbitrator (the console lets only supervisors send it)."""
+
+    order_id: Id
+    case_id: Id
+    arbitrator_id: Id
+
+
 class RulingAppeal(Data):
     order_id: Id
     case_id: Id
@@ -149,6 +172,24 @@ class RulingAppealed(Data):
     party: Party
     refund_id: Id | None = None
     evidence_due_at: AwareDatetime
+
+
+class CaseClaimed(Data):
+    """Internal: an arbitrator holds the case until `claimed_until`."""
+
+    order_id: Id
+    case_id: Id
+    arbitrator_id: Id
+    claimed_until: AwareDatetime
+    assigned_by: Id | None = None  # the supervisor, when it was given rather than taken
+
+
+class CaseReleased(Data):
+    """Internal: the case is back in the queue, unclaimed."""
+
+    order_id: Id
+    case_id: Id
+    arbitrator_id: Id
 
 
 class CaseClosed(Data):

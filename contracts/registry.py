@@ -94,6 +94,9 @@ _ALL = [
     _spec("evidence.submit", arb.EvidenceSubmit, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party adds evidence to a case."),
     _spec("evidence.request", arb.EvidenceRequest, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator asks a party for more."),
     _spec("ruling.decide", arb.RulingDecide, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator rules."),
+    _spec("case.claim", arb.CaseClaim, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator takes a case to work on.", internal=True),
+    _spec("case.release", arb.CaseRelease, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator holding a case gives it back.", internal=True),
+    _spec("case.assign", arb.CaseAssign, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "A supervisor gives a case to an arbitrator.", internal=True),
     _spec("ruling.appeal", arb.RulingAppeal, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party appeals the first ruling."),
     _spec("case.opened", arb.CaseOpened, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES + SYSTEM, "The platform stepped in."),
     _spec("evidence.submitted", arb.EvidenceSubmitted, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A party added evidence.", internal=True),
@@ -103,6 +106,8 @@ _ALL = [
     _spec("ruling.issued", arb.RulingIssued, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The platform ruled."),
     _spec("ruling.appealed", arb.RulingAppealed, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A ruling was appealed.", internal=True),
     _spec("buyer.flagged", arb.BuyerFlagged, topics.ARBITRATION_FLAGGED_BUYERS, "event", "arbitration", SYSTEM, "A ruling found the buyer in misconduct, for every arbitration instance.", internal=True, key="buyer_id"),
+    _spec("case.claimed", arb.CaseClaimed, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "An arbitrator holds the case.", internal=True),
+    _spec("case.released", arb.CaseReleased, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The case is unclaimed again.", internal=True),
     _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),
     # -- notify --
     _spec("message.read", notify.MessageRead, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "The recipient read a message.", key="user_id"),

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
+from ops.bench_workbench import workbench_pages
 from ops.cpu import CpuMeter
 from ops.launcher import System, health, make_system
 from ops.topics import SERVICES
@@ -306,6 +307,11 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
         print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy']}")
     print(f"\nsustainable rate: {r['sustainable_per_second']} disputes/s")
+    if r.get("workbench"):
+        w = r["workbench"]
+        print(f"workbench with {w['cases']} cases ({w['queued']} queued): case page p50 {w['case_page']['p50_ms']:.0f} ms "
+              f"p99 {w['case_page']['p99_ms']:.0f} ms; queue page p50 {w['queue_page']['p50_ms']:.0f} ms "
+              f"p99 {w['queue_page']['p99_ms']:.0f} ms")
     if r.get("restore"):
         print(f"restart with {r['restore']['aggregates']} live aggregates: ready {r['restore']['seconds_to_ready_after_kill']} s "
               f"after SIGKILL; peak memory {r['restore']['peak_rss_mb']} MB")
@@ -397,6 +403,8 @@ async def bench(args: argparse.Namespace) -> int:
 
     report["phases"].append(await run_phase("half of sustainable", half, args, bootstrap, after=restore))
     report["restore"] = report["phases"][-1].pop("after")
+    report["workbench"] = await workbench_pages(os.environ["MONGO_URL"], bootstrap, ROOT / ".run" / "bench-logs",
+                                                args.workbench_cases, summary)
     failed = sum(p["failed"] for p in report["phases"] if p["kept_up"] or p is report["phases"][-1] or p is warm)
     report["verdict"] = ("FAILED: disputes did not reach their end at a rate the platform kept up with" if failed
                          else "every dispute at a sustained rate reached its expected end")
@@ -424,6 +432,8 @@ def main() -> int:
     ap.add_argument("--warmup-rate", type=float, default=20.0, help="disputes/s of the uncounted warm-up phase")
     ap.add_argument("--restore-aggregates", type=int, default=100_000,
                     help="live aggregates the refund service restores after a SIGKILL")
+    ap.add_argument("--workbench-cases", type=int, default=100_000,
+                    help="cases in the query model while the workbench's pages are timed")
     ap.add_argument("--seed", type=int, default=7)
     return asyncio.run(bench(ap.parse_args()))
 

@@ -22,7 +22,9 @@ from runtime.kafka_auth import aiokafka_kwargs
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
 topics_app = typer.Typer(no_args_is_help=True, help="Topics: create them up front.")
+arbitrator_app = typer.Typer(no_args_is_help=True, help="Arbitrator accounts of the workbench.")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(arbitrator_app, name="arbitrator")
 app.add_typer(topics_app, name="topics")
 
 BootstrapOpt = typer.Option(None, "--bootstrap", "-b", help="Kafka bootstrap servers [env KAFKA_BOOTSTRAP]")
@@ -407,6 +409,37 @@ def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str]
                    f"{'  (final)' if r['final'] else ''}")
     if c.get("ruling_due_at"):
         typer.echo(f"ruling due by {c['ruling_due_at']}{'  OVERDUE' if doc.get('overdue') else ''}")
+
+
+# ---- workbench accounts -----------------------------------------------------------------------
+
+
+async def add_arbitrator(mongo: str | None, prefix: str | None, account_id: str, name: str, password: str,
+                         supervisor: bool) -> None:
+    from pymongo import AsyncMongoClient
+
+    from services.arbitration.workbench.accounts import Accounts
+
+    client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000)
+    try:
+        p = prefix or os.environ.get("AFTERSALE_DB_PREFIX", "aftersale_")
+        await Accounts(client[f"{p}workbench"]).add(account_id, name, password, supervisor)
+    finally:
+        await client.close()
+
+
+@arbitrator_app.command("add")
+def arbitrator_add(account_id: str, name: str = typer.Option("", "--name", help="shown on the pages"),
+                   supervisor: bool = typer.Option(False, "--supervisor", help="may give cases to others"),
+                   password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                                envvar="AFTERSALE_ARBITRATOR_PASSWORD"),
+                   mongo: Optional[str] = MongoOpt, db_prefix: Optional[str] = PrefixOpt) -> None:
+    """Create (or reset) a workbench account; the password is stored as an Argon2id hash."""
+    try:
+        _run(add_arbitrator(mongo, db_prefix, account_id, name, password, supervisor))
+    except ValueError as e:
+        _fail(str(e), 2)
+    typer.echo(f"arbitrator {account_id}{' (supervisor)' if supervisor else ''} can log in to the workbench")
 
 
 def main() -> None:

@@ -90,6 +90,22 @@ async def silent_seller(market: Market) -> None:
     await order.expect("refund.closed", timeout=60)
 
 
+async def case_for_the_workbench(market: Market) -> None:
+    say("A case for you: a refund refused, escalated, and waiting in the arbitrators' workbench")
+    order = await market.paid_order(amount_fen=15900)
+    await order.buyer_requests(kind="refund_only", reason="quality", description="屏幕有坏点，开机即见",
+                               evidence=[PHOTO])
+    await order.requested()
+    await order.seller_rejects(reason="used", message="屏幕完好，买家使用后损坏")
+    await order.state("rejected")
+    await order.buyer_escalates(evidence=[PHOTO, CHAT])
+    await order.case_opened()
+    await order.submits_evidence("seller", "出厂检测报告", done=True)
+    await order.submits_evidence("buyer", "开箱视频已附", done=True)
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=60)
+    say(f"Case {order.case_id} awaits a ruling: log in to the workbench, claim it and rule")
+
+
 async def main(bootstrap: str, follow: bool) -> int:
     bus = Bus(bootstrap)
     await bus.start()
@@ -101,6 +117,7 @@ async def main(bootstrap: str, follow: bool) -> int:
         await negotiated_refund(market)
         await seed_dispute(market)
         await silent_seller(market)
+        await case_for_the_workbench(market)
         say("Demo done. Still following every topic live; Ctrl-C stops everything.")
         if follow:
             await asyncio.Event().wait()

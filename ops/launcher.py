@@ -16,6 +16,7 @@ SERVICES = {
     "seller": ("services.seller", "AFTERSALE_SELLER_HTTP_PORT", 8082),
     "arbitration": ("services.arbitration", "AFTERSALE_ARBITRATION_HTTP_PORT", 8083),
     "notify": ("services.notify", "AFTERSALE_NOTIFY_HTTP_PORT", 8084),
+    "workbench": ("services.arbitration.workbench", "AFTERSALE_WORKBENCH_HTTP_PORT", 8085),
     "paysim": ("sim.payments", "PAYSIM_HTTP_PORT", 8089),
 }
 

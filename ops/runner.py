@@ -3,12 +3,14 @@ infrastructure, play the demo, follow the topics, and stop everything cleanly on
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from ops.cli import add_arbitrator
 from ops.launcher import make_system
 
 # Deadlines for watching a dispute at human speed (production defaults are hours and days).
@@ -28,6 +30,11 @@ DEMO_DEADLINES = {
 }
 
 
+# Workbench accounts of the demo (a real deployment adds its own: `aftersale arbitrator add`).
+DEMO_ARBITRATORS = (("xiaoer1", "小二一号", False), ("xiaoer2", "小二二号", False), ("zhuguan", "主管", True))
+DEMO_PASSWORD = "aftersale-demo"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-demo", action="store_true", help="only start the services")
@@ -36,14 +43,19 @@ def main() -> int:
     args = ap.parse_args()
     env = {k: os.environ.get(k, v) for k, v in DEMO_DEADLINES.items()}
     env["AFTERSALE_LOG_FORMAT"] = os.environ.get("AFTERSALE_LOG_FORMAT", "json")
-    system = make_system(env, Path(args.logs), ["refund", "seller", "arbitration", "notify", "paysim"])
-    print(f"[run] starting refund, seller, arbitration, notify and the payment simulator; logs in {args.logs}",
-          file=sys.stderr)
+    system = make_system(env, Path(args.logs), ["refund", "seller", "arbitration", "notify", "paysim", "workbench"])
+    print(f"[run] starting refund, seller, arbitration, notify, the payment simulator and the workbench; "
+          f"logs in {args.logs}", file=sys.stderr)
     code = 0
     try:
+        for account_id, name, supervisor in DEMO_ARBITRATORS:
+            asyncio.run(add_arbitrator(None, None, account_id, name, DEMO_PASSWORD, supervisor))
         system.start()
         for p in system.procs.values():
             print(f"[run] {p.name:<12} ready  http://127.0.0.1:{p.port}/health", file=sys.stderr)
+        wb = system.procs["workbench"]
+        print(f"[run] the arbitrators' workbench: http://127.0.0.1:{wb.port}/  (demo logins: "
+              f"{', '.join(a for a, _, _ in DEMO_ARBITRATORS)}; password {DEMO_PASSWORD})", file=sys.stderr)
         if not args.no_demo:
             cmd = [sys.executable, "-m", "ops.demo"] + (["--no-follow"] if args.no_follow else [])
             code = subprocess.call(cmd)

@@ -26,7 +26,8 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     "seller-backend": {"write": (T.SELLER_COMMANDS, T.REFUND_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS),
                        "read": ()},
     # The arbitrators' tools (the CLI for support, a workbench) are the only writers of decisions.
-    "arbitrator-console": {"write": (T.ARBITRATION_DECISIONS,), "read": ()},
+    # It reads arbitration.events to show an arbitrator what became of a ruling or a claim.
+    "arbitrator-console": {"write": (T.ARBITRATION_DECISIONS,), "read": (T.ARBITRATION_EVENTS,)},
     "message-centre": {"write": (), "read": (T.NOTIFY_EVENTS,)},
 }
 # Global tables a service reads whole (and writes through its own events): runtime.tables.

@@ -9,4 +9,9 @@ if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command 
   echo "[test] installing Debian's docker-compose to validate docker-compose.yml" >&2
   apt-get update -qq >/dev/null && apt-get install -y -qq docker-compose >/dev/null
 fi
+# The workbench's browser tests drive Debian's chromium (Playwright never downloads a browser here).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "[test] installing Debian's chromium for the workbench's browser tests" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null
+fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

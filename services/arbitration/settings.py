@@ -10,6 +10,7 @@ class ArbitrationSettings(ServiceSettings):
     evidence_window_s: float = 72 * 3600
     ruling_target_s: float = 3 * 24 * 3600
     appeal_window_s: float = 7 * 24 * 3600
+    claim_ttl_s: float = 30 * 60  # an arbitrator's claim on a case lapses unless taken again
     # --- what a ruling costs ---
     max_postage_fen: int = 3000  # return postage a ruling may repay (¥30), as the refund service caps it
     # --- buyer credibility (never shown to sellers) ---

@@ -28,7 +28,7 @@ def resolved(tmp_path_factory) -> dict:
 
 
 def test_the_compose_file_names_every_part(resolved) -> None:
-    assert SERVICES | {"kafka", "mongo", "kafka-setup", "topics", "kafka-ui"} == set(resolved["services"])
+    assert SERVICES | {"kafka", "mongo", "kafka-setup", "topics", "kafka-ui", "workbench"} == set(resolved["services"])
     assert set(resolved["volumes"]) >= {"kafka-data", "mongo-data"}
 
 
@@ -52,6 +52,15 @@ def test_the_services_restart_authenticate_and_take_configuration_from_the_envir
     kafka = resolved["services"]["kafka"]["environment"]
     assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
     assert "StandardAuthorizer" in kafka["KAFKA_AUTHORIZER_CLASS_NAME"]
+
+
+def test_the_workbench_writes_decisions_as_the_arbitrator_console(resolved) -> None:
+    svc = resolved["services"]["workbench"]
+    env = svc["environment"]
+    assert svc["command"] == ["python", "-m", "services.arbitration.workbench"]
+    assert env["AFTERSALE_KAFKA_USERNAME"] == "arbitrator-console"
+    assert env["AFTERSALE_WORKBENCH_SECRET"].startswith("change-me"), "the session key comes from .env"
+    assert env["AFTERSALE_WORKBENCH_HTTPS_ONLY"] == "true"
 
 
 def test_the_image_is_small_pinned_and_runs_as_a_non_root_user() -> None:

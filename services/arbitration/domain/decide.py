@@ -9,6 +9,7 @@ from typing import Callable
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
 from services.arbitration.domain.negotiation import negotiated
 from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule
@@ -30,6 +31,22 @@ def order_paid(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decis
         return Decision.ignore()
     d = msg.data
     agg.buyer_id, agg.seller_id, agg.paid_fen = d.buyer_id, d.seller_id, d.amount_fen
+    agg.items = [i.model_dump() for i in d.items or []]
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def order_shipped(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    if agg.shipped is not None:
+        return Decision.ignore()
+    agg.shipped = {"carrier": d.carrier, "tracking_no": d.tracking_no, "shipped_at": d.shipped_at}
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def order_delivered(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    if agg.delivered_at is not None:
+        return Decision.ignore()
+    agg.delivered_at = msg.data.delivered_at
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
 
@@ -42,7 +59,7 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     agg.requests[d.refund_id] = RequestFacts(
         refund_id=d.refund_id, kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, refundable_fen=d.refundable_fen,
         attempt=d.attempt, description=d.description or "", evidence=[e.model_dump() for e in d.evidence],
-        due_at=d.seller_due_at,
+        due_at=d.seller_due_at, requested_at=ctx.now,
     )
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
@@ -178,6 +195,8 @@ def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     assert case is not None
     if not can(case.status, "evidence.request"):
         return Decision.refuse("case_not_open_for_evidence", f"case {case.case_id} is {case.status}")
+    if (refused := held_by_other(case, actor_of(msg)[1], ctx)) is not None:
+        return refused
     due = ctx.after(d.due_in_seconds or ctx.settings.evidence_window_s)
     step = Step(agg, ctx, actor_of(msg))
     step.move(case, "evidence.request")
@@ -234,6 +253,8 @@ def on_ruling_due(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Co
 
 HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]] = {
     "order.paid": order_paid,
+    "order.shipped": order_shipped,
+    "order.delivered": order_delivered,
     "refund.requested": refund_requested,
     "refund.state_changed": refund_state_changed,
     "seller.rejected": seller_rejected,
@@ -248,5 +269,8 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "evidence.request": evidence_request,
     "ruling.decide": ruling_decide,
     "ruling.appeal": ruling_appeal,
+    "case.claim": case_claim,
+    "case.release": case_release,
+    "case.assign": case_assign,
 }
 TIMERS = {EVIDENCE_TIMER: on_evidence_window, APPEAL_TIMER: on_appeal_window, RULING_TIMER: on_ruling_due}

@@ -51,6 +51,7 @@ class RequestFacts(Model):
     reason: str
     amount_fen: int
     refundable_fen: int | None = None
+    requested_at: datetime | None = None
     state: str = "requested"
     due_at: datetime | None = None
     attempt: int = 1
@@ -78,6 +79,9 @@ class Case(Model):
     overdue: bool = False  # still unruled when the ruling was due
     rulings: list[RulingRecord] = Field(default_factory=list)
     appeals: list[Party] = Field(default_factory=list)  # who appealed, in order; each party once
+    # The arbitrator working on the case, until when (claims.py). An expired claim is no claim.
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
     closed_why: str | None = None
 
     @property
@@ -86,6 +90,13 @@ class Case(Model):
 
     def evidence_count(self, party: str) -> int:
         return sum(len(s.evidence) for s in self.submissions if s.party == party)
+
+    def holder(self, now: datetime) -> str | None:
+        """Who holds the case's claim now, if anyone."""
+        return self.claimed_by if self.claimed_until is not None and now < self.claimed_until else None
+
+    def ruled_by(self) -> set[str]:
+        return {r.decided_by for r in self.rulings}
 
     @property
     def last_ruling(self) -> RulingRecord | None:
@@ -97,6 +108,10 @@ class ArbitrationOrder(Model):
     buyer_id: str | None = None
     seller_id: str | None = None
     paid_fen: int | None = None
+    # What an arbitrator reads of the order: its items, how it was shipped, when it arrived.
+    items: list[dict[str, Any]] = Field(default_factory=list)
+    shipped: dict[str, Any] | None = None  # carrier, tracking_no, shipped_at
+    delivered_at: datetime | None = None
     requests: dict[str, RequestFacts] = Field(default_factory=dict)
     cases: dict[str, Case] = Field(default_factory=dict)
     # Denormalised for the arbitrators' queue: the earliest ruling due among cases awaiting one.

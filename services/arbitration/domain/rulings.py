@@ -7,6 +7,7 @@ from typing import Any
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from services.arbitration.domain.claims import held_by_other
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
 from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, Rule, default_fine
 from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
@@ -23,6 +24,8 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
         return Decision.refuse("not_awaiting_ruling", f"case {case.case_id} is {case.status}, not awaiting a ruling")
     req = agg.requests.get(case.refund_id) if case.refund_id else None
     arbitrator = msg.envelope.actor.id
+    if (refused := held_by_other(case, arbitrator, ctx)) is not None:
+        return refused
     if (r := check_ruling(case, req, d.outcome, arbitrator)) is not None:
         return Decision(reject=r)
     amount, r = refund_amount(d.outcome, d.refund_fen, req)

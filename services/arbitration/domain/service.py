@@ -71,8 +71,13 @@ class ArbitrationDomain(Domain):
             request = order.requests.get(c.refund_id or "")
             out.append(ViewDoc(CASES, {
                 "_id": c.case_id, "order_id": order.order_id, "buyer_id": order.buyer_id,
-                "seller_id": order.seller_id, "paid_fen": order.paid_fen, "status": c.status, "round": c.round,
+                "seller_id": order.seller_id, "paid_fen": order.paid_fen, "items": order.items,
+                "shipped": order.shipped, "delivered_at": order.delivered_at, "status": c.status, "round": c.round,
                 "opened_by": c.opened_by, "reason": c.reason, "opened_at": c.opened_at,
                 "ruling_due_at": c.ruling_due_at, "overdue": c.overdue, "case": c.model_dump(mode="python"),
+                # for the workbench's queue: its filters and who holds the case
+                "amount_fen": request.amount_fen if request else None, "refund_kind": request.kind if request else None,
+                "appeals": len(c.appeals), "claimed_by": c.claimed_by, "claimed_until": c.claimed_until,
+                "ruled_by": sorted(c.ruled_by()),
                 "request": request.model_dump(mode="python") if request else None}))
         return out

@@ -14,6 +14,7 @@ from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFac
 from services.arbitration.domain.statuses import CLOSED_WHY, next_status
 
 MAX_CASE_EVIDENCE = 3 * MAX_EVIDENCE_ITEMS  # per party per case
+CLAIMABLE = frozenset({"collecting_evidence", "awaiting_ruling"})  # the statuses an arbitrator works on
 EVIDENCE_TIMER, APPEAL_TIMER, RULING_TIMER = "evidence_window", "appeal_window", "ruling_due"
 
 
@@ -46,9 +47,18 @@ class Step:
         target = next_status(case.status, trigger)
         assert target is not None, f"illegal {case.status} --{trigger}-->"
         case.status = target  # type: ignore[assignment]
+        if target not in CLAIMABLE:
+            self.release(case)  # ruled or closed: nothing left to work on
         if target == "closed":
             case.closed_why = CLOSED_WHY.get(trigger, trigger)
             self.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
+
+    def release(self, case: Case) -> None:
+        """The case's claim ends (released, ruled or closed)."""
+        if case.claimed_by is None:
+            return
+        holder, case.claimed_by, case.claimed_until = case.claimed_by, None, None
+        self.emit("case.released", {"case_id": case.case_id, "arbitrator_id": holder}, case, by_actor=True)
 
     def decision(self) -> Decision:
         self.agg.refresh_queue()
@@ -85,7 +95,7 @@ def earlier_filings(case: Case, req: RequestFacts | None) -> None:
     if req is None:
         return
     if req.evidence:
-        case.submissions.append(Submission(party="buyer", at=case.opened_at, description=req.description,
+        case.submissions.append(Submission(party="buyer", at=req.requested_at or case.opened_at, description=req.description,
                                            evidence=req.evidence, kind="with_request"))
         case.submitted["buyer"] = True
     rejection = req.seller_rejection or {}

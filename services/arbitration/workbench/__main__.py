@@ -1,0 +1,3 @@
+from services.arbitration.workbench.app import main
+
+main()

@@ -1,0 +1,209 @@
+"""The workbench's pages and actions (Starlette handlers). Every one but the login needs an
+arbitrator; every POST needs the session's CSRF token; every action is logged with its actor."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
+from urllib.parse import quote
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from services.arbitration.domain.model import RequestFacts
+from services.arbitration.workbench import forms
+from services.arbitration.workbench.accounts import Account, Accounts
+from services.arbitration.workbench.decisions import Decisions
+from services.arbitration.workbench.evidence import shown
+from services.arbitration.workbench.reads import QueryModel, QueueFilter
+from services.arbitration.workbench.security import CSRF_FIELD, csrf_ok, csrf_token, user_id
+from services.arbitration.workbench.settings import WorkbenchSettings
+from services.arbitration.workbench.timeline import timeline
+from services.arbitration.workbench.texts import LANGS, text
+
+log = structlog.get_logger("workbench")
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+ANSWER_WAIT_S = 30.0  # after this the page stops asking and says to reload
+
+
+def beijing(ts: Any) -> str:
+    if not isinstance(ts, datetime):
+        return "—"
+    return ts.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def yuan(fen: Any) -> str:
+    return "—" if fen is None else f"¥{int(fen) / 100:,.2f}"
+
+
+Handler = Callable[[Request, Account], Awaitable[Response]]
+
+
+class Pages:
+    def __init__(self, settings: WorkbenchSettings, reads: QueryModel, accounts: Accounts, decisions: Decisions,
+                 templates: Jinja2Templates) -> None:
+        self.settings, self.reads, self.accounts, self.decisions = settings, reads, accounts, decisions
+        self.templates = templates
+        templates.env.filters.update(beijing=beijing, yuan=yuan)
+
+    # ---- plumbing --------------------------------------------------------------------------
+
+    def render(self, request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = request.session.get("lang", "zh")
+        return self.templates.TemplateResponse(request, name, {
+            "t": lambda key: text(key, lang), "lang": lang, "csrf": csrf_token(request), "csrf_field": CSRF_FIELD,
+            "now": datetime.now(timezone.utc), **ctx}, status_code=status_code)
+
+    def staff(self, handler: Handler, *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            uid = user_id(request, self.settings.sso_header)
+            account = await self.accounts.get(uid) if uid else None
+            if account is None:
+                if request.method == "GET":
+                    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+                return self.render(request, "login.html", status_code=401, error="bad_login", next="/queue")
+            if post and not csrf_ok(request, await request.form()):
+                log.warning("workbench_csrf_refused", actor=account.id, path=request.url.path)
+                return self.render(request, "error.html", status_code=403, user=account, error="csrf")
+            return await handler(request, account)
+        return endpoint
+
+    async def act(self, request: Request, account: Account, case_id: str, type_: str, data: dict[str, Any]) -> Response:
+        doc = await self.reads.case(case_id)
+        if doc is None:
+            return self.render(request, "error.html", status_code=404, user=account, error="not_found")
+        event_id = await self.decisions.send(type_, {"order_id": doc["order_id"], "case_id": case_id, **data}, account.id)
+        log.info("workbench_action", actor=account.id, action=type_, case_id=case_id, order_id=doc["order_id"],
+                 command_event_id=event_id)
+        return RedirectResponse(f"/cases/{case_id}?sent={event_id}", status_code=303)
+
+    # ---- login -----------------------------------------------------------------------------
+
+    async def login_page(self, request: Request) -> Response:
+        return self.render(request, "login.html", next=request.query_params.get("next", "/queue"))
+
+    async def login(self, request: Request) -> Response:
+        form = await request.form()
+        target = str(form.get("next") or "/queue")
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/queue"  # never redirect off the site
+        if not csrf_ok(request, form):
+            return self.render(request, "login.html", status_code=403, error="csrf", next=target)
+        account = await self.accounts.verify(str(form.get("user", "")), str(form.get("password", "")))
+        if account is None:
+            log.warning("workbench_login_failed", user=str(form.get("user", ""))[:64])
+            return self.render(request, "login.html", status_code=401, error="bad_login", next=target)
+        lang = request.session.get("lang", "zh")
+        request.session.clear()  # a new session on login: no fixation
+        request.session.update(user=account.id, lang=lang)
+        log.info("workbench_login", actor=account.id)
+        return RedirectResponse(target, status_code=303)
+
+    async def logout(self, request: Request, account: Account) -> Response:
+        request.session.clear()
+        log.info("workbench_logout", actor=account.id)
+        return RedirectResponse("/login", status_code=303)
+
+    async def language(self, request: Request) -> Response:
+        lang = request.path_params["lang"]
+        if lang in LANGS:
+            request.session["lang"] = lang
+        back = request.headers.get("referer", "/queue")
+        path = "/" + back.split("://", 1)[-1].split("/", 1)[-1] if "://" in back else "/queue"
+        return RedirectResponse(path, status_code=303)
+
+    # ---- queue and case ----------------------------------------------------------------------
+
+    async def queue(self, request: Request, account: Account) -> Response:
+        q = request.query_params
+        try:
+            low, high = forms.fen_of(q.get("min_yuan", "")), forms.fen_of(q.get("max_yuan", ""))
+        except ValueError:
+            low = high = None
+        f = QueueFilter(reason=q.get("reason", ""), opened_by=q.get("opened_by", ""), min_fen=low, max_fen=high,
+                        appeals_only=q.get("appeals") == "1")
+        rows = await self.reads.queue(f, self.settings.queue_limit)
+        return self.render(request, "queue.html", user=account, rows=rows, f=f, q=q, reasons=await self.reads.reasons())
+
+    async def case(self, request: Request, account: Account, errors: dict[str, str] | None = None,
+                   form: Any = None, status_code: int = 200) -> Response:
+        case_id = request.path_params["case_id"]
+        doc = await self.reads.case(case_id)
+        if doc is None:
+            return self.render(request, "error.html", status_code=404, user=account, error="not_found")
+        buyer, shop = await self.reads.records(doc)
+        request_facts = RequestFacts.model_validate(doc["request"]) if doc.get("request") else None
+        sent = request.query_params.get("sent", "")
+        return self.render(
+            request, "case.html", status_code=status_code, user=account, doc=doc, c=doc["case"],
+            req=doc.get("request"), buyer=buyer, shop=shop, shown=shown, story=timeline(doc),
+            outcomes=forms.outcomes_for(request_facts), payers=forms.PAYERS, misconduct=forms.MISCONDUCT,
+            canned=forms.CANNED_REASONS, errors=errors or {}, form=form or {},
+            holder=_holder(doc), sent=sent if self.decisions.answer(sent) else "",
+            colleagues=await self.accounts.all() if account.supervisor else [],
+            max_postage_fen=self.settings.max_postage_fen)
+
+    async def claim(self, request: Request, account: Account) -> Response:
+        return await self.act(request, account, request.path_params["case_id"], "case.claim", {})
+
+    async def release(self, request: Request, account: Account) -> Response:
+        return await self.act(request, account, request.path_params["case_id"], "case.release", {})
+
+    async def assign(self, request: Request, account: Account) -> Response:
+        if not account.supervisor:
+            log.warning("workbench_assign_refused", actor=account.id, case_id=request.path_params["case_id"])
+            return self.render(request, "error.html", status_code=403, user=account, error="only_supervisors")
+        form = await request.form()
+        to = await self.accounts.get(str(form.get("arbitrator_id", "")))
+        if to is None:
+            return await self.case(request, account, errors={"arbitrator_id": "choose_one"}, status_code=400)
+        return await self.act(request, account, request.path_params["case_id"], "case.assign", {"arbitrator_id": to.id})
+
+    async def ask_evidence(self, request: Request, account: Account) -> Response:
+        form = await request.form()
+        checked = forms.check_evidence_request(form)
+        if not checked.ok:
+            return await self.case(request, account, errors=checked.errors, form=form, status_code=400)
+        return await self.act(request, account, request.path_params["case_id"], "evidence.request", checked.data)
+
+    async def review_ruling(self, request: Request, account: Account) -> Response:
+        """The ruling form, checked: errors go back to the case page; a good ruling is shown for
+        confirmation, and only the confirmation sends it."""
+        checked, doc, form = await self._checked_ruling(request)
+        if doc is None:
+            return self.render(request, "error.html", status_code=404, user=account, error="not_found")
+        if not checked.ok:
+            return await self.case(request, account, errors=checked.errors, form=form, status_code=400)
+        return self.render(request, "confirm.html", user=account, doc=doc, ruling=checked.data, form=form)
+
+    async def rule(self, request: Request, account: Account) -> Response:
+        checked, doc, form = await self._checked_ruling(request)
+        if doc is None:
+            return self.render(request, "error.html", status_code=404, user=account, error="not_found")
+        if not checked.ok:
+            return await self.case(request, account, errors=checked.errors, form=form, status_code=400)
+        return await self.act(request, account, doc["_id"], "ruling.decide", checked.data)
+
+    async def _checked_ruling(self, request: Request) -> tuple[forms.Checked, dict[str, Any] | None, Any]:
+        form = await request.form()
+        doc = await self.reads.case(request.path_params["case_id"])
+        if doc is None:
+            return forms.Checked(), None, form
+        facts = RequestFacts.model_validate(doc["request"]) if doc.get("request") else None
+        return forms.check_ruling(form, facts, self.settings.max_postage_fen), doc, form
+
+    async def answer(self, request: Request, account: Account) -> Response:
+        """The fragment that follows a sent command (htmx polls it until the service answered)."""
+        event_id = request.path_params["event_id"]
+        answer = self.decisions.answer(event_id)
+        gave_up = answer is not None and not answer.done and time.monotonic() - answer.sent_at > ANSWER_WAIT_S
+        return self.render(request, "_answer.html", user=account, event_id=event_id, answer=answer, gave_up=gave_up)
+
+
+def _holder(doc: dict[str, Any]) -> str | None:
+    until = doc.get("claimed_until")
+    if doc.get("claimed_by") and isinstance(until, datetime) and until > datetime.now(timezone.utc):
+        return doc["claimed_by"]
+    return None

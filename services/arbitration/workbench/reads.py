@@ -1,0 +1,70 @@
+"""What the workbench reads: the arbitration service's query model (cases, buyers' records) and
+the seller service's shops, never Kafka replays."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+
+QUEUE_STATUS = "awaiting_ruling"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    reason: str = ""
+    opened_by: str = ""
+    min_fen: int | None = None
+    max_fen: int | None = None
+    appeals_only: bool = False
+
+    def query(self) -> dict[str, Any]:
+        q: dict[str, Any] = {"status": QUEUE_STATUS}
+        if self.reason:
+            q["reason"] = self.reason
+        if self.opened_by:
+            q["opened_by"] = self.opened_by
+        amount: dict[str, int] = {}
+        if self.min_fen is not None:
+            amount["$gte"] = self.min_fen
+        if self.max_fen is not None:
+            amount["$lte"] = self.max_fen
+        if amount:
+            q["amount_fen"] = amount
+        if self.appeals_only:
+            q["appeals"] = {"$gt": 0}
+        return q
+
+
+ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+class QueryModel:
+    def __init__(self, arbitration: AsyncDatabase, seller: AsyncDatabase) -> None:
+        self.cases = arbitration["cases"]
+        self.buyers = arbitration["buyers"]
+        self.shops = seller["shops"]
+
+    async def ensure_indexes(self) -> None:
+        # The queue: cases awaiting a ruling, oldest due first.
+        await self.cases.create_index([("status", ASCENDING), ("ruling_due_at", ASCENDING)])
+
+    async def queue(self, f: QueueFilter, limit: int) -> list[dict[str, Any]]:
+        cursor = self.cases.find(f.query(), projection={"case": 0, "request": 0}).sort("ruling_due_at", ASCENDING)
+        return [doc async for doc in cursor.limit(limit)]
+
+    async def reasons(self) -> list[str]:
+        return sorted(r for r in await self.cases.distinct("reason", {"status": QUEUE_STATUS}) if r)
+
+    async def case(self, case_id: str) -> dict[str, Any] | None:
+        if not ID.match(case_id):
+            return None
+        return await self.cases.find_one({"_id": case_id})
+
+    async def records(self, doc: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The buyer's record (arbitrators only) and the shop's."""
+        buyer = await self.buyers.find_one({"_id": doc["buyer_id"]}) if doc.get("buyer_id") else None
+        shop = await self.shops.find_one({"_id": doc["seller_id"]}) if doc.get("seller_id") else None
+        return buyer, shop

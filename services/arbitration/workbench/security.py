@@ -1,0 +1,31 @@
+"""Who is asking: the session's arbitrator (or the SSO header's, behind a proxy), and a CSRF
+token per session that every form carries and every POST must match."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_ok(request: Request, form: Any) -> bool:
+    expected = request.session.get("csrf")
+    sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    return bool(expected) and hmac.compare_digest(str(sent), str(expected))
+
+
+def user_id(request: Request, sso_header: str) -> str | None:
+    if sso_header:
+        return request.headers.get(sso_header) or None
+    return request.session.get("user")

@@ -1,0 +1,94 @@
+"""The ruling form's checks and how evidence is shown, pure."""
+from __future__ import annotations
+
+import pytest
+
+from services.arbitration.domain.model import RequestFacts
+from services.arbitration.workbench.evidence import shown
+from services.arbitration.workbench.forms import check_evidence_request, check_ruling, fen_of, outcomes_for
+
+REQ = RequestFacts(refund_id="R1", kind="return_and_refund", reason="quality", amount_fen=10000, refundable_fen=8000)
+
+
+def form(**over):
+    return {"outcome": "full_refund", "refund_yuan": "80", "return_shipping_paid_by": "seller", "reasoning": "属实", **over}
+
+
+@pytest.mark.parametrize("text,fen", [("12.5", 1250), ("¥1,000", 100000), ("", None), ("0.01", 1)])
+def test_yuan_become_fen(text, fen):
+    assert fen_of(text) == fen
+
+
+@pytest.mark.parametrize("text", ["abc", "-1", "0.001", "1e400x"])
+def test_what_is_not_an_amount(text):
+    with pytest.raises(ValueError):
+        fen_of(text)
+
+
+def test_an_exchange_request_offers_an_exchange_and_a_case_without_request_only_reject_or_cancel():
+    assert "exchange" in outcomes_for(RequestFacts(refund_id="R", kind="exchange", reason="q", amount_fen=1))
+    assert "exchange" not in outcomes_for(REQ)
+    assert outcomes_for(None) == ["reject", "cancel_order"]
+
+
+@pytest.mark.parametrize("over,field,code", [
+    ({"refund_yuan": "80.01"}, "refund_yuan", "refund_exceeds_refundable"),
+    ({"outcome": "partial_refund", "refund_yuan": ""}, "refund_yuan", "refund_amount_required"),
+    ({"outcome": "partial_refund", "refund_yuan": "100"}, "refund_yuan", "refund_exceeds_refundable"),
+    ({"outcome": "exchange"}, "outcome", "outcome_not_allowed"),
+    ({"return_shipping_yuan": "30.01"}, "return_shipping_yuan", "postage_exceeds_cap"),
+    ({"penalty_yuan": "10"}, "penalty_yuan", "penalty_without_fault"),
+    ({"reasoning": ""}, "reasoning", "reasoning_required"),
+    ({"return_shipping_paid_by": "nobody"}, "return_shipping_paid_by", "choose_one"),
+])
+def test_a_ruling_the_service_would_refuse_is_refused_in_the_form(over, field, code):
+    checked = check_ruling(form(**over), REQ, max_postage_fen=3000)
+    assert checked.errors.get(field) == code and checked.data == {}
+
+
+def test_a_good_ruling_becomes_the_command_data():
+    checked = check_ruling(form(outcome="reject", refund_yuan="", return_shipping_paid_by="buyer", canned="证据不足"),
+                           REQ, max_postage_fen=3000)
+    assert checked.ok and checked.data == {"outcome": "reject", "return_shipping_paid_by": "buyer",
+                                           "seller_at_fault": False, "reasoning": "证据不足：属实",
+                                           "misconduct": "none", "penalty_fen": 0}
+
+
+def test_an_evidence_request_needs_a_party_a_message_and_a_window():
+    assert check_evidence_request({"party": "seller", "message": "发货底单", "window_hours": "24"}).data == {
+        "party": "seller", "message": "发货底单", "due_in_seconds": 86400}
+    assert set(check_evidence_request({"party": "x", "message": "", "window_hours": "0"}).errors) == {
+        "party", "message", "window_hours"}
+
+
+@pytest.mark.parametrize("item,how", [
+    ({"kind": "photo", "uri": "https://a.cn/x"}, "image"),
+    ({"kind": "logistics", "uri": "http://a.cn/x.PNG"}, "image"),
+    ({"kind": "video", "uri": "https://a.cn/x.mp4"}, "link"),
+    ({"kind": "document", "uri": "https://a.cn/x.pdf"}, "link"),
+    ({"kind": "photo", "uri": "javascript:alert(1)"}, "text"),
+    ({"kind": "photo", "uri": "data:image/png;base64,AAAA"}, "text"),
+    ({"kind": "photo", "uri": "file:///etc/passwd"}, "text"),
+    ({"kind": "photo", "uri": "oss://bucket/x.jpg"}, "text"),
+    ({"kind": "photo", "uri": "https:///nohost.jpg"}, "text"),
+])
+def test_only_web_addresses_are_ever_fetched_or_linked(item, how):
+    assert shown(item).how == how
+
+
+def test_the_story_is_in_time_order_with_the_sellers_answer_even_without_evidence():
+    from datetime import datetime, timedelta, timezone
+
+    from services.arbitration.workbench.timeline import timeline
+
+    t = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    doc = {"case": {"submissions": [
+        {"party": "buyer", "at": t, "kind": "with_request", "description": "坏了", "evidence": [{"kind": "photo", "uri": "https://a.cn/1.jpg"}]},
+        {"party": "seller", "at": t + timedelta(days=3), "kind": "request", "description": "请补充"}],
+        "rulings": [{"at": t + timedelta(days=4), "outcome": "full_refund", "refund_fen": 100, "decided_by": "A1", "reasoning": "属实"}]},
+        "request": {"seller_rejection": {"reason": "used", "message": "已使用", "at": t + timedelta(days=1)},
+                    "negotiation": [{"entry": "post", "by": "buyer", "at": t + timedelta(days=2), "text": "请退款", "attachments": []}]}}
+    story = timeline(doc)
+    assert [(e.who, e.what) for e in story] == [("buyer", "with_request"), ("seller", "rejection"), ("buyer", "post"),
+                                               ("platform", "request"), ("platform", "ruling")]
+    assert story[0].evidence[0].how == "image" and story[3].detail["asked_of"] == "seller"

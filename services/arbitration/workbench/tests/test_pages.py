@@ -1,0 +1,190 @@
+"""The workbench's pages against in-memory fakes: who may see what, the forms, and what is sent."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from starlette.testclient import TestClient
+
+from services.arbitration.workbench.app import build_app
+from services.arbitration.workbench.settings import WorkbenchSettings
+from services.arbitration.workbench.tests.fakes import MemoryAccounts, MemoryReads, RecordingDecisions
+
+NOW = datetime.now(timezone.utc)
+
+
+def case_doc(case_id="CS1", due_in_h=24.0, **over):
+    doc = {
+        "_id": case_id, "order_id": "O1", "buyer_id": "B1", "seller_id": "S1", "paid_fen": 19900, "status": "awaiting_ruling",
+        "round": 1, "opened_by": "buyer", "reason": "seller_unfair", "opened_at": NOW - timedelta(days=1),
+        "ruling_due_at": NOW + timedelta(hours=due_in_h), "overdue": due_in_h < 0, "amount_fen": 19900, "appeals": 0,
+        "claimed_by": None, "claimed_until": None, "ruled_by": [],
+        "items": [{"sku": "SKU-1", "title": "蓝牙耳机", "qty": 1, "price_fen": 19900}],
+        "shipped": {"carrier": "SF", "tracking_no": "SF123", "shipped_at": NOW - timedelta(days=5)},
+        "delivered_at": NOW - timedelta(days=3),
+        "case": {"case_id": case_id, "status": "awaiting_ruling", "round": 1, "rulings": [], "submissions": [
+            {"party": "buyer", "at": NOW - timedelta(days=1), "description": "左耳无声", "kind": "with_request",
+             "evidence": [{"kind": "photo", "uri": "https://img.example.cn/left.jpg"},
+                          {"kind": "video", "uri": "https://img.example.cn/left.mp4"},
+                          {"kind": "photo", "uri": "javascript:alert(1)"}]},
+            {"party": "seller", "at": NOW - timedelta(hours=20), "description": "出厂检测正常", "kind": "evidence",
+             "evidence": [{"kind": "document", "uri": "https://img.example.cn/qc.pdf"}]}]},
+        "request": {"refund_id": "R1", "kind": "refund_only", "reason": "quality", "amount_fen": 19900,
+                    "refundable_fen": 19900, "description": "耳机左耳无声", "evidence": [], "negotiation": [],
+                    "seller_rejection": {"reason": "other", "message": "不同意", "evidence": []}},
+    }
+    doc.update(over)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    accounts = MemoryAccounts()  # hashed once: Argon2 is slow on purpose
+    accounts.add("xiaoer1", "correct-horse-1")
+    accounts.add("xiaoer2", "correct-horse-2")
+    accounts.add("zhuguan", "correct-horse-3", supervisor=True)
+    return accounts
+
+
+@pytest.fixture
+def wb(accounts):
+    reads = MemoryReads([case_doc(), case_doc("CS2", due_in_h=-1, reason="quality", amount_fen=5000, appeals=1)],
+                        buyers={"B1": {"refund_rate": 0.25, "refunds": 1, "orders": 4, "misconduct": []}},
+                        shops={"S1": {"defect_rate": 0.031, "defects": {"a": 1}, "restrictions": []}})
+    decisions = RecordingDecisions()
+    app = build_app(WorkbenchSettings(secret="test-secret"), reads=reads, accounts=accounts, decisions=decisions)
+    with TestClient(app, base_url="http://workbench.test") as client:
+        client.decisions = decisions  # type: ignore[attr-defined]
+        yield client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, user="xiaoer1", password="correct-horse-1"):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"user": user, "password": password, "csrf_token": token, "next": "/queue"},
+                       follow_redirects=False)
+
+
+def test_a_logged_out_visitor_is_sent_to_the_login_and_sees_no_case(wb):
+    for path in ("/queue", "/cases/CS1", "/answers/x"):
+        r = wb.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    r = wb.post("/cases/CS1/claim", data={}, follow_redirects=False)
+    assert r.status_code == 401 and "左耳" not in r.text
+    assert wb.decisions.sent == []
+
+
+def test_a_wrong_password_is_refused_and_the_right_one_lets_in(wb):
+    assert log_in(wb, password="wrong-password").status_code == 401
+    r = log_in(wb)
+    assert r.status_code == 303 and r.headers["location"] == "/queue"
+    assert "CS1" in wb.get("/queue").text
+
+
+def test_a_login_without_the_form_token_is_refused(wb):
+    wb.get("/login")
+    r = wb.post("/login", data={"user": "xiaoer1", "password": "correct-horse-1", "next": "/queue"})
+    assert r.status_code == 403
+
+
+def test_the_queue_puts_the_overdue_case_first_and_filters(wb):
+    log_in(wb)
+    html = wb.get("/queue").text
+    assert html.index("CS2") < html.index("CS1") and "已超期" in html
+    assert "CS1" not in wb.get("/queue?appeals=1").text
+    only = wb.get("/queue?min_yuan=100").text
+    assert "CS1" in only and 'href="/cases/CS2"' not in only
+    assert 'href="/cases/CS1"' not in wb.get("/queue?reason=quality").text
+
+
+def test_a_forged_post_without_the_token_sends_nothing(wb):
+    log_in(wb)
+    r = wb.post("/cases/CS1/claim", data={"csrf_token": "forged"})
+    assert r.status_code == 403 and wb.decisions.sent == []
+
+
+def test_a_claim_is_sent_under_the_arbitrators_id_and_its_answer_shown(wb):
+    log_in(wb)
+    token = csrf_of(wb.get("/cases/CS1").text)
+    r = wb.post("/cases/CS1/claim", data={"csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/cases/CS1?sent=")
+    assert wb.decisions.sent == [("case.claim", {"order_id": "O1", "case_id": "CS1"}, "xiaoer1")]
+    event_id = r.headers["location"].split("sent=")[1]
+    assert "hx-trigger" in wb.get(f"/answers/{event_id}").text  # still waiting: the page asks again
+    wb.decisions.answers[event_id].rejection = {"code": "claimed_by_other", "message": "xiaoer2 holds it"}
+    assert 'data-code="claimed_by_other"' in wb.get(f"/answers/{event_id}").text
+
+
+def test_the_case_page_shows_the_story_with_images_inline_and_nothing_but_http(wb):
+    log_in(wb)
+    html = wb.get("/cases/CS1").text
+    assert '<img src="https://img.example.cn/left.jpg"' in html
+    assert 'href="https://img.example.cn/left.mp4"' in html and "<img src=\"https://img.example.cn/left.mp4\"" not in html
+    assert 'href="https://img.example.cn/qc.pdf"' in html
+    assert 'src="javascript:' not in html and 'href="javascript:' not in html and "alert(1)" in html
+    assert "蓝牙耳机" in html and "SF123" in html and "3.1%" in html and "25%" in html
+    assert html.index("左耳无声") < html.index("出厂检测正常")
+    # Beijing time: the due time printed is eight hours ahead of UTC.
+    due = (NOW + timedelta(hours=24)).astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    assert due in html
+
+
+def test_the_ruling_form_offers_only_outcomes_that_fit_and_refuses_a_wrong_amount(wb):
+    log_in(wb)
+    html = wb.get("/cases/CS1").text
+    offered = set(re.findall(r'<option value="(\w+)"', html.split('id="ruling"')[1].split("</select>")[0]))
+    assert offered == {"full_refund", "partial_refund", "return_and_refund", "reject", "cancel_order"}
+    token = csrf_of(html)
+    too_much = wb.post("/cases/CS1/ruling/review", data={
+        "csrf_token": token, "outcome": "full_refund", "refund_yuan": "300", "return_shipping_paid_by": "seller",
+        "reasoning": "质量问题"})
+    assert too_much.status_code == 400 and "超过可退金额" in too_much.text
+    no_reason = wb.post("/cases/CS1/ruling/review", data={
+        "csrf_token": token, "outcome": "full_refund", "refund_yuan": "199", "return_shipping_paid_by": "seller",
+        "canned": "证据不足", "reasoning": " "})
+    assert no_reason.status_code == 400 and "请写明裁决理由" in no_reason.text
+    assert wb.decisions.sent == []
+
+
+def test_a_ruling_is_sent_only_after_it_is_confirmed(wb):
+    log_in(wb)
+    token = csrf_of(wb.get("/cases/CS1").text)
+    form = {"csrf_token": token, "outcome": "full_refund", "refund_yuan": "199.00", "return_shipping_paid_by": "seller",
+            "return_shipping_yuan": "12", "seller_at_fault": "on", "canned": "拒绝理由不成立", "reasoning": "左耳无声属实"}
+    review = wb.post("/cases/CS1/ruling/review", data=form)
+    assert review.status_code == 200 and "¥199.00" in review.text and wb.decisions.sent == []
+    confirmed = wb.post("/cases/CS1/ruling", data=form, follow_redirects=False)
+    assert confirmed.status_code == 303
+    [(type_, data, actor)] = wb.decisions.sent
+    assert (type_, actor) == ("ruling.decide", "xiaoer1")
+    assert data == {"order_id": "O1", "case_id": "CS1", "outcome": "full_refund", "refund_fen": 19900,
+                    "return_shipping_paid_by": "seller", "return_shipping_fen": 1200, "seller_at_fault": True,
+                    "misconduct": "none", "penalty_fen": 0, "reasoning": "拒绝理由不成立：左耳无声属实"}
+
+
+def test_only_a_supervisor_assigns_a_case(wb):
+    log_in(wb)
+    token = csrf_of(wb.get("/cases/CS1").text)
+    assert wb.post("/cases/CS1/assign", data={"csrf_token": token, "arbitrator_id": "xiaoer2"}).status_code == 403
+    wb.post("/logout", data={"csrf_token": token})
+    log_in(wb, "zhuguan", "correct-horse-3")
+    token = csrf_of(wb.get("/cases/CS1").text)
+    wb.post("/cases/CS1/assign", data={"csrf_token": token, "arbitrator_id": "xiaoer2"})
+    assert wb.decisions.sent == [("case.assign", {"order_id": "O1", "case_id": "CS1", "arbitrator_id": "xiaoer2"}, "zhuguan")]
+
+
+def test_logging_out_ends_the_session(wb):
+    log_in(wb)
+    token = csrf_of(wb.get("/queue").text)
+    wb.post("/logout", data={"csrf_token": token})
+    assert wb.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_english_is_available(wb):
+    log_in(wb)
+    wb.get("/lang/en", headers={"referer": "http://workbench.test/queue"})
+    assert "Queue" in wb.get("/queue").text
