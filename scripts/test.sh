@@ -10,8 +10,10 @@ if ! command -v docker-compose >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command 
   apt-get update -qq >/dev/null && apt-get install -y -qq docker-compose >/dev/null
 fi
 # The workbench's browser tests drive Debian's chromium (Playwright never downloads a browser here).
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "[test] installing Debian's chromium for the workbench's browser tests" >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null
+# A CJK font, so that its pages (and the README's screenshot) show Chinese, not boxes.
+if { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "[test] installing Debian's chromium and a Chinese font for the workbench's browser tests" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; } >/dev/null
 fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

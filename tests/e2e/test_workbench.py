@@ -126,7 +126,8 @@ async def seed_case(market: Market, store: EvidenceStore) -> Order:
     await order.case_opened()
     await order.submits_evidence("seller", "买家已拆封使用", done=True,
                                  evidence=[{"kind": "photo", "uri": store.url("seller-case.png")}])
-    await order.submits_evidence("buyer", "没有更多了", evidence=[], done=True)
+    await order.submits_evidence("buyer", "没有更多了", done=True,
+                                 evidence=[{"kind": "photo", "uri": store.url("buyer-case.png")}])
     await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=30)
     return order
 
@@ -204,7 +205,8 @@ async def test_the_seed_case_is_claimed_worked_and_ruled_in_the_browser(browser,
     await order.appeals("seller")
     await order.submits_evidence("seller", "补充说明", done=True,
                                  evidence=[{"kind": "photo", "uri": store.url("seller-case.png")}])
-    await order.submits_evidence("buyer", "同上", evidence=[], done=True)
+    await order.submits_evidence("buyer", "同上", done=True,
+                                 evidence=[{"kind": "photo", "uri": store.url("buyer-case.png")}])
     await order.expect("case.awaiting_ruling", case_id=order.case_id, round=2, timeout=30)
     await queue_shows(page, order.case_id)
     await page.goto(f"{BASE}/cases/{order.case_id}")

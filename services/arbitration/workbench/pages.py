@@ -29,7 +29,12 @@ ANSWER_WAIT_S = 30.0  # after this the page stops asking and says to reload
 
 
 def beijing(ts: Any) -> str:
-    if not isinstance(ts, datetime):
+    if isinstance(ts, str):  # a time kept in a free-form part of the state comes back as its ISO text
+        try:
+            ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        except ValueError:
+            return ts
+    if not isinstance(ts, datetime) or ts.tzinfo is None:
         return "—"
     return ts.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 

@@ -128,7 +128,11 @@ ENUMS: dict[str, tuple[str, str]] = {
     "seller_unfair": ("卖家拒绝不合理", "seller unfair"), "quality": ("质量问题", "quality"),
     "not_as_described": ("与描述不符", "not as described"), "wrong_item": ("发错货", "wrong item"),
     "damaged": ("破损", "damaged"), "no_longer_wanted": ("不想要了", "no longer wanted"),
-    "seller_timeout": ("卖家超时", "seller timeout"), "shop_restricted": ("店铺受限", "shop restricted"),
+    "seller_timeout": ("卖家超时", "seller timeout"), "seller_rejected_unfairly": ("卖家拒绝不合理", "seller refused unfairly"),
+    "not_received": ("未收到货", "not received"), "malicious_complaint": ("恶意投诉", "malicious complaint"),
+    "ip_infringement": ("知识产权侵权", "IP infringement"), "system_fault": ("系统故障", "system fault"),
+    "dispute": ("纠纷", "dispute"), "opened": ("已拆封", "opened"), "subjective": ("主观不满意", "subjective"),
+    "resale_affected": ("影响二次销售", "affects resale"), "used": ("已使用", "used"), "other": ("其他", "other"), "shop_restricted": ("店铺受限", "shop restricted"),
 }
 
 

@@ -92,3 +92,12 @@ def test_the_story_is_in_time_order_with_the_sellers_answer_even_without_evidenc
     assert [(e.who, e.what) for e in story] == [("buyer", "with_request"), ("seller", "rejection"), ("buyer", "post"),
                                                ("platform", "request"), ("platform", "ruling")]
     assert story[0].evidence[0].how == "image" and story[3].detail["asked_of"] == "seller"
+
+
+@pytest.mark.parametrize("value,shown", [
+    ("2026-11-21T08:00:00Z", "2026-11-21 16:00"), ("2026-11-21T08:00:00+00:00", "2026-11-21 16:00"),
+    (None, "—"), ("not a time", "not a time")])
+def test_times_are_shown_in_beijing_time(value, shown):
+    from services.arbitration.workbench.pages import beijing
+
+    assert beijing(value) == shown
