@@ -21,14 +21,15 @@ from pymongo import AsyncMongoClient
 from ops.cli import add_arbitrator
 from ops.launcher import make_system
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
-from services.arbitration.domain.service import CASES, ArbitrationDomain
+from services.arbitration.domain.service import CASES, QUEUE, ArbitrationDomain
 
 PHOTO = {"kind": "photo", "uri": "https://img.example.cn/evidence/1.jpg"}
 QUEUED_SHARE = 100  # one case in this many awaits a ruling; the rest are ruled or closed
 
 
-def case_view(i: int, now: datetime) -> dict[str, Any]:
-    """The query model's document for a case of order i, as the arbitration service writes it."""
+def case_view(i: int, now: datetime) -> dict[str, dict[str, Any]]:
+    """The query model's documents for the case of order i (by collection), as the arbitration
+    service writes them."""
     order = ArbitrationOrder(order_id=f"O-wb-{i:07d}", buyer_id=f"B-{i % 5000}", seller_id=f"S-{i % 800}",
                              paid_fen=25900, items=[{"sku": "SKU-1", "title": "保温杯", "qty": 1, "price_fen": 25900}],
                              shipped={"carrier": "SF", "tracking_no": f"SF{i:010d}", "shipped_at": now - timedelta(days=9)},
@@ -48,8 +49,7 @@ def case_view(i: int, now: datetime) -> dict[str, Any]:
                                          return_shipping_paid_by="seller", seller_at_fault=True, reasoning="理由不成立",
                                          decided_by="xiaoer9", at=now - timedelta(days=1), final=True))
     order.cases[case.case_id] = case
-    [doc] = [v.doc for v in ArbitrationDomain().views(order.order_id, order.dump()) if v.collection == CASES]
-    return doc
+    return {v.collection: v.doc for v in ArbitrationDomain().views(order.order_id, order.dump())}
 
 
 async def fill(mongo_url: str, prefix: str, n: int) -> float:
@@ -57,9 +57,11 @@ async def fill(mongo_url: str, prefix: str, n: int) -> float:
     now = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     try:
-        cases = client[f"{prefix}arbitration"][CASES]
+        db = client[f"{prefix}arbitration"]
         for start in range(0, n, 1000):
-            await cases.insert_many([case_view(i, now) for i in range(start, min(n, start + 1000))], ordered=False)
+            views = [case_view(i, now) for i in range(start, min(n, start + 1000))]
+            for collection in (CASES, QUEUE):
+                await db[collection].insert_many([v[collection] for v in views], ordered=False)
         await add_arbitrator(mongo_url, prefix, "bench", "bench", "bench-password", False)
     finally:
         await client.close()

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -248,3 +249,24 @@ async def test_a_supervisor_gives_a_case_to_another_arbitrator(browser, wb_marke
     assert "case.claimed" in await (await answer_of(page)).get_attribute("data-types")
     claimed = await order.expect("case.claimed", case_id=order.case_id)
     assert (claimed["arbitrator_id"], claimed["assigned_by"]) == ("xiaoer2", "zhuguan")
+
+
+def test_an_operator_adds_an_arbitrator_who_can_then_log_in(infra, wb_system):
+    import subprocess
+    import sys
+
+    def add(password: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "MONGO_URL": infra.mongo_url, "AFTERSALE_DB_PREFIX": PREFIX,
+               "AFTERSALE_ARBITRATOR_PASSWORD": password}
+        return subprocess.run([sys.executable, "-m", "ops.cli", "arbitrator", "add", "xiaoer7", "--name", "小七"],
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    short = add("short")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    added = add("seven-is-lucky")
+    assert added.returncode == 0, added.stderr
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    token = re.search(r'name="csrf_token" value="([^"]+)"', opener.open(f"{BASE}/login").read().decode()).group(1)
+    body = urllib.parse.urlencode({"user": "xiaoer7", "password": "seven-is-lucky", "csrf_token": token, "next": "/queue"})
+    page = opener.open(f"{BASE}/login", data=body.encode()).read().decode()
+    assert "小七" in page and 'id="me"' in page

@@ -16,8 +16,13 @@ from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder
 
 
-CASES = "cases"  # the query model's collection of cases
+CASES = "cases"  # the query model's collection of cases (each with its whole file)
+QUEUE = "queue"  # the same cases, a few fields each: the workbench's queue scans these, not the files
 BUYERS = "buyers"  # the buyers' records, for arbitrators only
+
+
+QUEUE_FIELDS = ("_id", "order_id", "status", "round", "opened_by", "reason", "ruling_due_at", "overdue",
+                "amount_fen", "refund_kind", "appeals", "claimed_by", "claimed_until", "ruled_by")
 
 
 class ArbitrationDomain(Domain):
@@ -80,4 +85,4 @@ class ArbitrationDomain(Domain):
                 "appeals": len(c.appeals), "claimed_by": c.claimed_by, "claimed_until": c.claimed_until,
                 "ruled_by": sorted(c.ruled_by()),
                 "request": request.model_dump(mode="python") if request else None}))
-        return out
+        return out + [ViewDoc(QUEUE, {k: v.doc[k] for k in QUEUE_FIELDS}) for v in out]

@@ -9,6 +9,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.arbitration.domain.service import CASES, QUEUE
+
 QUEUE_STATUS = "awaiting_ruling"
 
 
@@ -43,22 +45,23 @@ ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 class QueryModel:
     def __init__(self, arbitration: AsyncDatabase, seller: AsyncDatabase) -> None:
-        self.cases = arbitration["cases"]
+        self.cases = arbitration[CASES]
+        self.queued = arbitration[QUEUE]  # a few fields a case: a scan of these is cheap
         self.buyers = arbitration["buyers"]
         self.shops = seller["shops"]
 
     async def ensure_indexes(self) -> None:
         # The queue: cases awaiting a ruling, oldest due first.
-        await self.cases.create_index([("status", ASCENDING), ("ruling_due_at", ASCENDING)])
+        await self.queued.create_index([("status", ASCENDING), ("ruling_due_at", ASCENDING)])
 
     async def queue(self, f: QueueFilter, limit: int) -> list[dict[str, Any]]:
-        cursor = self.cases.find(f.query(), projection={"case": 0, "request": 0}).sort("ruling_due_at", ASCENDING)
+        cursor = self.queued.find(f.query()).sort("ruling_due_at", ASCENDING)
         return [doc async for doc in cursor.limit(limit)]
 
     async def reasons(self) -> list[str]:
         """The reasons of the cases in the queue, for its filter. (Not `distinct`: FerretDB refuses
         it with the client's timeoutMS.)"""
-        cursor = self.cases.find({"status": QUEUE_STATUS}, projection={"reason": 1, "_id": 0}).limit(5000)
+        cursor = self.queued.find({"status": QUEUE_STATUS}, projection={"reason": 1, "_id": 0}).limit(5000)
         return sorted({d["reason"] async for d in cursor if d.get("reason")})
 
     async def case(self, case_id: str) -> dict[str, Any] | None:
