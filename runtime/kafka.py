@@ -113,8 +113,8 @@ class KafkaChangelog:
         if self.consumer is None:  # aiokafka clients belong to the running loop: made on first use
             self.consumer = AIOKafkaConsumer(
                 bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                isolation_level="read_committed", max_partition_fetch_bytes=16 * 1024 * 1024,
-                fetch_max_bytes=64 * 1024 * 1024, **self.client)
+                isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024,
+                fetch_max_bytes=8 * 1024 * 1024, **self.client)  # bounded: what a restore holds at once
             await self.consumer.start()
         return self.consumer
 
