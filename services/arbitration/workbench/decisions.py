@@ -111,5 +111,7 @@ class Decisions:
         if env.get("type") == "command.rejected":
             data = env.get("data") or {}
             answer.rejection = {"code": data.get("code"), "message": data.get("message")}
+            log.info("workbench_answer", command_event_id=env.get("causation_id"), rejected=data.get("code"))
         else:
             answer.types.append(str(env.get("type")))
+            log.info("workbench_answer", command_event_id=env.get("causation_id"), caused=env.get("type"))
