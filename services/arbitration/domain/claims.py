@@ -6,6 +6,8 @@ on the case or ask for evidence on it. An appeal goes to an arbitrator who has n
 case: one who has may not claim it, nor be given it."""
 from __future__ import annotations
 
+from typing import Callable
+
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
@@ -41,34 +43,38 @@ def _hold(step: Step, case: Case, arbitrator: str, assigned_by: str | None = Non
     return step.decision()
 
 
-def case_claim(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    case, refused = case_of(agg, msg.data.case_id)
-    if refused:
-        return refused
-    assert case is not None
-    arbitrator = actor_of(msg)[1]
+ClaimHandler = Callable[[ArbitrationOrder, Case, str, ParsedMessage, Context], Decision]
+
+
+def on_case(handler: ClaimHandler) -> Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]:
+    """A claim command names a case of the order; the handler gets it and the sending arbitrator."""
+    def handle(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        case, refused = case_of(agg, msg.data.case_id)
+        if refused:
+            return refused
+        assert case is not None
+        return handler(agg, case, actor_of(msg)[1], msg, ctx)
+    handle.__name__ = handler.__name__
+    return handle
+
+
+@on_case
+def case_claim(agg: ArbitrationOrder, case: Case, arbitrator: str, msg: ParsedMessage, ctx: Context) -> Decision:
     refused = _claimable(case, arbitrator) or held_by_other(case, arbitrator, ctx)
     if refused:
         return refused
     return _hold(Step(agg, ctx, actor_of(msg)), case, arbitrator)
 
 
-def case_assign(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    case, refused = case_of(agg, msg.data.case_id)
-    if refused:
-        return refused
-    assert case is not None
+@on_case
+def case_assign(agg: ArbitrationOrder, case: Case, supervisor: str, msg: ParsedMessage, ctx: Context) -> Decision:
     if (refused := _claimable(case, msg.data.arbitrator_id)) is not None:
         return refused
-    return _hold(Step(agg, ctx, actor_of(msg)), case, msg.data.arbitrator_id, assigned_by=actor_of(msg)[1])
+    return _hold(Step(agg, ctx, actor_of(msg)), case, msg.data.arbitrator_id, assigned_by=supervisor)
 
 
-def case_release(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    case, refused = case_of(agg, msg.data.case_id)
-    if refused:
-        return refused
-    assert case is not None
-    arbitrator = actor_of(msg)[1]
+@on_case
+def case_release(agg: ArbitrationOrder, case: Case, arbitrator: str, msg: ParsedMessage, ctx: Context) -> Decision:
     if case.holder(ctx.now) != arbitrator:
         return Decision.refuse("not_your_claim", f"{arbitrator} does not hold case {case.case_id}")
     step = Step(agg, ctx, actor_of(msg))
