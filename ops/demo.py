@@ -3,6 +3,7 @@ negotiation (协商), the seed's dispute (平台介入) and a seller who never a
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from ops import render
@@ -90,18 +91,24 @@ async def silent_seller(market: Market) -> None:
     await order.expect("refund.closed", timeout=60)
 
 
+def photo(name: str) -> dict[str, str]:
+    """A photo in the demo's evidence store (`make run` serves one), else the stories' usual one."""
+    base = os.environ.get("AFTERSALE_DEMO_EVIDENCE")
+    return {"kind": "photo", "uri": base + name} if base else PHOTO
+
+
 async def case_for_the_workbench(market: Market) -> None:
     say("A case for you: a refund refused, escalated, and waiting in the arbitrators' workbench")
     order = await market.paid_order(amount_fen=15900)
     await order.buyer_requests(kind="refund_only", reason="quality", description="屏幕有坏点，开机即见",
-                               evidence=[PHOTO])
+                               evidence=[photo("screen-dead-pixels.png")])
     await order.requested()
     await order.seller_rejects(reason="used", message="屏幕完好，买家使用后损坏")
     await order.state("rejected")
-    await order.buyer_escalates(evidence=[PHOTO, CHAT])
+    await order.buyer_escalates(evidence=[photo("unboxing.png"), CHAT])
     await order.case_opened()
-    await order.submits_evidence("seller", "出厂检测报告", done=True)
-    await order.submits_evidence("buyer", "开箱视频已附", done=True)
+    await order.submits_evidence("seller", "出厂检测报告", done=True, evidence=[photo("factory-check.png")])
+    await order.submits_evidence("buyer", "开箱视频已附", done=True, evidence=[photo("unboxing.png")])
     await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=60)
     say(f"Case {order.case_id} awaits a ruling: log in to the workbench, claim it and rule")
 
@@ -133,8 +140,6 @@ async def main(bootstrap: str, follow: bool) -> int:
 
 
 if __name__ == "__main__":
-    import os
-
     follow = "--no-follow" not in sys.argv
     try:
         raise SystemExit(asyncio.run(main(os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092"), follow)))

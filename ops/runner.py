@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ops.cli import add_arbitrator
 from ops.launcher import make_system
+from sim.evidence import EvidenceStore
 
 # Deadlines for watching a dispute at human speed (production defaults are hours and days).
 DEMO_DEADLINES = {
@@ -33,6 +34,9 @@ DEMO_DEADLINES = {
 # Workbench accounts of the demo (a real deployment adds its own: `aftersale arbitrator add`).
 DEMO_ARBITRATORS = (("xiaoer1", "小二一号", False), ("xiaoer2", "小二二号", False), ("zhuguan", "主管", True))
 DEMO_PASSWORD = "aftersale-demo"
+# Photos the demo's parties upload (served on loopback by a stand-in evidence store).
+DEMO_PHOTOS = {"screen-dead-pixels.png": (30, 30, 30), "unboxing.png": (210, 180, 140),
+               "factory-check.png": (60, 140, 200)}
 
 
 def main() -> int:
@@ -47,6 +51,9 @@ def main() -> int:
     print(f"[run] starting refund, seller, arbitration, notify, the payment simulator and the workbench; "
           f"logs in {args.logs}", file=sys.stderr)
     code = 0
+    evidence = EvidenceStore(DEMO_PHOTOS)  # the demo's photos, so the workbench shows real ones
+    evidence.thread.start()
+    os.environ["AFTERSALE_DEMO_EVIDENCE"] = evidence.url("")
     try:
         for account_id, name, supervisor in DEMO_ARBITRATORS:
             asyncio.run(add_arbitrator(None, None, account_id, name, DEMO_PASSWORD, supervisor))
@@ -66,6 +73,7 @@ def main() -> int:
     finally:
         print("\n[run] stopping the services ...", file=sys.stderr)
         system.stop()
+        evidence.server.shutdown()
     return code
 
 

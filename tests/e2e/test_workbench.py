@@ -22,9 +22,9 @@ import pytest_asyncio
 from ops.cli import add_arbitrator
 from ops.launcher import System, make_system
 from sim.bus import Bus
+from sim.evidence import EvidenceStore
 from sim.story import CHAT, Market, Order
 from tests.conftest import LOG_DIR, service_env
-from tests.support.evidence_store import EvidenceStore
 from tests.support.infra import ROOT
 
 pytestmark = pytest.mark.e2e

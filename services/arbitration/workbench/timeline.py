@@ -22,7 +22,13 @@ class Entry:
 
 
 def _at(value: Any) -> datetime | None:
-    return value if isinstance(value, datetime) else None
+    """A time of the case file: a datetime, or the ISO text a free-form part of the state keeps."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return value if isinstance(value, datetime) and value.tzinfo is not None else None
 
 
 def timeline(doc: dict[str, Any]) -> list[Entry]:

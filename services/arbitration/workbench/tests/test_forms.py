@@ -86,7 +86,8 @@ def test_the_story_is_in_time_order_with_the_sellers_answer_even_without_evidenc
         {"party": "buyer", "at": t, "kind": "with_request", "description": "坏了", "evidence": [{"kind": "photo", "uri": "https://a.cn/1.jpg"}]},
         {"party": "seller", "at": t + timedelta(days=3), "kind": "request", "description": "请补充"}],
         "rulings": [{"at": t + timedelta(days=4), "outcome": "full_refund", "refund_fen": 100, "decided_by": "A1", "reasoning": "属实"}]},
-        "request": {"seller_rejection": {"reason": "used", "message": "已使用", "at": t + timedelta(days=1)},
+        # as the case file keeps it after a trip through the changelog: ISO text
+        "request": {"seller_rejection": {"reason": "used", "message": "已使用", "at": (t + timedelta(days=1)).isoformat()},
                     "negotiation": [{"entry": "post", "by": "buyer", "at": t + timedelta(days=2), "text": "请退款", "attachments": []}]}}
     story = timeline(doc)
     assert [(e.who, e.what) for e in story] == [("buyer", "with_request"), ("seller", "rejection"), ("buyer", "post"),

@@ -1,5 +1,6 @@
-"""A stand-in for the evidence store: serves small PNG photos over http on loopback, so the
-workbench's pages show real images in a real browser."""
+"""A stand-in for the evidence store (where the apps upload photos; only their URIs travel on
+Kafka): serves small PNG photos over http on loopback, so the workbench's pages show real images,
+in the demo and in the browser tests."""
 from __future__ import annotations
 
 import struct
@@ -18,7 +19,7 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 class EvidenceStore:
-    def __init__(self, photos: dict[str, tuple[int, int, int]]) -> None:
+    def __init__(self, photos: dict[str, tuple[int, int, int]], port: int = 0) -> None:
         self.files = {f"/{name}": png(160, 120, rgb) for name, rgb in photos.items()}
         self.fetched: list[str] = []
         store = self
@@ -36,7 +37,7 @@ class EvidenceStore:
             def log_message(self, *args: object) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, name: str) -> str:
