@@ -133,6 +133,15 @@ async def seed_case(market: Market, store: EvidenceStore) -> Order:
     return order
 
 
+async def images_loaded(page: Any, timeout_s: float = 15.0) -> None:
+    """Waits from here, not with a function polled in the page: the page's CSP forbids eval there."""
+    for _ in range(int(timeout_s / 0.1)):
+        if await page.evaluate("Array.from(document.images).every(i => i.complete)"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the case page's images did not finish loading")
+
+
 async def queue_shows(page: Any, case_id: str | None, timeout_s: float = 10.0) -> None:
     """The queue reads the query model, a moment behind the service: reload until it shows."""
     for _ in range(int(timeout_s / 0.25)):
@@ -164,7 +173,7 @@ async def test_the_seed_case_is_claimed_worked_and_ruled_in_the_browser(browser,
 
     # The whole story, both parties' photos shown and loaded, the records beside them.
     await page.goto(f"{BASE}/cases/{order.case_id}")
-    await page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    await images_loaded(page)
     loaded = await page.eval_on_selector_all(
         "#timeline img", "imgs => imgs.map(i => [i.closest('li').dataset.who, i.getAttribute('src'), i.naturalWidth])")
     by_party = {(who, src.rsplit("/", 1)[1]) for who, src, width in loaded if width == 160}
