@@ -42,6 +42,10 @@ class ServiceSettings(BaseSettings):
     # to the fetches; with it, each consumer fetches at most 1000/fetch_wait_ms times a second
     # and a hop waits at most this long for its record.
     fetch_wait_ms: int = 10
+    # The least time between two transactions of a task. A record that arrives later than this
+    # after the last commit goes at once; one that arrives sooner waits for it, with whatever else
+    # arrives meanwhile. make bench: 3-4 transactions per dispute per service became 1.1-1.3.
+    commit_interval_s: float = 0.05
 
     timer_tick_s: float = 1.0
     # Event ids remembered per aggregate, to recognise a duplicate that another system sends.
