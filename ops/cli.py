@@ -289,12 +289,12 @@ def dlq_replay(
 SERVICES = ("refund", "seller", "arbitration", "notify")
 
 
-def _databases(mongo: str | None, prefix: str | None) -> tuple[Any, dict[str, Any]]:
+def _databases(mongo: str | None, prefix: str | None, names: tuple[str, ...] = SERVICES) -> tuple[Any, dict[str, Any]]:
     from pymongo import AsyncMongoClient
 
     client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000)
     p = prefix or os.environ.get("AFTERSALE_DB_PREFIX", "aftersale_")
-    return client, {s: client[f"{p}{s}"] for s in SERVICES}
+    return client, {s: client[f"{p}{s}"] for s in names}
 
 
 async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list[dict[str, Any]]:
@@ -416,14 +416,11 @@ def case(case_id: str, mongo: Optional[str] = MongoOpt, db_prefix: Optional[str]
 
 async def add_arbitrator(mongo: str | None, prefix: str | None, account_id: str, name: str, password: str,
                          supervisor: bool) -> None:
-    from pymongo import AsyncMongoClient
-
     from services.arbitration.workbench.accounts import Accounts
 
-    client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000)
+    client, dbs = _databases(mongo, prefix, ("workbench",))
     try:
-        p = prefix or os.environ.get("AFTERSALE_DB_PREFIX", "aftersale_")
-        await Accounts(client[f"{p}workbench"]).add(account_id, name, password, supervisor)
+        await Accounts(dbs["workbench"]).add(account_id, name, password, supervisor)
     finally:
         await client.close()
 

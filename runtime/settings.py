@@ -6,6 +6,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+# A fetch's minimum size, larger than what any wait gathers: the wait (fetch_max_wait_ms) decides
+# when a fetch returns, for the services' consumers, their view writers and the load generator.
+FETCH_MIN_BYTES = 1 << 20
+
+
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AFTERSALE_", extra="ignore")
 

@@ -19,12 +19,10 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
 from runtime.ports import ProducerFenced
-from runtime.settings import ServiceSettings
+from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
 from runtime.task import CommitFailed, Task
 
 log = structlog.get_logger("stream")
-
-FETCH_MIN_BYTES = 1024 * 1024  # more than a fetch ever gathers in fetch_wait_ms: the wait decides
 
 
 class Tasks(ConsumerRebalanceListener):

@@ -23,13 +23,12 @@ from runtime import metrics
 from runtime.aggregate import Aggregate
 from runtime.domain import Domain
 from runtime.records import changelog_topic
-from runtime.settings import ServiceSettings
+from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
 
 log = structlog.get_logger("views")
 
 HISTORY = "history"
 DUPLICATE_KEY = 11000
-VIEW_FETCH_MIN_BYTES = 1 << 20  # more than a gathering period brings, so the period decides
 
 
 def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +62,7 @@ class ViewWriter:
             isolation_level="read_committed",
             # The broker gathers changes for view_gather_s before answering, so that an aggregate
             # changed several times meanwhile is written once, and the broker answers few fetches.
-            fetch_min_bytes=VIEW_FETCH_MIN_BYTES, fetch_max_wait_ms=int(s.view_gather_s * 1000),
+            fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=int(s.view_gather_s * 1000),
             # The changelog is read whole; a new deployment's history starts where the services do.
             auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
             # Static membership, like the processing consumer: a restart takes its partitions back at once.

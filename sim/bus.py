@@ -16,6 +16,7 @@ from contracts import topics as T
 from contracts.build import encode, envelope, key_of, new_event_id
 from contracts.registry import spec_for
 from runtime.dlq import decode_headers
+from runtime.settings import FETCH_MIN_BYTES
 
 DEFAULT_TIMEOUT = 20.0
 
@@ -78,7 +79,7 @@ class Bus:
         # It watches every topic: fetches that wait up to 20 ms for company keep the broker's work
         # for this observer small (latencies are measured on the records' own timestamps).
         c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                             isolation_level="read_committed", fetch_min_bytes=1024 * 1024, fetch_max_wait_ms=20)
+                             isolation_level="read_committed", fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=20)
         await c.start()
         cluster = await c._client.fetch_all_metadata()
         names = list(T.ALL_WITH_DLQ)

@@ -52,6 +52,7 @@ class Pages:
         self.settings, self.reads, self.accounts, self.decisions = settings, reads, accounts, decisions
         self.templates = templates
         templates.env.filters.update(beijing=beijing, yuan=yuan)
+        templates.env.globals["holder"] = holder
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class Pages:
             req=doc.get("request"), buyer=buyer, shop=shop, shown=shown, story=timeline(doc),
             outcomes=forms.outcomes_for(request_facts), payers=forms.PAYERS, misconduct=forms.MISCONDUCT,
             canned=forms.CANNED_REASONS, errors=errors or {}, form=form or {},
-            holder=_holder(doc), sent=sent if self.decisions.answer(sent) else "",
+            held_by=holder(doc, datetime.now(timezone.utc)), sent=sent if self.decisions.answer(sent) else "",
             colleagues=await self.accounts.all() if account.supervisor else [],
             max_postage_fen=self.settings.max_postage_fen)
 
@@ -207,8 +208,8 @@ class Pages:
         return self.render(request, "_answer.html", user=account, event_id=event_id, answer=answer, gave_up=gave_up)
 
 
-def _holder(doc: dict[str, Any]) -> str | None:
+def holder(doc: dict[str, Any], now: datetime) -> str | None:
+    """Who holds a case of the query model (its file or its queue document) at `now`: the same
+    rule as Case.holder, on the document."""
     until = doc.get("claimed_until")
-    if doc.get("claimed_by") and isinstance(until, datetime) and until > datetime.now(timezone.utc):
-        return doc["claimed_by"]
-    return None
+    return doc.get("claimed_by") if isinstance(until, datetime) and now < until else None
