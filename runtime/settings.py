@@ -21,7 +21,8 @@ class ServiceSettings(BaseSettings):
     group_suffix: str = ""
     offset_reset: str = "earliest"
     # Static group membership (KIP-345): a replica that restarts under the same id takes its
-    # partitions back at once instead of waiting out the session timeout. One id per replica.
+    # partitions back at once instead of waiting out the session timeout. One id per replica;
+    # the consumers add their subscription to it (runtime/membership.py).
     instance_id: str = ""
     # "" (plaintext) or "SASL_SCRAM_256"; each service has its own principal (see ops/security.py)
     kafka_security: str = ""

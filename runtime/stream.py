@@ -18,6 +18,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
+from runtime.membership import static_member_id
 from runtime.ports import ProducerFenced
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
 from runtime.task import CommitFailed, Task
@@ -121,7 +122,7 @@ class StreamLoop:
             isolation_level="read_committed", auto_offset_reset=s.offset_reset,
             # Range, not round robin: one consumer gets partition p of every topic, so task p.
             partition_assignment_strategy=(RangePartitionAssignor,),
-            group_instance_id=f"{self.group_id}-{s.instance_id}" if s.instance_id else None,
+            group_instance_id=static_member_id(self.group_id, s.instance_id, self.topics),
             session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=s.fetch_wait_ms, **self.client)
         await self.consumer.start()

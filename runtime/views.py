@@ -22,6 +22,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from runtime import metrics
 from runtime.aggregate import Aggregate
 from runtime.domain import Domain
+from runtime.membership import static_member_id
 from runtime.records import changelog_topic
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
 
@@ -57,6 +58,7 @@ class ViewWriter:
 
     async def start(self) -> None:
         s = self.settings
+        topics = [self.changelog, *self.domain.history_topics]
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, group_id=self.group, enable_auto_commit=False,
             isolation_level="read_committed",
@@ -66,9 +68,9 @@ class ViewWriter:
             # The changelog is read whole; a new deployment's history starts where the services do.
             auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
             # Static membership, like the processing consumer: a restart takes its partitions back at once.
-            group_instance_id=f"{self.group}-{s.instance_id}" if s.instance_id else None, **self.client)
+            group_instance_id=static_member_id(self.group, s.instance_id, topics), **self.client)
         await self.consumer.start()
-        self.consumer.subscribe([self.changelog, *self.domain.history_topics])
+        self.consumer.subscribe(topics)
         self._started_at_positions = False
 
     async def stop(self) -> None:

@@ -1,0 +1,23 @@
+"""A replica's static member id: the same for the same subscription, new for a new one."""
+from __future__ import annotations
+
+from runtime.membership import static_member_id
+
+
+def test_a_replica_restarted_with_the_same_topics_is_the_same_member() -> None:
+    first = static_member_id("aftersale-refund", "0", ["refund.commands", "orders.events"])
+    again = static_member_id("aftersale-refund", "0", ["orders.events", "refund.commands", "orders.events"])
+    assert first == again
+    assert first is not None and first.startswith("aftersale-refund-0-")
+
+
+def test_a_new_version_reading_one_more_topic_is_a_new_member() -> None:
+    old = static_member_id("aftersale-arbitration", "0", ["arbitration.commands"])
+    new = static_member_id("aftersale-arbitration", "0", ["arbitration.commands", "orders.events"])
+    assert old != new
+
+
+def test_each_replica_has_its_own_id_and_none_without_one() -> None:
+    topics = ["seller.commands"]
+    assert static_member_id("aftersale-seller", "0", topics) != static_member_id("aftersale-seller", "1", topics)
+    assert static_member_id("aftersale-seller", "", topics) is None
