@@ -155,6 +155,7 @@ class ViewWriter:
     async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> None:
         """Immutable documents, many per round trip; one already there (a re-read after a crash)
         is left as it is. FerretDB takes this form well: tests/integration/test_view_writes.py."""
+        metrics.VIEW_WRITES.labels(self.service, collection, "insert").inc(len(docs))
         try:
             await self.db[collection].insert_many(docs, ordered=False)
         except BulkWriteError as e:
@@ -173,6 +174,7 @@ class ViewWriter:
 
     async def _forward(self, collection: str, _id: str, version: int, doc: dict[str, Any]) -> None:
         """Only ever forward: a writer that lost the partition cannot put an older version back."""
+        metrics.VIEW_WRITES.labels(self.service, collection, "replace").inc()
         try:
             await self.db[collection].replace_one({"_id": _id, "v": {"$lt": version}}, {**doc, "v": version},
                                                   upsert=True)
