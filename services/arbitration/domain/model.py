@@ -63,6 +63,12 @@ class RequestFacts(Model):
     declined_full_offer: bool = False  # the buyer turned down an offer worth what it asked
 
 
+def claim_holder(claimed_by: str | None, claimed_until: datetime | None, now: datetime) -> str | None:
+    """Who holds a claim at `now`: its arbitrator until it lapses. The case and its documents in
+    the query model (which the workbench reads) answer with this one rule."""
+    return claimed_by if claimed_until is not None and now < claimed_until else None
+
+
 class Case(Model):
     case_id: str
     refund_id: str | None
@@ -93,7 +99,7 @@ class Case(Model):
 
     def holder(self, now: datetime) -> str | None:
         """Who holds the case's claim now, if anyone."""
-        return self.claimed_by if self.claimed_until is not None and now < self.claimed_until else None
+        return claim_holder(self.claimed_by, self.claimed_until, now)
 
     def ruled_by(self) -> set[str]:
         return {r.decided_by for r in self.rulings}

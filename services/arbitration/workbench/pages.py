@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from services.arbitration.domain.model import RequestFacts
+from services.arbitration.domain.model import RequestFacts, claim_holder
 from services.arbitration.workbench import forms
 from services.arbitration.workbench.accounts import Account, Accounts
 from services.arbitration.workbench.decisions import Decisions
@@ -209,7 +209,6 @@ class Pages:
 
 
 def holder(doc: dict[str, Any], now: datetime) -> str | None:
-    """Who holds a case of the query model (its file or its queue document) at `now`: the same
-    rule as Case.holder, on the document."""
+    """Who holds a case of the query model (its file or its queue document) at `now`."""
     until = doc.get("claimed_until")
-    return doc.get("claimed_by") if isinstance(until, datetime) and now < until else None
+    return claim_holder(doc.get("claimed_by"), until if isinstance(until, datetime) else None, now)
