@@ -46,7 +46,8 @@ class ServiceSettings(BaseSettings):
     # How long the broker may hold a consumer's fetch to gather more records. Without it, records
     # that trickle in are fetched a few at a time as fast as they come, and the broker's CPU goes
     # to the fetches; with it, each consumer fetches at most 1000/fetch_wait_ms times a second
-    # and a hop waits at most this long for its record.
+    # and a hop waits at most this long for its record. While no record comes, the processing
+    # consumer's fetches wait longer and return at the first record instead (fetch_pace.py).
     fetch_wait_ms: int = 10
     # The least time between two transactions of a task. A record that arrives later than this
     # after the last commit goes at once; one that arrives sooner waits for it, with whatever else

@@ -9,6 +9,7 @@ own, so the tasks commit concurrently while the consumer keeps polling.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -18,6 +19,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
+from runtime.fetch_pace import FetchPace, FetchTerms, set_fetch_terms
 from runtime.membership import static_member_id
 from runtime.ports import ProducerFenced
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
@@ -114,6 +116,8 @@ class StreamLoop:
         self.pending: dict[int, list[Any]] = {}
         self.wakeups: dict[int, asyncio.Event] = {}
         self.workers: dict[int, asyncio.Task[None]] = {}
+        self.pace = FetchPace(settings.fetch_wait_ms)
+        self.fetch_terms = FetchTerms(FETCH_MIN_BYTES, settings.fetch_wait_ms)  # as the consumer starts
 
     async def start(self) -> None:
         s = self.settings
@@ -151,6 +155,10 @@ class StreamLoop:
                 continue
             for tp, records in batch.items():
                 self._enqueue(tp.partition, records, stop)
+            terms = self.pace.terms(sum(len(records) for records in batch.values()), time.monotonic())
+            if terms != self.fetch_terms:
+                set_fetch_terms(self.consumer, terms)
+                self.fetch_terms = terms
         await self._drain()
 
     def _enqueue(self, n: int, records: list[Any], stop: asyncio.Event) -> None:
