@@ -204,6 +204,20 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
                     out.append(s.timestamp - cause.timestamp)
         return out
 
+    def first_of(type_: str) -> dict[str, float]:
+        """Each dispute's first record of a type, by order."""
+        first: dict[str, float] = {}
+        for s in seen:
+            if s.type == type_ and (order_id := s.data.get("order_id")) in expected:
+                first[order_id] = min(first.get(order_id, s.timestamp), s.timestamp)
+        return first
+
+    def gap(cause_type: str, effect_type: str) -> list[float]:
+        """Seconds from a dispute's first `cause_type` to its first `effect_type` (commands of the
+        load generator carry no causation id, so disputes are matched by order)."""
+        causes, effects = first_of(cause_type), first_of(effect_type)
+        return [effects[o] - causes[o] for o in effects if o in causes and effects[o] >= causes[o]]
+
     ends = [d.finished - d.started for d in opened if d.finished]
     platform_events = sum(1 for s in seen if s.topic in PLATFORM_TOPICS)
     span = max(d.finished or finished for d in opened) - started
@@ -223,6 +237,10 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
             "dispute end to end (approved)": summary([d.finished - d.started for d in opened
                                                       if d.finished and d.plan == "approve"]),
             "dispute end to end (all)": summary(ends),
+            # Between the platform's steps, the load generator plays the seller: its own delay is
+            # part of every dispute's end-to-end time, not of any step's.
+            "load generator: refund.requested -> seller.approve": summary(gap("refund.requested", "seller.approve")),
+            "seller.approve -> seller.approved": summary(gap("seller.approve", "seller.approved")),
         },
     }
 
