@@ -19,10 +19,10 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
-from runtime.fetch_pace import FetchPace, FetchTerms, set_fetch_terms
+from runtime.fetch_pace import FetchPace, set_fetch_terms
 from runtime.membership import static_member_id
 from runtime.ports import ProducerFenced
-from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
+from runtime.settings import ServiceSettings
 from runtime.task import CommitFailed, Task
 
 log = structlog.get_logger("stream")
@@ -117,7 +117,7 @@ class StreamLoop:
         self.wakeups: dict[int, asyncio.Event] = {}
         self.workers: dict[int, asyncio.Task[None]] = {}
         self.pace = FetchPace(settings.fetch_wait_ms)
-        self.fetch_terms = FetchTerms(FETCH_MIN_BYTES, settings.fetch_wait_ms)  # as the consumer starts
+        self.fetch_terms = self.pace.busy  # the consumer starts with these
 
     async def start(self) -> None:
         s = self.settings
@@ -128,7 +128,8 @@ class StreamLoop:
             partition_assignment_strategy=(RangePartitionAssignor,),
             group_instance_id=static_member_id(self.group_id, s.instance_id, self.topics),
             session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024,
-            fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=s.fetch_wait_ms, **self.client)
+            fetch_min_bytes=self.fetch_terms.min_bytes, fetch_max_wait_ms=self.fetch_terms.max_wait_ms,
+            **self.client)
         await self.consumer.start()
         self.consumer.subscribe(list(self.topics), listener=self.tasks)
 
