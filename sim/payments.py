@@ -65,16 +65,14 @@ class _Assigned(ConsumerRebalanceListener):
 assigned = _Assigned()
 
 
-@broker.subscriber(topics.PAYMENTS_COMMANDS, group_id=settings.group, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
-                   ack_policy=AckPolicy.ACK, decoder=_raw, listener=assigned)
-async def payout_request(body: Any, msg: KafkaMessage) -> None:
+def answer_to(value: bytes | None) -> tuple[dict[str, Any], bytes] | None:
+    """The answer to one payout request (None for what is not one), paying each id at most once."""
     try:
-        m = parse_message(msg.raw_message.value, topic=topics.PAYMENTS_COMMANDS)
+        m = parse_message(value, topic=topics.PAYMENTS_COMMANDS)
     except Invalid:
-        return
+        return None
     d = m.data
     attempt = requests_seen[d.payout_id] = requests_seen.get(d.payout_id, 0) + 1
-    await asyncio.sleep(settings.delay_s)
     actor = {"role": "system", "id": "payment-simulator"}
     common = dict(actor=actor, causation_id=m.event_id, correlation_id=m.envelope.correlation_id,
                   event_id=derived_uuid("paysim", m.event_id))
@@ -85,7 +83,19 @@ async def payout_request(body: Any, msg: KafkaMessage) -> None:
         paid.setdefault(d.payout_id, d.amount_fen)  # a repeated id is acknowledged, not paid again
         env = envelope("payout.succeeded", {"payout_id": d.payout_id, "order_id": d.order_id,
                                             "amount_fen": paid[d.payout_id]}, **common)
-    await answer(env, d.order_id.encode())
+    return env, d.order_id.encode()
+
+
+# A batch at a time: one request answered and committed after another held every payout behind
+# the one before it (make bench at 50 disputes/s: 5 s from payout.request to its answer).
+@broker.subscriber(topics.PAYMENTS_COMMANDS, group_id=settings.group, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
+                   ack_policy=AckPolicy.ACK, decoder=_raw, listener=assigned, batch=True, max_records=500)
+async def payout_requests(body: Any, msg: KafkaMessage) -> None:
+    answers = [a for r in msg.raw_message if (a := answer_to(r.value)) is not None]
+    if answers and settings.delay_s:
+        await asyncio.sleep(settings.delay_s)
+    # Sent together, acknowledged before the batch's offsets are committed: a crash answers again.
+    await asyncio.gather(*(answer(env, key) for env, key in answers))
 
 
 async def ledger(scope: Any) -> AsgiResponse:
