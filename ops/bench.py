@@ -241,6 +241,9 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
             # part of every dispute's end-to-end time, not of any step's.
             "load generator: refund.requested -> seller.approve": summary(gap("refund.requested", "seller.approve")),
             "seller.approve -> seller.approved": summary(gap("seller.approve", "seller.approved")),
+            # The payment system is outside too: its answer, then the platform closing the refund.
+            "payment system: payout.request -> payout.succeeded": summary(gap("payout.request", "payout.succeeded")),
+            "payout.succeeded -> refund.completed": summary(gap("payout.succeeded", "refund.completed")),
         },
     }
 
@@ -346,7 +349,7 @@ def print_report(r: dict[str, Any]) -> None:
               f"({p['events_per_second'] / txn['per_second']:.1%} of the transactional echo)")
         for name, st in p["latency"].items():
             if st["n"]:
-                print(f"  {name:<36} p50 {st['p50_ms']:8.1f} ms  p95 {st['p95_ms']:8.1f} ms  p99 {st['p99_ms']:8.1f} ms  (n={st['n']})")
+                print(f"  {name:<52} p50 {st['p50_ms']:8.1f} ms  p95 {st['p95_ms']:8.1f} ms  p99 {st['p99_ms']:8.1f} ms  (n={st['n']})")
         print(f"  view lag (histogram upper bounds, s): {p['view_lag']}")
         print(f"  query-model documents written per dispute: {p.get('view_writes_per_dispute')}")
         print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
