@@ -167,5 +167,10 @@ def spec_for(type_: str) -> MessageSpec | None:
     return MESSAGES.get(type_)
 
 
-def topics_of(type_: str) -> set[str]:
-    return {s.topic for s in ALL_SPECS if s.type == type_}
+_TOPICS_OF: dict[str, frozenset[str]] = {t: frozenset(s.topic for s in ALL_SPECS if s.type == t)
+                                         for t in {s.type for s in ALL_SPECS}}
+
+
+def topics_of(type_: str) -> frozenset[str]:
+    """The topics a type may be sent on (looked up for every record a service reads)."""
+    return _TOPICS_OF.get(type_, frozenset())
