@@ -17,6 +17,9 @@ from pydantic_core import to_json
 # The earliest pending deadline travels in a header, so a restore can schedule timers without
 # decoding every aggregate (they are decoded on first use).
 H_NEXT_DUE = "x-next-due"
+# On an aggregate's first changelog record: nothing of it was written before, so the query model
+# has no document of it yet and can insert one (many per round trip) instead of replacing.
+H_NEW = "x-new"
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ class Aggregate:
                         "timers": {n: t.isoformat() for n, t in self.timers.items()},
                         "processed": list(self.processed)})
 
-    def headers(self) -> list[tuple[str, bytes]]:
+    def headers(self, new: bool = False) -> list[tuple[str, bytes]]:
         due = self.next_due
-        return [(H_NEXT_DUE, due.isoformat().encode())] if due else []
+        return [*([(H_NEXT_DUE, due.isoformat().encode())] if due else []), *([(H_NEW, b"1")] if new else [])]
 
     @classmethod
     def decode(cls, key: str, value: bytes) -> "Aggregate":
@@ -61,6 +64,10 @@ class Aggregate:
         return cls(key=key, version=d["v"], state=d.get("state"),
                    timers={n: datetime.fromisoformat(t) for n, t in (d.get("timers") or {}).items()},
                    processed=tuple(d.get("processed") or ()))
+
+
+def is_new(headers: Any) -> bool:
+    return any(k == H_NEW for k, _ in headers or ())
 
 
 def next_due_of(headers: Any) -> datetime | None:

@@ -48,8 +48,10 @@ class Batch:
     # ---- the transaction ---------------------------------------------------------------------
 
     def changelog(self, topic: str) -> list[OutRecord]:
-        """One record per changed aggregate (several changes in a batch coalesce into one)."""
-        return [OutRecord(topic, key.encode(), agg.encode(), self.partition, tuple(agg.headers()))
+        """One record per changed aggregate (several changes in a batch coalesce into one), marked
+        when it is the aggregate's first."""
+        return [OutRecord(topic, key.encode(), agg.encode(), self.partition,
+                          tuple(agg.headers(new=self.store.get(key).version == 0)))
                 for key, agg in self.changed.items()]
 
     def committed(self) -> None:

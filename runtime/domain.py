@@ -19,7 +19,8 @@ from runtime.ownership import partition_of
 
 @dataclass(frozen=True)
 class ViewDoc:
-    """One document of the query model, replaced whole by `_id` and never by an older version."""
+    """One document of the query model: inserted with its aggregate's first change, then replaced
+    whole by `_id`, never by an older version."""
 
     collection: str
     doc: dict[str, Any]
@@ -30,7 +31,7 @@ class Domain:
     service: str  # "refund", "seller", ...
     consumes: tuple[str, ...]  # the topics it reads
     # Where the query model keeps each aggregate's latest state; None when nobody looks them up
-    # (the database's work is the view writer's cost: a state write takes ~3 ms of its CPU).
+    # (the database's work is the view writer's cost: a replace takes FerretDB ~1.3 ms of CPU).
     collection: str | None = "aggregates"
 
     def route(self, msg: ParsedMessage) -> list[str]:

@@ -1,0 +1,150 @@
+"""The view writer against an in-memory database: an aggregate's first documents are inserted many
+at a time, later ones replaced, and nothing ever moves back, whichever batch is read again."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import TopicPartition
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from runtime.aggregate import Aggregate, is_new
+from runtime.batch import Batch
+from runtime.domain import Domain, ViewDoc
+from runtime.records import changelog_topic
+from runtime.settings import ServiceSettings
+from runtime.store import StateStore
+from runtime.views import ViewWriter
+
+SETTINGS = ServiceSettings()
+CHANGELOG = changelog_topic(SETTINGS.group_id("shop"))
+
+
+class ShopDomain(Domain):
+    service = "shop"
+    consumes = ()
+    collection = "orders"
+
+    def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
+        return [ViewDoc("sellers", {"_id": state["seller"], "orders": state["n"]})]
+
+    @property
+    def history_topics(self) -> tuple[str, ...]:
+        return ()
+
+
+class Collection:
+    """Just what the view writer asks of a collection, with MongoDB's answers to duplicates."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.calls = {"insert_many": 0, "replace_one": 0}
+
+    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> None:
+        self.calls["insert_many"] += 1
+        errors = []
+        for i, d in enumerate(docs):
+            if d["_id"] in self.docs:
+                errors.append({"index": i, "code": 11000})
+            else:
+                self.docs[d["_id"]] = d
+        if errors:
+            raise BulkWriteError({"writeErrors": errors})
+
+    async def replace_one(self, flt: dict[str, Any], doc: dict[str, Any], upsert: bool = False) -> None:
+        self.calls["replace_one"] += 1
+        there = self.docs.get(flt["_id"])
+        if there is None:
+            self.docs[flt["_id"]] = {**doc, "_id": flt["_id"]}
+        elif there["v"] < flt["v"]["$lt"]:
+            self.docs[flt["_id"]] = {**doc, "_id": flt["_id"]}
+        else:  # no match, and the upsert's insert meets the _id that is there
+            raise DuplicateKeyError("E11000 duplicate key")
+
+
+class Database(dict):
+    def __missing__(self, name: str) -> Collection:
+        self[name] = Collection()
+        return self[name]
+
+
+@dataclass
+class Record:
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+    offset: int = 0
+    timestamp: int = 0
+
+
+def changes(key: str, *states: dict[str, Any], since: int = 0) -> list[Record]:
+    """The changelog records a task writes for successive changes of one aggregate, one batch each."""
+    store, out = StateStore(), []
+    agg = Aggregate(key=key, version=since)
+    if since:
+        store.put_all({key: agg})
+    for state in states:
+        batch = Batch(store, 0)
+        agg = agg.changed(state=state, timers=None, event_id=f"e{agg.version}", window=8)
+        batch.put(agg)
+        r = batch.changelog(CHANGELOG)[0]
+        out.append(Record(r.key, r.value, r.headers, offset=agg.version))
+        batch.committed()
+    return out
+
+
+def writer() -> tuple[ViewWriter, Database]:
+    db = Database()
+    return ViewWriter(ShopDomain(), SETTINGS, db, {}), db
+
+
+def batch_of(records: list[Record]) -> dict[TopicPartition, list[Record]]:
+    return {TopicPartition(CHANGELOG, 0): records}
+
+
+def test_only_an_aggregates_first_changelog_record_says_it_is_new() -> None:
+    first, second, third = changes("O-1", {"seller": "S-1", "n": 1}, {"seller": "S-1", "n": 2},
+                                   {"seller": "S-1", "n": 3})
+    assert [is_new(r.headers) for r in (first, second, third)] == [True, False, False]
+    # A task that restored the aggregate never calls it new.
+    assert not is_new(changes("O-2", {"seller": "S-1", "n": 9}, since=4)[0].headers)
+
+
+async def test_a_new_order_is_inserted_and_its_later_changes_replace_it() -> None:
+    views, db = writer()
+    first, second, third = changes("O-1", {"seller": "S-1", "n": 1}, {"seller": "S-1", "n": 2},
+                                   {"seller": "S-1", "n": 3})
+
+    await views.write(batch_of([first, second]))  # both changes in one poll: one document each
+    assert db["orders"].calls == {"insert_many": 1, "replace_one": 0}
+    assert db["sellers"].calls == {"insert_many": 1, "replace_one": 0}
+    assert db["orders"].docs["O-1"]["v"] == 2 and db["sellers"].docs["S-1"] == {"_id": "S-1", "orders": 2, "v": 2}
+
+    await views.write(batch_of([third]))
+    assert db["orders"].calls == {"insert_many": 1, "replace_one": 1}
+    assert db["orders"].docs["O-1"]["state"] == {"seller": "S-1", "n": 3}
+    assert db["sellers"].docs["S-1"] == {"_id": "S-1", "orders": 3, "v": 3}
+
+
+async def test_a_batch_read_again_after_a_crash_never_moves_a_view_back() -> None:
+    views, db = writer()
+    first, second = changes("O-1", {"seller": "S-1", "n": 1}, {"seller": "S-1", "n": 2})
+    await views.write(batch_of([first]))
+    await views.write(batch_of([second]))
+
+    # The writer died before committing its offsets: the first batch comes again. Its insert
+    # meets the document and becomes a replace, which only ever moves forward.
+    await views.write(batch_of([first]))
+    assert db["orders"].docs["O-1"]["v"] == 2
+    assert db["sellers"].docs["S-1"] == {"_id": "S-1", "orders": 2, "v": 2}
+
+
+async def test_new_and_known_aggregates_of_one_poll_take_their_own_form() -> None:
+    views, db = writer()
+    await views.write(batch_of(changes("O-1", {"seller": "S-1", "n": 1})))
+    known = changes("O-1", {"seller": "S-1", "n": 2}, since=1)
+    fresh = changes("O-2", {"seller": "S-2", "n": 1}) + changes("O-3", {"seller": "S-3", "n": 1})
+
+    await views.write(batch_of([*known, *fresh]))
+    assert db["orders"].calls == {"insert_many": 2, "replace_one": 1}  # O-2 and O-3 in one insert
+    assert {k: d["v"] for k, d in db["orders"].docs.items()} == {"O-1": 2, "O-2": 1, "O-3": 1}
