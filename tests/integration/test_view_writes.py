@@ -95,3 +95,26 @@ async def test_the_id_index_of_a_new_collection_has_no_pending_list(mongo: Async
         assert all("fastupdate=off" in options for options in indexes.values()), indexes
     finally:
         await mongo.drop_database(db.name)
+
+
+async def test_new_aggregates_inserted_and_a_batch_read_again_on_the_real_database(mongo: AsyncMongoClient) -> None:
+    """The view writer's insert of new aggregates, and its fallback when they are there already
+    (the database must say which documents of an insert_many were duplicates)."""
+    from runtime.tests.test_views import SETTINGS, ShopDomain, batch_of, changes
+    from runtime.views import ViewWriter
+
+    db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
+    views = ViewWriter(ShopDomain(), SETTINGS, db, {})
+    try:
+        old = [changes(f"O-{i}", {"seller": f"S-{i}", "n": 1}, {"seller": f"S-{i}", "n": 2}) for i in range(30)]
+        await views.write(batch_of([r for rs in old for r in rs]))
+        # Read again (as after a crash before the commit), now with ten new orders among them.
+        new = [changes(f"O-{i}", {"seller": f"S-{i}", "n": 1}) for i in range(30, 40)]
+        await views.write(batch_of([rs[0] for rs in old] + [rs[0] for rs in new]))
+
+        assert (await mongo.admin.command("ping"))["ok"] == 1.0
+        orders = {d["_id"]: d["v"] async for d in db["orders"].find({})}
+        assert orders == {**{f"O-{i}": 2 for i in range(30)}, **{f"O-{i}": 1 for i in range(30, 40)}}
+        assert await db["sellers"].find_one({"_id": "S-3"}) == {"_id": "S-3", "orders": 2, "v": 2}
+    finally:
+        await mongo.drop_database(db.name)
