@@ -18,6 +18,7 @@ from contracts.registry import spec_for
 from ops import render
 from ops.reader import Unreachable, read
 from runtime.kafka_auth import aiokafka_kwargs
+from services.arbitration.domain.service import case_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
@@ -304,10 +305,11 @@ async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list
     client, dbs = _databases(mongo, prefix)
     try:
         cursor = dbs["arbitration"]["cases"].find({"status": "awaiting_ruling"}).sort("ruling_due_at", 1).limit(limit)
+        files = [case_file(c) async for c in cursor]
         return [{"case_id": c["_id"], "order_id": c["order_id"], "refund_id": c["case"].get("refund_id"),
                  "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
                  "ruling_due_at": c["ruling_due_at"], "overdue": bool(c.get("overdue")),
-                 "evidence": len(c["case"]["submissions"])} async for c in cursor]
+                 "evidence": len(c["case"]["submissions"])} for c in files if c]
     except PyMongoError as e:
         raise Unreachable(f"cannot read the arbitration database at {_mongo(mongo)} ({type(e).__name__}: {e})") from None
     finally:
@@ -333,7 +335,7 @@ async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict
     """The case, with the two parties' records beside it: the buyer's (arbitrators only) and the shop's."""
     client, dbs = _databases(mongo, prefix)
     try:
-        doc = await dbs["arbitration"]["cases"].find_one({"_id": case_id})
+        doc = case_file(await dbs["arbitration"]["cases"].find_one({"_id": case_id}))
         if doc:
             doc["buyer_record"] = await dbs["arbitration"]["buyers"].find_one({"_id": doc.get("buyer_id")})
             doc["shop_record"] = await dbs["seller"]["shops"].find_one({"_id": doc.get("seller_id")})

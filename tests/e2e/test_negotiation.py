@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from services.arbitration.domain.service import case_file
 from sim.story import PHOTO, Market, PaymentSystem
 from tests.e2e.test_operator_cli import cli
 
@@ -55,7 +56,7 @@ async def test_a_declined_offer_can_be_escalated_and_the_case_shows_the_talks(ma
     case = await order.case_opened()
     await order.state("in_arbitration")
 
-    doc = await dbs.aggregate("arbitration", case["case_id"], "cases")
+    doc = case_file(await dbs.aggregate("arbitration", case["case_id"], "cases"))
     talks = doc["request"]["negotiation"]
     assert [n["entry"] for n in talks] == ["offer", "post", "offer_declined"]
     assert talks[0]["offer"] == {"kind": "partial_refund", "amount_fen": 3000} and talks[0]["message"] == "补偿30元"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from services.arbitration.domain.service import case_file
 from sim.story import CHAT, PHOTO, Market, PaymentSystem
 
 
@@ -322,7 +323,7 @@ async def test_evidence_filed_before_the_case_counts_for_both_parties(market: Ma
 
     assert queued["round"] == 1
     await order.expect_none("ruling.issued", within=1)
-    doc = await dbs.aggregate("arbitration", case["case_id"], "cases")
+    doc = case_file(await dbs.aggregate("arbitration", case["case_id"], "cases"))
     kinds = [(s["party"], s["kind"], len(s["evidence"])) for s in doc["case"]["submissions"]]
     assert ("buyer", "with_request", 1) in kinds and ("seller", "rejection", 1) in kinds
 

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.arbitration.domain.service import CASES, QUEUE
+from services.arbitration.domain.service import CASES, QUEUE, case_file
 
 QUEUE_STATUS = "awaiting_ruling"
 
@@ -67,7 +67,7 @@ class QueryModel:
     async def case(self, case_id: str) -> dict[str, Any] | None:
         if not ID.match(case_id):
             return None
-        return await self.cases.find_one({"_id": case_id})
+        return case_file(await self.cases.find_one({"_id": case_id}))
 
     async def records(self, doc: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The buyer's record (arbitrators only) and the shop's."""
