@@ -178,21 +178,9 @@ class ViewWriter:
             out.append((view.collection, view.doc["_id"], view.doc))
         return out
 
-    async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> None:
-        """Immutable documents, many per round trip; one already there (a re-read after a crash)
-        is left as it is. FerretDB takes this form well: tests/integration/test_view_writes.py."""
-        metrics.VIEW_WRITES.labels(self.service, collection, "insert").inc(len(docs))
-        try:
-            await self.db[collection].insert_many(docs, ordered=False)
-        except BulkWriteError as e:
-            other = [err for err in e.details.get("writeErrors", []) if err.get("code") != DUPLICATE_KEY]
-            if other:
-                raise
-
-    async def _insert_first(self, collection: str, docs: list[dict[str, Any]]) -> None:
-        """New aggregates' documents, many per round trip. One already there (this batch read
-        again after a crash, or a writer that lost the partition got further) is replaced
-        instead, only forward."""
+    async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Documents many per round trip; returns those already there (a re-read after a crash),
+        which are left as they are. FerretDB takes this form well: tests/integration/test_view_writes.py."""
         metrics.VIEW_WRITES.labels(self.service, collection, "insert").inc(len(docs))
         try:
             await self.db[collection].insert_many(docs, ordered=False)
@@ -200,9 +188,15 @@ class ViewWriter:
             errors = e.details.get("writeErrors", [])
             if any(err.get("code") != DUPLICATE_KEY for err in errors):
                 raise
-            there = ([docs[err["index"]] for err in errors] if all("index" in err for err in errors)
-                     else docs)  # which ones is not said: replace them all (a replace only moves forward)
-            await asyncio.gather(*(self._forward(collection, d["_id"], d["v"], d) for d in there))
+            # which ones is not said: all of them may be there
+            return [docs[err["index"]] for err in errors] if all("index" in err for err in errors) else docs
+        return []
+
+    async def _insert_first(self, collection: str, docs: list[dict[str, Any]]) -> None:
+        """New aggregates' documents. One already there (this batch read again after a crash, or a
+        writer that lost the partition got further) is replaced instead, only forward."""
+        there = await self._insert(collection, docs)
+        await asyncio.gather(*(self._forward(collection, d["_id"], d["v"], d) for d in there))
 
     async def _forward(self, collection: str, _id: str, version: int, doc: dict[str, Any]) -> None:
         """Only ever forward: a writer that lost the partition cannot put an older version back."""
