@@ -305,11 +305,11 @@ async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list
     client, dbs = _databases(mongo, prefix)
     try:
         cursor = dbs["arbitration"]["cases"].find({"status": "awaiting_ruling"}).sort("ruling_due_at", 1).limit(limit)
-        files = [case_file(c) async for c in cursor]
+        files = [case_file(doc) async for doc in cursor]
         return [{"case_id": c["_id"], "order_id": c["order_id"], "refund_id": c["case"].get("refund_id"),
                  "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
                  "ruling_due_at": c["ruling_due_at"], "overdue": bool(c.get("overdue")),
-                 "evidence": len(c["case"]["submissions"])} for c in files if c]
+                 "evidence": len(c["case"]["submissions"])} for c in files]
     except PyMongoError as e:
         raise Unreachable(f"cannot read the arbitration database at {_mongo(mongo)} ({type(e).__name__}: {e})") from None
     finally:
