@@ -30,9 +30,6 @@ class Domain:
     # ---- must ------------------------------------------------------------------------------
     service: str  # "refund", "seller", ...
     consumes: tuple[str, ...]  # the topics it reads
-    # Where the query model keeps each aggregate's latest state; None when nobody looks them up
-    # (the database's work is the view writer's cost: a replace takes FerretDB ~1.3 ms of CPU).
-    collection: str | None = "aggregates"
 
     def route(self, msg: ParsedMessage) -> list[str]:
         """The aggregate keys a message concerns, in the order they are to be applied."""
@@ -61,7 +58,9 @@ class Domain:
         return None
 
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
-        """Documents of the query model derived from an aggregate, besides the aggregate itself."""
+        """The query model's documents of an aggregate: what people and tools look up. None by
+        default: every write is the database's work (a replace takes FerretDB ~1 ms of CPU), and
+        what a service holds is an interactive query away (`GET /state?key=`)."""
         return []
 
     @property

@@ -170,13 +170,8 @@ class ViewWriter:
 
     def documents(self, agg: Aggregate) -> list[tuple[str, str, dict[str, Any]]]:
         """The query model's documents of one aggregate: (collection, _id, document)."""
-        out = []
-        if self.domain.collection is not None:
-            out.append((self.domain.collection, agg.key, {"state": agg.state, "timers": agg.timers,
-                                                          "next_due_at": agg.next_due, "updated_at": time.time()}))
-        for view in self.domain.views(agg.key, agg.state) if agg.state else ():
-            out.append((view.collection, view.doc["_id"], view.doc))
-        return out
+        return [(view.collection, view.doc["_id"], view.doc) for view in self.domain.views(agg.key, agg.state)] \
+            if agg.state else []
 
     async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Documents many per round trip; returns those already there (a re-read after a crash),

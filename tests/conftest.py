@@ -22,6 +22,7 @@ from pymongo import AsyncMongoClient
 from ops.launcher import System, make_system
 from ops.topics import ensure_topics
 from runtime.admin import PartitionCountMismatch
+from services.refund.domain.service import order_file
 from sim.bus import Bus
 from tests.support.infra import ROOT, Infra, start_infra
 from tests.support.views import views_caught_up
@@ -115,7 +116,7 @@ def market(bus: Bus, mongo: AsyncMongoClient, system: System) -> Market:
         try:
             doc = await live.aggregate("refund", order_id)
         except AssertionError:  # 421: not owned by the first replica
-            doc = await refund_orders.find_one({"_id": order_id}, {"state.order.shipped": 1})
+            doc = order_file(await refund_orders.find_one({"_id": order_id}))
         order = ((doc or {}).get("state") or {}).get("order")
         return order is not None and (not shipped or bool(order.get("shipped")))
 

@@ -23,10 +23,10 @@ CHANGELOG = changelog_topic(SETTINGS.group_id("shop"))
 class ShopDomain(Domain):
     service = "shop"
     consumes = ()
-    collection = "orders"
 
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
-        return [ViewDoc("sellers", {"_id": state["seller"], "orders": state["n"]})]
+        return [ViewDoc("orders", {"_id": key, "state": state}),
+                ViewDoc("sellers", {"_id": state["seller"], "orders": state["n"]})]
 
     @property
     def history_topics(self) -> tuple[str, ...]:

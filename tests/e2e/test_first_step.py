@@ -1,6 +1,7 @@
 """The first step of every story: an order is paid, the buyer asks for a refund."""
 from __future__ import annotations
 
+from services.refund.domain.service import order_file
 from sim.story import Market
 
 
@@ -14,7 +15,7 @@ async def test_paid_order_refund_request_becomes_refund_requested(market: Market
     assert requested["buyer_id"] == order.buyer and requested["seller_id"] == order.seller
     assert requested.env["causation_id"] == command["event_id"]
     assert requested.env["correlation_id"] == requested["refund_id"]
-    stored = await dbs.aggregate("refund", order.id)
+    stored = order_file(await dbs.aggregate("refund", order.id))
     assert stored["state"]["refunds"][requested["refund_id"]]["state"] == "requested"
 
 

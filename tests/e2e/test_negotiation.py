@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from services.arbitration.domain.service import case_file
+from services.refund.domain.service import order_file
 from sim.story import PHOTO, Market, PaymentSystem
 from tests.e2e.test_operator_cli import cli
 
@@ -137,7 +138,7 @@ async def test_both_parties_post_in_order_and_each_hears_of_the_other(market: Ma
     assert "好的，已补拍" in to_seller["body"] and "2 个凭证" in to_seller["body"]
     to_buyer = await bus.expect("message.sent", user_id=order.buyer, template="conversation_post")
     assert "亲，麻烦再拍一下杯底" in to_buyer["body"]
-    doc = await dbs.aggregate("refund", order.id)
+    doc = order_file(await dbs.aggregate("refund", order.id))
     assert [p["text"] for p in doc["state"]["refunds"][order.refund_id]["posts"]] == [p["text"] for p in posts]
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 from contracts.build import encode, envelope
 from runtime.ownership import partition_of
+from services.refund.domain.service import order_file
 from sim.story import Market, unique
 
 
@@ -24,7 +25,7 @@ async def test_a_crash_inside_a_transaction_loses_nothing_and_repeats_nothing(ma
 
     requested = await order.requested()
     # The stored state first: the seller's answer deadline (5 s in tests) moves the request on after it.
-    stored = await dbs.aggregate("refund", order.id)
+    stored = order_file(await dbs.aggregate("refund", order.id))
     assert stored["state"]["refunds"][requested["refund_id"]]["state"] == "requested"
     await bus.expect_none("refund.requested", within=3, order_id=order.id, since=requested.index + 1)
     assert len(bus.all("refund.requested", order_id=order.id)) == 1

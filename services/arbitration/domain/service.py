@@ -27,9 +27,6 @@ QUEUE_FIELDS = ("_id", "order_id", "status", "round", "opened_by", "reason", "ru
 
 class ArbitrationDomain(Domain):
     service = "arbitration"
-    # The query model keeps the cases (views), which hold what an arbitrator reads of the order;
-    # the order aggregates themselves are behind GET /state?key=.
-    collection = None
     consumes = CONSUMES["arbitration"]
 
     # Buyers a ruling found in misconduct, for the automatic rules of every order.
@@ -64,6 +61,8 @@ class ArbitrationDomain(Domain):
         handler = TIMERS.get(kind)
         return handler(ArbitrationOrder.load(key, state), case_id, due_at, ctx) if handler else Decision.ignore()
 
+    # The query model keeps the cases (views), which hold what an arbitrator reads of the order;
+    # the order aggregates themselves are behind GET /state?key=.
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
         """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`),
         and a buyer's record beside them."""

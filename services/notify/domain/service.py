@@ -20,9 +20,6 @@ from services.notify.inbox import inbox_views
 
 class NotifyDomain(Domain):
     service = "notify"
-    # Its aggregates (reminders per order, message ids per user) are nobody's lookup: the inbox
-    # and the read receipts are projected from its events instead.
-    collection = None
     consumes = CONSUMES["notify"]
     global_tables = (NOTIFY_LOCALES,)
 
@@ -58,5 +55,7 @@ class NotifyDomain(Domain):
             return Decision.ignore()
         return on_reminder(NotifyOrder.load(key, state), name, due_at, ctx)
 
+    # Its aggregates (reminders per order, message ids per user) are nobody's lookup: the inbox
+    # and the read receipts are projected from its events instead.
     def project(self, topic: str, envelope: dict[str, Any]) -> list[ViewDoc]:
         return inbox_views(envelope) if topic == NOTIFY_EVENTS else []

@@ -1,22 +1,26 @@
 """The refund service's domain as the runtime sees it: routing, decisions and deadlines."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
+
+from pydantic_core import to_json
 
 from contracts import topics
 from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
-from runtime.domain import Domain
+from runtime.domain import Domain, ViewDoc
 from services.refund.domain.decide import HANDLERS, on_deadline
 from services.refund.domain.model import OrderRefunds
+
+ORDERS = "orders"  # the query model's orders, each with its requests (order_file reads one back)
 
 
 class RefundDomain(Domain):
     service = "refund"
-    collection = "orders"
     consumes = CONSUMES["refund"]
     # Timelines start with the order and follow the money: the outside systems' topics too.
     history_topics = (topics.REFUND_COMMANDS, topics.REFUND_EVENTS, topics.ORDERS_EVENTS, topics.PAYMENTS_COMMANDS,
@@ -33,3 +37,25 @@ class RefundDomain(Domain):
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
         trigger, _, refund_id = name.partition(":")
         return on_deadline(OrderRefunds.load(key, state), trigger, refund_id, due_at, ctx)
+
+    def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
+        """One document per order: what people look requests up by (buyer, seller, state) at the
+        top, and the whole aggregate as JSON text. FerretDB's work per write grows with every field:
+        a replace of the nested document (66 fields) cost 1.6 ms, of this one 1.0 ms."""
+        order = OrderRefunds.load(key, state)
+        facts, open_refund = order.order, order.open_refund
+        return [ViewDoc(ORDERS, {
+            "_id": order.order_id, "buyer_id": facts.buyer_id if facts else None,
+            "seller_id": facts.seller_id if facts else None, "open_refund_id": order.open_refund_id,
+            "open_state": open_refund.state if open_refund else None,
+            "due_at": open_refund.due_at if open_refund else None,
+            "states": sorted({r.state for r in order.refunds.values()}), "refunded_fen": order.refunded_fen,
+            "state": to_json(state).decode()})]
+
+
+def order_file(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An order document as the query model holds it, with its aggregate read back into a dict
+    (a document written before it became JSON text has it as a dict already)."""
+    if doc is None:
+        return None
+    return {**doc, "state": json.loads(doc["state"])} if isinstance(doc.get("state"), str) else dict(doc)

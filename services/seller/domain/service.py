@@ -22,9 +22,6 @@ CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued":
 
 class SellerDomain(Domain):
     service = "seller"
-    # The query model keeps shop credit (views); the orders' answer deadlines are nobody's lookup
-    # (GET /state?key= shows what the service holds).
-    collection = None
     consumes = CONSUMES["seller"]
     # Each shop's restrictions, for the orders' side to enforce (a shop is another aggregate).
     global_tables = (SELLER_RESTRICTIONS,)
@@ -55,6 +52,8 @@ class SellerDomain(Domain):
             return Decision.ignore()
         return on_answer_deadline(SellerOrder.load(key, state), refund_id, due_at, ctx)
 
+    # The query model keeps shop credit (views); the orders' answer deadlines are nobody's lookup
+    # (GET /state?key= shows what the service holds).
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
         if not key.startswith(SHOP):
             return []
