@@ -69,7 +69,7 @@ RESTORED_AGGREGATES = Gauge("aftersale_task_aggregates", "Aggregates held by eac
                             ["service", "partition"])
 VIEW_LAG_SECONDS = Histogram(
     "aftersale_view_lag_seconds", "From a change's commit to its write in the query model", ["service"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60, 300),
 )
 VIEW_BEHIND = Gauge("aftersale_view_records_behind", "Committed records the query model has not written yet", ["service"])
 VIEW_WRITES = Counter("aftersale_view_writes_total", "Documents written to the query model, by collection and form",
