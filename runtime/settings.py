@@ -60,9 +60,11 @@ class ServiceSettings(BaseSettings):
     processed_window: int = 32
     # The query model: how many changes the view writer takes at once, and writes in flight.
     view_batch_records: int = 2000
-    # How long it gathers changes before writing: an aggregate changed several times meanwhile
-    # is written once. The database's work per dispute falls; the views lag by about this much.
+    # How long the broker gathers changes for it before answering: an aggregate changed several
+    # times meanwhile is written once. The views lag by about this much. It is the least while the
+    # database keeps up easily, and grows up to the most as writes take longer (view_pace.py).
     view_gather_s: float = 0.3
+    view_gather_max_s: float = 1.0
     view_concurrency: int = 16
 
     # Fault injection for tests: die (os._exit) with a transaction open, after its records were

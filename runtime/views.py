@@ -23,9 +23,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from runtime import metrics
 from runtime.aggregate import Aggregate, is_new
 from runtime.domain import Domain
+from runtime.fetch_pace import FetchTerms, set_fetch_terms
 from runtime.membership import static_member_id
 from runtime.records import changelog_topic
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
+from runtime.view_pace import ViewPace
 
 log = structlog.get_logger("views")
 
@@ -52,6 +54,8 @@ class ViewWriter:
         self.client = client
         self.consumer: Any = None
         self._limit = asyncio.Semaphore(settings.view_concurrency)
+        self.pace = ViewPace(settings.view_gather_s, settings.view_gather_max_s)
+        self.gather_s = settings.view_gather_s
         self.behind = 0  # committed records not yet written
         self.lag_s = 0.0  # age of the newest change written, when it was written
         self.database_ok = True
@@ -63,9 +67,9 @@ class ViewWriter:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=s.kafka_bootstrap, group_id=self.group, enable_auto_commit=False,
             isolation_level="read_committed",
-            # The broker gathers changes for view_gather_s before answering, so that an aggregate
-            # changed several times meanwhile is written once, and the broker answers few fetches.
-            fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=int(s.view_gather_s * 1000),
+            # The broker gathers changes before answering, so that an aggregate changed several
+            # times meanwhile is written once, and the broker answers few fetches (view_pace.py).
+            fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=int(self.gather_s * 1000),
             # The changelog is read whole; a new deployment's history starts where the services do.
             auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
             # Static membership, like the processing consumer: a restart takes its partitions back at once.
@@ -97,7 +101,9 @@ class ViewWriter:
                                                 for tp in self.consumer.assignment()})
                     self._started_at_positions = True
                 if batch:
+                    started = time.perf_counter()
                     await self._write_until_done(batch, stop)
+                    self._pace(time.perf_counter() - started)
                 await self._measure()
             except asyncio.CancelledError:
                 raise
@@ -203,6 +209,12 @@ class ViewWriter:
             except DuplicateKeyError:
                 pass  # a newer version is already there
 
+    def _pace(self, write_s: float) -> None:
+        gather_s = round(self.pace.gather_s(write_s), 2)  # a new wait only when it moves by 10 ms or more
+        if gather_s != self.gather_s:
+            set_fetch_terms(self.consumer, FetchTerms(FETCH_MIN_BYTES, int(gather_s * 1000)))
+            self.gather_s = gather_s
+
     async def _measure(self) -> None:
         parts = list(self.consumer.assignment())
         if not parts:
@@ -217,4 +229,4 @@ class ViewWriter:
 
     def health(self) -> dict[str, Any]:
         return {"records_behind": self.behind, "lag_s": round(self.lag_s, 3), "database": self.database_ok,
-                "written": self.written}
+                "written": self.written, "gather_s": self.gather_s}

@@ -3,6 +3,7 @@ at a time, later ones replaced, and nothing ever moves back, whichever batch is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -148,3 +149,13 @@ async def test_new_and_known_aggregates_of_one_poll_take_their_own_form() -> Non
     await views.write(batch_of([*known, *fresh]))
     assert db["orders"].calls == {"insert_many": 2, "replace_one": 1}  # O-2 and O-3 in one insert
     assert {k: d["v"] for k, d in db["orders"].docs.items()} == {"O-1": 2, "O-2": 1, "O-3": 1}
+
+
+def test_the_gather_of_the_next_fetch_follows_the_time_the_writes_took() -> None:
+    views, _ = writer()
+    views.consumer = SimpleNamespace(_fetcher=SimpleNamespace(_fetch_min_bytes=0, _fetch_max_wait_ms=0))
+    views._pace(write_s=0.5)  # the database is slow: gather longer
+    assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_max_s * 1000)
+    assert views.health()["gather_s"] == SETTINGS.view_gather_max_s
+    views._pace(write_s=0.01)  # quick again: the views close behind
+    assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_s * 1000)
