@@ -63,7 +63,7 @@ class ServiceSettings(BaseSettings):
     # How long the broker gathers changes for it before answering: an aggregate changed several
     # times meanwhile is written once. The views lag by about this much. It is the least while the
     # database keeps up easily, and grows up to the most as writes take longer (view_pace.py).
-    view_gather_s: float = 0.3
+    view_gather_s: float = 0.2
     view_gather_max_s: float = 1.0
     view_concurrency: int = 16
 
