@@ -8,11 +8,11 @@ writer spends about `write_share` of its time writing, judged on its usual write
 last one.
 
 Measured with approve, return and escalation disputes, 60 s at a time on the project's 2-core
-machine. At 80/s with a fixed 0.3 s, refund's order was replaced 1.73 times per dispute and the
-refund and arbitration views lagged up to 5 s (p99); with this pace, 1.03 times and 2.5 s, and
-FerretDB and PostgreSQL used 0.39 cores instead of 0.50. At 41/s, with the least gather at
-0.3 s the refund and arbitration views' lag p99 was at most 0.75 s (1 s in a full `make bench`),
-with 0.2 s at most 0.5 and 0.75 s.
+machine, on a separate instance. At 80/s with a fixed 0.3 s gather, refund's order was replaced
+1.73 times per dispute and FerretDB and PostgreSQL kept 0.50 cores busy; with this pace, 1.19
+times and 0.42 cores. At 41/s the views' lag p99 stayed at most 0.75 s, and in a full `make
+bench` at 41.2/s at most 0.5 s. Without the weight (the last write deciding alone), one full run
+saw arbitration's lag p99 reach 2.5 s at 41.2/s.
 """
 from __future__ import annotations
 
