@@ -176,8 +176,9 @@ class ViewWriter:
 
     def documents(self, agg: Aggregate) -> list[tuple[str, str, dict[str, Any]]]:
         """The query model's documents of one aggregate: (collection, _id, document)."""
-        return [(view.collection, view.doc["_id"], view.doc) for view in self.domain.views(agg.key, agg.state)] \
-            if agg.state else []
+        if not agg.state:
+            return []
+        return [(view.collection, view.doc["_id"], view.doc) for view in self.domain.views(agg.key, agg.state)]
 
     async def _insert(self, collection: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Documents many per round trip; returns those already there (a re-read after a crash),
