@@ -2,6 +2,8 @@
 partition p of a topic owns every aggregate whose key lands there."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiokafka.partitioner import murmur2
 
 # Every platform topic has this many (ops/topics.py creates them): a partition is the unit of
@@ -11,5 +13,7 @@ from aiokafka.partitioner import murmur2
 PARTITIONS = 3
 
 
+# murmur2 is pure Python (5 us a key), and each order's key is asked for with every record of it.
+@lru_cache(maxsize=1 << 16)
 def partition_of(key: str, partitions: int = PARTITIONS) -> int:
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
