@@ -35,11 +35,13 @@ HISTORY = "history"
 DUPLICATE_KEY = 11000
 
 
-def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: dict[str, Any]) -> dict[str, Any]:
+def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: dict[str, Any],
+                text: str) -> dict[str, Any]:
+    """An event as it was sent (`text`, the record's JSON), with what it is looked up and sorted by."""
     data = env.get("data") if isinstance(env.get("data"), dict) else {}
     return {"_id": f"{topic}:{partition}:{offset}", "order_id": data.get("order_id"), "topic": topic,
             "type": env.get("type"), "event_id": env.get("event_id"), "occurred_at": env.get("occurred_at"),
-            "ts": timestamp, "value": json.dumps(env, ensure_ascii=False, separators=(",", ":"))}
+            "ts": timestamp, "value": text}
 
 
 class ViewWriter:
@@ -144,12 +146,13 @@ class ViewWriter:
                             new.add(key)
                     continue
                 try:
-                    env = json.loads(r.value or b"")
-                except ValueError:
+                    text = (r.value or b"").decode()
+                    env = json.loads(text)
+                except ValueError:  # UnicodeDecodeError is one too
                     continue  # not an event: the service dead-lettered it
                 if not isinstance(env, dict):
                     continue
-                inserts[HISTORY].append(history_doc(tp.topic, tp.partition, r.offset, r.timestamp, env))
+                inserts[HISTORY].append(history_doc(tp.topic, tp.partition, r.offset, r.timestamp, env, text))
                 try:
                     for v in self.domain.project(tp.topic, env):
                         inserts[v.collection].append(v.doc)

@@ -161,3 +161,14 @@ def test_the_gather_of_the_next_fetch_follows_the_time_the_writes_took() -> None
     for _ in range(20):
         views._pace(write_s=0.01)  # quick again: the views close behind
     assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_s * 1000)
+
+
+async def test_an_event_is_kept_in_the_history_as_it_was_sent_and_a_record_that_is_no_event_is_not() -> None:
+    views, db = writer()
+    sent = '{"type":"refund.requested","event_id":"E1","occurred_at":"2026-11-27T08:00:00Z","data":{"order_id":"O-1","备注":"左耳无声"}}'
+    events = TopicPartition("refund.events", 2)
+    await views.write({events: [Record(b"O-1", sent.encode(), (), offset=7, timestamp=5),
+                                Record(b"O-1", b"\xff not json", (), offset=8)]})
+    assert db["history"].docs == {"refund.events:2:7": {
+        "_id": "refund.events:2:7", "order_id": "O-1", "topic": "refund.events", "type": "refund.requested",
+        "event_id": "E1", "occurred_at": "2026-11-27T08:00:00Z", "ts": 5, "value": sent}}
