@@ -265,13 +265,15 @@ def samples(system: System, family: str) -> dict[str, list[Any]]:
 
 def view_writes(system: System, disputes: int) -> dict[str, dict[str, float]]:
     """Documents each service wrote to its query model per dispute, by collection and form: the
-    database's work (a replace costs FerretDB about ten times an insert of a batch)."""
+    database's work (a replace costs FerretDB about ten times an insert of a batch). "unchanged"
+    counts the documents a change left as they were, which were not written."""
     out: dict[str, dict[str, float]] = {}
-    for name, found in samples(system, "aftersale_view_writes").items():
-        per = {f"{s.labels['collection']} {s.labels['form']}": round(s.value / max(1, disputes), 2)
-               for s in found if s.name.endswith("_total")}
-        if per:
-            out[name] = per
+    for metric, form in (("aftersale_view_writes", None), ("aftersale_view_unchanged", "unchanged")):
+        for name, found in samples(system, metric).items():
+            per = {f"{s.labels['collection']} {form or s.labels['form']}": round(s.value / max(1, disputes), 2)
+                   for s in found if s.name.endswith("_total")}
+            if per:
+                out.setdefault(name, {}).update(per)
     return out
 
 

@@ -72,5 +72,8 @@ VIEW_LAG_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60, 300),
 )
 VIEW_BEHIND = Gauge("aftersale_view_records_behind", "Committed records the query model has not written yet", ["service"])
+VIEW_UNCHANGED = Counter("aftersale_view_unchanged_total",
+                         "Documents of the query model a change left as the writer last wrote them, so not written",
+                         ["service", "collection"])
 VIEW_WRITES = Counter("aftersale_view_writes_total", "Documents written to the query model, by collection and form",
                       ["service", "collection", "form"])

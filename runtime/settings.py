@@ -66,6 +66,8 @@ class ServiceSettings(BaseSettings):
     view_gather_s: float = 0.2
     view_gather_max_s: float = 1.0
     view_concurrency: int = 16
+    # Documents whose last written content the writer remembers, to skip writing them unchanged.
+    view_memo_size: int = 20000
 
     # Fault injection for tests: die (os._exit) with a transaction open, after its records were
     # sent and before it commits, when the batch emits an event of this type.

@@ -3,7 +3,8 @@
 It is a consumer of its own (group `<service group>-views`, read_committed) over the service's
 changelog and its history topics. Each poll's changes to one aggregate coalesce into one write
 of the latest version: an insert (many at a time) when the poll holds the aggregate's first
-record, a replace otherwise. Events become history documents (and whatever the domain projects
+record, a replace otherwise, and nothing for a document the change left as this writer last
+wrote it (view_memo.py). Events become history documents (and whatever the domain projects
 from them, such as inbox messages), inserted many at a time. Offsets are committed only after the
 writes, so a crash or a database outage delays the views and loses nothing. Processing never
 waits for it; its lag is a metric and part of `/health`.
@@ -17,7 +18,7 @@ from collections import defaultdict
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from runtime import metrics
@@ -27,6 +28,7 @@ from runtime.fetch_pace import FetchTerms, set_fetch_terms
 from runtime.membership import static_member_id
 from runtime.records import changelog_topic
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
+from runtime.view_memo import WrittenDocs, digest
 from runtime.view_pace import ViewPace
 
 log = structlog.get_logger("views")
@@ -44,6 +46,20 @@ def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: di
             "ts": timestamp, "value": text}
 
 
+class ForgetOnRebalance(ConsumerRebalanceListener):
+    """While a partition is away, another writer may write its documents: what this one wrote says
+    nothing about them anymore."""
+
+    def __init__(self, memo: WrittenDocs) -> None:
+        self.memo = memo
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.memo.clear()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.memo.clear()
+
+
 class ViewWriter:
     def __init__(self, domain: Domain, settings: ServiceSettings, database: Any, client: dict[str, Any]) -> None:
         group = settings.group_id(domain.service)
@@ -56,6 +72,7 @@ class ViewWriter:
         self.client = client
         self.consumer: Any = None
         self._limit = asyncio.Semaphore(settings.view_concurrency)
+        self.memo = WrittenDocs(settings.view_memo_size)
         self.pace = ViewPace(settings.view_gather_s, settings.view_gather_max_s)
         self.gather_s = settings.view_gather_s
         self.behind = 0  # committed records not yet written
@@ -77,7 +94,7 @@ class ViewWriter:
             # Static membership, like the processing consumer: a restart takes its partitions back at once.
             group_instance_id=static_member_id(self.group, s.instance_id, topics), **self.client)
         await self.consumer.start()
-        self.consumer.subscribe(topics)
+        self.consumer.subscribe(topics, listener=ForgetOnRebalance(self.memo))
         self._started_at_positions = False
 
     async def stop(self) -> None:
@@ -159,16 +176,20 @@ class ViewWriter:
                 except Exception as exc:  # noqa: BLE001 - a malformed event projects nothing
                     log.warning("projection_failed", topic=tp.topic, offset=r.offset, error=repr(exc))
         # A replace costs FerretDB a lookup and an update each (about 1.3 ms of its CPU); a document
-        # of an insert_many a twentieth of that. So an aggregate seen for the first time is inserted.
-        first: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        # of an insert_many a twentieth of that. So an aggregate seen for the first time is inserted,
+        # and a document the change left as this writer last wrote it is not written at all.
+        first: defaultdict[str, list[tuple[dict[str, Any], bytes]]] = defaultdict(list)
         replaces = []
         for key, r in latest.items():
             agg = Aggregate.decode(key, r.value)
             for collection, _id, doc in self.documents(agg):
-                if key in new:
-                    first[collection].append({**doc, "_id": _id, "v": agg.version})
+                content = digest(doc)
+                if self.memo.holds(collection, _id, content):
+                    metrics.VIEW_UNCHANGED.labels(self.service, collection).inc()
+                elif key in new:
+                    first[collection].append(({**doc, "_id": _id, "v": agg.version}, content))
                 else:
-                    replaces.append(self._forward(collection, _id, agg.version, doc))
+                    replaces.append(self._forward(collection, _id, agg.version, doc, content))
         await asyncio.gather(*(self._insert(col, docs) for col, docs in inserts.items()),
                              *(self._insert_first(col, docs) for col, docs in first.items()), *replaces)
         now = time.time()
@@ -197,21 +218,29 @@ class ViewWriter:
             return [docs[err["index"]] for err in errors] if all("index" in err for err in errors) else docs
         return []
 
-    async def _insert_first(self, collection: str, docs: list[dict[str, Any]]) -> None:
+    async def _insert_first(self, collection: str, docs: list[tuple[dict[str, Any], bytes]]) -> None:
         """New aggregates' documents. One already there (this batch read again after a crash, or a
         writer that lost the partition got further) is replaced instead, only forward."""
-        there = await self._insert(collection, docs)
-        await asyncio.gather(*(self._forward(collection, d["_id"], d["v"], d) for d in there))
+        epoch = self.memo.epoch
+        there = {d["_id"] for d in await self._insert(collection, [d for d, _ in docs])}
+        await asyncio.gather(*(self._forward(collection, d["_id"], d["v"], d, content)
+                               for d, content in docs if d["_id"] in there))
+        for d, content in docs:
+            if d["_id"] not in there:
+                self.memo.remember(collection, d["_id"], content, epoch)
 
-    async def _forward(self, collection: str, _id: str, version: int, doc: dict[str, Any]) -> None:
+    async def _forward(self, collection: str, _id: str, version: int, doc: dict[str, Any], content: bytes) -> None:
         """Only ever forward: a writer that lost the partition cannot put an older version back."""
+        epoch = self.memo.epoch
         async with self._limit:
             metrics.VIEW_WRITES.labels(self.service, collection, "replace").inc()
             try:
                 await self.db[collection].replace_one({"_id": _id, "v": {"$lt": version}}, {**doc, "v": version},
                                                       upsert=True)
             except DuplicateKeyError:
-                pass  # a newer version is already there
+                self.memo.forget(collection, _id)  # a newer version is already there, unknown to this writer
+                return
+            self.memo.remember(collection, _id, content, epoch)
 
     def _pace(self, write_s: float) -> None:
         gather_s = round(self.pace.gather_s(write_s), 2)  # a new wait only when it moves by 10 ms or more

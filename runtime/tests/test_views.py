@@ -15,7 +15,7 @@ from runtime.domain import Domain, ViewDoc
 from runtime.records import changelog_topic
 from runtime.settings import ServiceSettings
 from runtime.store import StateStore
-from runtime.views import ViewWriter
+from runtime.views import ForgetOnRebalance, ViewWriter
 
 SETTINGS = ServiceSettings()
 CHANGELOG = changelog_topic(SETTINGS.group_id("shop"))
@@ -172,3 +172,28 @@ async def test_an_event_is_kept_in_the_history_as_it_was_sent_and_a_record_that_
     assert db["history"].docs == {"refund.events:2:7": {
         "_id": "refund.events:2:7", "order_id": "O-1", "topic": "refund.events", "type": "refund.requested",
         "event_id": "E1", "occurred_at": "2026-11-27T08:00:00Z", "ts": 5, "value": sent}}
+
+
+async def test_a_document_the_change_left_as_it_was_is_not_written_again_until_the_partitions_move() -> None:
+    views, db = writer()
+    first, noted, noted_again = changes("O-1", {"seller": "S-1", "n": 1}, {"seller": "S-1", "n": 1, "note": "x"},
+                                        {"seller": "S-1", "n": 1, "note": "y"})
+    await views.write(batch_of([first]))
+    await views.write(batch_of([noted]))  # the order changed, the seller's figure did not
+    assert db["orders"].calls["replace_one"] == 1 and db["sellers"].calls["replace_one"] == 0
+    assert db["sellers"].docs["S-1"]["v"] == 1  # left as it was, an older version: later ones still move it
+
+    # While its partitions were away, another writer may have written the seller's document.
+    await ForgetOnRebalance(views.memo).on_partitions_assigned(set())
+    await views.write(batch_of([noted_again]))
+    assert db["sellers"].calls["replace_one"] == 1 and db["sellers"].docs["S-1"]["v"] == 3
+
+
+async def test_a_write_refused_for_a_newer_version_leaves_nothing_remembered() -> None:
+    views, db = writer()
+    first, second = changes("O-1", {"seller": "S-1", "n": 1}, {"seller": "S-1", "n": 2})
+    await views.write(batch_of([first]))
+    db["sellers"].docs["S-1"] = {"_id": "S-1", "orders": 7, "v": 9}  # a writer that got further
+    await views.write(batch_of([second]))
+    assert db["sellers"].docs["S-1"]["orders"] == 7
+    assert ("sellers", "S-1") not in views.memo and ("orders", "O-1") in views.memo
