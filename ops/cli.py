@@ -350,8 +350,8 @@ def record_lines(buyer: dict[str, Any] | None, shop: dict[str, Any] | None) -> l
     if buyer:
         rate = f"{buyer['refund_rate']:.0%}" if buyer.get("refund_rate") is not None else "-"
         lines.append(f"buyer record (90 days): {buyer.get('orders', 0)} orders, {buyer.get('requests', 0)} requests, "
-                     f"{buyer.get('refunds', 0)} refunds, refund rate {rate}; misconduct rulings (365 days): "
-                     f"{len(buyer.get('misconduct', []))}")
+                     f"{buyer.get('refunds', 0)} refunds, refund rate {rate}, {buyer.get('cases', 0)} cases; "
+                     f"misconduct rulings (365 days): {len(buyer.get('misconduct', []))}")
     if shop:
         fines = sum(f.get("amount_fen", 0) for f in (shop.get("fines") or {}).values())
         lines.append(f"shop record (60 days): score {shop.get('score')}, defects {len(shop.get('defects') or {})}, "

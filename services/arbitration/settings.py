@@ -14,6 +14,6 @@ class ArbitrationSettings(ServiceSettings):
     # --- what a ruling costs ---
     max_postage_fen: int = 3000  # return postage a ruling may repay (¥30), as the refund service caps it
     # --- buyer credibility (never shown to sellers) ---
-    buyer_window_s: float = 90 * 24 * 3600  # requests, refunds and orders counted for the refund rate
+    buyer_window_s: float = 90 * 24 * 3600  # orders, requests, refunds and cases in a buyer's record
     misconduct_window_s: float = 365 * 24 * 3600  # a ruling of buyer misconduct stops automatic full refunds
     misconduct_fine_fen: int = 50000  # the fine when the seller is at fault with misconduct (¥500), unless stated

@@ -1,8 +1,8 @@
 """A buyer's record (信誉度), one aggregate per buyer (`buyer:<id>`, on the buyer id's partition):
-orders, after-sale requests and refunds of the last 90 days, and the cases where a ruling found
-the buyer in misconduct. Arbitrators see it beside the shop's record; sellers never do. A finding
-of misconduct is published to a global table, so the automatic rules of every order can see it.
-Pure."""
+orders, after-sale requests, refunds and cases of the last 90 days, and the cases where a ruling
+found the buyer in misconduct. Arbitrators see it beside the shop's record; sellers never do. A
+finding of misconduct is published to a global table, so the automatic rules of every order can
+see it. Pure."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -31,6 +31,8 @@ class BuyerRecord(BaseModel):
     orders: dict[str, int] = Field(default_factory=dict)
     requests: dict[str, int] = Field(default_factory=dict)
     refunds: dict[str, int] = Field(default_factory=dict)
+    # the cases the buyer was party to: case id -> the day it opened
+    cases: dict[str, str] = Field(default_factory=dict)
     misconduct: list[Misconduct] = Field(default_factory=list)
 
     @classmethod
@@ -40,19 +42,38 @@ class BuyerRecord(BaseModel):
     def summary(self) -> dict[str, Any]:
         orders, refunds = sum(self.orders.values()), sum(self.refunds.values())
         return {"orders": orders, "requests": sum(self.requests.values()), "refunds": refunds,
-                "refund_rate": round(refunds / orders, 4) if orders else None,
+                "refund_rate": round(refunds / orders, 4) if orders else None, "cases": len(self.cases),
                 "misconduct": [m.model_dump(mode="python") for m in self.misconduct]}
+
+    def read_by_arbitrators(self) -> bool:
+        """Arbitrators read a buyer's record beside a case of theirs. Most buyers are never in
+        one, and their records (one write or more per order) stay out of the query model."""
+        return bool(self.cases or self.misconduct)
 
 
 def _count(record: BuyerRecord, field: str, ctx: Context) -> Decision:
     counts: dict[str, int] = getattr(record, field)
     day = ctx.now.date().isoformat()
     counts[day] = counts.get(day, 0) + 1
+    return _within_window(record, ctx)
+
+
+def _within_window(record: BuyerRecord, ctx: Context) -> Decision:
     oldest = (ctx.now - timedelta(seconds=ctx.settings.buyer_window_s)).date().isoformat()
     for counted in (record.orders, record.requests, record.refunds):
         for d in [d for d in counted if d < oldest]:
             del counted[d]
+    for case_id in [c for c, day in record.cases.items() if day < oldest]:
+        del record.cases[case_id]
     return Decision(state=record.model_dump(mode="python"))
+
+
+def case_opened(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    if d.case_id in record.cases:
+        return Decision.ignore()
+    record.cases[d.case_id] = ctx.now.date().isoformat()
+    return _within_window(record, ctx)
 
 
 def ruling_issued(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -71,6 +92,7 @@ HANDLERS: dict[str, Callable[[BuyerRecord, ParsedMessage, Context], Decision]] =
     "order.paid": lambda r, m, c: _count(r, "orders", c),
     "refund.requested": lambda r, m, c: _count(r, "requests", c) if m.data.attempt == 1 else Decision.ignore(),
     "refund.completed": lambda r, m, c: _count(r, "refunds", c),
+    "case.opened": case_opened,
     "ruling.issued": ruling_issued,
 }
 

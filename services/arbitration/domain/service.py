@@ -65,9 +65,11 @@ class ArbitrationDomain(Domain):
     # the order aggregates themselves are behind GET /state?key=.
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
         """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`),
-        and a buyer's record beside them."""
+        and the record of a buyer who was in a case beside them."""
         if key.startswith(buyers.BUYER):
             record = buyers.BuyerRecord.load(key, state)
+            if not record.read_by_arbitrators():
+                return []
             return [ViewDoc(BUYERS, {"_id": record.buyer_id, **record.summary()})]
         order = ArbitrationOrder.load(key, state)
         out = []
