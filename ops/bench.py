@@ -476,7 +476,7 @@ def main() -> int:
                     help="the first offered rate of the search, disputes per second")
     ap.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", "60")),
                     help="seconds each rate is offered")
-    ap.add_argument("--max-phases", type=int, default=5, help="rates tried in the search")
+    ap.add_argument("--max-phases", type=int, default=7, help="rates tried in the search")
     ap.add_argument("--max-p99-ms", type=float, default=1000.0,
                     help="a rate is sustained when every dispute ends and request -> requested stays under this p99")
     ap.add_argument("--max-view-lag-s", type=float, default=5.0,
