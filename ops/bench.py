@@ -12,7 +12,6 @@ import os
 import random
 import sys
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
@@ -23,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
+from ops.bench_metrics import transactions, view_lag, view_writes
 from ops.bench_workbench import workbench_pages
 from ops.cpu import CpuMeter
 from ops.launcher import System, health, make_system
@@ -248,51 +248,6 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
     }
 
 
-def samples(system: System, family: str) -> dict[str, list[Any]]:
-    """Each service's samples of one Prometheus metric family, read from its /metrics."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    out: dict[str, list[Any]] = {}
-    for name, p in system.procs.items():
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{p.port}/metrics", timeout=5) as r:
-                text = r.read().decode()
-        except OSError:
-            continue
-        out[name] = [s for fam in text_string_to_metric_families(text) if fam.name == family for s in fam.samples]
-    return out
-
-
-def view_writes(system: System, disputes: int) -> dict[str, dict[str, float]]:
-    """Documents each service wrote to its query model per dispute, by collection and form: the
-    database's work (a replace costs FerretDB about ten times an insert of a batch). "unchanged"
-    counts the documents a change left as they were, which were not written."""
-    out: dict[str, dict[str, float]] = {}
-    for metric, form in (("aftersale_view_writes", None), ("aftersale_view_unchanged", "unchanged")):
-        for name, found in samples(system, metric).items():
-            per = {f"{s.labels['collection']} {form or s.labels['form']}": round(s.value / max(1, disputes), 2)
-                   for s in found if s.name.endswith("_total")}
-            if per:
-                out.setdefault(name, {}).update(per)
-    return out
-
-
-def view_lag(system: System) -> dict[str, dict[str, float | None]]:
-    """p50 and p99 of each service's view lag (commit to query model), from its histogram."""
-    out: dict[str, dict[str, float | None]] = {}
-    for name, found in samples(system, "aftersale_view_lag_seconds").items():
-        buckets = [(float(s.labels["le"]), s.value) for s in found if s.name.endswith("_bucket")]
-        if not buckets or not buckets[-1][1]:
-            continue
-        total = buckets[-1][1]
-
-        def q(x: float) -> float | None:
-            return next((le for le, n in sorted(buckets) if n >= x * total), None)
-
-        out[name] = {"n": total, "p50_s_at_most": q(0.5), "p99_s_at_most": q(0.99)}
-    return out
-
-
 async def restore_with(system: System, bootstrap: str, group: str, target: int) -> dict[str, Any]:
     """Fill the refund service's changelog up to `target` live aggregates (copies of one real
     aggregate under new order ids), restart the service, and time it until it says ready."""
@@ -354,6 +309,7 @@ def print_report(r: dict[str, Any]) -> None:
                 print(f"  {name:<52} p50 {st['p50_ms']:8.1f} ms  p95 {st['p95_ms']:8.1f} ms  p99 {st['p99_ms']:8.1f} ms  (n={st['n']})")
         print(f"  view lag (histogram upper bounds, s): {p['view_lag']}")
         print(f"  query-model documents written per dispute: {p.get('view_writes_per_dispute')}")
+        print(f"  transactions per dispute, commit and record wait (upper bounds, s): {p.get('transactions')}")
         print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
         print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy']}")
     print(f"\nsustainable rate: {r['sustainable_per_second']} disputes/s")
@@ -386,6 +342,7 @@ async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap:
         await asyncio.sleep(2)  # the views' last writes
         result["view_lag"] = view_lag(system)
         result["view_writes_per_dispute"] = view_writes(system, result["disputes"])
+        result["transactions"] = transactions(system, result["disputes"])
         result["peak_rss_mb"] = peak_rss_mb(system)
         # Kept up: every dispute ended, no queue grew (a queue shows as seconds of latency on the
         # first step of every dispute), and the query models kept pace.
