@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,16 +37,9 @@ from runtime.settings import ServiceSettings
 from runtime.stream import StreamLoop, Tasks
 from runtime.tables import GlobalTable
 from runtime.task import Task
-from runtime.transactions import ProcessTransactions
 from runtime.views import ViewWriter
 
 log = structlog.get_logger("app")
-
-
-def transactional_id(group: str, instance_id: str) -> str:
-    """The process's producer's id: the same across restarts of one replica (a restart fences its
-    previous run), different for every replica. Without an instance id, a new one each start."""
-    return f"{group}-instance-{instance_id or uuid.uuid4().hex}"
 
 
 @dataclass
@@ -63,7 +55,6 @@ class Service:
     client: Any
     app: Any  # the ASGI application
     kafka: dict[str, Any]  # client security settings
-    transactions: ProcessTransactions
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -112,7 +103,6 @@ class Service:
             t.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.loop.stop()
-        await self.transactions.stop()
         await self.views.stop()
         await self.changelog.stop()
         for table in self.tables.values():
@@ -133,10 +123,13 @@ def build_service(domain: Domain, settings: ServiceSettings,
     internal = (changelog_topic(group), repartition_topic(group))
     processor = Processor(domain, settings, internal[1], {name: t.rows for name, t in tables.items()})
     changelog = KafkaChangelog(settings.kafka_bootstrap, internal[0], kafka)
-    producer = KafkaTransactions(settings.kafka_bootstrap, transactional_id(group, settings.instance_id), group,
-                                 kafka, settings.crash_in_transaction_type, lambda: loop.group_metadata())
-    transactions = ProcessTransactions(producer, lambda n: loop.stable_offsets(n))
-    tasks = Tasks(lambda n: Task(n, processor, transactions.for_task(n), changelog, internal[0], settings))
+
+    def make_task(n: int) -> Task:
+        producer = KafkaTransactions(settings.kafka_bootstrap, f"{group}-{n}", group, kafka,
+                                     settings.crash_in_transaction_type)
+        return Task(n, processor, producer, changelog, internal[0], settings)
+
+    tasks = Tasks(make_task)
     loop = StreamLoop(settings, domain.service, (*domain.consumes, internal[1]), group, tasks, kafka)
     views = ViewWriter(domain, settings, database, kafka)
     contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
@@ -187,7 +180,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
             return
         await handler(scope, receive, send)
 
-    svc = Service(settings, domain, tasks, loop, views, tables, changelog, database, client, app, kafka, transactions)
+    svc = Service(settings, domain, tasks, loop, views, tables, changelog, database, client, app, kafka)
     return svc
 
 

@@ -1,54 +1,45 @@
-"""The process's ports on a real broker (aiokafka): its transactional producer and the changelog.
+"""The task's ports on a real broker (aiokafka): its transactional producer and its changelog.
 
-One producer serves every task of the process (runtime/transactions.py). Its id is the process's
-(`<group>-instance-<instance id>`), so a restarted process fences the producer of its previous
-run and aborts that run's open transaction; a process the group has moved on from is fenced by
-its consumer generation instead (KIP-447, runtime/kip447.py).
+aiokafka 0.14 sends TxnOffsetCommit version 0, which carries no group generation, so the
+consumer-group fencing of KIP-447 is not available. Each task therefore has a transactional
+id of its own (`<group>-<partition>`), as in Kafka Streams' first exactly-once mode: a new owner
+of partition p starts the producer with p's id, which fences the previous owner's producer and
+aborts its open transaction before the new owner reads anything.
 """
 from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import ProducerFenced as KafkaProducerFenced
 from aiokafka.producer import sender as aiokafka_sender
 
-from runtime import kip447
 from runtime.ports import ChangelogRecord, Offsets, ProducerFenced
 from runtime.records import OutRecord
 
 log = structlog.get_logger("kafka")
 
 
-# A transaction left open by a process that froze or died holds up its partitions' next owner
-# (and every read_committed reader) until the broker aborts it: at most this long.
-TRANSACTION_TIMEOUT_MS = 10000
-
-
 class KafkaTransactions:
     def __init__(self, bootstrap: str, transactional_id: str, group_id: str, client: dict[str, Any],
-                 crash_in_transaction_type: str = "",
-                 group_metadata: Callable[[], kip447.GroupMetadata] | None = None) -> None:
+                 crash_in_transaction_type: str = "") -> None:
         self.bootstrap = bootstrap
         self.transactional_id = transactional_id
         self.group_id = group_id
         self.client = client
         self.crash_type = crash_in_transaction_type
-        self.group_metadata = group_metadata  # offsets committed with the member's generation (KIP-447)
         self.producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         self.producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap, transactional_id=self.transactional_id, enable_idempotence=True,
             acks="all", linger_ms=2, max_batch_size=256 * 1024, request_timeout_ms=30000,
-            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS, client_id=self.transactional_id, **self.client)
+            client_id=self.transactional_id, **self.client)
         await self.producer.start()  # init_transactions: fences the previous owner of this id
         quick_coordinator_retries(self.producer)
-        if self.group_metadata is not None:
-            kip447.install(self.producer, self.group_metadata)
 
     async def commit(self, records: list[OutRecord], offsets: Offsets) -> None:
         producer = self.producer

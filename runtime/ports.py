@@ -1,5 +1,5 @@
 """The task's two ports to Kafka, so the processing steps can be tested without a broker
-(runtime.fakes has in-memory versions): transactions, and a changelog to restore from."""
+(runtime.fakes has in-memory versions): a transactional producer, and a changelog to restore from."""
 from __future__ import annotations
 
 from typing import AsyncIterator, Protocol
@@ -11,12 +11,12 @@ Offsets = dict[tuple[str, int], int]
 
 
 class ProducerFenced(Exception):
-    """Another process took this producer's transactional id."""
+    """Another process took this task's transactional id: it owns the partition now."""
 
 
 class Transactions(Protocol):
-    """A task's transactions. Once `start` returns, no earlier owner of the partition can commit
-    anything more (runtime.transactions: the process's producer and the group's generation)."""
+    """One task's transactional producer. Its id is the task's, so starting it fences (and
+    aborts the open transaction of) any earlier owner of the partition."""
 
     async def start(self) -> None: ...
 

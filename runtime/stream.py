@@ -2,9 +2,9 @@
 
 One consumer reads every topic of the service (read_committed, offsets only through the tasks'
 transactions). The RangeAssignor hands it partition p of every topic together, so partition
-number p is task p. A batch is split by task; each task has a worker of its own, and the batches
-that are ready together share the process's transaction (runtime/transactions.py) while the
-consumer keeps polling. The timer loop fires each task's deadlines through the same path.
+number p is task p. A batch is split by task and the tasks commit concurrently; the timer loop
+fires each task's deadlines through the same transactional path. Each task has a worker of its
+own, so the tasks commit concurrently while the consumer keeps polling.
 """
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
 from runtime.fetch_pace import FetchPace, set_fetch_terms
 from runtime.membership import static_member_id
-from runtime.kip447 import GroupMetadata, stable_offsets
-from runtime.ports import Offsets, ProducerFenced
+from runtime.ports import ProducerFenced
 from runtime.settings import ServiceSettings
 from runtime.task import CommitFailed, Task
 
@@ -66,9 +65,8 @@ class Tasks(ConsumerRebalanceListener):
         log.info("partitions_assigned", tasks=numbers)
 
     async def open(self, task: Task) -> None:
-        # First wait until the previous owner has nothing in flight (its last transaction
-        # committed or aborted; any later one is refused for its old generation), then read what
-        # it committed: the changelog is complete once nobody else can write to it. An assigned
+        # First fence the previous owner (its open transaction is aborted), then read what it
+        # committed: the changelog is complete once nobody else can write to it. An assigned
         # partition must get its task, so a broker still recovering is waited out.
         async def start_and_restore() -> None:
             await task.transactions.start()
@@ -118,10 +116,8 @@ class StreamLoop:
         self.pending: dict[int, list[Any]] = {}
         self.wakeups: dict[int, asyncio.Event] = {}
         self.workers: dict[int, asyncio.Task[None]] = {}
-        self.last_commit = 0.0  # loop time of the process's last transaction
         self.pace = FetchPace(settings.fetch_wait_ms)
         self.fetch_terms = self.pace.busy  # the consumer starts with these
-        self.instance_id = static_member_id(group_id, settings.instance_id, topics)
 
     async def start(self) -> None:
         s = self.settings
@@ -130,7 +126,7 @@ class StreamLoop:
             isolation_level="read_committed", auto_offset_reset=s.offset_reset,
             # Range, not round robin: one consumer gets partition p of every topic, so task p.
             partition_assignment_strategy=(RangePartitionAssignor,),
-            group_instance_id=self.instance_id,
+            group_instance_id=static_member_id(self.group_id, s.instance_id, self.topics),
             session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_min_bytes=self.fetch_terms.min_bytes, fetch_max_wait_ms=self.fetch_terms.max_wait_ms,
             **self.client)
@@ -141,18 +137,6 @@ class StreamLoop:
         await self.tasks.close_all()
         if self.consumer is not None:
             await self.consumer.stop()
-
-    # ---- the group, for the process's transactions (KIP-447) --------------------------------
-
-    def group_metadata(self) -> GroupMetadata:
-        """Who this process is in the group now: its offsets commit only while that is current."""
-        coordinator = self.consumer._coordinator  # noqa: SLF001
-        return GroupMetadata(self.group_id, coordinator.generation, coordinator.member_id, self.instance_id)
-
-    async def stable_offsets(self, n: int) -> Offsets:
-        """Task n's committed offsets, once no open transaction holds any of them."""
-        parts = [TopicPartition(t, n) for t in self.topics]
-        return await stable_offsets(self.consumer, self.group_id, parts)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll, and hand each task its records; the tasks commit on their own, so one slow
@@ -194,13 +178,14 @@ class StreamLoop:
     async def _work(self, n: int, stop: asyncio.Event) -> None:
         wakeup = self.wakeups[n]
         loop = asyncio.get_running_loop()
+        last_commit = 0.0
         while not stop.is_set() or self.pending.get(n):
             await wakeup.wait()
             wakeup.clear()
             # A transaction costs the broker and this process about the same whether it carries one
-            # record or a hundred: records that arrive within commit_interval_s of the process's
-            # last commit wait for each other, and the tasks' batches then share one transaction.
-            gather = self.settings.commit_interval_s - (loop.time() - self.last_commit)
+            # record or a hundred: records that arrive within commit_interval_s of the last commit
+            # wait for each other and share one.
+            gather = self.settings.commit_interval_s - (loop.time() - last_commit)
             if gather > 0 and not stop.is_set():
                 await asyncio.sleep(gather)
             records = self._take(n)
@@ -209,7 +194,7 @@ class StreamLoop:
             self.inflight += 1
             try:
                 await self._process(n, records)
-                self.last_commit = loop.time()
+                last_commit = loop.time()
             except Exception as exc:  # noqa: BLE001 - a worker must outlive any one batch
                 log.error("task_worker_failed", partition=n, error=repr(exc), exc_info=True)
                 self._rewind(n, records)
@@ -239,13 +224,13 @@ class StreamLoop:
         try:
             await task.process(records)
         except CommitFailed as exc:
-            # Refused for a generation the group has left behind, or the producer's id taken (this
-            # replica started twice, or a transaction outlived its timeout): nothing of the batch
-            # is visible. Read it again with a fresh producer; if the partition went elsewhere,
-            # the revocation that follows takes the task away.
-            log.warning("commit_failed", partition=n, error=str(exc),
-                        fenced=isinstance(exc.__cause__, ProducerFenced))
+            fenced = isinstance(exc.__cause__, ProducerFenced)
+            log.warning("commit_failed", partition=n, error=str(exc), fenced=fenced)
             self._rewind(n, records)
+            if fenced:
+                self.tasks.active.pop(n, None)  # another process owns it; a rebalance follows
+                await task.transactions.stop()
+                return
             await asyncio.sleep(self.settings.retry_backoff_s)
             await self.tasks.reopen(task)
         except DeadLetterLimitExceeded as exc:
@@ -287,9 +272,11 @@ class StreamLoop:
                 try:
                     await task.fire_due()
                 except CommitFailed as exc:
-                    log.warning("timer_commit_failed", partition=task.partition, error=str(exc),
-                                fenced=isinstance(exc.__cause__, ProducerFenced))
-                    await self.tasks.reopen(task)
+                    log.warning("timer_commit_failed", partition=task.partition, error=str(exc))
+                    if isinstance(exc.__cause__, ProducerFenced):
+                        self.tasks.active.pop(task.partition, None)
+                    else:
+                        await self.tasks.reopen(task)
                 except Exception as exc:  # noqa: BLE001 - never let the timer loop die
                     log.error("timer_loop_failed", partition=task.partition, error=repr(exc), exc_info=True)
             try:

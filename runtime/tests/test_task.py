@@ -59,7 +59,7 @@ class Shop:
         self.processor = Processor(domain or SellerDomain(), SETTINGS, REPARTITION)
 
     async def task(self, partition: int, restore: bool = True) -> Task:
-        t = Task(partition, self.processor, FakeTransactions(self.broker, "aftersale-seller-instance-0"),
+        t = Task(partition, self.processor, FakeTransactions(self.broker, f"aftersale-seller-{partition}"),
                  FakeChangelog(self.broker, CHANGELOG), CHANGELOG, SETTINGS)
         await t.transactions.start()
         if restore:
@@ -131,9 +131,9 @@ async def test_an_aborted_batch_leaves_the_store_as_it_was_and_its_retry_emits_t
     assert broker.types("seller.events") == ["seller.approved"]
 
 
-async def test_the_previous_run_of_a_replica_is_fenced_once_the_next_starts(broker: FakeBroker) -> None:
+async def test_the_old_owner_is_fenced_once_the_new_one_starts(broker: FakeBroker) -> None:
     old = await Shop(broker).task(0)
-    await Shop(broker).task(0)  # the replica restarted (same instance id) while the old run lingered
+    await Shop(broker).task(0)  # a rebalance gave partition 0 to another process
 
     with pytest.raises(CommitFailed) as failed:
         await old.process([Offsets().record("refund.events", requested())])
