@@ -77,6 +77,7 @@ class ViewWriter:
         self.gather_s = settings.view_gather_s
         self.behind = 0  # committed records not yet written
         self.lag_s = 0.0  # age of the newest change written, when it was written
+        self.writing_since: float | None = None  # monotonic time the poll being written began
         self.database_ok = True
         self.written = 0
 
@@ -111,24 +112,43 @@ class ViewWriter:
                 await self.stop()
                 self.consumer = None
                 await asyncio.sleep(1)
+        measuring = asyncio.create_task(self._measure_every(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
+                    if not self._started_at_positions and self.consumer.assignment():
+                        # Say where it starts, so "caught up" can be told from "never read".
+                        await self.consumer.commit({tp: await self.consumer.position(tp)
+                                                    for tp in self.consumer.assignment()})
+                        self._started_at_positions = True
+                    if batch:
+                        started = time.perf_counter()
+                        self.writing_since = time.monotonic()
+                        try:
+                            await self._write_until_done(batch, stop)
+                        finally:
+                            self.writing_since = None
+                        self._pace(time.perf_counter() - started)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
+                    log.warning("view_poll_failed", error=repr(exc))
+                    await asyncio.sleep(1)
+        finally:
+            measuring.cancel()
+
+    async def _measure_every(self, stop: asyncio.Event, every_s: float = 1.0) -> None:
+        """Apart from the writes, so that the records piling up behind a write the database does
+        not answer (hung, not refusing) show in /health while it hangs, not only after."""
         while not stop.is_set():
             try:
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
-                if not self._started_at_positions and self.consumer.assignment():
-                    # Say where it starts, so "caught up" can be told from "never read".
-                    await self.consumer.commit({tp: await self.consumer.position(tp)
-                                                for tp in self.consumer.assignment()})
-                    self._started_at_positions = True
-                if batch:
-                    started = time.perf_counter()
-                    await self._write_until_done(batch, stop)
-                    self._pace(time.perf_counter() - started)
                 await self._measure()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
-                log.warning("view_poll_failed", error=repr(exc))
-                await asyncio.sleep(1)
+            except Exception as exc:  # noqa: BLE001 - a figure must never stop the writer
+                log.debug("view_measure_failed", error=repr(exc))
+            await asyncio.sleep(every_s)
 
     async def _write_until_done(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
         backoff = self.settings.retry_backoff_s
@@ -261,5 +281,7 @@ class ViewWriter:
         metrics.VIEW_BEHIND.labels(self.service).set(behind)
 
     def health(self) -> dict[str, Any]:
+        writing_s = time.monotonic() - self.writing_since if self.writing_since is not None else 0.0
         return {"records_behind": self.behind, "lag_s": round(self.lag_s, 3), "database": self.database_ok,
+                "writing_s": round(writing_s, 1),
                 "written": self.written, "gather_s": self.gather_s}

@@ -2,6 +2,7 @@
 at a time, later ones replaced, and nothing ever moves back, whichever batch is read again."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -197,3 +198,67 @@ async def test_a_write_refused_for_a_newer_version_leaves_nothing_remembered() -
     await views.write(batch_of([second]))
     assert db["sellers"].docs["S-1"]["orders"] == 7
     assert ("sellers", "S-1") not in views.memo and ("orders", "O-1") in views.memo
+
+
+class HungCollection(Collection):
+    """A database that takes the write and never answers (FerretDB stopped), until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+
+    async def insert_many(self, docs: list[dict[str, Any]], ordered: bool = True) -> None:
+        await self.answer.wait()
+        await super().insert_many(docs, ordered)
+
+
+class OneBatchConsumer:
+    """Hands the writer one poll, then nothing; meanwhile the topic keeps growing."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.tp = TopicPartition(CHANGELOG, 0)
+        self.polls = [{self.tp: records}]
+        self.end = len(records)
+        self._fetcher = SimpleNamespace()  # where the writer sets how long the broker gathers
+
+    async def getmany(self, timeout_ms: int = 0, max_records: int = 0) -> dict[TopicPartition, list[Record]]:
+        if self.polls:
+            return self.polls.pop()
+        await asyncio.sleep(timeout_ms / 1000)
+        return {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return {self.tp}
+
+    async def end_offsets(self, parts: list[TopicPartition]) -> dict[TopicPartition, int]:
+        return {self.tp: self.end}
+
+    async def position(self, tp: TopicPartition) -> int:
+        return 1  # past the poll being written
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        pass
+
+
+async def test_while_the_database_hangs_health_shows_the_records_piling_up_behind_the_write() -> None:
+    db = Database()
+    db["orders"] = HungCollection()
+    views = ViewWriter(ShopDomain(), SETTINGS, db, {})
+    views.consumer = OneBatchConsumer(changes("O-1", {"seller": "S-1", "n": 1}))
+    views._started_at_positions = True  # noqa: SLF001 - started by hand, without a broker
+    stop = asyncio.Event()
+    running = asyncio.create_task(views.run(stop))
+    try:
+        await asyncio.sleep(0.3)
+        views.consumer.end += 40  # the services go on committing while the database hangs
+        await asyncio.sleep(1.2)
+        hung = views.health()
+        assert hung["records_behind"] == 40 and hung["writing_s"] >= 1.0, hung
+
+        db["orders"].answer.set()
+        await asyncio.sleep(0.1)
+        assert views.health()["writing_s"] == 0.0 and db["orders"].docs["O-1"]["v"] == 1
+    finally:
+        stop.set()
+        db["orders"].answer.set()
+        await asyncio.wait_for(running, 2)
