@@ -90,6 +90,7 @@ class Service:
         self.background = [asyncio.create_task(self.loop.run(self.stop)),
                            asyncio.create_task(self.loop.fire_timers(self.stop)),
                            asyncio.create_task(self.views.run(self.stop)),
+                           asyncio.create_task(self.views.measure_behind(self.stop)),
                            asyncio.create_task(self.loop.measure_lag(self.stop))]
         log.info("service_started", topics=list(self.loop.topics), group=self.settings.group_id(self.domain.service),
                  database=self.settings.db_name(self.domain.service), http_port=self.settings.http_port)

@@ -112,43 +112,44 @@ class ViewWriter:
                 await self.stop()
                 self.consumer = None
                 await asyncio.sleep(1)
-        measuring = asyncio.create_task(self._measure_every(stop))
-        try:
-            while not stop.is_set():
-                try:
-                    batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
-                    if not self._started_at_positions and self.consumer.assignment():
-                        # Say where it starts, so "caught up" can be told from "never read".
-                        await self.consumer.commit({tp: await self.consumer.position(tp)
-                                                    for tp in self.consumer.assignment()})
-                        self._started_at_positions = True
-                    if batch:
-                        started = time.perf_counter()
-                        self.writing_since = time.monotonic()
-                        try:
-                            await self._write_until_done(batch, stop)
-                        finally:
-                            self.writing_since = None
-                        self._pace(time.perf_counter() - started)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
-                    log.warning("view_poll_failed", error=repr(exc))
-                    await asyncio.sleep(1)
-        finally:
-            measuring.cancel()
-
-    async def _measure_every(self, stop: asyncio.Event, every_s: float = 1.0) -> None:
-        """Apart from the writes, so that the records piling up behind a write the database does
-        not answer (hung, not refusing) show in /health while it hangs, not only after."""
         while not stop.is_set():
             try:
-                await self._measure()
+                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
+                if not self._started_at_positions and self.consumer.assignment():
+                    # Say where it starts, so "caught up" can be told from "never read".
+                    await self.consumer.commit({tp: await self.consumer.position(tp)
+                                                for tp in self.consumer.assignment()})
+                    self._started_at_positions = True
+                if batch:
+                    started = time.perf_counter()
+                    self.writing_since = time.monotonic()
+                    try:
+                        await self._write_until_done(batch, stop)
+                    finally:
+                        self.writing_since = None
+                    self._pace(time.perf_counter() - started)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a figure must never stop the writer
-                log.debug("view_measure_failed", error=repr(exc))
-            await asyncio.sleep(every_s)
+            except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
+                log.warning("view_poll_failed", error=repr(exc))
+                await asyncio.sleep(1)
+
+    async def measure_behind(self, stop: asyncio.Event, every_s: float = 1.0) -> None:
+        """Records not yet written, measured apart from the writes (a task of its own, like the
+        stream's `measure_lag`), so that those piling up behind a write the database does not
+        answer (hung, not refusing) show in /health while it hangs, not only after."""
+        while not stop.is_set():
+            if self.consumer is not None:
+                try:
+                    await self._measure()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a figure must never stop the writer
+                    log.debug("view_measure_failed", error=repr(exc))
+            try:
+                await asyncio.wait_for(stop.wait(), every_s)
+            except asyncio.TimeoutError:
+                pass
 
     async def _write_until_done(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
         backoff = self.settings.retry_backoff_s

@@ -247,7 +247,7 @@ async def test_while_the_database_hangs_health_shows_the_records_piling_up_behin
     views.consumer = OneBatchConsumer(changes("O-1", {"seller": "S-1", "n": 1}))
     views._started_at_positions = True  # noqa: SLF001 - started by hand, without a broker
     stop = asyncio.Event()
-    running = asyncio.create_task(views.run(stop))
+    running = [asyncio.create_task(views.run(stop)), asyncio.create_task(views.measure_behind(stop))]
     try:
         await asyncio.sleep(0.3)
         views.consumer.end += 40  # the services go on committing while the database hangs
@@ -261,4 +261,4 @@ async def test_while_the_database_hangs_health_shows_the_records_piling_up_behin
     finally:
         stop.set()
         db["orders"].answer.set()
-        await asyncio.wait_for(running, 2)
+        await asyncio.wait_for(asyncio.gather(*running), 2)
