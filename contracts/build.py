@@ -1,10 +1,11 @@
 """Building messages: the one place that turns a type and its data into envelope bytes."""
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from contracts.envelope import Actor, Envelope, rfc3339, utc_now
 from contracts.registry import spec_for
@@ -47,7 +48,7 @@ def envelope(
 def encode(env: dict[str, Any] | Envelope) -> bytes:
     if isinstance(env, Envelope):
         env = env.model_dump(mode="json")
-    return json.dumps(env, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(env)
 
 
 def key_of(env: dict[str, Any]) -> bytes:

@@ -1,10 +1,10 @@
 """Turning Kafka bytes into a validated message, or a precise reason why not."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from contracts.common import Data
@@ -73,8 +73,8 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
     if len(raw) > MAX_MESSAGE_BYTES:
         raise Invalid("too_large", f"the message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
     try:
-        doc: Any = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as e:
+        doc: Any = orjson.loads(raw)
+    except ValueError as e:  # orjson.JSONDecodeError, bad UTF-8 included
         raise Invalid("not_json", f"the value is not UTF-8 JSON: {e}") from None
     if not isinstance(doc, dict):
         raise Invalid("not_an_object", "the value must be a JSON object (the envelope)")

@@ -7,11 +7,11 @@ the events it causes, so the changelog is the durable copy and memory is a cache
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pydantic_core import to_json
 
 # The earliest pending deadline travels in a header, so a restore can schedule timers without
@@ -60,7 +60,7 @@ class Aggregate:
 
     @classmethod
     def decode(cls, key: str, value: bytes) -> "Aggregate":
-        d = json.loads(value)
+        d = orjson.loads(value)
         return cls(key=key, version=d["v"], state=d.get("state"),
                    timers={n: datetime.fromisoformat(t) for n, t in (d.get("timers") or {}).items()},
                    processed=tuple(d.get("processed") or ()))

@@ -1,9 +1,10 @@
 """Records in and out of a task, and the service's internal topics."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import orjson
 
 from contracts.topics import DLQ_SUFFIX
 
@@ -66,7 +67,7 @@ class OutRecord:
         return header(self.headers, H_EVENT_TYPE) or ""
 
     def envelope(self) -> dict[str, Any]:
-        return json.loads(self.value or b"{}")
+        return orjson.loads(self.value or b"{}")
 
 
 def header(headers: Any, name: str) -> str | None:
@@ -77,7 +78,7 @@ def header(headers: Any, name: str) -> str | None:
 
 
 def event_record(env: dict[str, Any], topic: str, key: str, producer: str) -> OutRecord:
-    value = json.dumps(env, ensure_ascii=False, separators=(",", ":")).encode()
+    value = orjson.dumps(env)
     return OutRecord(topic, key.encode(), value,
                      headers=((H_EVENT_TYPE, env["type"].encode()), (H_PRODUCER, producer.encode())))
 

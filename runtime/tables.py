@@ -4,9 +4,9 @@ to read, such as a user's language; each is still written by one task, its key's
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
+import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -28,7 +28,7 @@ class GlobalTable:
             self.rows.pop(k, None)
             return
         try:
-            self.rows[k] = json.loads(value).get("data", {})
+            self.rows[k] = orjson.loads(value).get("data", {})
         except (ValueError, AttributeError):
             log.warning("table_record_unreadable", topic=self.topic, key=k)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import time
 from collections import defaultdict
 from datetime import datetime
 
+import orjson
 import structlog
 
 from runtime import metrics
@@ -151,7 +151,7 @@ class Task:
                 continue
             metrics.EMITTED.labels(self.service, r.type).inc()
             if r.type in BUSINESS_TYPES:
-                metrics.count_business(r.type, json.loads(r.value or b"{}").get("data", {}))
+                metrics.count_business(r.type, orjson.loads(r.value or b"{}").get("data", {}))
 
 
 def merged(records: list[RecordLike]) -> list[RecordLike]:

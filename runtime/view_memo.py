@@ -14,16 +14,16 @@ first, and a forgotten document is simply written again.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from typing import Any
+
+import orjson
 
 
 def digest(doc: dict[str, Any]) -> bytes:
     """The document's content, `v` aside: versions move on while the content stays."""
-    text = json.dumps({k: v for k, v in doc.items() if k != "v"}, sort_keys=True, default=str,
-                      separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+    text = orjson.dumps({k: v for k, v in doc.items() if k != "v"}, default=str, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(text, digest_size=16).digest()
 
 
 class WrittenDocs:

@@ -12,11 +12,11 @@ waits for it; its lag is a metric and part of `/health`.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from typing import Any
 
+import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -185,7 +185,7 @@ class ViewWriter:
                     continue
                 try:
                     text = (r.value or b"").decode()
-                    env = json.loads(text)
+                    env = orjson.loads(r.value or b"")
                 except ValueError:  # UnicodeDecodeError is one too
                     continue  # not an event: the service dead-lettered it
                 if not isinstance(env, dict):

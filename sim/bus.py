@@ -4,11 +4,11 @@ happen."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
@@ -98,7 +98,7 @@ class Bus:
             for recs in batch.values():
                 for r in recs:
                     try:
-                        env = json.loads(r.value) if r.value else None
+                        env = orjson.loads(r.value) if r.value else None
                         env = env if isinstance(env, dict) else None
                     except (ValueError, UnicodeDecodeError):
                         env = None
