@@ -134,6 +134,11 @@ def test_listed_fields_are_strict_and_the_rejection_names_the_field(overrides, c
 @pytest.mark.parametrize("raw,code", [
     (b"\xff\xfe", "not_json"),
     (b"{not json", "not_json"),
+    # Not JSON by its RFC, though Python's own json module reads them: NaN, and a lone surrogate
+    # (a string no UTF-8 encoder can write back out).
+    (b'{"event_id": "e", "data": {"amount_fen": NaN}}', "not_json"),
+    (b'{"event_id": "\\ud800"}', "not_json"),
+    (b"[" * 2000, "not_json"),  # nested deeper than the parser goes
     (b"[1,2]", "not_an_object"),
     (b'{"type": "refund.request"}', "bad_envelope"),
     (None, "empty"),
