@@ -21,6 +21,7 @@ from runtime import metrics
 from runtime.dlq import DeadLetterLimitExceeded
 from runtime.fetch_pace import FetchPace, set_fetch_terms
 from runtime.membership import static_member_id
+from runtime.periodic import every
 from runtime.ports import ProducerFenced
 from runtime.settings import ServiceSettings
 from runtime.task import CommitFailed, Task
@@ -265,7 +266,7 @@ class StreamLoop:
                 self.consumer.seek(tp, offset)
 
     async def fire_timers(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+        async for _ in every(self.settings.timer_tick_s, stop):
             for task in list(self.tasks.active.values()):
                 if task.stopped_by:
                     continue
@@ -279,14 +280,10 @@ class StreamLoop:
                         await self.tasks.reopen(task)
                 except Exception as exc:  # noqa: BLE001 - never let the timer loop die
                     log.error("timer_loop_failed", partition=task.partition, error=repr(exc), exc_info=True)
-            try:
-                await asyncio.wait_for(stop.wait(), self.settings.timer_tick_s)
-            except asyncio.TimeoutError:
-                pass
 
     async def measure_lag(self, stop: asyncio.Event, every_s: float = 5.0) -> None:
         """Consumer lag per owned partition: the end of the log minus the committed position."""
-        while not stop.is_set():
+        async for _ in every(every_s, stop):
             try:
                 parts = list(self.consumer.assignment()) if self.consumer else []
                 if parts:
@@ -297,7 +294,3 @@ class StreamLoop:
                             max(0, ends.get(tp, 0) - committed))
             except Exception as exc:  # noqa: BLE001 - a metric must never stop the service
                 log.warning("lag_measure_failed", error=repr(exc))
-            try:
-                await asyncio.wait_for(stop.wait(), every_s)
-            except asyncio.TimeoutError:
-                pass

@@ -26,6 +26,7 @@ from runtime.aggregate import Aggregate, is_new
 from runtime.domain import Domain
 from runtime.fetch_pace import FetchTerms, set_fetch_terms
 from runtime.membership import static_member_id
+from runtime.periodic import every
 from runtime.records import changelog_topic
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
 from runtime.view_memo import WrittenDocs, digest
@@ -138,18 +139,15 @@ class ViewWriter:
         """Records not yet written, measured apart from the writes (a task of its own, like the
         stream's `measure_lag`), so that those piling up behind a write the database does not
         answer (hung, not refusing) show in /health while it hangs, not only after."""
-        while not stop.is_set():
-            if self.consumer is not None:
-                try:
-                    await self._measure()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - a figure must never stop the writer
-                    log.debug("view_measure_failed", error=repr(exc))
+        async for _ in every(every_s, stop):
+            if self.consumer is None:
+                continue
             try:
-                await asyncio.wait_for(stop.wait(), every_s)
-            except asyncio.TimeoutError:
-                pass
+                await self._measure()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a figure must never stop the writer
+                log.debug("view_measure_failed", error=repr(exc))
 
     async def _write_until_done(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
         backoff = self.settings.retry_backoff_s
