@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import structlog
 
@@ -42,8 +42,10 @@ def now_ms() -> datetime:
 
 class Processor:
     def __init__(self, domain: Domain, settings: ServiceSettings, repartition: str,
-                 tables: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+                 tables: Mapping[str, Mapping[str, Any]] | None = None,
+                 clock: Callable[[], datetime] = now_ms) -> None:
         self.domain = domain
+        self.clock = clock  # the simulation gives a virtual one
         self.settings = settings
         self.service = domain.service
         self.tables = tables or {}
@@ -149,7 +151,7 @@ class Processor:
                 e.type, e.data, actor=Actor(role=e.actor_role, id=e.actor_id or f"svc:{self.service}"),
                 # The service is part of it: two services reacting to one event emit different events.
                 event_id=derived_uuid(self.service, cause, agg.key, str(i)),
-                correlation_id=e.correlation_id or correlation_id, causation_id=cause)
+                correlation_id=e.correlation_id or correlation_id, causation_id=cause, occurred_at=self.clock())
             batch.write(event_record(env, e.topic or spec.topic, str(env["data"][spec.key_field]), self.service))
         new = agg.changed(state=decision.state, timers=decision.timers, event_id=cause,
                           window=self.settings.processed_window)
@@ -158,7 +160,7 @@ class Processor:
 
     def _context(self, key: str, agg: Aggregate, msg: ParsedMessage | None, cause_id: str) -> Context:
         extra = self.domain.context(key, agg.state, msg, self.tables)
-        return Context(now=now_ms(), settings=self.settings, cause_id=cause_id, extra=extra)
+        return Context(now=self.clock(), settings=self.settings, cause_id=cause_id, extra=extra)
 
     def rejection(self, msg: ParsedMessage, code: str, message: str) -> OutRecord:
         env = msg.envelope

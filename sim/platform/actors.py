@@ -1,0 +1,349 @@
+"""The outside world's people and systems, acting at random: the order system, buyers, sellers,
+arbitrators and operators. Each sends any command the contract lets it send, at any moment,
+legal or not, filled in from what it has seen on the platform's public topics (a refund id, a
+case id, an offer id), or now and then from something stale."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from contracts.registry import spec_for
+
+REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
+KINDS = ("refund_only", "return_and_refund", "exchange")
+OUTCOMES = ("full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order")
+ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
+PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
+
+
+@dataclass
+class RefundSeen:
+    refund_id: str
+    kind: str
+    amount_fen: int
+    state: str = "requested"
+    offers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CaseSeen:
+    case_id: str
+    refund_id: str | None
+    status: str = "collecting_evidence"
+    ruled_by: set[str] = field(default_factory=set)
+
+
+@dataclass
+class OrderSeen:
+    """What the people of one order know of it from the platform's public events."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    paid_fen: int
+    paid: bool = False
+    shipped: bool = False
+    delivered: bool = False
+    refunds: dict[str, RefundSeen] = field(default_factory=dict)
+    cases: dict[str, CaseSeen] = field(default_factory=dict)
+
+    def learn(self, type_: str, d: dict[str, Any]) -> None:
+        rid = d.get("refund_id")
+        if type_ == "refund.requested":
+            self.refunds[rid] = RefundSeen(rid, d["kind"], d["amount_fen"])
+        elif type_ == "refund.state_changed" and rid in self.refunds:
+            self.refunds[rid].state = d["state"]
+            self.refunds[rid].kind = d["kind"]
+        elif type_ == "seller.offered" and rid in self.refunds:
+            self.refunds[rid].offers.append(d["offer_id"])
+        elif type_ == "case.opened":
+            self.cases[d["case_id"]] = CaseSeen(d["case_id"], d.get("refund_id"))
+        elif type_ in ("case.awaiting_ruling", "ruling.issued", "ruling.appealed", "case.closed",
+                       "evidence.requested") and d.get("case_id") in self.cases:
+            case = self.cases[d["case_id"]]
+            case.status = {"case.awaiting_ruling": "awaiting_ruling", "ruling.issued": "ruled",
+                           "ruling.appealed": "collecting_evidence", "case.closed": "closed",
+                           "evidence.requested": "collecting_evidence"}[type_]
+            if type_ == "ruling.issued":
+                case.ruled_by.add(d["decided_by"])
+
+
+@dataclass(frozen=True)
+class Command:
+    type: str
+    data: dict[str, Any]
+    role: str
+    actor_id: str
+
+    @property
+    def topic(self) -> str:
+        spec = spec_for(self.type)
+        assert spec is not None
+        return spec.topic
+
+    def describe(self) -> str:
+        shown = {k: v for k, v in self.data.items() if k not in ("description", "evidence", "message", "reasoning",
+                                                                 "attachments", "text", "order_id")}
+        return f"{self.role} {self.actor_id}: {self.type} {shown}"
+
+
+Pick = Callable[[random.Random, OrderSeen], Command | None]
+
+
+def _any(rng: random.Random, items: Any) -> Any:
+    items = list(items)
+    return rng.choice(items) if items else None
+
+
+def _refund(rng: random.Random, o: OrderSeen) -> RefundSeen | None:
+    """Mostly the newest request; sometimes an older one."""
+    if not o.refunds:
+        return None
+    items = list(o.refunds.values())
+    return items[-1] if rng.random() < 0.8 else rng.choice(items)
+
+
+def _case(rng: random.Random, o: OrderSeen) -> CaseSeen | None:
+    if not o.cases:
+        return None
+    items = list(o.cases.values())
+    return items[-1] if rng.random() < 0.8 else rng.choice(items)
+
+
+def _amount(rng: random.Random, o: OrderSeen, asked: int | None = None) -> int:
+    base = asked or o.paid_fen
+    return max(1, rng.choice((base, base, base // 2, o.paid_fen - 1, 1, o.paid_fen // 3)))
+
+
+# ---- the order system ----------------------------------------------------------------------
+
+
+def order_shipped(rng: random.Random, o: OrderSeen) -> Command | None:
+    return Command("order.shipped", {"order_id": o.order_id, "carrier": "SF", "tracking_no": f"SF{rng.randrange(10**6)}",
+                                     "shipped_at": "2026-12-01T00:00:00Z"}, "system", "orders")
+
+
+def order_delivered(rng: random.Random, o: OrderSeen) -> Command | None:
+    return Command("order.delivered", {"order_id": o.order_id, "delivered_at": "2026-12-01T00:00:00Z"},
+                   "system", "orders")
+
+
+# ---- the buyer -----------------------------------------------------------------------------
+
+
+def buyer(type_: str, data: dict[str, Any], o: OrderSeen) -> Command:
+    return Command(type_, {"order_id": o.order_id, **data}, "buyer", o.buyer_id)
+
+
+def refund_request(rng: random.Random, o: OrderSeen) -> Command | None:
+    kind = rng.choice(KINDS)
+    return buyer("refund.request", {"kind": kind, "reason": rng.choice(REASONS), "amount_fen": _amount(rng, o),
+                                    "refund_to": rng.choice(("original", "balance")), "description": "不满意",
+                                    "evidence": PHOTO if rng.random() < 0.6 else []}, o)
+
+
+def refund_cancel(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    return buyer("refund.cancel", {"refund_id": r.refund_id}, o) if r else None
+
+
+def return_shipped(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    if r is None:
+        return None
+    postage = rng.choice((None, 0, 800, 1200, 3000, 4500))
+    return buyer("return.shipped", {"refund_id": r.refund_id, "carrier": "YTO", "tracking_no": "YT1",
+                                    **({"postage_fen": postage} if postage is not None else {})}, o)
+
+
+def offer_answer(type_: str) -> Pick:
+    def pick(rng: random.Random, o: OrderSeen) -> Command | None:
+        r = _refund(rng, o)
+        if r is None or not r.offers:
+            return None
+        offer_id = r.offers[-1] if rng.random() < 0.85 else rng.choice(r.offers)
+        extra = {"message": "不行"} if type_ == "offer.decline" else {}
+        return buyer(type_, {"refund_id": r.refund_id, "offer_id": offer_id, **extra}, o)
+    return pick
+
+
+def party_post(role: str) -> Pick:
+    def pick(rng: random.Random, o: OrderSeen) -> Command | None:
+        r = _refund(rng, o)
+        if r is None:
+            return None
+        return Command("conversation.post", {"order_id": o.order_id, "refund_id": r.refund_id, "text": "你好",
+                                             "attachments": []}, role, o.buyer_id if role == "buyer" else o.seller_id)
+    return pick
+
+
+def intervention(role: str) -> Pick:
+    def pick(rng: random.Random, o: OrderSeen) -> Command | None:
+        r = _refund(rng, o)
+        actor = o.buyer_id if role == "buyer" else o.seller_id
+        reason = "seller_refused" if role == "buyer" else rng.choice(("malicious_complaint", "dispute"))
+        data: dict[str, Any] = {"order_id": o.order_id, "reason": reason, "description": "请平台介入",
+                                "evidence": PHOTO}
+        if r is not None and (role == "buyer" or rng.random() < 0.8):
+            data["refund_id"] = r.refund_id
+        return Command("intervention.request", data, role, actor)
+    return pick
+
+
+def evidence(role: str) -> Pick:
+    def pick(rng: random.Random, o: OrderSeen) -> Command | None:
+        c = _case(rng, o)
+        if c is None:
+            return None
+        actor = o.buyer_id if role == "buyer" else o.seller_id
+        return Command("evidence.submit", {"order_id": o.order_id, "case_id": c.case_id, "description": "凭证",
+                                           "evidence": PHOTO if rng.random() < 0.7 else [],
+                                           "done": rng.random() < 0.4}, role, actor)
+    return pick
+
+
+def appeal(role: str) -> Pick:
+    def pick(rng: random.Random, o: OrderSeen) -> Command | None:
+        c = _case(rng, o)
+        if c is None:
+            return None
+        actor = o.buyer_id if role == "buyer" else o.seller_id
+        return Command("ruling.appeal", {"order_id": o.order_id, "case_id": c.case_id, "description": "申诉",
+                                         "evidence": PHOTO}, role, actor)
+    return pick
+
+
+# ---- the seller ----------------------------------------------------------------------------
+
+
+def seller(type_: str, data: dict[str, Any], o: OrderSeen) -> Command:
+    return Command(type_, {"order_id": o.order_id, **data}, "seller", o.seller_id)
+
+
+def seller_approve(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    if r is None:
+        return None
+    promised = rng.choice((None, None, 0, 1000, 3500))
+    return seller("seller.approve", {"refund_id": r.refund_id,
+                                     **({"return_shipping_fen": promised} if promised is not None else {})}, o)
+
+
+def seller_reject(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    if r is None:
+        return None
+    return seller("seller.reject", {"refund_id": r.refund_id, "reason": rng.choice(("opened", "subjective", "used")),
+                                    "message": "不同意", "evidence": PHOTO if rng.random() < 0.5 else []}, o)
+
+
+def seller_offer(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    if r is None:
+        return None
+    kind = rng.choice(("partial_refund", "exchange", "resend", "return_and_refund"))
+    offer: dict[str, Any] = {"kind": kind}
+    if kind in ("partial_refund", "return_and_refund"):
+        offer["amount_fen"] = rng.choice((1, max(1, r.amount_fen // 2), r.amount_fen))
+    return seller("seller.offer", {"refund_id": r.refund_id, "offer": offer, "message": "协商"}, o)
+
+
+def return_received(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    return seller("return.received", {"refund_id": r.refund_id}, o) if r else None
+
+
+def replacement_ship(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    return seller("replacement.ship", {"refund_id": r.refund_id, "carrier": "SF", "tracking_no": "SF2"}, o) if r else None
+
+
+# ---- the platform's people ---------------------------------------------------------------
+
+
+def arbitrator_of(rng: random.Random, c: CaseSeen) -> str:
+    fresh = [a for a in ARBITRATORS if a not in c.ruled_by]
+    return rng.choice(fresh) if fresh and rng.random() < 0.9 else rng.choice(ARBITRATORS)
+
+
+def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None) -> Command | None:
+    c = c or _case(rng, o)
+    if c is None:
+        return None
+    r = o.refunds.get(c.refund_id or "")
+    outcome = rng.choice(OUTCOMES)
+    data: dict[str, Any] = {"order_id": o.order_id, "case_id": c.case_id, "outcome": outcome,
+                            "return_shipping_paid_by": rng.choice(("seller", "buyer", "platform")),
+                            "seller_at_fault": rng.random() < 0.5, "reasoning": "依据证据裁决"}
+    if outcome == "partial_refund":
+        data["refund_fen"] = max(1, (r.amount_fen if r else o.paid_fen) // 2 - 1)
+    elif outcome in ("full_refund", "return_and_refund") and rng.random() < 0.5:
+        data["refund_fen"] = r.amount_fen if r else o.paid_fen
+    if rng.random() < 0.3:
+        data["return_shipping_fen"] = rng.choice((0, 1200, 3000))
+    if rng.random() < 0.15:
+        data["misconduct"] = rng.choice(("buyer", "seller"))
+    if data["seller_at_fault"] and rng.random() < 0.2:
+        data["penalty_fen"] = 5000
+    return Command("ruling.decide", data, "arbitrator", arbitrator_of(rng, c))
+
+
+def evidence_request(rng: random.Random, o: OrderSeen) -> Command | None:
+    c = _case(rng, o)
+    if c is None:
+        return None
+    return Command("evidence.request", {"order_id": o.order_id, "case_id": c.case_id,
+                                        "party": rng.choice(("buyer", "seller")), "message": "请补充",
+                                        "due_in_seconds": rng.choice((3600, 86400))}, "arbitrator",
+                   arbitrator_of(rng, c))
+
+
+def claim(rng: random.Random, o: OrderSeen) -> Command | None:
+    c = _case(rng, o)
+    if c is None:
+        return None
+    return Command(rng.choice(("case.claim", "case.release")), {"order_id": o.order_id, "case_id": c.case_id},
+                   "arbitrator", arbitrator_of(rng, c))
+
+
+def payout_retry(rng: random.Random, o: OrderSeen) -> Command | None:
+    r = _refund(rng, o)
+    return Command("payout.retry", {"order_id": o.order_id, "refund_id": r.refund_id}, "system", "ops") if r else None
+
+
+# name -> (weight, pick). Weights favour the moves that carry a dispute forward.
+ACTIONS: dict[str, tuple[float, Pick]] = {
+    "order.shipped": (2, order_shipped),
+    "order.delivered": (1, order_delivered),
+    "refund.request": (5, refund_request),
+    "refund.cancel": (1.5, refund_cancel),
+    "return.shipped": (3, return_shipped),
+    "offer.accept": (2, offer_answer("offer.accept")),
+    "offer.decline": (1.5, offer_answer("offer.decline")),
+    "buyer.post": (1, party_post("buyer")),
+    "seller.post": (1, party_post("seller")),
+    "buyer.intervention": (3, intervention("buyer")),
+    "seller.intervention": (1, intervention("seller")),
+    "buyer.evidence": (2, evidence("buyer")),
+    "seller.evidence": (2, evidence("seller")),
+    "buyer.appeal": (2, appeal("buyer")),
+    "seller.appeal": (1.5, appeal("seller")),
+    "seller.approve": (4, seller_approve),
+    "seller.reject": (3, seller_reject),
+    "seller.offer": (2.5, seller_offer),
+    "return.received": (2, return_received),
+    "replacement.ship": (1.5, replacement_ship),
+    "ruling.decide": (4, ruling),
+    "evidence.request": (1, evidence_request),
+    "case.claim": (0.5, claim),
+    "payout.retry": (1, payout_retry),
+}
+_NAMES = tuple(ACTIONS)
+_WEIGHTS = tuple(w for w, _ in ACTIONS.values())
+
+
+def act(rng: random.Random, o: OrderSeen) -> Command | None:
+    """One random move by one of the order's people (None: the one picked had nothing to act on)."""
+    name = rng.choices(_NAMES, _WEIGHTS)[0]
+    return ACTIONS[name][1](rng, o)

@@ -1,0 +1,288 @@
+"""One simulated world: a few disputes (orders that share a shop now and then) played by random
+actors against the four services, with the payment system, a virtual clock and crashes, checked by
+the invariants after every step and once more when everything is quiet.
+
+A world is a list of steps drawn from its seed. Each step draws its own choices from a generator
+seeded by the world's seed and the step's number, so a step means the same thing when steps
+before it are left out: that is how a failure shrinks to the shortest sequence that shows it.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from contracts import topics as T
+from contracts.build import encode, envelope
+from services.arbitration.domain.service import ArbitrationDomain
+from services.arbitration.settings import ArbitrationSettings
+from services.notify.domain.service import NotifyDomain
+from services.notify.settings import NotifySettings
+from services.refund.domain.service import RefundDomain
+from services.refund.settings import RefundSettings
+from services.seller.domain.service import SellerDomain
+from services.seller.settings import SellerSettings
+from sim.platform import actors
+from sim.platform.actors import Command, OrderSeen
+from sim.platform.invariants import Checker, Violation
+from sim.platform.payments import Payments
+from sim.platform.world import TABLES, Clock, Log, Logged, Node
+
+# The services log every record; a simulation plays millions, and reads the log itself.
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL), cache_logger_on_first_use=True)
+
+HOUR = 3600.0
+# The platform's real windows (48 h, 7 days, 72 h ...); shop restrictions are reached in a few
+# defects so that a world of a few orders meets them.
+COMMON = dict(log_level="WARNING", handler_attempts=1)
+SETTINGS = {
+    "refund": RefundSettings(**COMMON),
+    "seller": SellerSettings(**COMMON, shop_restrictions="promotions:1,new_listings:2,rejections_reviewed:2",
+                             rate_min_orders=10**6),
+    "arbitration": ArbitrationSettings(**COMMON),
+    "notify": NotifySettings(**COMMON),
+}
+DOMAINS = {"refund": RefundDomain, "seller": SellerDomain, "arbitration": ArbitrationDomain, "notify": NotifyDomain}
+PUBLIC = frozenset({T.REFUND_EVENTS, T.SELLER_EVENTS, T.ARBITRATION_EVENTS})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happens: what, to whom, and the number that seeds its own choices."""
+
+    kind: str  # act | deliver | pay | tick | fire | crash
+    n: int
+    target: str = ""  # the order (act), the service (deliver, fire, crash)
+    partition: int = 0
+
+    def __str__(self) -> str:
+        where = f" {self.target}" if self.target else ""
+        return f"#{self.n} {self.kind}{where}{f' p{self.partition}' if self.kind == 'deliver' else ''}"
+
+
+@dataclass
+class Outcome:
+    violations: list[Violation]
+    steps: list[Step]
+    shown: list[str]  # what each step did, in words
+    disputes: int
+
+
+class World:
+    def __init__(self, seed: int, disputes: int) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.clock = Clock()
+        self.log = Log()
+        self.nodes = {name: Node(DOMAINS[name](), SETTINGS[name], self.log, self.clock) for name in DOMAINS}
+        self.payments = Payments(self.log, self.clock, random.Random(seed ^ 0x5EED))
+        self.orders: dict[str, OrderSeen] = {}
+        sellers = [f"S{seed}-{i}" for i in range(max(1, disputes // 2))]
+        for i in range(disputes):
+            oid = f"O{seed}-{i}"
+            self.orders[oid] = OrderSeen(oid, f"B{seed}-{i % 3}", self.rng.choice(sellers),
+                                         self.rng.choice((9900, 10000, 19900, 250)))
+        self.checker = Checker(self)
+        self.log.listeners.append(self._heard)
+        self._sent = 0
+        self.tries: dict[tuple[str, Any], int] = {}  # what the platform's people at rest tried, how often
+
+    # ---- what the world hears ------------------------------------------------------------
+
+    def _heard(self, rec: Logged) -> None:
+        for node in self.nodes.values():
+            node.table_update(rec) if rec.topic in TABLES else None
+        if rec.topic in PUBLIC:
+            env = rec.envelope
+            order = self.orders.get(env["data"].get("order_id", ""))
+            if order is not None:
+                order.learn(env["type"], env["data"])
+        self.checker.heard(rec)
+
+    # ---- the outside sends ----------------------------------------------------------------
+
+    def send(self, cmd: Command, event_id: str | None = None) -> str:
+        self._sent += 1
+        env = envelope(cmd.type, cmd.data, actor={"role": cmd.role, "id": cmd.actor_id},
+                       event_id=event_id or f"cmd-{self.seed}-{self._sent}", occurred_at=self.clock(), validate=False)
+        self.log.append(cmd.topic, cmd.data["order_id"].encode(), encode(env))
+        self.checker.sent(cmd, env["event_id"])
+        return env["event_id"]
+
+    def pay_order(self, o: OrderSeen) -> None:
+        o.paid = True
+        self.send(Command("order.paid", {"order_id": o.order_id, "buyer_id": o.buyer_id, "seller_id": o.seller_id,
+                                         "amount_fen": o.paid_fen, "currency": "CNY",
+                                         "paid_at": self.clock().isoformat(),
+                                         "items": [{"sku": "SKU1", "title": "商品", "qty": 1, "price_fen": o.paid_fen}]},
+                          "system", "orders"))
+
+    # ---- steps ----------------------------------------------------------------------------
+
+    def run(self, step: Step) -> str:
+        """Do one step; what it did, in words ("" when there was nothing to do)."""
+        rng = random.Random(hash((self.seed, step.n)))
+        if step.kind == "act":
+            o = self.orders[step.target]
+            if not o.paid:
+                self.pay_order(o)
+                return f"order system: order.paid {o.order_id} ({o.paid_fen} fen)"
+            cmd = actors.act(rng, o)
+            if cmd is None:
+                return ""
+            self.send(cmd)
+            return cmd.describe()
+        if step.kind == "deliver":
+            node = self.nodes[step.target]
+            task = node.tasks[step.partition]
+            records = node.take(task, rng, rng.choice((1, 1, 2, 5)))
+            if not records:
+                return ""
+            node.process(task, records)
+            return f"{node.service} p{task.partition} handles " + ", ".join(r.type for r in records)
+        if step.kind == "crash":
+            node = self.nodes[step.target]
+            pending = [t for t in node.tasks if node.pending(t)]
+            if pending:
+                task = rng.choice(pending)
+                node.process(task, node.take(task, rng, 3), crash=True)
+            node.restart()
+            return f"{node.service} crashes and restores from its changelog"
+        if step.kind == "pay":
+            self.payments.read()
+            return "payment system answers" if self.payments.answer_one() else ""
+        if step.kind == "tick":
+            seconds = rng.choice((1, 30, 600, HOUR, 6 * HOUR, 30 * HOUR, 49 * HOUR, 80 * HOUR))
+            self.clock.advance(seconds)
+            return f"clock +{seconds:g}s"
+        if step.kind == "fire":
+            node = self.nodes[step.target]
+            fired = [r for task in node.tasks for r in node.fire_due(task)]
+            return f"{node.service} deadlines fire: " + ", ".join(r.type for r in fired) if fired else ""
+        raise ValueError(step.kind)
+
+    def draw(self, count: int) -> list[Step]:
+        """The random part of a world: `count` steps."""
+        draw = random.Random(self.seed * 7919 + 1)
+        steps = []
+        names = list(self.nodes)
+        orders = list(self.orders)
+        for n in range(count):
+            kind = draw.choices(("act", "deliver", "pay", "tick", "fire", "crash"), (14, 30, 5, 4, 4, 0.4))[0]
+            if kind == "act":
+                steps.append(Step(kind, n, draw.choice(orders)))
+            elif kind == "deliver":
+                steps.append(Step(kind, n, draw.choice(names), draw.randrange(3)))
+            elif kind in ("fire", "crash"):
+                steps.append(Step(kind, n, draw.choice(names)))
+            else:
+                steps.append(Step(kind, n))
+        return steps
+
+    # ---- the end: everything that waits is carried through ---------------------------------
+
+    def settle(self, limit: int = 5000) -> None:
+        """Nobody acts any more but the platform's own people: the payment system pays, arbitrators
+        rule on what waits for them, operators retry what was parked; every record is read and every
+        deadline fires, until nothing is left."""
+        self.payments.reliable = True
+        rng = random.Random(self.seed * 7919 + 2)
+        for _ in range(limit):
+            moved = False
+            for node in self.nodes.values():
+                for task in node.tasks:
+                    while node.pending(task):
+                        node.process(task, node.take(task, rng, 50))
+                        moved = True
+            self.payments.read()
+            while self.payments.answer_one():
+                moved = True
+            if moved:
+                continue
+            if self._platform_people_act(rng):
+                continue
+            due = [d for d in (n.next_due() for n in self.nodes.values()) if d is not None]
+            if not due:
+                return
+            self.clock.to(min(due))
+            for node in self.nodes.values():
+                for task in node.tasks:
+                    node.fire_due(task)
+        self.checker.fail("settles", "the platform did not come to rest", "")
+
+    def _platform_people_act(self, rng: random.Random) -> bool:
+        acted = False
+        for o in self.orders.values():
+            for c in o.cases.values():
+                if c.status == "awaiting_ruling" and self._try((c.case_id, len(c.ruled_by))):
+                    cmd = actors.ruling(rng, o, c)
+                    if cmd is not None:
+                        self.send(cmd)
+                        acted = True
+            for r in o.refunds.values():
+                if r.state == "payout_failed" and self._try((r.refund_id, "retry")):
+                    self.send(Command("payout.retry", {"order_id": o.order_id, "refund_id": r.refund_id},
+                                      "system", "ops"))
+                    acted = True
+        return acted
+
+    def _try(self, what: tuple[str, Any], most: int = 12) -> bool:
+        """An arbitrator whose ruling is refused rules again (a few times, then leaves it)."""
+        self.tries[what] = self.tries.get(what, 0) + 1
+        return self.tries[what] <= most
+
+
+def play(seed: int, disputes: int = 3, count: int | None = None, steps: list[Step] | None = None) -> Outcome:
+    """Play one world: its steps (drawn from the seed unless given), then settle, checking as it goes."""
+    world = World(seed, disputes)
+    if steps is None:
+        steps = world.draw(count if count is not None else world.rng.randrange(40, 400))
+    for o in world.orders.values():
+        world.pay_order(o)
+    shown: list[str] = []
+    for step in steps:
+        did = world.run(step)
+        shown.append(did)
+        world.checker.after_step()
+        if world.checker.violations:
+            break
+    if not world.checker.violations:
+        world.settle()
+        world.checker.at_rest()
+    return Outcome(world.checker.violations, steps, shown, disputes)
+
+
+def shrink(seed: int, disputes: int, outcome: Outcome, budget: int = 400) -> Outcome:
+    """The shortest list of steps that still shows the first violation (greedy delta debugging)."""
+    want = outcome.violations[0].invariant
+    steps = outcome.steps[:len(outcome.shown)]
+    best = outcome
+    chunk = max(1, len(steps) // 2)
+    tries = 0
+    while chunk >= 1 and tries < budget:
+        i, removed = 0, False
+        while i < len(steps) and tries < budget:
+            candidate = steps[:i] + steps[i + chunk:]
+            tries += 1
+            result = play(seed, disputes, steps=candidate)
+            if result.violations and result.violations[0].invariant == want:
+                steps, best, removed = candidate[:len(result.shown)], result, True
+            else:
+                i += chunk
+        if not removed:
+            chunk //= 2
+    return best
+
+
+def report(seed: int, outcome: Outcome) -> str:
+    v = outcome.violations[0]
+    lines = [f"seed {seed}: invariant '{v.invariant}' broken: {v.message}", f"  order {v.order_id}" if v.order_id else "",
+             "  steps that show it:"]
+    for step, did in zip(outcome.steps, outcome.shown):
+        if did:
+            lines.append(f"    {step}: {did}")
+    return "\n".join(line for line in lines if line)
+
