@@ -86,7 +86,8 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     refund.state, refund.awaiting = "requested", AWAITING["requested"]
     refund.timer, refund.due_at = None, ctx.after(ctx.settings.seller_response_s)
     assert agg.order is not None
-    unshipped = refund.kind == "refund_only" and agg.order.shipped is None
+    # 未发货仅退款: the whole order back before it shipped cancels it; a part of it is the seller's to answer.
+    unshipped = refund.kind == "refund_only" and agg.order.shipped is None and refund.amount_fen >= agg.refundable_fen()
     m.emit("refund.requested", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "kind": refund.kind, "reason": refund.reason,
         "amount_fen": refund.amount_fen, "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id,

@@ -185,12 +185,17 @@ def test_the_design_document_shows_every_transition_and_state():
 
 def test_a_refund_before_shipment_is_approved_at_once_as_a_cancellation():
     unshipped = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW))
-    d = domain.decide("O1", unshipped.dump(), msg("refund.request", REQUEST, BUYER), ctx())
+    whole = {**REQUEST, "amount_fen": 10000}
+    d = domain.decide("O1", unshipped.dump(), msg("refund.request", whole, BUYER), ctx())
     [refund] = OrderRefunds.load("O1", d.state).refunds.values()
-    assert refund.state == "payout_pending" and refund.payout_fen == REQUEST["amount_fen"]
+    assert refund.state == "payout_pending" and refund.payout_fen == 10000
     types = [e.type for e in d.emits]
     assert types.index("refund.requested") < types.index("refund.order_cancel_requested") < types.index("payout.request")
     assert next(e for e in d.emits if e.type == "refund.requested").data["auto_approved"] is True
     goods_back = domain.decide("O1", unshipped.dump(), msg("refund.request", {**REQUEST, "kind": "return_and_refund"},
                                                            BUYER), ctx())
     assert [r.state for r in OrderRefunds.load("O1", goods_back.state).refunds.values()] == ["requested"]
+    # A part of the order before shipment does not cancel it: the seller answers (and ships the rest).
+    part = domain.decide("O1", unshipped.dump(), msg("refund.request", REQUEST, BUYER), ctx())
+    assert [r.state for r in OrderRefunds.load("O1", part.state).refunds.values()] == ["requested"]
+    assert "refund.order_cancel_requested" not in [e.type for e in part.emits]
