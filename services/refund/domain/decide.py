@@ -124,11 +124,8 @@ def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     assert refund is not None
     if not can(refund.state, "return.shipped"):
         return Decision.refuse("not_awaiting_return", f"request {refund.refund_id} is {refund.state}, not waiting for a return")
-    cap = ctx.settings.max_postage_fen
-    if (msg.data.postage_fen or 0) > cap:
-        return Decision.refuse("postage_exceeds_cap", f"return postage of at most {cap} fen is repaid; "
-                                                      f"{msg.data.postage_fen} fen was stated")
-    refund.postage_fen = msg.data.postage_fen or 0
+    # The goods are on their way whatever the postage: a claim above the cap is repaid up to the cap.
+    refund.postage_fen = min(msg.data.postage_fen or 0, ctx.settings.max_postage_fen)
     refund.returned = Parcel(carrier=msg.data.carrier, tracking_no=msg.data.tracking_no, at=ctx.now)
     m = Move(agg, actor_of(msg), ctx)
     m.transition(refund, "return.shipped", msg.type)

@@ -9,7 +9,7 @@ from contracts.common import REFUND_OFFERS
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
-from services.refund.domain import rules
+from services.refund.domain import rules, settlement
 from services.refund.domain.model import OfferRecord, OrderRefunds, Post, Refund
 from services.refund.domain.move import Move, actor_of, find_refund
 from services.refund.domain.transitions import can
@@ -61,6 +61,8 @@ def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
         refund.payout_fen = min(offer.amount_fen, agg.refundable_fen())  # what was agreed, not what was asked
     if offer.kind in ("return_and_refund", "exchange"):
         refund.kind = offer.kind
+        # Goods go back: as after an approval, the request's reason says who bears the postage.
+        refund.postage_paid_by = settlement.postage_payer_on_approval(refund.reason)
     m = Move(agg, actor_of(msg), ctx)
     m.emit("refund.offer_accepted", offer_data(agg, refund, offer), refund, by_actor=True)
     m.transition(refund, "offer.accept", msg.type, arg=offer.kind)
