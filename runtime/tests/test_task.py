@@ -183,10 +183,12 @@ async def test_shop_credit_reaches_the_shops_own_partition_through_the_repartiti
     shop_home = domain.partition_of("shop:S-1")
     order = order_on((shop_home + 1) % 6)  # an order whose partition is not the shop's
     orders_task = await Shop(broker).task(partition_of(order))
-    timed_out = envelope("seller.timed_out", {"order_id": order, "refund_id": "RF-9", "seller_id": "S-1",
-                                              "due_at": "2026-11-27T08:00:00Z"}, actor={"role": "system", "id": "svc:seller"})
+    timed_out = envelope("refund.state_changed", {
+        "order_id": order, "refund_id": "RF-9", "seller_id": "S-1", "buyer_id": "B-1", "state": "in_arbitration",
+        "previous_state": "requested", "awaiting": "platform", "due_at": None, "kind": "refund_only", "amount_fen": 100,
+        "cause": "seller.timed_out"}, actor={"role": "system", "id": "svc:refund"})
 
-    await orders_task.process([Offsets().record("seller.events", timed_out, key=order)])
+    await orders_task.process([Offsets().record("refund.events", timed_out, key=order)])
 
     [forwarded] = broker.records(REPARTITION)
     assert forwarded.partition == shop_home and header(forwarded.headers, H_AGGREGATE_KEY) == "shop:S-1"

@@ -70,6 +70,8 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     if req is None or (req.state, req.due_at, req.kind) == (d.state, d.due_at, d.kind):
         return Decision.ignore()
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
+    if d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out":
+        return seller_timed_out(agg, req, ctx)
     step = Step(agg, ctx)
     case = agg.open_case_for(d.refund_id)
     if d.state == "closed" and d.closed_why == "cancelled" and case and can(case.status, "withdrawn"):
@@ -91,14 +93,13 @@ def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
 
-def seller_timed_out(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    """The seller let the answer deadline pass: a case opens and is ruled at once for the buyer."""
-    d = msg.data
-    req = agg.requests.get(d.refund_id)
-    if req is None:
-        raise LookupError(f"seller.timed_out for {d.refund_id} before its refund.requested; retried")
-    if agg.open_case_for(d.refund_id) is not None:
-        return Decision.ignore()
+def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> Decision:
+    """The seller let the answer deadline pass: a case opens and is ruled at once for the buyer.
+
+    Only once the refund service took the timeout (the request moved to in_arbitration because of
+    it): a buyer's withdrawal that reached it first wins the race, and no case opens."""
+    if agg.open_case_for(req.refund_id) is not None:
+        return Decision(state=agg.dump(), timers=timers_of(agg))
     step = Step(agg, ctx)
     case = open_case(step, req.refund_id, "system", "seller_timeout", ctx)
     flagged_until = (ctx.extra or {}).get("buyer_flagged_until")
@@ -258,7 +259,6 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "refund.requested": refund_requested,
     "refund.state_changed": refund_state_changed,
     "seller.rejected": seller_rejected,
-    "seller.timed_out": seller_timed_out,
     "seller.offered": negotiated("offer"),
     "refund.offer_accepted": negotiated("offer_accepted"),
     "refund.offer_declined": negotiated("offer_declined"),

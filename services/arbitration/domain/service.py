@@ -44,7 +44,8 @@ class ArbitrationDomain(Domain):
 
     def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
                 tables: Mapping[str, Mapping[str, Any]]) -> Any:
-        if key.startswith(buyers.BUYER) or msg is None or msg.type != "seller.timed_out":
+        if key.startswith(buyers.BUYER) or msg is None or msg.type != "refund.state_changed" \
+                or msg.data.cause != "seller.timed_out":
             return None
         buyer_id = ArbitrationOrder.load(key, state).buyer_id or ""
         return {"buyer_flagged_until": (tables.get(ARBITRATION_FLAGGED_BUYERS, {}).get(buyer_id) or {}).get("flagged_until")}

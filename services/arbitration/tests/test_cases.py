@@ -214,8 +214,12 @@ def test_an_appeal_after_the_window_is_refused():
 
 def test_a_seller_timeout_opens_a_case_ruled_at_once_for_what_the_buyer_asked():
     for kind, outcome in (("refund_only", "full_refund"), ("return_and_refund", "return_and_refund"), ("exchange", "exchange")):
-        d = domain.decide("O1", rejected_request(kind, "requested"),
-                          msg("seller.timed_out", {"refund_id": "R1", "seller_id": "S1"}, ("system", "svc:seller")), ctx())
+        # The refund service took the timeout (no withdrawal reached it first): that is what opens the case.
+        taken = msg("refund.state_changed", {"refund_id": "R1", "state": "in_arbitration", "previous_state": "requested",
+                                             "awaiting": "platform", "due_at": None, "kind": kind, "amount_fen": 6000,
+                                             "buyer_id": "B1", "seller_id": "S1", "cause": "seller.timed_out"},
+                    ("system", "svc:refund"))
+        d = domain.decide("O1", rejected_request(kind, "requested"), taken, ctx())
         assert [e.type for e in d.emits] == ["case.opened", "ruling.issued"]
         assert d.emits[1].data["decided_by"] == "auto:seller_timeout" and d.emits[1].data["outcome"] == outcome
 

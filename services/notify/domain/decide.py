@@ -95,6 +95,8 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
         out.send("buyer", "return_requested", due=d.due_at)
     elif d.state == "return_in_transit" and d.previous_state == "return_pending":
         out.send("seller", "return_shipped", carrier=d.return_carrier or "-", tracking_no=d.return_tracking_no or "-")
+    elif d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out":
+        out.send("buyer", "seller_timed_out")  # the refund service took the timeout: no withdrawal came first
     elif d.state == "rejected" and d.cause == "seller.rejected":
         out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
     elif d.cause == "timer.return_confirm_expired":
@@ -169,12 +171,6 @@ def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisi
 def seller_rejected(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     agg.rejection_reasons[msg.data.refund_id] = msg.data.reason  # said with the buyer's new deadline
     return Outbox(agg, msg, ctx, msg.event_id).decision()
-
-
-def seller_timed_out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "seller_timed_out")
-    return out.decision()
 
 
 def seller_return_received(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -337,7 +333,6 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "seller.penalty_refunded": to_seller("penalty_refunded", case_id="case_id", amount_fen="amount_fen"),
     "seller.approved": seller_approved,
     "seller.rejected": seller_rejected,
-    "seller.timed_out": seller_timed_out,
     "seller.return_received": seller_return_received,
     "seller.replacement_shipped": seller_replacement_shipped,
     "shop.restricted": to_seller("shop_restricted", restriction="restriction", defects="defects_in_window"),

@@ -98,6 +98,16 @@ def _add(shop: Shop, key: str, order_id: str, why: str, penalty: int, ctx: Conte
     return _settle(shop, before, key, order_id, why, ctx)
 
 
+def concerns_shop(msg: ParsedMessage) -> bool:
+    """Of the refund service's state changes, only a timeout it took is the shop's."""
+    return msg.type != "refund.state_changed" or timed_out(msg)
+
+
+def timed_out(msg: ParsedMessage) -> bool:
+    d = msg.data
+    return d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out"
+
+
 def seller_timed_out(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     return _add(shop, d.refund_id, d.order_id, "timeout", ctx.settings.credit_penalty_timeout, ctx)

@@ -16,7 +16,8 @@ from services.seller.domain.model import SellerOrder
 
 SHOP = "shop:"
 SHOPS = "shops"  # the query model's shop credit, one document per seller
-CREDIT_HANDLERS = {"seller.timed_out": credit.seller_timed_out, "ruling.issued": credit.ruling_issued,
+# A timeout weighs on the shop once the refund service took it (a withdrawal may have won the race).
+CREDIT_HANDLERS = {"refund.state_changed": credit.seller_timed_out, "ruling.issued": credit.ruling_issued,
                    "order.paid": credit.order_paid}
 
 
@@ -28,7 +29,7 @@ class SellerDomain(Domain):
 
     def route(self, msg: ParsedMessage) -> list[str]:
         keys = [msg.data.order_id] if msg.type in HANDLERS else []
-        if msg.type in CREDIT_HANDLERS and getattr(msg.data, "seller_id", None):
+        if msg.type in CREDIT_HANDLERS and getattr(msg.data, "seller_id", None) and credit.concerns_shop(msg):
             keys.append(SHOP + msg.data.seller_id)
         return keys
 

@@ -149,7 +149,11 @@ def test_a_fine_is_deducted_once_and_given_back_once_when_an_appeal_lifts_it():
 
 
 def timeout(refund: str):
-    return msg("seller.timed_out", {"refund_id": refund, "seller_id": "S1"}, ("system", "svc:seller"))
+    """A seller timeout as the refund service took it: what weighs on the shop."""
+    return msg("refund.state_changed", {"refund_id": refund, "state": "in_arbitration", "previous_state": "requested",
+                                        "awaiting": "platform", "due_at": None, "kind": "refund_only", "amount_fen": 100,
+                                        "buyer_id": "B1", "seller_id": "S1", "cause": "seller.timed_out"},
+               ("system", "svc:refund"))
 
 
 def test_defects_lower_the_score_restrict_the_shop_and_a_won_appeal_restores_it():
