@@ -130,8 +130,11 @@ async def test_a_seller_may_open_a_case_without_a_request(market: Market) -> Non
     assert waiting["round"] == 1  # no automatic rule decides a case without a request
     refused = await order.arbitrator_rules("full_refund", refund_fen=100)
     assert (await order.rejection_of(refused))["code"] == "outcome_not_allowed"
-    await order.arbitrator_rules("cancel_order", shipping="platform", seller_at_fault=False, reasoning="系统原因，取消订单")
-    assert (await order.expect("ruling.issued", case_id=order.case_id))["outcome"] == "cancel_order"
+    # Cancelling the order would say ¥0 and move nothing: without the buyer's request there is no amount.
+    cancel = await order.arbitrator_rules("cancel_order", shipping="platform", seller_at_fault=False, reasoning="取消订单")
+    assert (await order.rejection_of(cancel))["code"] == "outcome_not_allowed"
+    await order.arbitrator_rules("reject", shipping="platform", seller_at_fault=False, reasoning="系统原因，驳回投诉")
+    assert (await order.expect("ruling.issued", case_id=order.case_id))["outcome"] == "reject"
 
 
 async def test_an_appeal_reverses_the_ruling_and_restores_the_sellers_credit(market: Market, payments: PaymentSystem,

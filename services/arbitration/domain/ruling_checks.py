@@ -9,7 +9,9 @@ ALLOWED_OUTCOMES: dict[str | None, frozenset[str]] = {
     "refund_only": frozenset({"full_refund", "partial_refund", "return_and_refund", "reject", "cancel_order"}),
     "return_and_refund": frozenset({"full_refund", "partial_refund", "return_and_refund", "reject", "cancel_order"}),
     "exchange": frozenset({"exchange", "return_and_refund", "full_refund", "partial_refund", "reject"}),
-    None: frozenset({"reject", "cancel_order"}),
+    # A seller's complaint with no request: the platform dismisses it or not; cancelling the order or
+    # moving money needs the buyer's request, which carries the amount and the way back.
+    None: frozenset({"reject"}),
 }
 NEEDS_AMOUNT = frozenset({"full_refund", "partial_refund", "return_and_refund"})
 

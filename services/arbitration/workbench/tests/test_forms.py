@@ -25,10 +25,10 @@ def test_what_is_not_an_amount(text):
         fen_of(text)
 
 
-def test_an_exchange_request_offers_an_exchange_and_a_case_without_request_only_reject_or_cancel():
+def test_an_exchange_request_offers_an_exchange_and_a_case_without_request_only_reject():
     assert "exchange" in outcomes_for(RequestFacts(refund_id="R", kind="exchange", reason="q", amount_fen=1))
     assert "exchange" not in outcomes_for(REQ)
-    assert outcomes_for(None) == ["reject", "cancel_order"]
+    assert outcomes_for(None) == ["reject"]
 
 
 @pytest.mark.parametrize("over,field,code", [
