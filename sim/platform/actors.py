@@ -267,12 +267,13 @@ def arbitrator_of(rng: random.Random, c: CaseSeen) -> str:
     return rng.choice(fresh) if fresh and rng.random() < 0.9 else rng.choice(ARBITRATORS)
 
 
-def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None) -> Command | None:
+def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None, plain: bool = False) -> Command | None:
+    """An arbitrator's ruling, any outcome; `plain`: one that fits every case (after refusals)."""
     c = c or _case(rng, o)
     if c is None:
         return None
     r = o.refunds.get(c.refund_id or "")
-    outcome = rng.choice(OUTCOMES)
+    outcome = "reject" if plain else rng.choice(OUTCOMES)
     data: dict[str, Any] = {"order_id": o.order_id, "case_id": c.case_id, "outcome": outcome,
                             "return_shipping_paid_by": rng.choice(("seller", "buyer", "platform")),
                             "seller_at_fault": rng.random() < 0.5, "reasoning": "依据证据裁决"}

@@ -218,7 +218,7 @@ class World:
         for o in self.orders.values():
             for c in o.cases.values():
                 if c.status == "awaiting_ruling" and self._try((c.case_id, len(c.ruled_by))):
-                    cmd = actors.ruling(rng, o, c)
+                    cmd = actors.ruling(rng, o, c, plain=self.tries[(c.case_id, len(c.ruled_by))] > 3)
                     if cmd is not None:
                         self.send(cmd)
                         acted = True
