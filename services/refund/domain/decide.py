@@ -221,7 +221,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
             refund.awaiting, refund.timer, refund.due_at = "buyer", "appeal_expired", d.appealable_until
             refund.updated_at = ctx.now
         return m.decision()
-    refundable = agg.refundable_fen()
+    refundable = agg.refundable_fen(refund.refund_id)
     if d.outcome == "cancel_order":
         refund.payout_fen = refundable
     elif d.outcome in ("full_refund", "partial_refund", "return_and_refund"):
@@ -232,6 +232,15 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     refund.postage_paid_by, refund.postage_ruled_fen = d.return_shipping_paid_by, d.return_shipping_fen
     m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
     return m.decision()
+
+
+def case_closed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The case is over: its last ruling stands."""
+    refund = next((r for r in agg.refunds.values() if r.case_id == msg.data.case_id), None)
+    if refund is None or refund.case_final:
+        return Decision.ignore()
+    refund.case_final = True
+    return Move(agg, None, ctx).decision()
 
 
 def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -286,6 +295,7 @@ HANDLERS: dict[str, Callable[[OrderRefunds, ParsedMessage, Context], Decision]] 
     "case.opened": case_opened,
     "ruling.issued": ruling_issued,
     "ruling.appealed": ruling_appealed,
+    "case.closed": case_closed,
     "payout.succeeded": payout_succeeded,
     "payout.failed": payout_failed,
 }

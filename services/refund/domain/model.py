@@ -91,6 +91,7 @@ class Refund(Model):
     updated_at: datetime
     seller_rejection: dict[str, Any] | None = None
     case_id: str | None = None
+    case_final: bool = False  # the case is closed: its last ruling stands, no appeal can change it
     rulings: list[Ruling] = Field(default_factory=list)
     returned: Parcel | None = None
     return_received_by: str | None = None  # "seller" or "auto"
@@ -144,10 +145,24 @@ class OrderRefunds(Model):
     def open_refund(self) -> Refund | None:
         return self.refunds.get(self.open_refund_id) if self.open_refund_id else None
 
-    def refundable_fen(self) -> int:
+    def committed_fen(self, excluding: str | None = None) -> int:
+        """Money promised to the buyer and not paid yet: what open requests were awarded, and the
+        top-ups on their way (of any request but `excluding`)."""
+        out = 0
+        for r in self.refunds.values():
+            if r.refund_id == excluding:
+                continue
+            if r.is_open:
+                out += max(0, r.awarded_fen - r.paid_fen)
+            out += sum(s.amount_fen for s in r.settlements if s.purpose == "appeal_top_up" and s.status != "paid")
+        return out
+
+    def refundable_fen(self, excluding: str | None = None) -> int:
+        """What the order can still give back: paid, less what reached the buyer and what is promised
+        (by every request but `excluding`, when asked for that one's own payout)."""
         if self.order is None:
             return 0
-        return self.order.paid_fen - self.refunded_fen
+        return max(0, self.order.paid_fen - self.refunded_fen - self.committed_fen(excluding))
 
     @classmethod
     def load(cls, key: str, state: dict[str, Any] | None) -> "OrderRefunds":

@@ -58,7 +58,7 @@ def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
     offer.status, offer.answered_at = "accepted", ctx.now
     refund.remedy = offer.kind
     if offer.kind in REFUND_OFFERS and offer.amount_fen:
-        refund.payout_fen = min(offer.amount_fen, agg.refundable_fen())  # what was agreed, not what was asked
+        refund.payout_fen = min(offer.amount_fen, agg.refundable_fen(refund.refund_id))  # agreed, not asked
     if offer.kind in ("return_and_refund", "exchange"):
         refund.kind = offer.kind
         # Goods go back: as after an approval, the request's reason says who bears the postage.

@@ -92,6 +92,11 @@ def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmi
     if final is not None:
         return 0, Reject("already_decided", f"request {final.refund_id} on this order was finally rejected; "
                                             f"it cannot be asked again")
+    undecided = next((r for r in agg.refunds.values() if r.case_id and not r.case_final), None)
+    if undecided is not None:
+        # A ruling or an appeal may still move this order's money: one claim at a time.
+        return 0, Reject("case_undecided", f"case {undecided.case_id} on request {undecided.refund_id} is not over; "
+                                           f"a new request waits for it")
     delivered = agg.order.delivered_at
     if delivered is not None and (now - delivered).total_seconds() > window_s:
         return 0, Reject("after_sale_window_closed", f"the after-sale window closed {window_s / 86400:g} days after "

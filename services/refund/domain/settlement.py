@@ -30,9 +30,8 @@ def settlement_for(agg: OrderRefunds, refund: Refund, outcome: str, refund_fen: 
     assert agg.order is not None
     before, after = buyer_gets(refund), award(outcome, refund_fen)
     if after > before:
-        unpaid = max(0, refund.awarded_fen - refund.paid_fen) + sum(
-            s.amount_fen for s in refund.settlements if s.purpose == "appeal_top_up" and s.status != "paid")
-        amount = min(after - before, agg.refundable_fen() - unpaid)  # never more than was paid for the order
+        # Never more than the order can still give back, with every request's promises counted.
+        amount = min(after - before, agg.refundable_fen())
         if amount <= 0:
             return None
         refund.awarded_fen = before + amount
