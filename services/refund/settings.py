@@ -13,6 +13,9 @@ class RefundSettings(ServiceSettings):
     escalation_window_s: float = 7 * 24 * 3600
     replacement_ship_s: float = 7 * 24 * 3600
     max_resubmissions: int = 2
+    # Our deadline on a party fires this long after the time the party was given, where another
+    # service may accept the party's move up to that time (an escalation): see transitions.GRACE.
+    race_grace_s: float = 3600
     after_sale_window_s: float = 15 * 24 * 3600  # requests from delivery on; before delivery any time
     # A party's posts on one request's conversation within any 24 hours (against spam).
     max_posts_per_day: int = 20

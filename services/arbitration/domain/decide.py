@@ -74,8 +74,15 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         return seller_timed_out(agg, req, ctx)
     step = Step(agg, ctx)
     case = agg.open_case_for(d.refund_id)
-    if d.state == "closed" and d.closed_why == "cancelled" and case and can(case.status, "withdrawn"):
-        step.move(case, "withdrawn")
+    if d.state == "closed" and case is None:
+        undone(step, d.refund_id, d.closed_why)
+    if d.state == "closed" and case is not None:
+        if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
+            step.move(case, "withdrawn")
+        elif not (d.closed_why == "completed" and case.status == "ruled"):
+            # The refund service owns the request and ended it first: the case ends with it. (A ruling
+            # carried out to completion keeps its appeal window: an appeal settles the difference.)
+            step.move(case, "request_closed")
     return step.decision()
 
 
@@ -91,6 +98,18 @@ def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
         open_case(step, d.refund_id, "system", "shop_restricted", ctx)
         return step.decision()
     return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def undone(step: Step, refund_id: str, closed_why: str | None) -> None:
+    """A case that closed with its ruling standing, for a request the refund service had ended
+    before that ruling reached it (the buyer withdrew it, or a deadline of ours won the race): the
+    ruling was never carried out, and the case's record says so."""
+    last = max((c for c in step.agg.cases.values() if c.refund_id == refund_id), key=lambda c: c.opened_at, default=None)
+    if last is None or last.closed_why not in ("ruling_final", "final_ruling") or last.last_ruling is None:
+        return
+    if closed_why == "cancelled" or (closed_why == "rejected_final" and last.last_ruling.outcome != "reject"):
+        last.closed_why = "request_closed"
+        step.emit("case.closed", {"case_id": last.case_id, "why": last.closed_why}, last)
 
 
 def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> Decision:

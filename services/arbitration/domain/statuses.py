@@ -19,9 +19,15 @@ STATUSES: dict[tuple[str, str], str] = {
     ("ruled", "appeal_window_closed"): "closed",
     ("collecting_evidence", "withdrawn"): "closed",
     ("awaiting_ruling", "withdrawn"): "closed",
+    # The refund service ended the request first (its deadline passed, the buyer withdrew during the
+    # appeal window): the request is over, and so is its case; no ruling of it is carried out.
+    ("collecting_evidence", "request_closed"): "closed",
+    ("awaiting_ruling", "request_closed"): "closed",
+    ("ruled", "request_closed"): "closed",
 }
 
-CLOSED_WHY = {"final_ruling": "final_ruling", "appeal_window_closed": "ruling_final", "withdrawn": "withdrawn"}
+CLOSED_WHY = {"final_ruling": "final_ruling", "appeal_window_closed": "ruling_final", "withdrawn": "withdrawn",
+              "request_closed": "request_closed"}
 
 
 def next_status(status: str, trigger: str) -> str | None:

@@ -270,6 +270,16 @@ def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decis
     return out.decision()
 
 
+def case_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    _forget(agg, d.case_id)
+    out = _out(agg, msg, ctx)
+    if d.why == "request_closed":  # what both were told of the case will not be carried out
+        for party in ("buyer", "seller"):
+            out.send(party, "case_ended", case_id=d.case_id)
+    return out.decision()
+
+
 # ---- reminders -------------------------------------------------------------------------
 
 
@@ -344,6 +354,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "case.ruling_overdue": case_ruling_overdue,
     "ruling.issued": ruling_issued,
     "ruling.appealed": ruling_appealed,
+    "case.closed": case_closed,
 }
 USER_HANDLERS: dict[str, Callable[[UserPrefs, ParsedMessage, Context], Decision]] = {
     "message.sent": message_sent,

@@ -36,6 +36,7 @@ REALISTIC = {
     "request_closed": dict(why="rejected_final"),
     "evidence_added": dict(case_id="CS1a2b", party="seller", count=3),
     "case_in_queue": dict(case_id="CS1a2b", due=DUE),
+    "case_ended": dict(case_id="CS1a2b"),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
     "refund_unshipped": dict(amount_fen=12900),
     "postage_repaid": dict(amount_fen=1200),

@@ -202,6 +202,12 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     refund.rulings.append(ruling)
     refund.case_id = d.case_id
     m = Move(agg, actor_of(msg), ctx)
+    if refund.state == "closed" and refund.closed_why != "completed":
+        # The request ended before this ruling reached it (withdrawn, expired, or a deadline that won
+        # the race): nothing is carried out, and the arbitration service closes the case on hearing it.
+        refund.notes.append(f"round {d.round} ruling {d.outcome} arrived after the request closed "
+                            f"({refund.closed_why}); not carried out")
+        return m.decision()
     if refund.state != "in_arbitration":
         appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
         if not appealed:  # no case may rule on a request being carried out (the arbitration service refuses it)
@@ -217,8 +223,8 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     if d.outcome == "reject":
         if d.final or d.appealable_until is None:
             m.transition(refund, "ruling.final_reject", msg.type)
-        else:  # still in_arbitration: no state change to publish; ruling.issued says it all
-            refund.awaiting, refund.timer, refund.due_at = "buyer", "appeal_expired", d.appealable_until
+        else:  # still in_arbitration until the case closes: ruling.issued says it all
+            refund.awaiting, refund.timer, refund.due_at = "buyer", None, d.appealable_until
             refund.updated_at = ctx.now
         return m.decision()
     refundable = agg.refundable_fen(refund.refund_id)
@@ -240,7 +246,12 @@ def case_closed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision
     if refund is None or refund.case_final:
         return Decision.ignore()
     refund.case_final = True
-    return Move(agg, None, ctx).decision()
+    m = Move(agg, None, ctx)
+    last = refund.rulings[-1] if refund.rulings else None
+    if refund.state == "in_arbitration" and last is not None and last.outcome == "reject" \
+            and msg.data.why in ("ruling_final", "final_ruling"):
+        m.transition(refund, "case.closed", msg.type)  # the 'no' stands: nobody appealed in time
+    return m.decision()
 
 
 def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -257,7 +268,7 @@ def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Deci
 
 def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetime, ctx: Context) -> Decision:
     refund = agg.refunds.get(refund_id)
-    if refund is None or not refund.is_open or refund.timer != trigger or refund.due_at != due_at:
+    if refund is None or not refund.is_open or refund.timer != trigger or (refund.fires_at or refund.due_at) != due_at:
         return Decision.ignore()  # the party acted in time, or the deadline moved
     if not can(refund.state, trigger):
         return Decision.ignore()

@@ -87,6 +87,7 @@ class Refund(Model):
     awaiting: str = "seller"
     due_at: datetime | None = None
     timer: str | None = None  # the deadline that fires at `due_at`, if this service owns it
+    fires_at: datetime | None = None  # when it fires, if later than `due_at` (a grace: transitions.GRACE)
     created_at: datetime
     updated_at: datetime
     seller_rejection: dict[str, Any] | None = None

@@ -2,7 +2,7 @@
 deadline and the events that say so (`Move`), and the payout a move into payout_pending orders."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.parsing import ParsedMessage
@@ -10,7 +10,7 @@ from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
-from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, next_state
+from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, GRACE, next_state
 
 
 def payout_id_of(refund: Refund, round_: int = 1) -> str:
@@ -23,7 +23,7 @@ def timers_of(agg: OrderRefunds) -> dict[str, datetime]:
     out = {}
     for r in agg.refunds.values():
         if r.is_open and r.timer and r.due_at:
-            out[f"{r.timer}:{r.refund_id}"] = r.due_at
+            out[f"{r.timer}:{r.refund_id}"] = r.fires_at or r.due_at
     return out
 
 
@@ -49,10 +49,12 @@ class Move:
         refund.state = target  # type: ignore[assignment]
         refund.awaiting = AWAITING[target]
         refund.updated_at = self.ctx.now
-        refund.timer, refund.due_at = None, None
+        refund.timer, refund.due_at, refund.fires_at = None, None, None
         if target in DEADLINE:
             name, setting = DEADLINE[target]
             refund.timer, refund.due_at = name, self.ctx.after(getattr(self.ctx.settings, setting))
+            if name in GRACE:
+                refund.fires_at = refund.due_at + timedelta(seconds=getattr(self.ctx.settings, GRACE[name]))
         if target == "closed":
             refund.closed_why = CLOSED_WHY[trigger]
             if self.agg.open_refund_id == refund.refund_id:

@@ -34,6 +34,10 @@ DEADLINE: dict[str, tuple[str, str]] = {
     "replacement_pending": ("replacement_expired", "replacement_ship_s"),
 }
 
+# How long after the deadline a party sees the refund service acts on it: an escalation that the
+# arbitration service accepted in time (by its clock) reaches us before we close the request.
+GRACE: dict[str, str] = {"escalation_expired": "race_grace_s"}
+
 REFUND_OUTCOMES = frozenset({"full_refund", "partial_refund", "cancel_order"})
 GOODS_BACK_OUTCOMES = frozenset({"return_and_refund", "exchange"})
 
@@ -83,7 +87,9 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("rejected", "escalation_expired"): "closed",
     ("rejected", "refund.cancel"): "closed",
     ("in_arbitration", "ruling.issued"): after_ruling,
-    ("in_arbitration", "appeal_expired"): "closed",
+    # A 'reject' stands once its case closes (the appeal window is the case's, so an appeal filed in
+    # time can never lose a race with a deadline of ours).
+    ("in_arbitration", "case.closed"): "closed",
     ("in_arbitration", "ruling.final_reject"): "closed",
     ("in_arbitration", "refund.cancel"): "closed",
     ("in_arbitration", "case.opened"): "in_arbitration",
@@ -107,7 +113,7 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
 CLOSED_WHY: dict[str, str] = {
     "refund.cancel": "cancelled",
     "escalation_expired": "rejected_final",
-    "appeal_expired": "rejected_final",
+    "case.closed": "rejected_final",
     "ruling.final_reject": "rejected_final",
     "return_ship_expired": "expired",
     "seller.replacement_shipped": "completed",

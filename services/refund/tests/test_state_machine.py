@@ -59,7 +59,7 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
     timer = None
     extra: dict[str, Any] = {}
     if trigger in ("escalation_expired", "return_ship_expired", "return_confirm_expired", "replacement_expired",
-                   "payout_retry_due", "appeal_expired", "offer_lapsed"):
+                   "payout_retry_due", "offer_lapsed"):
         extra = {"timer": trigger, "due_at": DUE}
         timer = trigger
     if trigger == "payout.exhausted":
@@ -67,6 +67,10 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
     if trigger == "offer.accept":
         extra["offer_kind"] = arg
     state_doc = order_with(state, kind, **extra)
+    if trigger == "case.closed":  # a 'reject' ruled, and the case closed with it standing
+        state_doc["refunds"]["R1"]["case_id"] = "C1"
+        state_doc["refunds"]["R1"]["rulings"] = [{"case_id": "C1", "outcome": "reject", "refund_fen": 0,
+                                                  "decided_by": "A1", "round": 1, "final": False}]
     if trigger == "payout.exhausted":
         state_doc["refunds"]["R1"]["payout_attempts"] = SETTINGS.payout_max_attempts
     if timer:
@@ -93,6 +97,7 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
             "ruling.final_reject": lambda: _ruling("reject", final=True),
             "ruling.appealed": lambda: msg("ruling.appealed", {"case_id": "C1", "refund_id": "R1", "party": "buyer",
                                                                "evidence_due_at": "2026-11-27T08:00:00Z"}, BUYER),
+            "case.closed": lambda: msg("case.closed", {"case_id": "C1", "why": "ruling_final"}),
             "payout.succeeded": lambda: msg("payout.succeeded", {"payout_id": "payout:R1", "amount_fen": 6000}),
             "payout.failed": lambda: msg("payout.failed", {"payout_id": "payout:R1", "code": "x", "message": "y"}),
             "payout.exhausted": lambda: msg("payout.failed", {"payout_id": "payout:R1", "code": "x", "message": "y"}),
