@@ -208,7 +208,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.notes.append(f"round {d.round} ruling {d.outcome} arrived after the request closed "
                             f"({refund.closed_why}); not carried out")
         return m.decision()
-    if refund.state != "in_arbitration":
+    if refund.state not in FOLLOWS_RULINGS:
         appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
         if not appealed:  # no case may rule on a request being carried out (the arbitration service refuses it)
             refund.notes.append(f"round {d.round} ruling {d.outcome} arrived while {refund.state}, with no earlier "
@@ -221,9 +221,12 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.updated_at = ctx.now
         return m.decision()
     if d.outcome == "reject":
+        refund.awarded_fen = 0
         if d.final or d.appealable_until is None:
             m.transition(refund, "ruling.final_reject", msg.type)
-        else:  # still in_arbitration until the case closes: ruling.issued says it all
+        else:  # in_arbitration until the case closes
+            if refund.state != "in_arbitration":
+                m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
             refund.awaiting, refund.timer, refund.due_at = "buyer", None, d.appealable_until
             refund.updated_at = ctx.now
         return m.decision()
@@ -251,7 +254,14 @@ def case_closed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision
     if refund.state == "in_arbitration" and last is not None and last.outcome == "reject" \
             and msg.data.why in ("ruling_final", "final_ruling"):
         m.transition(refund, "case.closed", msg.type)  # the 'no' stands: nobody appealed in time
+    else:
+        m.compensate(refund)
     return m.decision()
+
+
+# A ruling is carried out from these states as if it were the first: the goods have not left the
+# buyer yet, so an appeal's ruling replaces the earlier one rather than settling the difference.
+FOLLOWS_RULINGS = frozenset({"in_arbitration", "return_pending"})
 
 
 def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:

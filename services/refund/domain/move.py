@@ -59,6 +59,7 @@ class Move:
             refund.closed_why = CLOSED_WHY[trigger]
             if self.agg.open_refund_id == refund.refund_id:
                 self.agg.open_refund_id = None
+            self.compensate(refund)
         if target == "payout_pending" and previous != "payout_pending":
             self._order_payout(refund, fresh=previous != "payout_failed")
         if previous == "return_in_transit" and target != "closed":
@@ -68,6 +69,11 @@ class Move:
     def _repay_postage(self, refund: Refund) -> None:
         owed = settlement.postage_for(self.agg, refund, self.ctx.settings.max_postage_fen)
         if owed is not None:
+            self.request_settlement(refund, owed)
+
+    def compensate(self, refund: Refund) -> None:
+        """The seller's compensation, when the case is over and the request closed."""
+        if (owed := settlement.compensation_for(self.agg, refund)) is not None:
             self.request_settlement(refund, owed)
 
     def request_settlement(self, refund: Refund, owed: Settlement) -> None:

@@ -1,9 +1,10 @@
 """Payouts of their own, beside a request's refund: the return postage, and what an appeal moves.
 
 Money follows the final word. A ruling on appeal that arrives after an earlier ruling was
-carried out (or while it is) settles the difference with payouts of their own: a top-up when the
-buyer is awarded more, compensation from the platform to the seller when less. Buyers are never
-clawed back. Pure."""
+carried out (or while its money or goods are on their way) settles the difference with payouts of
+their own: a top-up at once when the buyer is awarded more; compensation from the platform to the
+seller when less, paid once the case is over and the request closed, for what the buyer actually
+received. Buyers are never clawed back. Pure."""
 from __future__ import annotations
 
 from typing import Any
@@ -38,10 +39,25 @@ def settlement_for(agg: OrderRefunds, refund: Refund, outcome: str, refund_fen: 
         return Settlement(payout_id=f"payout:{refund.refund_id}:top_up:r{round_}", purpose="appeal_top_up",
                           amount_fen=amount, payee_id=agg.order.buyer_id, round=round_)
     if after < before:
-        refund.awarded_fen = after  # the seller's burden; the buyer keeps what it has
-        return Settlement(payout_id=f"payout:{refund.refund_id}:compensation:r{round_}", purpose="seller_compensation",
-                          amount_fen=before - after, payee_id=agg.order.seller_id, round=round_)
+        # The buyer keeps what it has; the seller is compensated once the case is over and the money
+        # has reached the buyer (compensation_for), never for money a later appeal restores.
+        refund.awarded_fen = after
     return None
+
+
+def compensation_for(agg: OrderRefunds, refund: Refund) -> Settlement | None:
+    """What the platform owes the seller once the case is final and the request closed: what the
+    buyer received beyond the final ruling's award (buyers are never clawed back)."""
+    assert agg.order is not None
+    if not (refund.case_final and refund.state == "closed" and refund.rulings):
+        return None
+    last = refund.rulings[-1]
+    owed = refund.paid_fen - award(last.outcome, last.refund_fen)
+    payout_id = f"payout:{refund.refund_id}:compensation"
+    if owed <= 0 or any(s.payout_id == payout_id for s in refund.settlements):
+        return None
+    return Settlement(payout_id=payout_id, purpose="seller_compensation", amount_fen=owed,
+                      payee_id=agg.order.seller_id, round=last.round)
 
 
 def payout_request(agg: OrderRefunds, refund: Refund, s: Settlement) -> dict[str, Any]:

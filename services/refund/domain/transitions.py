@@ -94,6 +94,8 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("in_arbitration", "refund.cancel"): "closed",
     ("in_arbitration", "case.opened"): "in_arbitration",
     ("in_arbitration", "ruling.appealed"): "in_arbitration",  # back to the platform; the appeal timer stops
+    ("return_pending", "ruling.issued"): after_ruling,  # an appeal ruled while the goods are still with the buyer
+    ("return_pending", "ruling.final_reject"): "closed",
     ("return_pending", "return.shipped"): "return_in_transit",
     ("return_pending", "return_ship_expired"): "closed",
     ("return_pending", "refund.cancel"): "closed",

@@ -23,11 +23,20 @@ def test_more_on_appeal_tops_the_buyer_up_by_the_difference():
     assert owed.payout_id == "payout:R1:top_up:r2" and r.awarded_fen == 10000
 
 
-def test_less_on_appeal_compensates_the_seller_and_claws_nothing_back():
+def test_less_on_appeal_compensates_the_seller_once_the_case_is_over_and_claws_nothing_back():
+    from services.refund.domain.model import Ruling
+
     agg, r = carried_out(awarded=6000, paid=6000)
-    owed = settlement.settlement_for(agg, r, "reject", 0, 2)
+    assert settlement.settlement_for(agg, r, "reject", 0, 2) is None  # nothing yet: another appeal may restore it
+    r.rulings = [Ruling(case_id="C1", outcome="full_refund", refund_fen=6000, decided_by="A1", round=1, final=False),
+                 Ruling(case_id="C1", outcome="reject", refund_fen=0, decided_by="A2", round=2, final=False)]
+    assert settlement.compensation_for(agg, r) is None  # the case is not over
+    r.case_final = True
+    owed = settlement.compensation_for(agg, r)
     assert (owed.purpose, owed.amount_fen, owed.payee_id) == ("seller_compensation", 6000, "S1")
     assert r.paid_fen == 6000  # the buyer keeps it
+    r.settlements.append(owed)
+    assert settlement.compensation_for(agg, r) is None  # once
 
 
 def test_a_top_up_never_takes_the_order_past_what_was_paid_for_it():
