@@ -11,7 +11,7 @@ from runtime.context import Context
 from runtime.decision import Decision
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
-from services.arbitration.domain.negotiation import negotiated
+from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
 from services.arbitration.domain.statuses import can
@@ -60,7 +60,12 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
         refund_id=d.refund_id, kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, refundable_fen=d.refundable_fen,
         attempt=d.attempt, description=d.description or "", evidence=[e.model_dump() for e in d.evidence],
         due_at=d.seller_due_at, requested_at=ctx.now,
+        # A resubmission adds to the file: the negotiation so far, and a full-value offer declined.
+        negotiation=prior.negotiation if prior else [], declined_full_offer=bool(prior and prior.declined_full_offer),
     )
+    if (early := agg.early_negotiation.pop(d.refund_id, None)) is not None:
+        agg.requests[d.refund_id].negotiation.extend(early)
+        file_in(agg.requests[d.refund_id], early)
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
 

@@ -119,6 +119,8 @@ class ArbitrationOrder(Model):
     shipped: dict[str, Any] | None = None  # carrier, tracking_no, shipped_at
     delivered_at: datetime | None = None
     requests: dict[str, RequestFacts] = Field(default_factory=dict)
+    # Offers, answers and posts that arrived (on other topics) before their request did.
+    early_negotiation: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     cases: dict[str, Case] = Field(default_factory=dict)
     # Denormalised for the arbitrators' queue: the earliest ruling due among cases awaiting one.
     queue_due_at: datetime | None = None

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
-from services.arbitration.domain.model import ArbitrationOrder
+from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import full_value
 from services.arbitration.domain.step import timers_of
 
@@ -17,7 +17,8 @@ def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context
     def handle(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
         d = msg.data
         req = agg.requests.get(d.refund_id)
-        if req is None or any(n.get("event_id") == msg.event_id for n in req.negotiation):
+        file = req.negotiation if req is not None else agg.early_negotiation.setdefault(d.refund_id, [])
+        if any(n.get("event_id") == msg.event_id for n in file):
             return Decision.ignore()
         record: dict[str, Any] = {"entry": entry, "at": ctx.now, "by": msg.envelope.actor.role, "event_id": msg.event_id}
         if getattr(d, "offer_id", None):
@@ -28,12 +29,20 @@ def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context
             record.update(message=d.message, buyer_due_at=d.buyer_due_at)
         elif entry == "offer_declined":
             record["message"] = d.message
-            offer = record.get("offer") or {}
-            req.declined_full_offer = req.declined_full_offer or full_value(offer, req.kind, req.amount_fen)
         elif entry == "post":
             record.update(post_id=d.post_id, by=d.author_role, text=d.text,
                           attachments=[e.model_dump() for e in d.attachments])
-        req.negotiation.append(record)
+        file.append(record)
+        if req is not None:
+            file_in(req, [record])
         return Decision(state=agg.dump(), timers=timers_of(agg))
     handle.__name__ = f"negotiation_{entry}"
     return handle
+
+
+def file_in(req: RequestFacts, records: list[dict[str, Any]]) -> None:
+    """What the negotiation tells an arbitrator: whether the buyer declined an offer worth what it asked."""
+    for record in records:
+        if record["entry"] == "offer_declined":
+            offer = record.get("offer") or {}
+            req.declined_full_offer = req.declined_full_offer or full_value(offer, req.kind, req.amount_fen)
