@@ -201,3 +201,14 @@ class PostageRepaid(Data):
     refund_id: Id
     payout_id: Id
     amount_fen: Fen
+
+
+class SellerCompensated(Data):
+    """Internal: the platform's compensation reached the seller (a ruling on appeal lowered an award
+    the buyer had already received; the buyer keeps it)."""
+
+    order_id: Id
+    refund_id: Id
+    payout_id: Id
+    amount_fen: Fen
+    seller_id: Id

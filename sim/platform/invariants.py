@@ -191,6 +191,9 @@ class Checker:
             self.fail("case_file_complete", f"an automatic rule ruled for the buyer on request {rid}, whose buyer "
                                             f"had declined an offer worth what it asked", d["order_id"])
 
+    def _on_refund_seller_compensated(self, e: Event) -> None:
+        self.waits.append((e, "seller", f"compensation for request {e.data['refund_id']} was paid"))
+
     def _on_message_sent(self, e: Event) -> None:
         self.messages.append(e)
 

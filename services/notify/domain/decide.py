@@ -101,6 +101,10 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
         out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
     elif d.cause == "timer.return_confirm_expired":
         out.send("buyer", "return_received", receiver="auto")
+    if d.state == "replacement_pending" and d.previous_state != "replacement_pending":
+        out.send("seller", "replacement_requested", due=d.due_at)  # the goods are back: ship the replacement
+    elif d.state == "payout_failed" and d.previous_state != "payout_failed":
+        out.send("buyer", "payout_delayed")  # parked for an operator: the buyer hears why the money is late
     elif d.cause == "timer.offer_lapsed":
         for party in ("buyer", "seller"):
             out.send(party, "offer_lapsed", due=d.due_at)
@@ -117,6 +121,12 @@ def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
 def postage_repaid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     out = _out(agg, msg, ctx)
     out.send("buyer", "postage_repaid", amount_fen=msg.data.amount_fen)
+    return out.decision()
+
+
+def seller_compensated(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    out = _out(agg, msg, ctx)
+    out.to_user(msg.data.seller_id, "compensation_paid", amount_fen=msg.data.amount_fen)
     return out.decision()
 
 
@@ -335,6 +345,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.completed": refund_completed,
     "refund.closed": refund_closed,
     "refund.postage_repaid": postage_repaid,
+    "refund.seller_compensated": seller_compensated,
     "refund.offer_accepted": offer_answered("offer_accepted"),
     "refund.offer_declined": offer_answered("offer_declined"),
     "conversation.posted": conversation_posted,

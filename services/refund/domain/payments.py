@@ -39,6 +39,10 @@ def settlement_paid(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: Pa
     if owed.purpose == "return_shipping":
         m.emit("refund.postage_repaid", {"order_id": agg.order_id, "refund_id": refund.refund_id,
                                          "payout_id": owed.payout_id, "amount_fen": owed.amount_fen}, refund)
+    if owed.purpose == "seller_compensation":
+        m.emit("refund.seller_compensated", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+                                             "payout_id": owed.payout_id, "amount_fen": owed.amount_fen,
+                                             "seller_id": owed.payee_id}, refund)
     if owed.purpose == "appeal_top_up":
         refund.paid_fen += owed.amount_fen
         agg.refunded_fen += owed.amount_fen
