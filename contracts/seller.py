@@ -55,6 +55,9 @@ class SellerApproved(Data):
     refund_id: Id
     # extra, not in the external contract
     return_shipping_fen: NonNegativeFen | None = None
+    # extras: the parties, so that a reader who has not seen the request yet knows them
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class SellerRejected(Data):
@@ -65,6 +68,9 @@ class SellerRejected(Data):
     evidence: EvidenceList = []
     # extra: the shop is restricted (rejections_reviewed), so the platform reviews this rejection
     reviewed: bool = False
+    # extras: the parties, so that a reader who has not seen the request yet knows them
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class SellerTimedOut(Data):
@@ -84,6 +90,9 @@ class SellerOffered(Data):
     # extras, not in the external contract
     number: StrictInt = 1  # the seller's first or second offer on this request
     replaces: Id | None = None  # the open offer this one replaces
+    # extras: the parties, so that a reader who has not seen the request yet knows them
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class SellerReturnReceived(Data):
@@ -91,6 +100,9 @@ class SellerReturnReceived(Data):
 
     order_id: Id
     refund_id: Id
+    # extras: the parties, so that a reader who has not seen the request yet knows them
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class SellerReplacementShipped(Data):
@@ -100,6 +112,9 @@ class SellerReplacementShipped(Data):
     refund_id: Id
     carrier: ShortText
     tracking_no: ShortText
+    # extras: the parties, so that a reader who has not seen the request yet knows them
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
 
 
 class ShopCreditChanged(Data):

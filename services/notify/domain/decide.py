@@ -65,6 +65,7 @@ def _forget(agg: NotifyOrder, ref: str, party: str | None = None) -> None:
 
 
 def _out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Outbox:
+    _learn(agg, msg.data)  # every event that names the parties tells us who they are, whatever came first
     return Outbox(agg, msg, ctx, msg.event_id)
 
 
