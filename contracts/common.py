@@ -37,6 +37,10 @@ Awaiting = Literal["buyer", "seller", "platform", "payment", "nobody"]
 OfferKind = Literal["partial_refund", "exchange", "resend", "return_and_refund"]
 REFUND_OFFERS = frozenset({"partial_refund", "return_and_refund"})  # the offers that pay money
 MAX_POST_LEN = 1000
+# A shop restricted at this level does not get the last word on requests for these reasons: every
+# 'no' of its (a rejection, an offer declined or left to lapse) goes to the platform for review.
+REVIEWED_RESTRICTION = "rejections_reviewed"
+REVIEWED_REASONS = frozenset({"quality", "not_received", "not_as_described"})
 
 
 class Data(BaseModel):

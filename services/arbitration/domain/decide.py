@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
+from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
@@ -77,6 +78,11 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
     if d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out":
         return seller_timed_out(agg, req, ctx)
+    if d.state == "rejected" and reviewed(req, ctx) and agg.open_case_for(d.refund_id) is None:
+        # A restricted shop's 'no' (a rejection, an offer declined or left to lapse) goes to the platform.
+        step = Step(agg, ctx)
+        open_case(step, d.refund_id, "system", "shop_restricted", ctx)
+        return step.decision()
     step = Step(agg, ctx)
     case = agg.open_case_for(d.refund_id)
     if d.state == "closed" and case is None:
@@ -97,12 +103,11 @@ def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     if req is None:
         return Decision.ignore()
     req.seller_rejection = {"reason": d.reason, "message": d.message, "evidence": evidence_of(msg), "at": ctx.now}
-    if d.reviewed and agg.open_case_for(d.refund_id) is None:
-        # The shop is restricted: its rejection goes to the platform instead of the buyer.
-        step = Step(agg, ctx)
-        open_case(step, d.refund_id, "system", "shop_restricted", ctx)
-        return step.decision()
     return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
+def reviewed(req: RequestFacts, ctx: Context) -> bool:
+    return REVIEWED_RESTRICTION in (ctx.extra or {}).get("restrictions", []) and req.reason in REVIEWED_REASONS
 
 
 def undone(step: Step, refund_id: str, closed_why: str | None) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
-from contracts.topics import ARBITRATION_FLAGGED_BUYERS
+from contracts.topics import ARBITRATION_FLAGGED_BUYERS, SELLER_RESTRICTIONS
 from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
@@ -29,8 +29,9 @@ class ArbitrationDomain(Domain):
     service = "arbitration"
     consumes = CONSUMES["arbitration"]
 
-    # Buyers a ruling found in misconduct, for the automatic rules of every order.
-    global_tables = (ARBITRATION_FLAGGED_BUYERS,)
+    # Buyers a ruling found in misconduct, for the automatic rules of every order; the shops'
+    # restrictions, for the review of a restricted shop's 'no'.
+    global_tables = (ARBITRATION_FLAGGED_BUYERS, SELLER_RESTRICTIONS)
 
     def partition_of(self, key: str) -> int:
         # A buyer's record lives on its buyer id's partition (reached through the repartition topic).
@@ -44,8 +45,12 @@ class ArbitrationDomain(Domain):
 
     def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
                 tables: Mapping[str, Mapping[str, Any]]) -> Any:
-        if key.startswith(buyers.BUYER) or msg is None or msg.type != "refund.state_changed" \
-                or msg.data.cause != "seller.timed_out":
+        if key.startswith(buyers.BUYER) or msg is None or msg.type != "refund.state_changed":
+            return None
+        if msg.data.state == "rejected":
+            shop = tables.get(SELLER_RESTRICTIONS, {}).get(msg.data.seller_id) or {}
+            return {"restrictions": shop.get("restrictions", [])}
+        if msg.data.cause != "seller.timed_out":
             return None
         buyer_id = ArbitrationOrder.load(key, state).buyer_id or ""
         return {"buyer_flagged_until": (tables.get(ARBITRATION_FLAGGED_BUYERS, {}).get(buyer_id) or {}).get("flagged_until")}

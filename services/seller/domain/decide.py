@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
+from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
@@ -141,9 +142,6 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
     return _decision(order, [emit])
 
 
-# A shop restricted at this level does not get the last word on these requests.
-REVIEWED_RESTRICTION = "rejections_reviewed"
-REVIEWED_REASONS = frozenset({"quality", "not_received", "not_as_described"})
 
 
 def reviewed(req: PendingRequest, ctx: Context) -> bool:
