@@ -208,4 +208,4 @@ class BuyerFlagged(Data):
     buyer_id: Id
     misconduct_cases: StrictInt
     last_case_id: Id
-    flagged_until: AwareDatetime
+    flagged_until: AwareDatetime | None  # None: no finding stands any more (lifted on appeal)

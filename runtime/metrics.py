@@ -47,8 +47,8 @@ def count_business(type_: str, data: dict) -> None:
         FINES_REFUNDED_FEN.inc(int(data.get("amount_fen", 0)))
     elif type_ in ("shop.restricted", "shop.restored"):
         RESTRICTIONS.labels(data.get("restriction", "?"), type_.removeprefix("shop.")).inc()
-    elif type_ == "buyer.flagged":
-        BUYERS_FLAGGED.inc()
+    elif type_ == "buyer.flagged" and data.get("flagged_until"):
+        BUYERS_FLAGGED.inc()  # a finding, not one lifted on appeal
     elif type_ == "case.ruling_overdue":
         RULINGS_OVERDUE.labels(str(data.get("round", "?"))).inc()
 

@@ -77,14 +77,19 @@ def case_opened(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decisi
 
 
 def ruling_issued(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decision:
+    """A finding of misconduct flags the buyer; a later ruling of the same case without it (an appeal
+    the buyer won) lifts that finding."""
     d = msg.data
-    if d.misconduct != "buyer" or any(m.case_id == d.case_id for m in record.misconduct):
+    found = any(m.case_id == d.case_id for m in record.misconduct)
+    if (d.misconduct == "buyer") == found:
         return Decision.ignore()
     window = timedelta(seconds=ctx.settings.misconduct_window_s)
-    record.misconduct = [m for m in record.misconduct if m.at + window > ctx.now]
-    record.misconduct.append(Misconduct(case_id=d.case_id, order_id=d.order_id, at=ctx.now))
+    record.misconduct = [m for m in record.misconduct if m.at + window > ctx.now and m.case_id != d.case_id]
+    if d.misconduct == "buyer":
+        record.misconduct.append(Misconduct(case_id=d.case_id, order_id=d.order_id, at=ctx.now))
+    until = max((m.at + window for m in record.misconduct), default=None)
     flagged = Emit("buyer.flagged", {"buyer_id": record.buyer_id, "misconduct_cases": len(record.misconduct),
-                                     "last_case_id": d.case_id, "flagged_until": ctx.now + window})
+                                     "last_case_id": d.case_id, "flagged_until": until})
     return Decision(state=record.model_dump(mode="python"), emits=[flagged])
 
 
@@ -99,6 +104,7 @@ HANDLERS: dict[str, Callable[[BuyerRecord, ParsedMessage, Context], Decision]] =
 
 def buyer_of(msg: ParsedMessage) -> str | None:
     """The buyer a message adds to the record of, if any."""
-    if msg.type not in HANDLERS or (msg.type == "ruling.issued" and msg.data.misconduct != "buyer"):
-        return None
+    if msg.type not in HANDLERS or (msg.type == "ruling.issued" and msg.data.misconduct != "buyer"
+                                    and msg.data.round == 1):
+        return None  # a later round may lift a finding of the first
     return getattr(msg.data, "buyer_id", None)
