@@ -59,7 +59,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
             return Decision.refuse("open_request_exists",
                                    f"request {existing.refund_id} is still open ({existing.state}); "
                                    f"withdraw it or wait for it to close")
-        if (r := rules.resubmission(existing, ctx.settings.max_resubmissions)) or (r := rules.amount(agg, d.amount_fen)):
+        if (r := rules.resubmission(agg, ctx.settings.max_resubmissions)) or (r := rules.amount(agg, d.amount_fen)):
             return Decision(reject=r)
         refund = existing
         refund.attempt += 1

@@ -139,6 +139,7 @@ class OrderRefunds(Model):
     order_id: str
     order: OrderFacts | None = None
     refunded_fen: int = 0  # money that reached the buyer
+    nos: int = 0  # times the order's requests were answered "no" (rejected, an offer declined or lapsed)
     open_refund_id: str | None = None
     refunds: dict[str, Refund] = Field(default_factory=dict)
 

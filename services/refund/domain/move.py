@@ -46,6 +46,8 @@ class Move:
         previous = refund.state
         target = next_state(previous, trigger, arg if arg is not None else refund.kind)
         assert target is not None, f"illegal {previous} --{trigger}-->"
+        if target == "rejected" and previous != "rejected":
+            self.agg.nos += 1  # counted on the order: withdrawing and asking again does not reset it
         refund.state = target  # type: ignore[assignment]
         refund.awaiting = AWAITING[target]
         refund.updated_at = self.ctx.now

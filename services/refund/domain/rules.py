@@ -44,10 +44,11 @@ def buyers_request(agg: OrderRefunds, msg: ParsedMessage) -> tuple[Refund | None
     return refund_of(agg, msg.data.refund_id)
 
 
-def resubmission(refund: Refund, max_resubmissions: int) -> Reject | None:
-    if refund.attempt - 1 >= max_resubmissions:
+def resubmission(agg: OrderRefunds, max_resubmissions: int) -> Reject | None:
+    """After each "no" the buyer may ask again, `max_resubmissions` times per order in all."""
+    if agg.nos > max_resubmissions:
         return Reject("resubmission_limit",
-                      f"request {refund.refund_id} was already submitted {refund.attempt} times; "
+                      f"this order's requests were already answered 'no' {agg.nos} times; "
                       f"ask the platform to step in instead")
     return None
 
@@ -79,16 +80,13 @@ def post_rate(refund: Refund, role: str, since: datetime, limit: int) -> Reject 
     return None
 
 
-# Withdrawn in these states, a request's submissions still count: cancelling and asking again
-# does not reset the resubmission limit or escape a case.
-COUNTED_WHEN_CANCELLED = frozenset({"rejected", "offer_pending", "in_arbitration"})
-
-
 def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmissions: int) -> tuple[int, Reject | None]:
     """A new request on the order: which submission it is, or why it cannot be made. A final
     "no" is final, and the after-sale window counts from delivery."""
     assert agg.order is not None
-    final = next((r for r in agg.refunds.values() if r.closed_why == "rejected_final"), None)
+    # A final "no": the request closed rejected, or withdrawn after its case ruled 'reject'.
+    final = next((r for r in agg.refunds.values() if r.closed_why == "rejected_final"
+                  or (r.state == "closed" and r.rulings and r.rulings[-1].outcome == "reject")), None)
     if final is not None:
         return 0, Reject("already_decided", f"request {final.refund_id} on this order was finally rejected; "
                                             f"it cannot be asked again")
@@ -101,10 +99,6 @@ def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmi
     if delivered is not None and (now - delivered).total_seconds() > window_s:
         return 0, Reject("after_sale_window_closed", f"the after-sale window closed {window_s / 86400:g} days after "
                                                      f"delivery ({delivered.isoformat()})")
-    carried = sum(r.attempt for r in agg.refunds.values()
-                  if r.closed_why == "cancelled" and r.cancelled_while in COUNTED_WHEN_CANCELLED)
-    attempt = carried + 1
-    if attempt - 1 > max_resubmissions:
-        return 0, Reject("resubmission_limit", f"this order's requests were already submitted {carried} times; "
-                                               f"ask the platform to step in instead")
-    return attempt, None
+    if (r := resubmission(agg, max_resubmissions)) is not None:
+        return 0, r
+    return agg.nos + 1, None
