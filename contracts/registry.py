@@ -84,6 +84,7 @@ _ALL = [
     _spec("seller.timed_out", seller.SellerTimedOut, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "The seller did not answer in time."),
     _spec("seller.return_received", seller.SellerReturnReceived, topics.SELLER_EVENTS, "event", "seller", PARTIES + SYSTEM, "The returned parcel was received.", internal=True),
     _spec("seller.replacement_shipped", seller.SellerReplacementShipped, topics.SELLER_EVENTS, "event", "seller", SELLER, "The replacement is on its way.", internal=True),
+    _spec("seller.replacement_expired", seller.SellerReplacementExpired, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "The replacement was not shipped in time: the buyer is refunded instead.", internal=True),
     _spec("seller.penalized", seller.SellerPenalized, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A ruling fined the seller; the fine is taken from its deposit."),
     _spec("seller.penalty_refunded", seller.SellerPenaltyRefunded, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A fine was lifted on appeal and given back.", internal=True),
     _spec("shop.credit_changed", seller.ShopCreditChanged, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop's credit score moved.", internal=True),

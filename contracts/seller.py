@@ -117,6 +117,18 @@ class SellerReplacementShipped(Data):
     seller_id: Id | None = None
 
 
+class SellerReplacementExpired(Data):
+    """Internal: the seller did not ship the replacement by its deadline; the buyer is refunded
+    instead. The seller service owns the deadline, so a replacement shipped in time and this one
+    can never both happen."""
+
+    order_id: Id
+    refund_id: Id
+    due_at: AwareDatetime
+    buyer_id: Id | None = None
+    seller_id: Id | None = None
+
+
 class ShopCreditChanged(Data):
     """Internal: a shop's credit score moved (a defect added or removed)."""
 

@@ -175,6 +175,7 @@ seller_rejected = _on_seller_event("seller.rejected", _record_rejection)
 seller_timed_out = _on_seller_event("seller.timed_out")
 seller_return_received = _on_seller_event("seller.return_received", _record_receipt)
 seller_replacement_shipped = _on_seller_event("seller.replacement_shipped", _record_replacement)
+seller_replacement_expired = _on_seller_event("seller.replacement_expired")
 
 
 # ---- arbitration.events ----------------------------------------------------------------------------
@@ -313,6 +314,7 @@ HANDLERS: dict[str, Callable[[OrderRefunds, ParsedMessage, Context], Decision]] 
     "seller.timed_out": seller_timed_out,
     "seller.return_received": seller_return_received,
     "seller.replacement_shipped": seller_replacement_shipped,
+    "seller.replacement_expired": seller_replacement_expired,
     "case.opened": case_opened,
     "ruling.issued": ruling_issued,
     "ruling.appealed": ruling_appealed,

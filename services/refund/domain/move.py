@@ -10,7 +10,7 @@ from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
-from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, GRACE, next_state
+from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, GRACE, STATED, next_state
 
 
 def payout_id_of(refund: Refund, round_: int = 1) -> str:
@@ -57,6 +57,8 @@ class Move:
             refund.timer, refund.due_at = name, self.ctx.after(getattr(self.ctx.settings, setting))
             if name in GRACE:
                 refund.fires_at = refund.due_at + timedelta(seconds=getattr(self.ctx.settings, GRACE[name]))
+        elif target in STATED:
+            refund.due_at = self.ctx.after(getattr(self.ctx.settings, STATED[target]))
         if target == "closed":
             refund.closed_why = CLOSED_WHY[trigger]
             if self.agg.open_refund_id == refund.refund_id:

@@ -25,14 +25,17 @@ AWAITING: dict[str, str] = {
 }
 
 # The deadline that runs in a state: (timer name, settings attribute with its length in seconds).
-# `requested` has none here: the seller service owns the answer deadline and says when it passed.
+# `requested` has none here: the seller service owns the answer deadline and says when it passed;
+# likewise the replacement's (STATED).
 # `offer_pending` runs `offer_lapsed`, at the `buyer_due_at` the seller's offer states.
 DEADLINE: dict[str, tuple[str, str]] = {
     "rejected": ("escalation_expired", "escalation_window_s"),
     "return_pending": ("return_ship_expired", "return_ship_s"),
     "return_in_transit": ("return_confirm_expired", "return_confirm_s"),
-    "replacement_pending": ("replacement_expired", "replacement_ship_s"),
 }
+# Deadlines we state but another service keeps (its timer, its event when it passes): the seller
+# service keeps the seller's, so that the seller's move and its deadline can never both win.
+STATED: dict[str, str] = {"replacement_pending": "replacement_ship_s"}
 
 # How long after the deadline a party sees the refund service acts on it: an escalation that the
 # arbitration service accepted in time (by its clock) reaches us before we close the request.
@@ -102,7 +105,7 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("return_in_transit", "seller.return_received"): after_goods_back,
     ("return_in_transit", "return_confirm_expired"): after_goods_back,  # receipt confirmed automatically
     ("replacement_pending", "seller.replacement_shipped"): "closed",
-    ("replacement_pending", "replacement_expired"): "payout_pending",  # no replacement came: refund instead
+    ("replacement_pending", "seller.replacement_expired"): "payout_pending",  # no replacement came: refund instead
     ("payout_pending", "payout.succeeded"): "closed",
     ("payout_pending", "payout.failed"): "payout_pending",  # retried with backoff ...
     ("payout_pending", "payout.exhausted"): "payout_failed",  # ... until the limit, then parked

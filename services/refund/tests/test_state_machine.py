@@ -58,7 +58,7 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
     """Drive `trigger` at a request in `state`; returns (decision, refund-after or None)."""
     timer = None
     extra: dict[str, Any] = {}
-    if trigger in ("escalation_expired", "return_ship_expired", "return_confirm_expired", "replacement_expired",
+    if trigger in ("escalation_expired", "return_ship_expired", "return_confirm_expired",
                    "payout_retry_due", "offer_lapsed"):
         extra = {"timer": trigger, "due_at": DUE}
         timer = trigger
@@ -90,6 +90,7 @@ def apply(state: str, trigger: str, kind: str = "refund_only", arg: str | None =
             "offer.accept": lambda: msg("offer.accept", {"refund_id": "R1", "offer_id": "OF1"}, BUYER),
             "offer.decline": lambda: msg("offer.decline", {"refund_id": "R1", "offer_id": "OF1", "message": "no"}, BUYER),
             "seller.return_received": lambda: msg("seller.return_received", {"refund_id": "R1"}, SELLER),
+            "seller.replacement_expired": lambda: msg("seller.replacement_expired", {"refund_id": "R1", "due_at": "2026-11-27T08:00:00Z"}),
             "seller.replacement_shipped": lambda: msg("seller.replacement_shipped", {"refund_id": "R1", "carrier": "SF", "tracking_no": "2"}, SELLER),
             "case.opened": lambda: msg("case.opened", {"case_id": "C1", "refund_id": "R1", "opened_by": "buyer",
                                                        "evidence_due_at": "2026-11-27T08:00:00Z"}, BUYER),

@@ -12,11 +12,16 @@ from services.seller.domain.model import SELLER_MOVES, PendingRequest, SellerOrd
 from services.seller.domain.steps import EMITS, FROM_REFUND_STATE, next_step
 
 ANSWER_TIMER = "answer_deadline"
+REPLACEMENT_TIMER = "replacement_deadline"
 
 
 def timers_of(order: SellerOrder) -> dict[str, datetime]:
-    return {f"{ANSWER_TIMER}:{r.refund_id}": r.due_at for r in order.requests.values()
-            if r.answer_timer and r.step == "awaiting_answer" and r.due_at}
+    """The seller's deadlines: to answer a request, and to ship an exchange's replacement."""
+    out = {f"{ANSWER_TIMER}:{r.refund_id}": r.due_at for r in order.requests.values()
+           if r.answer_timer and r.step == "awaiting_answer" and r.due_at}
+    out.update({f"{REPLACEMENT_TIMER}:{r.refund_id}": r.due_at for r in order.requests.values()
+                if r.step == "awaiting_replacement" and r.due_at})
+    return out
 
 
 def _decision(order: SellerOrder, emits: list[Emit] | None = None) -> Decision:
@@ -163,6 +168,19 @@ def on_answer_deadline(order: SellerOrder, refund_id: str, due_at: datetime, ctx
                                      "due_at": due_at.isoformat()}, correlation_id=req.refund_id)
     return _decision(order, [emit])
 
+
+def on_replacement_deadline(order: SellerOrder, refund_id: str, due_at: datetime, ctx: Context) -> Decision:
+    req = order.requests.get(refund_id)
+    if req is None or req.step != "awaiting_replacement" or req.due_at != due_at:
+        return Decision.ignore()  # shipped in time, or the request moved on
+    req.step = next_step(req.step, REPLACEMENT_TIMER)  # type: ignore[assignment]
+    req.history.append({"step": req.step, "at": ctx.now})
+    emit = Emit(EMITS[REPLACEMENT_TIMER], {**_event_data(order, req, None), "due_at": due_at},
+                correlation_id=req.refund_id)
+    return _decision(order, [emit])
+
+
+TIMERS = {ANSWER_TIMER: on_answer_deadline, REPLACEMENT_TIMER: on_replacement_deadline}
 
 HANDLERS: dict[str, Callable[[SellerOrder, ParsedMessage, Context], Decision]] = {
     "refund.requested": refund_requested,

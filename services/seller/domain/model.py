@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Step = Literal[
     "awaiting_answer", "offered", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
-    "awaiting_replacement", "replacement_shipped", "not_seller_move", "closed",
+    "awaiting_replacement", "replacement_shipped", "replacement_expired", "not_seller_move", "closed",
 ]
 SELLER_MOVES = frozenset({"awaiting_answer", "awaiting_receipt", "awaiting_replacement"})
 

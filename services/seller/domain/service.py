@@ -11,7 +11,7 @@ from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
 from services.seller.domain import credit
-from services.seller.domain.decide import ANSWER_TIMER, HANDLERS, on_answer_deadline
+from services.seller.domain.decide import HANDLERS, TIMERS
 from services.seller.domain.model import SellerOrder
 
 SHOP = "shop:"
@@ -49,9 +49,8 @@ class SellerDomain(Domain):
         if key.startswith(SHOP):
             return credit.on_expiry(credit.Shop.load(key, state), due_at, ctx)
         kind, _, refund_id = name.partition(":")
-        if kind != ANSWER_TIMER:
-            return Decision.ignore()
-        return on_answer_deadline(SellerOrder.load(key, state), refund_id, due_at, ctx)
+        handler = TIMERS.get(kind)
+        return handler(SellerOrder.load(key, state), refund_id, due_at, ctx) if handler else Decision.ignore()
 
     # The query model keeps shop credit (views); the orders' answer deadlines are nobody's lookup
     # (GET /state?key= shows what the service holds).

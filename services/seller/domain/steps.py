@@ -10,6 +10,8 @@ STEPS: dict[tuple[str, str], str] = {
     ("awaiting_answer", "answer_deadline"): "timed_out",
     ("awaiting_receipt", "return.received"): "received",
     ("awaiting_replacement", "replacement.ship"): "replacement_shipped",
+    # Ours, not the refund service's: shipped in time or expired, never both.
+    ("awaiting_replacement", "replacement_deadline"): "replacement_expired",
 }
 
 # What the refund service's state means for the seller (from `refund.state_changed`).
@@ -29,6 +31,7 @@ EMITS: dict[str, str] = {
     "answer_deadline": "seller.timed_out",
     "return.received": "seller.return_received",
     "replacement.ship": "seller.replacement_shipped",
+    "replacement_deadline": "seller.replacement_expired",
 }
 
 

@@ -20,7 +20,7 @@ DUE = NOW + timedelta(hours=48)
 SETTINGS = SellerSettings(shop_restrictions="promotions:2,new_listings:3", credit_window_s=3600)
 domain = SellerDomain()
 ALL_STEPS = ("awaiting_answer", "offered", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
-             "awaiting_replacement", "replacement_shipped", "not_seller_move", "closed")
+             "awaiting_replacement", "replacement_shipped", "replacement_expired", "not_seller_move", "closed")
 COMMANDS = {
     "seller.approve": {},
     "seller.reject": {"reason": "opened", "message": "已拆封", "evidence": []},
@@ -218,3 +218,14 @@ def test_defects_expire_after_the_window_and_lift_restrictions():
     shop = credit.Shop.load(key, d.state)
     assert shop.defects == {} and shop.restrictions == [] and shop.score == 100
     assert "shop.restored" in [e.type for e in d.emits]
+
+
+def test_the_replacement_deadline_is_the_sellers_shipped_in_time_or_expired_never_both():
+    waiting = order_at("awaiting_replacement")
+    assert domain.decide("O1", waiting, msg("replacement.ship", {"refund_id": "R1", **COMMANDS["replacement.ship"]}),
+                         ctx()).timers == {}
+    expired = domain.on_timer("O1", waiting, "replacement_deadline:R1", DUE, ctx(DUE))
+    assert [e.type for e in expired.emits] == ["seller.replacement_expired"]
+    late = domain.decide("O1", expired.state, msg("replacement.ship", {"refund_id": "R1", **COMMANDS["replacement.ship"]}),
+                         ctx(DUE))
+    assert late.reject.code == "not_your_move"
