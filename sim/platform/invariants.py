@@ -228,7 +228,7 @@ class Checker:
             comp = sum(p.amount_fen for p in ledger if p.purpose == "seller_compensation"
                        and p.refund_id == payout.refund_id)
             if comp > got:
-                self.fail("seller_compensated_for_money_paid", f"the seller was compensated {comp} fen for request "
+                self.fail("seller_compensated_only_for_money_paid", f"the seller was compensated {comp} fen for request "
                                                                f"{payout.refund_id}, whose buyer was paid {got}",
                           payout.order_id)
         if payout.purpose in BUYER_MONEY and payout.refund_id in self.orders[payout.order_id].replacement_shipped:
@@ -310,7 +310,7 @@ class Checker:
             comp = sum(p.amount_fen for p in ledger if p.purpose == "seller_compensation" and p.refund_id == r.refund_id)
             award = standing.refund_fen if standing.outcome in MONEY_OUTCOMES else 0
             if comp > max(0, got - award):
-                self.fail("seller_compensated_for_money_paid", f"the seller keeps {comp} fen of compensation on request "
+                self.fail("compensation_follows_the_final_ruling", f"the seller keeps {comp} fen of compensation on request "
                                                                f"{r.refund_id}; the buyer has {got} of an award of "
                                                                f"{award}", oid)
         for cancel in facts.cancel_requested:
