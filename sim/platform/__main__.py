@@ -42,7 +42,7 @@ def survey(seed: int, disputes: int, per_world: int) -> int:
     started, played = time.perf_counter(), 0
     found: dict[str, tuple[int, int, str]] = {}  # invariant -> (count, after how many disputes, first seed)
     while played < disputes:
-        outcome = play(seed, per_world)
+        outcome = play(seed, per_world, to_the_end=True)
         played += outcome.disputes
         for v in {v.invariant: v for v in outcome.violations}.values():
             count, first, first_seed = found.get(v.invariant, (0, played, f"{seed}: {v.message}"))

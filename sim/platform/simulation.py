@@ -235,8 +235,10 @@ class World:
         return self.tries[what] <= most
 
 
-def play(seed: int, disputes: int = 3, count: int | None = None, steps: list[Step] | None = None) -> Outcome:
-    """Play one world: its steps (drawn from the seed unless given), then settle, checking as it goes."""
+def play(seed: int, disputes: int = 3, count: int | None = None, steps: list[Step] | None = None,
+         to_the_end: bool = False) -> Outcome:
+    """Play one world: its steps (drawn from the seed unless given), then settle, checking as it goes.
+    It stops at the first broken invariant, unless `to_the_end` (to count every invariant it breaks)."""
     world = World(seed, disputes)
     if steps is None:
         steps = world.draw(count if count is not None else world.rng.randrange(40, 400))
@@ -247,9 +249,9 @@ def play(seed: int, disputes: int = 3, count: int | None = None, steps: list[Ste
         did = world.run(step)
         shown.append(did)
         world.checker.after_step()
-        if world.checker.violations:
+        if world.checker.violations and not to_the_end:
             break
-    if not world.checker.violations:
+    if not world.checker.violations or to_the_end:
         world.settle()
         world.checker.at_rest()
     return Outcome(world.checker.violations, steps, shown, disputes)
