@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test setup infra-up infra-down infra-status test-infra-down bench export clean
+.PHONY: run test setup infra-up infra-down infra-status test-infra-down bench simulate export clean
 
 setup:
 	@scripts/setup.sh
@@ -17,6 +17,12 @@ test: setup
 
 bench: setup
 	@scripts/bench.sh $(ARGS)
+
+# The whole platform in one process: random worlds until N disputes or a broken invariant.
+SEED ?= 1
+N ?= 100000
+simulate: setup
+	@$(PY) -m sim.platform --seed $(SEED) --disputes $(N) --jobs 2 $(ARGS)
 
 infra-up:
 	@AFTERSALE_INSTANCE=dev infra/scripts/up.sh

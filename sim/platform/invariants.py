@@ -54,7 +54,6 @@ class OrderFacts:
 
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)  # refund_id -> reason, kind ...
     no_count: int = 0  # times a request of the order was answered "no" (rejected)
-    resubmissions: int = 0  # requests (new or resubmitted) after the first "no"
     rulings: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))  # case -> rulings
     cancel_requested: list[dict[str, Any]] = field(default_factory=list)
     replacement_shipped: set[str] = field(default_factory=set)
@@ -103,12 +102,11 @@ class Checker:
     def _on_refund_requested(self, e: Event) -> None:
         o, d = self._order(e), e.data
         o.refunds[d["refund_id"]] = {"reason": d["reason"], "kind": d["kind"]}
-        if o.no_count:
-            o.resubmissions += 1
-            limit = self.world.nodes["refund"].settings.max_resubmissions
-            if o.resubmissions > limit:
-                self.fail("a_final_no_is_final", f"the order's requests were submitted again {o.resubmissions} times "
-                                                 f"after a 'no'; at most {limit}", d["order_id"])
+        limit = self.world.nodes["refund"].settings.max_resubmissions
+        if o.no_count > limit:  # after each 'no' the buyer may ask again, `limit` times in all
+            self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after the order's requests were "
+                                             f"answered 'no' {o.no_count} times; at most {limit} times may be asked again",
+                      d["order_id"])
         for case_id, rulings in o.rulings.items():
             if o.case_refund.get(case_id) and rulings and rulings[-1]["outcome"] == "reject":
                 self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after case {case_id} ruled "

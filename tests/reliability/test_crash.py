@@ -24,7 +24,8 @@ DISPUTES = int(os.environ.get("AFTERSALE_CRASH_DISPUTES", "24"))
 SERVICES = ["refund", "seller", "arbitration", "notify"]
 # Deadlines the parties must meet are kept longer than the outages these tests cause (a broker
 # restart takes ~10 s); the ones that move a dispute on by themselves stay short.
-PATIENT = {"AFTERSALE_RETURN_SHIP_S": "60", "AFTERSALE_RETURN_CONFIRM_S": "60", "AFTERSALE_ESCALATION_WINDOW_S": "60"}
+PATIENT = {"AFTERSALE_RETURN_SHIP_S": "60", "AFTERSALE_RETURN_CONFIRM_S": "60", "AFTERSALE_ESCALATION_WINDOW_S": "60",
+           "AFTERSALE_RACE_GRACE_S": "1"}
 PLATFORM_TOPICS = {"refund.events", "seller.events", "arbitration.events", "notify.events", "payments.commands"}
 
 
