@@ -32,6 +32,7 @@ class CaseSeen:
     refund_id: str | None
     status: str = "collecting_evidence"
     ruled_by: set[str] = field(default_factory=set)
+    claimed_by: str | None = None
 
 
 @dataclass
@@ -59,6 +60,8 @@ class OrderSeen:
             self.refunds[rid].offers.append(d["offer_id"])
         elif type_ == "case.opened":
             self.cases[d["case_id"]] = CaseSeen(d["case_id"], d.get("refund_id"))
+        elif type_ in ("case.claimed", "case.released") and d.get("case_id") in self.cases:
+            self.cases[d["case_id"]].claimed_by = d["arbitrator_id"] if type_ == "case.claimed" else None
         elif type_ in ("case.awaiting_ruling", "ruling.issued", "ruling.appealed", "case.closed",
                        "evidence.requested") and d.get("case_id") in self.cases:
             case = self.cases[d["case_id"]]
@@ -263,6 +266,9 @@ def replacement_ship(rng: random.Random, o: OrderSeen) -> Command | None:
 
 
 def arbitrator_of(rng: random.Random, c: CaseSeen) -> str:
+    """Mostly the one who holds the case, else one new to it; now and then anybody."""
+    if c.claimed_by and rng.random() < 0.9:
+        return c.claimed_by
     fresh = [a for a in ARBITRATORS if a not in c.ruled_by]
     return rng.choice(fresh) if fresh and rng.random() < 0.9 else rng.choice(ARBITRATORS)
 
