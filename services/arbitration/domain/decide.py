@@ -85,7 +85,7 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         return step.decision()
     step = Step(agg, ctx)
     case = agg.open_case_for(d.refund_id)
-    if d.state == "closed" and case is None:
+    if d.state == "closed":
         undone(step, d.refund_id, d.closed_why)
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
@@ -114,12 +114,13 @@ def undone(step: Step, refund_id: str, closed_why: str | None) -> None:
     """A case that closed with its ruling standing, for a request the refund service had ended
     before that ruling reached it (the buyer withdrew it, or a deadline of ours won the race): the
     ruling was never carried out, and the case's record says so."""
-    last = max((c for c in step.agg.cases.values() if c.refund_id == refund_id), key=lambda c: c.opened_at, default=None)
-    if last is None or last.closed_why not in ("ruling_final", "final_ruling") or last.last_ruling is None:
-        return
-    if closed_why == "cancelled" or (closed_why == "rejected_final" and last.last_ruling.outcome != "reject"):
-        last.closed_why = "request_closed"
-        step.emit("case.closed", {"case_id": last.case_id, "why": last.closed_why}, last)
+    for case in step.agg.cases.values():
+        last = case.last_ruling
+        if case.refund_id != refund_id or case.closed_why not in ("ruling_final", "final_ruling") or last is None:
+            continue
+        if closed_why == "cancelled" or (closed_why == "rejected_final" and last.outcome != "reject"):
+            case.closed_why = "request_closed"
+            step.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
 
 
 def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> Decision:
@@ -183,6 +184,10 @@ def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
             return Decision.refuse(code, f"request {req.refund_id} is {req.state}: {why}")
     if agg.open_case_for(d.refund_id) is not None:
         return Decision.refuse("case_already_open", f"a case is already open for {d.refund_id or 'this order'}")
+    if d.refund_id and any(c.refund_id == d.refund_id and c.rulings for c in agg.cases.values()):
+        # Its case ruled and is over: the appeals were the way to another look, not a second case.
+        return Decision.refuse("already_ruled", f"request {d.refund_id} was ruled on; a ruling is appealed, "
+                                                f"not brought again")
     step = Step(agg, ctx, actor_of(msg))
     case = open_case(step, d.refund_id, party, d.reason, ctx)
     case.submissions.append(Submission(party=party, at=ctx.now, description=d.description, evidence=evidence_of(msg),

@@ -238,7 +238,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.payout_fen = min(d.refund_fen or refund.amount_fen, refundable)
     if d.outcome in ("return_and_refund", "exchange"):
         refund.kind = "exchange" if d.outcome == "exchange" else "return_and_refund"
-    refund.awarded_fen = settlement.award(d.outcome, refund.payout_fen)
+    refund.awarded_fen = settlement.award(d.outcome, refund.payout_fen, refund.amount_fen)
     refund.postage_paid_by, refund.postage_ruled_fen = d.return_shipping_paid_by, d.return_shipping_fen
     m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
     return m.decision()

@@ -46,6 +46,11 @@ class Move:
         previous = refund.state
         target = next_state(previous, trigger, arg if arg is not None else refund.kind)
         assert target is not None, f"illegal {previous} --{trigger}-->"
+        why = CLOSED_WHY.get(trigger)
+        if target == "payout_pending" and previous not in ("payout_pending", "payout_failed") and not self._owed(refund):
+            # Other requests and top-ups already gave the buyer all the order can give back.
+            refund.notes.append(f"{trigger}: nothing left to refund on the order; closed without a payout")
+            target, why = "closed", "completed"
         if target == "rejected" and previous != "rejected":
             self.agg.nos += 1  # counted on the order: withdrawing and asking again does not reset it
         refund.state = target  # type: ignore[assignment]
@@ -60,7 +65,7 @@ class Move:
         elif target in STATED:
             refund.due_at = self.ctx.after(getattr(self.ctx.settings, STATED[target]))
         if target == "closed":
-            refund.closed_why = CLOSED_WHY[trigger]
+            refund.closed_why = why
             if self.agg.open_refund_id == refund.refund_id:
                 self.agg.open_refund_id = None
             self.compensate(refund)
@@ -69,6 +74,9 @@ class Move:
         if previous == "return_in_transit" and target != "closed":
             self._repay_postage(refund)  # the goods are back
         return target
+
+    def _owed(self, refund: Refund) -> int:
+        return refund.payout_fen or min(refund.amount_fen, self.agg.refundable_fen(refund.refund_id))
 
     def _repay_postage(self, refund: Refund) -> None:
         owed = settlement.postage_for(self.agg, refund, self.ctx.settings.max_postage_fen)

@@ -14,7 +14,10 @@ from services.refund.domain.model import OrderRefunds, Refund, Settlement
 MONEY_OUTCOMES = frozenset({"full_refund", "partial_refund", "return_and_refund", "cancel_order"})
 
 
-def award(outcome: str, refund_fen: int) -> int:
+def award(outcome: str, refund_fen: int, goods_fen: int = 0) -> int:
+    """What a ruling gives the buyer, in money or in goods: an exchange is worth what was asked."""
+    if outcome == "exchange":
+        return goods_fen
     return refund_fen if outcome in MONEY_OUTCOMES else 0
 
 
@@ -29,7 +32,7 @@ def buyer_gets(refund: Refund) -> int:
 def settlement_for(agg: OrderRefunds, refund: Refund, outcome: str, refund_fen: int, round_: int) -> Settlement | None:
     """The payout that makes a later ruling's award true, or None when nothing changes hands."""
     assert agg.order is not None
-    before, after = buyer_gets(refund), award(outcome, refund_fen)
+    before, after = buyer_gets(refund), award(outcome, refund_fen, refund.amount_fen)
     if after > before:
         # Never more than the order can still give back, with every request's promises counted.
         amount = min(after - before, agg.refundable_fen())
@@ -52,7 +55,7 @@ def compensation_for(agg: OrderRefunds, refund: Refund) -> Settlement | None:
     if not (refund.case_final and refund.state == "closed" and refund.rulings):
         return None
     last = refund.rulings[-1]
-    owed = refund.paid_fen - award(last.outcome, last.refund_fen)
+    owed = refund.paid_fen - award(last.outcome, last.refund_fen, refund.amount_fen)
     payout_id = f"payout:{refund.refund_id}:compensation"
     if owed <= 0 or any(s.payout_id == payout_id for s in refund.settlements):
         return None
