@@ -91,6 +91,11 @@ class Checker:
         env = rec.envelope
         e = Event(rec.topic, env["type"], env["event_id"], env.get("causation_id"), env.get("actor") or {},
                   env["data"])
+        if e.event_id in self.events and rec.topic not in (T.PAYMENTS_EVENTS,) and e.type != "command.rejected":
+            # One decision's events are written once: a deadline that fired twice, or a record applied
+            # twice, would write the same ids again (a refused command may be refused again: no change).
+            self.fail("each_event_once", f"{e.type} {e.event_id} was written twice (caused by {e.causation_id})",
+                      e.data.get("order_id", ""))
         self.events[e.event_id] = e
         handler = getattr(self, "_on_" + e.type.replace(".", "_"), None)
         if handler is not None:
