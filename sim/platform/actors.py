@@ -48,10 +48,13 @@ class OrderSeen:
     delivered: bool = False
     refunds: dict[str, RefundSeen] = field(default_factory=dict)
     cases: dict[str, CaseSeen] = field(default_factory=dict)
+    messages: list[tuple[str, str]] = field(default_factory=list)  # (user id, message id) in the inboxes
 
     def learn(self, type_: str, d: dict[str, Any]) -> None:
         rid = d.get("refund_id")
-        if type_ == "refund.requested":
+        if type_ == "message.sent":
+            self.messages.append((d["user_id"], d["message_id"]))
+        elif type_ == "refund.requested":
             self.refunds[rid] = RefundSeen(rid, d["kind"], d["amount_fen"])
         elif type_ == "refund.state_changed" and rid in self.refunds:
             self.refunds[rid].state = d["state"]
@@ -85,9 +88,15 @@ class Command:
         assert spec is not None
         return spec.topic
 
+    @property
+    def key_field(self) -> str:
+        spec = spec_for(self.type)
+        assert spec is not None
+        return spec.key_field
+
     def describe(self) -> str:
         shown = {k: v for k, v in self.data.items() if k not in ("description", "evidence", "message", "reasoning",
-                                                                 "attachments", "text", "order_id")}
+                                                                 "attachments", "text", "order_id", "user_id")}
         return f"{self.role} {self.actor_id}: {self.type} {shown}"
 
 
@@ -319,6 +328,23 @@ def payout_retry(rng: random.Random, o: OrderSeen) -> Command | None:
     return Command("payout.retry", {"order_id": o.order_id, "refund_id": r.refund_id}, "system", "ops") if r else None
 
 
+# ---- the app's message box ----------------------------------------------------------------
+
+
+def message_read(rng: random.Random, o: OrderSeen) -> Command | None:
+    if not o.messages:
+        return None
+    user, message_id = rng.choice(o.messages)
+    role = "buyer" if user == o.buyer_id else "seller"
+    reader = user if rng.random() < 0.9 else (o.seller_id if role == "buyer" else o.buyer_id)  # now and then not theirs
+    return Command("message.read", {"user_id": user, "message_id": message_id}, role, reader)
+
+
+def locale_set(rng: random.Random, o: OrderSeen) -> Command | None:
+    user, role = rng.choice(((o.buyer_id, "buyer"), (o.seller_id, "seller")))
+    return Command("locale.set", {"user_id": user, "locale": rng.choice(("zh-CN", "en"))}, role, user)
+
+
 # name -> (weight, pick). Weights favour the moves that carry a dispute forward.
 ACTIONS: dict[str, tuple[float, Pick]] = {
     "order.shipped": (2, order_shipped),
@@ -345,6 +371,8 @@ ACTIONS: dict[str, tuple[float, Pick]] = {
     "evidence.request": (1, evidence_request),
     "case.claim": (0.5, claim),
     "payout.retry": (1, payout_retry),
+    "message.read": (0.7, message_read),
+    "locale.set": (0.2, locale_set),
 }
 _NAMES = tuple(ACTIONS)
 _WEIGHTS = tuple(w for w, _ in ACTIONS.values())

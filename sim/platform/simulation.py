@@ -47,7 +47,7 @@ SETTINGS = {
     "notify": NotifySettings(**COMMON),
 }
 DOMAINS = {"refund": RefundDomain, "seller": SellerDomain, "arbitration": ArbitrationDomain, "notify": NotifyDomain}
-PUBLIC = frozenset({T.REFUND_EVENTS, T.SELLER_EVENTS, T.ARBITRATION_EVENTS})
+PUBLIC = frozenset({T.REFUND_EVENTS, T.SELLER_EVENTS, T.ARBITRATION_EVENTS, T.NOTIFY_EVENTS})
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class World:
         self._sent += 1
         env = envelope(cmd.type, cmd.data, actor={"role": cmd.role, "id": cmd.actor_id},
                        event_id=event_id or f"cmd-{self.seed}-{self._sent}", occurred_at=self.clock(), validate=False)
-        self.log.append(cmd.topic, cmd.data["order_id"].encode(), encode(env))
+        self.log.append(cmd.topic, str(cmd.data[cmd.key_field]).encode(), encode(env))
         self.checker.sent(cmd, env["event_id"])
         return env["event_id"]
 
