@@ -378,7 +378,37 @@ _NAMES = tuple(ACTIONS)
 _WEIGHTS = tuple(w for w, _ in ACTIONS.values())
 
 
+# The moves that fit a request's state (as its people last saw it), or a case's status: most
+# moves are drawn from these, so that disputes go deep (a ruling, an appeal, a second request
+# while it is open); the rest from every move, whatever the state.
+FITTING: dict[str, tuple[str, ...]] = {
+    "none": ("refund.request", "order.shipped", "order.delivered", "seller.intervention"),
+    "requested": ("seller.approve", "seller.reject", "seller.offer", "refund.cancel", "buyer.post", "seller.post"),
+    "offer_pending": ("offer.accept", "offer.decline", "seller.offer", "refund.cancel"),
+    "rejected": ("buyer.intervention", "refund.request", "refund.cancel", "buyer.post"),
+    "in_arbitration": ("buyer.evidence", "seller.evidence", "refund.cancel"),
+    "return_pending": ("return.shipped", "refund.cancel"),
+    "return_in_transit": ("return.received",),
+    "replacement_pending": ("replacement.ship",),
+    "payout_pending": ("refund.request", "buyer.appeal"),
+    "payout_failed": ("payout.retry",),
+    "closed": ("refund.request", "order.delivered"),
+    "case:collecting_evidence": ("buyer.evidence", "seller.evidence", "evidence.request"),
+    "case:awaiting_ruling": ("ruling.decide", "ruling.decide", "evidence.request", "case.claim"),
+    "case:ruled": ("buyer.appeal", "seller.appeal", "refund.request"),
+}
+
+
+def fitting(o: OrderSeen) -> list[str]:
+    r = list(o.refunds.values())[-1] if o.refunds else None
+    names = list(FITTING[r.state if r else "none"])
+    for c in o.cases.values():
+        names += FITTING.get(f"case:{c.status}", ())
+    return names
+
+
 def act(rng: random.Random, o: OrderSeen) -> Command | None:
     """One random move by one of the order's people (None: the one picked had nothing to act on)."""
-    name = rng.choices(_NAMES, _WEIGHTS)[0]
+    names = fitting(o) if rng.random() < 0.7 else None
+    name = rng.choice(names) if names else rng.choices(_NAMES, _WEIGHTS)[0]
     return ACTIONS[name][1](rng, o)

@@ -171,8 +171,12 @@ class World:
         steps = []
         names = list(self.nodes)
         orders = list(self.orders)
+        # Each world has a temperament of its own: how busy its people are, how slow its payment
+        # system and its clock, how often its services crash. Races need every kind.
+        weights = (draw.choice((8, 14, 20)), draw.choice((15, 30, 45)), draw.choice((1, 3, 5, 8)),
+                   draw.choice((2, 4, 6)), draw.choice((2, 4, 6)), draw.choice((0, 0.4, 1.5)))
         for n in range(count):
-            kind = draw.choices(("act", "deliver", "pay", "tick", "fire", "crash"), (14, 30, 5, 4, 4, 0.4))[0]
+            kind = draw.choices(("act", "deliver", "pay", "tick", "fire", "crash"), weights)[0]
             if kind == "act":
                 steps.append(Step(kind, n, draw.choice(orders)))
             elif kind == "deliver":
