@@ -13,6 +13,7 @@ from contracts.registry import spec_for
 REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
 KINDS = ("refund_only", "return_and_refund", "exchange")
 OUTCOMES = ("full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order")
+OUTCOME_WEIGHTS = (3, 3, 2, 1, 2, 1)  # money moves most often: that is where rulings and appeals meet
 ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
 
@@ -288,7 +289,7 @@ def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None, plain: b
     if c is None:
         return None
     r = o.refunds.get(c.refund_id or "")
-    outcome = "reject" if plain else rng.choice(OUTCOMES)
+    outcome = "reject" if plain else rng.choices(OUTCOMES, OUTCOME_WEIGHTS)[0]
     data: dict[str, Any] = {"order_id": o.order_id, "case_id": c.case_id, "outcome": outcome,
                             "return_shipping_paid_by": rng.choice(("seller", "buyer", "platform")),
                             "seller_at_fault": rng.random() < 0.5, "reasoning": "依据证据裁决"}
