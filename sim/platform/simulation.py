@@ -175,10 +175,12 @@ class World:
         # system and its clock, how often its services crash. Races need every kind.
         weights = (draw.choice((8, 14, 20)), draw.choice((15, 30, 45)), draw.choice((1, 3, 5, 8)),
                    draw.choice((2, 4, 6)), draw.choice((2, 4, 6)), draw.choice((0, 0.4, 1.5)))
+        # ...and each order's people theirs: the slow ones let deadlines pass while others act.
+        attention = [draw.choice((0.15, 1, 1, 3)) for _ in orders]
         for n in range(count):
             kind = draw.choices(("act", "deliver", "pay", "tick", "fire", "crash"), weights)[0]
             if kind == "act":
-                steps.append(Step(kind, n, draw.choice(orders)))
+                steps.append(Step(kind, n, draw.choices(orders, attention)[0]))
             elif kind == "deliver":
                 steps.append(Step(kind, n, draw.choice(names), draw.randrange(3)))
             elif kind in ("fire", "crash"):
