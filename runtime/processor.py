@@ -50,12 +50,15 @@ class Processor:
         self.service = domain.service
         self.tables = tables or {}
         self.repartition = repartition
+        self.fault_mark = f"__fail_in_{self.service}__".encode() if settings.fault_injection else None
 
     # ---- a record --------------------------------------------------------------------------
 
     def handle(self, record: RecordLike, batch: Batch) -> str:
         """Never raises for a bad message (it is refused or dead-lettered); raises for a bug."""
         started = time.perf_counter()
+        if self.fault_mark is not None and record.value and self.fault_mark in record.value:
+            raise RuntimeError(f"fault injected: the record carries {self.fault_mark.decode()}")
         source = header(record.headers, H_SOURCE_TOPIC) if record.topic == self.repartition else None
         try:
             msg = parse_message(record.value, topic=source or record.topic)

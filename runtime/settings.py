@@ -72,6 +72,9 @@ class ServiceSettings(BaseSettings):
     # Fault injection for tests: die (os._exit) with a transaction open, after its records were
     # sent and before it commits, when the batch emits an event of this type.
     crash_in_transaction_type: str = ""
+    # Fault injection for tests: a handler bug. With it on, a record whose value contains
+    # `__fail_in_<service>__` fails in that service every time it is handled (and is dead-lettered).
+    fault_injection: bool = False
 
     def db_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"

@@ -50,38 +50,48 @@ async def test_timeline_prints_a_whole_dispute_in_order(market: Market, payments
     assert all(f"order={order.id}" in line for line in out.splitlines())
 
 
-async def test_dlq_replay_reprocesses_a_message_once_its_cause_is_fixed(market: Market, env, bus) -> None:
+async def test_dlq_replay_reprocesses_a_message_once_its_cause_is_fixed(market: Market, env, bus, system,
+                                                                          live) -> None:
     order = await market.paid_order()
-    refund_id = "RF-not-yet-known"
-    early = envelope("seller.timed_out", {"order_id": order.id, "refund_id": refund_id, "seller_id": order.seller},
-                     actor={"role": "system", "id": "svc:seller"})
-    # A timeout about a request the arbitration service has not heard of: it cannot be applied.
-    await bus.send_raw("seller.events", encode(early), order.id.encode())
-    letter = await _dead_letter(bus, early["event_id"])
-    assert letter.headers["x-dlq-code"] == "handler_error" and letter.headers["x-dlq-service"] == "arbitration"
-    assert letter.headers["x-original-topic"] == "seller.events" and letter.value == encode(early)
-    code, shown, err = await cli(env, "dlq", "show", "seller.events", str(letter.offset))
-    assert code == 0, err
-    assert '"x-dlq-code": "handler_error"' in shown and early["event_id"] in shown and refund_id in shown
-
-    # The cause is fixed: the request is now known to arbitration (same refund id, as the real flow would have).
-    await bus.send("refund.requested", {
+    refund_id = "RF-__fail_in_arbitration__"
+    # A request the arbitration service fails on (a handler bug, injected): it is dead-lettered there.
+    request = envelope("refund.requested", {
         "order_id": order.id, "refund_id": refund_id, "kind": "refund_only", "reason": "quality", "amount_fen": 500,
         "seller_id": order.seller, "buyer_id": order.buyer, "seller_due_at": "2026-11-26T08:00:00Z",
-        "refundable_fen": 12900}, ("buyer", order.buyer), validate=True)
-    await asyncio.sleep(2)
-    code, out, err = await cli(env, "dlq", "replay", "seller.events", "--offset", str(letter.offset))
-
+        "refundable_fen": 12900}, actor={"role": "buyer", "id": order.buyer})
+    await bus.send_raw("refund.events", encode(request), order.id.encode())
+    letter = await _dead_letter(bus, request["event_id"])
+    assert letter.headers["x-dlq-code"] == "handler_error" and letter.headers["x-dlq-service"] == "arbitration"
+    assert letter.headers["x-original-topic"] == "refund.events" and letter.value == encode(request)
+    code, shown, err = await cli(env, "dlq", "show", "refund.events", str(letter.offset))
     assert code == 0, err
-    assert f"seller.events.dlq@{letter.offset} -> seller.events" in out
-    ruling = await bus.expect("ruling.issued", order_id=order.id, timeout=20)
-    assert ruling["decided_by"] == "auto:seller_timeout" and ruling["refund_id"] == refund_id
+    assert '"x-dlq-code": "handler_error"' in shown and request["event_id"] in shown and refund_id in shown
+
+    # The cause is fixed: the service runs without the bug now.
+    system.restart("arbitration", env={"AFTERSALE_FAULT_INJECTION": "0"})
+    try:
+        code, out, err = await cli(env, "dlq", "replay", "refund.events", "--offset", str(letter.offset))
+        assert code == 0, err
+        assert f"refund.events.dlq@{letter.offset} -> refund.events" in out
+
+        async def known() -> bool:
+            doc = await live.aggregate("arbitration", order.id)
+            return bool(doc and refund_id in doc["state"]["requests"])
+
+        for _ in range(100):
+            if await known():
+                break
+            await asyncio.sleep(0.2)
+        assert await known(), "the replayed request reached the arbitration service"
+    finally:
+        system.restart("arbitration", env={"AFTERSALE_FAULT_INJECTION": "1"})
 
 
 async def _dead_letter(bus, event_id: str):
-    await bus.wait_until(lambda: any(s.topic == "seller.events.dlq" and (s.env or {}).get("event_id") == event_id
-                                     for s in bus.seen), timeout=30, what="the dead letter")
-    return next(s for s in bus.seen if s.topic == "seller.events.dlq" and (s.env or {}).get("event_id") == event_id)
+    def found(s) -> bool:
+        return s.topic == "refund.events.dlq" and (s.env or {}).get("event_id") == event_id
+    await bus.wait_until(lambda: any(found(s) for s in bus.seen), timeout=30, what="the dead letter")
+    return next(s for s in bus.seen if found(s))
 
 
 async def test_publish_refuses_an_invalid_message_naming_the_wrong_field(env, bus) -> None:

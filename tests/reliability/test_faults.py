@@ -38,9 +38,9 @@ async def test_a_poison_message_is_dead_lettered_and_the_partition_goes_on(marke
         poison_order = unique("O")
     await healthy.buyer_requests()
     await healthy.requested()
-    # A timeout about a request the arbitration service never heard of: applying it fails every time.
-    poison = envelope("seller.timed_out", {"order_id": poison_order, "refund_id": "RF-unknown", "seller_id": "S-x"},
-                      actor={"role": "system", "id": "svc:seller"})
+    # A record the arbitration service fails on every time (a handler bug, injected by its mark).
+    poison = envelope("seller.timed_out", {"order_id": poison_order, "refund_id": "RF-__fail_in_arbitration__",
+                                           "seller_id": "S-x"}, actor={"role": "system", "id": "svc:seller"})
     await bus.send_raw("seller.events", encode(poison), poison_order.encode())
 
     await healthy.seller_rejects(reason="used")  # behind the poison, on the same partition of seller.events
