@@ -358,7 +358,7 @@ ACTIONS: dict[str, tuple[float, Pick]] = {
     "buyer.post": (1, party_post("buyer")),
     "seller.post": (1, party_post("seller")),
     "buyer.intervention": (3, intervention("buyer")),
-    "seller.intervention": (1, intervention("seller")),
+    "seller.intervention": (0.3, intervention("seller")),  # a complaint with no request is rarer than a dispute
     "buyer.evidence": (2, evidence("buyer")),
     "seller.evidence": (2, evidence("seller")),
     "buyer.appeal": (2, appeal("buyer")),
@@ -383,10 +383,10 @@ _WEIGHTS = tuple(w for w, _ in ACTIONS.values())
 # moves are drawn from these, so that disputes go deep (a ruling, an appeal, a second request
 # while it is open); the rest from every move, whatever the state.
 FITTING: dict[str, tuple[str, ...]] = {
-    "none": ("refund.request", "order.shipped", "order.delivered", "seller.intervention"),
+    "none": ("refund.request", "refund.request", "order.shipped", "order.delivered"),
     "requested": ("seller.approve", "seller.reject", "seller.offer", "refund.cancel", "buyer.post", "seller.post"),
     "offer_pending": ("offer.accept", "offer.decline", "seller.offer", "refund.cancel"),
-    "rejected": ("buyer.intervention", "refund.request", "refund.cancel", "buyer.post"),
+    "rejected": ("buyer.intervention", "buyer.intervention", "refund.request", "refund.cancel", "buyer.post"),
     "in_arbitration": ("buyer.evidence", "seller.evidence", "refund.cancel"),
     "return_pending": ("return.shipped", "refund.cancel"),
     "return_in_transit": ("return.received",),
@@ -394,9 +394,10 @@ FITTING: dict[str, tuple[str, ...]] = {
     "payout_pending": ("refund.request", "buyer.appeal"),
     "payout_failed": ("payout.retry",),
     "closed": ("refund.request", "order.delivered"),
-    "case:collecting_evidence": ("buyer.evidence", "seller.evidence", "evidence.request"),
+    "case:collecting_evidence": ("buyer.evidence", "seller.evidence", "buyer.evidence", "seller.evidence",
+                                 "evidence.request"),
     "case:awaiting_ruling": ("ruling.decide", "ruling.decide", "evidence.request", "case.claim"),
-    "case:ruled": ("buyer.appeal", "seller.appeal", "refund.request"),
+    "case:ruled": ("buyer.appeal", "seller.appeal", "buyer.appeal", "seller.appeal", "refund.request"),
 }
 
 

@@ -47,6 +47,9 @@ SETTINGS = {
     "notify": NotifySettings(**COMMON),
 }
 DOMAINS = {"refund": RefundDomain, "seller": SellerDomain, "arbitration": ArbitrationDomain, "notify": NotifyDomain}
+# Refusals that only mean "not yet": the service has not heard of the request or the case.
+NOT_YET = frozenset({"not_escalatable", "unknown_refund", "unknown_order", "unknown_case", "not_awaiting_ruling",
+                     "no_open_offer"})
 PUBLIC = frozenset({T.REFUND_EVENTS, T.SELLER_EVENTS, T.ARBITRATION_EVENTS, T.NOTIFY_EVENTS})
 
 
@@ -86,9 +89,13 @@ class World:
             oid = f"O{seed}-{i}"
             self.orders[oid] = OrderSeen(oid, f"B{seed}-{i % 3}", self.rng.choice(sellers),
                                          self.rng.choice((9900, 10000, 19900, 250)))
+        # How fast its clock runs against its people: in some worlds every deadline passes, in others
+        # people answer in time and disputes go all the way to rulings and appeals.
+        self.tick_scale = random.Random(seed * 7919 + 3).choice((0.03, 0.1, 0.3, 1.0))
         self.checker = Checker(self)
         self.log.listeners.append(self._heard)
         self._sent = 0
+        self.retries: dict[str, list[Command]] = {}  # per order: commands refused as "not yet", to send again
         self.tries: dict[tuple[str, Any], int] = {}  # what the platform's people at rest tried, how often
 
     # ---- what the world hears ------------------------------------------------------------
@@ -96,6 +103,11 @@ class World:
     def _heard(self, rec: Logged) -> None:
         for node in self.nodes.values():
             node.table_update(rec) if rec.topic in TABLES else None
+        if rec.topic in PUBLIC and rec.type == "command.rejected":
+            d = rec.envelope["data"]
+            cmd = self.checker.commands.get(d["command_event_id"])
+            if cmd is not None and d["code"] in NOT_YET and cmd.data.get("order_id") in self.orders:
+                self.retries.setdefault(cmd.data["order_id"], []).append(cmd)
         if rec.topic in PUBLIC:
             env = rec.envelope
             order = self.orders.get(env["data"].get("order_id", ""))
@@ -131,7 +143,9 @@ class World:
             if not o.paid:
                 self.pay_order(o)
                 return f"order system: order.paid {o.order_id} ({o.paid_fen} fen)"
-            cmd = actors.act(rng, o)
+            waiting = self.retries.get(o.order_id)
+            # An app sends again what was refused as "not yet" (another service had not heard the news).
+            cmd = waiting.pop(0) if waiting and rng.random() < 0.5 else actors.act(rng, o)
             if cmd is None:
                 return ""
             self.send(cmd)
@@ -156,7 +170,9 @@ class World:
             self.payments.read()
             return "payment system answers" if self.payments.answer_one() else ""
         if step.kind == "tick":
-            seconds = rng.choice((1, 30, 600, HOUR, 6 * HOUR, 30 * HOUR, 49 * HOUR, 80 * HOUR))
+            # Mostly minutes and hours (people answer within a deadline), now and then days (they do not).
+            seconds = rng.choice((1, 30, 600, HOUR, HOUR, 6 * HOUR, 6 * HOUR, 12 * HOUR, 30 * HOUR, 49 * HOUR, 80 * HOUR))
+            seconds = max(1, round(seconds * self.tick_scale))
             self.clock.advance(seconds)
             return f"clock +{seconds:g}s"
         if step.kind == "fire":
