@@ -14,7 +14,7 @@ JOBS = int(os.environ.get("AFTERSALE_SIM_JOBS", str(min(2, os.cpu_count() or 1))
 
 
 async def test_random_disputes_break_no_invariant():
-    # In a thread: the session's event loop keeps serving the end-to-end tests' Kafka clients.
+    # In a thread: an event loop the suite shares keeps serving its Kafka clients meanwhile.
     result = await asyncio.to_thread(run_many, SEED, DISPUTES, 3, JOBS)
     if result.failed is not None:
         seed, outcome = result.failed
