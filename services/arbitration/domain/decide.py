@@ -118,7 +118,9 @@ def undone(step: Step, refund_id: str, closed_why: str | None) -> None:
         last = case.last_ruling
         if case.refund_id != refund_id or case.closed_why not in ("ruling_final", "final_ruling") or last is None:
             continue
-        if closed_why == "cancelled" or (closed_why == "rejected_final" and last.outcome != "reject"):
+        goods_back = last.outcome in ("return_and_refund", "exchange")  # the buyer never sent them: carried out as far as it could be
+        if closed_why == "cancelled" or (closed_why == "rejected_final" and last.outcome != "reject") \
+                or (closed_why == "expired" and not goods_back):
             case.closed_why = "request_closed"
             step.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
 

@@ -37,9 +37,10 @@ DEADLINE: dict[str, tuple[str, str]] = {
 # service keeps the seller's, so that the seller's move and its deadline can never both win.
 STATED: dict[str, str] = {"replacement_pending": "replacement_ship_s"}
 
-# How long after the deadline a party sees the refund service acts on it: an escalation that the
-# arbitration service accepted in time (by its clock) reaches us before we close the request.
-GRACE: dict[str, str] = {"escalation_expired": "race_grace_s"}
+# How long after the deadline a party sees the refund service acts on it: an escalation, or an
+# appeal of the ruling a return carries out, that the arbitration service accepted in time (by its
+# clock) reaches us before we close the request.
+GRACE: dict[str, str] = {"escalation_expired": "race_grace_s", "return_ship_expired": "race_grace_s"}
 
 REFUND_OUTCOMES = frozenset({"full_refund", "partial_refund", "cancel_order"})
 GOODS_BACK_OUTCOMES = frozenset({"return_and_refund", "exchange"})
@@ -98,6 +99,7 @@ TRANSITIONS: dict[tuple[str, str], Target] = {
     ("in_arbitration", "case.opened"): "in_arbitration",
     ("in_arbitration", "ruling.appealed"): "in_arbitration",  # back to the platform; the appeal timer stops
     ("return_pending", "ruling.issued"): after_ruling,  # an appeal ruled while the goods are still with the buyer
+    ("return_pending", "ruling.appealed"): "in_arbitration",  # the ruling is appealed: the return waits for the appeal
     ("return_pending", "ruling.final_reject"): "closed",
     ("return_pending", "return.shipped"): "return_in_transit",
     ("return_pending", "return_ship_expired"): "closed",
