@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from sim.platform.simulation import report, run_many, shrink, survey
+from sim.platform.simulation import report, run_many, shrink, survey, uncounted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--survey", action="store_true",
                    help="go on after a failure: count each invariant's failures and the first seed of each")
     args = p.parse_args(argv)
+    uncounted()
     started = time.perf_counter()
     if args.survey:
         played, found = survey(args.seed, args.disputes, args.per_world, args.jobs)
