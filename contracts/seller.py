@@ -58,6 +58,7 @@ class SellerApproved(Data):
     # extras: the parties, so that a reader who has not seen the request yet knows them
     buyer_id: Id | None = None
     seller_id: Id | None = None
+    attempt: StrictInt | None = None  # extra: which submission of the request this answers
 
 
 class SellerRejected(Data):
@@ -71,6 +72,7 @@ class SellerRejected(Data):
     # extras: the parties, so that a reader who has not seen the request yet knows them
     buyer_id: Id | None = None
     seller_id: Id | None = None
+    attempt: StrictInt | None = None  # extra: which submission of the request this answers
 
 
 class SellerTimedOut(Data):
@@ -93,6 +95,7 @@ class SellerOffered(Data):
     # extras: the parties, so that a reader who has not seen the request yet knows them
     buyer_id: Id | None = None
     seller_id: Id | None = None
+    attempt: StrictInt | None = None  # extra: which submission of the request this answers
 
 
 class SellerReturnReceived(Data):

@@ -125,7 +125,10 @@ class Processor:
 
     def fire(self, key: str, name: str, due_at: datetime, batch: Batch) -> str:
         agg = batch.get(key)
-        event_id = f"{TIMER_EVENT_PREFIX}{name}:{due_at.isoformat()}"
+        # The version it fires at is part of its id: a deadline set again to the very same time after
+        # it fired is another deadline (it fires, and its events are new), while a firing lost in a
+        # crash fires again from the same version with the same ids.
+        event_id = f"{TIMER_EVENT_PREFIX}{name}:{due_at.isoformat()}:v{agg.version}"
         if agg.timers.get(name) != due_at or agg.has_processed(event_id):
             return DUPLICATE  # the deadline moved or was cleared since it was scheduled
         structlog.contextvars.bind_contextvars(event_id=event_id, type=f"timer.{name}", order_id=key)

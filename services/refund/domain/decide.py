@@ -138,7 +138,7 @@ def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
 def _on_seller_event(trigger: str, prepare: Callable[[Refund, ParsedMessage, Context], None] | None = None):
     def handle(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
         refund = find_refund(agg, msg.data.refund_id)
-        if refund is None or not can(refund.state, trigger):
+        if refund is None or not can(refund.state, trigger) or stale(refund, msg):
             return Decision.ignore()  # stale or out of order: the state already moved on
         if prepare:
             prepare(refund, msg, ctx)
@@ -147,6 +147,12 @@ def _on_seller_event(trigger: str, prepare: Callable[[Refund, ParsedMessage, Con
         return m.decision()
     handle.__name__ = trigger.replace(".", "_")
     return handle
+
+
+def stale(refund: Refund, msg: ParsedMessage) -> bool:
+    """A seller's answer to an earlier submission of a request that was resubmitted since."""
+    attempt = getattr(msg.data, "attempt", None)
+    return attempt is not None and attempt < refund.attempt
 
 
 def _record_rejection(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:

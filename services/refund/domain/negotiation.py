@@ -19,8 +19,9 @@ def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     """The seller's counter-offer is its answer: the buyer's move now, until `buyer_due_at`."""
     d = msg.data
     refund = find_refund(agg, d.refund_id)
-    if refund is None or not can(refund.state, "seller.offered") or any(o.offer_id == d.offer_id for o in refund.offers):
-        return Decision.ignore()  # stale (already accepted, declined or closed) or repeated
+    if refund is None or not can(refund.state, "seller.offered") or any(o.offer_id == d.offer_id for o in refund.offers) \
+            or (d.attempt is not None and d.attempt < refund.attempt):
+        return Decision.ignore()  # stale (already accepted, declined or closed, or for an earlier submission) or repeated
     m = Move(agg, actor_of(msg), ctx)
     previous = refund.state
     if (replaced := refund.open_offer) is not None:

@@ -85,7 +85,7 @@ def _check(order: SellerOrder, msg: ParsedMessage) -> tuple[PendingRequest | Non
 
 def _event_data(order: SellerOrder, req: PendingRequest, msg: ParsedMessage | None) -> dict[str, Any]:
     data: dict[str, Any] = {"order_id": order.order_id, "refund_id": req.refund_id, "buyer_id": order.buyer_id,
-                            "seller_id": order.seller_id}
+                            "seller_id": order.seller_id, "attempt": req.attempt}
     if msg is None:
         return data
     d = msg.data
@@ -122,6 +122,7 @@ def seller_offer(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decisi
         "order_id": order.order_id, "refund_id": req.refund_id, "offer_id": req.open_offer_id,
         "offer": d.offer.model_dump(), "message": d.message, "buyer_due_at": ctx.after(ctx.settings.offer_window_s),
         "number": req.offers, "replaces": replaces, "buyer_id": order.buyer_id, "seller_id": order.seller_id,
+        "attempt": req.attempt,
     }, actor_role=actor.role, actor_id=actor.id, correlation_id=req.refund_id)
     return _decision(order, [emit])
 
