@@ -6,7 +6,8 @@ import argparse
 import sys
 import time
 
-from sim.platform.simulation import report, run_many, shrink, survey, uncounted
+from sim.platform.runs import report, run_many, shrink, survey
+from sim.platform.simulation import uncounted
 
 
 def main(argv: list[str] | None = None) -> int:

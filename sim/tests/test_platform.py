@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from sim.platform.simulation import report, run_many, shrink
+from sim.platform.runs import report, run_many, shrink
 
 SEED = int(os.environ.get("AFTERSALE_SIM_SEED", "20261206"))
 DISPUTES = int(os.environ.get("AFTERSALE_SIM_DISPUTES", "20000"))
