@@ -74,6 +74,7 @@ class Checker:
         self.waits: list[tuple[Event, str, str]] = []  # (event, party, why): a party must be told
         self.offers: dict[str, dict[str, Any]] = {}  # offer_id -> offer
         self.state: dict[str, str] = {}  # refund_id -> its state, as the refund service last said
+        self.closed_at: dict[str, int] = {}  # refund_id -> when (in events heard) the refund service closed it
         world.payments.on_paid.append(self._paid)
 
     def fail(self, invariant: str, message: str, order_id: str) -> None:
@@ -112,10 +113,15 @@ class Checker:
             self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after the order's requests were "
                                              f"answered 'no' {o.no_count} times; at most {limit} times may be asked again",
                       d["order_id"])
+        # Asked again after a 'reject' ruled on a request that was still open: withdrawing it during the
+        # appeal window does not undo the 'no'. (A 'reject' that reached a request already withdrawn is
+        # no answer to it: its case ends request_closed.)
         for case_id, rulings in o.rulings.items():
-            if o.case_refund.get(case_id) and rulings and rulings[-1]["outcome"] == "reject":
+            refund_id = o.case_refund.get(case_id)
+            if refund_id and rulings and rulings[-1]["outcome"] == "reject" \
+                    and self.closed_at.get(refund_id, 1 << 60) > rulings[-1]["heard_at"]:
                 self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after case {case_id} ruled "
-                                                 f"'reject' on this order", d["order_id"])
+                                                 f"'reject' on request {refund_id} while it was open", d["order_id"])
 
     def _on_refund_state_changed(self, e: Event) -> None:
         o, d = self._order(e), e.data
@@ -140,6 +146,9 @@ class Checker:
         if cmd is None:
             return None
         return Event(cmd.topic, cmd.type, event_id or "", None, {"role": cmd.role, "id": cmd.actor_id}, cmd.data)
+
+    def _on_refund_closed(self, e: Event) -> None:
+        self.closed_at.setdefault(e.data["refund_id"], len(self.events))
 
     def _on_refund_order_cancel_requested(self, e: Event) -> None:
         self._order(e).cancel_requested.append(e.data)
@@ -185,7 +194,7 @@ class Checker:
 
     def _on_ruling_issued(self, e: Event) -> None:
         o, d = self._order(e), e.data
-        o.rulings[d["case_id"]].append(d)
+        o.rulings[d["case_id"]].append({**d, "heard_at": len(self.events)})
         for party in ("buyer", "seller"):
             self.waits.append((e, party, f"case {d['case_id']} ruled {d['outcome']}"))
         rid = d.get("refund_id")
