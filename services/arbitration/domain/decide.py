@@ -21,6 +21,8 @@ from services.arbitration.domain.step import (
     evidence_of, open_case, timers_of, to_the_arbitrators,
 )
 
+# The refund service's states in which a request is being carried out (goods or money on their way).
+CARRIED_OUT = frozenset({"return_pending", "return_in_transit", "replacement_pending", "payout_pending", "payout_failed"})
 SELLER_REASONS = frozenset({"malicious_complaint", "ip_infringement", "system_fault", "dispute"})
 
 
@@ -87,6 +89,8 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     case = agg.open_case_for(d.refund_id)
     if d.state == "closed":
         undone(step, d.refund_id, d.closed_why)
+    if case is not None and d.state in CARRIED_OUT and d.cause != "ruling.issued" and can(case.status, "request_settled"):
+        step.move(case, "request_settled")  # settled between the parties before the case could rule
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
             step.move(case, "withdrawn")

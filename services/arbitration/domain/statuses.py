@@ -24,10 +24,14 @@ STATUSES: dict[tuple[str, str], str] = {
     ("collecting_evidence", "request_closed"): "closed",
     ("awaiting_ruling", "request_closed"): "closed",
     ("ruled", "request_closed"): "closed",
+    # The refund service carries the request out another way first (an offer accepted, an approval):
+    # a case not yet ruled has nothing left to decide.
+    ("collecting_evidence", "request_settled"): "closed",
+    ("awaiting_ruling", "request_settled"): "closed",
 }
 
 CLOSED_WHY = {"final_ruling": "final_ruling", "appeal_window_closed": "ruling_final", "withdrawn": "withdrawn",
-              "request_closed": "request_closed"}
+              "request_closed": "request_closed", "request_settled": "request_settled"}
 
 
 def next_status(status: str, trigger: str) -> str | None:

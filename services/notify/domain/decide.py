@@ -285,7 +285,7 @@ def case_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id)
     out = _out(agg, msg, ctx)
-    if d.why == "request_closed":  # what both were told of the case will not be carried out
+    if d.why in ("request_closed", "request_settled"):  # the case will not rule, or its ruling not be carried out
         for party in ("buyer", "seller"):
             out.send(party, "case_ended", case_id=d.case_id)
     return out.decision()
