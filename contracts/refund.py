@@ -133,6 +133,12 @@ class RefundStateChanged(Data):
     payout_attempts: StrictInt = 0
     closed_why: ClosedWhy | None = None
 
+    @property
+    def seller_timeout_taken(self) -> bool:
+        """The refund service took the seller's timeout (no withdrawal reached it first): what opens
+        the automatic case, weighs on the shop and tells the buyer."""
+        return self.state == "in_arbitration" and self.previous_state == "requested" and self.cause == "seller.timed_out"
+
 
 class PayoutRequested(Data):
     """Internal mirror on `refund.events` of each `payout.request`, so the order's story is on one topic."""

@@ -78,7 +78,7 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     if req is None or (req.state, req.due_at, req.kind) == (d.state, d.due_at, d.kind):
         return Decision.ignore()
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
-    if d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out":
+    if d.seller_timeout_taken:
         return seller_timed_out(agg, req, ctx)
     if d.state == "rejected" and reviewed(req, ctx) and agg.open_case_for(d.refund_id) is None:
         # A restricted shop's 'no' (a rejection, an offer declined or left to lapse) goes to the platform.
@@ -156,8 +156,7 @@ SELLER_CASE_REFUSED = {
     "requested": ("answer_first", "answer the request first (approve, reject or offer); a case does not stop "
                                   "the deadline to answer"),
     **{state: ("refund_in_progress", "the request is being carried out (goods or money on their way); "
-                                     "a case cannot stop it") for state in
-       ("return_pending", "return_in_transit", "replacement_pending", "payout_pending", "payout_failed")},
+                                     "a case cannot stop it") for state in CARRIED_OUT},
 }
 
 

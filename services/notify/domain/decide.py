@@ -96,7 +96,7 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
         out.send("buyer", "return_requested", due=d.due_at)
     elif d.state == "return_in_transit" and d.previous_state == "return_pending":
         out.send("seller", "return_shipped", carrier=d.return_carrier or "-", tracking_no=d.return_tracking_no or "-")
-    elif d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out":
+    elif d.seller_timeout_taken:
         out.send("buyer", "seller_timed_out")  # the refund service took the timeout: no withdrawal came first
     elif d.state == "rejected" and d.cause == "seller.rejected":
         out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)

@@ -98,7 +98,7 @@ class Move:
     def _order_payout(self, refund: Refund, *, fresh: bool) -> None:
         if fresh or not refund.payout_id:
             refund.payout_id = refund.payout_id or payout_id_of(refund)
-            refund.payout_fen = refund.payout_fen or min(refund.amount_fen, self.agg.refundable_fen(refund.refund_id))
+            refund.payout_fen = self._owed(refund)
             refund.awarded_fen = refund.awarded_fen or refund.payout_fen
         refund.payout_attempts = 0 if fresh else refund.payout_attempts
         self.request_payout(refund)

@@ -100,12 +100,7 @@ def _add(shop: Shop, key: str, order_id: str, why: str, penalty: int, ctx: Conte
 
 def concerns_shop(msg: ParsedMessage) -> bool:
     """Of the refund service's state changes, only a timeout it took is the shop's."""
-    return msg.type != "refund.state_changed" or timed_out(msg)
-
-
-def timed_out(msg: ParsedMessage) -> bool:
-    d = msg.data
-    return d.state == "in_arbitration" and d.previous_state == "requested" and d.cause == "seller.timed_out"
+    return msg.type != "refund.state_changed" or msg.data.seller_timeout_taken
 
 
 def seller_timed_out(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
