@@ -29,6 +29,8 @@ class Aggregate:
     state: dict[str, Any] | None = None
     timers: dict[str, datetime] = field(default_factory=dict)
     processed: tuple[str, ...] = ()  # recent event ids, newest last
+    # Its changelog value once encoded: measured against the budget, then written, encoded once.
+    _encoded: bytes | None = field(default=None, compare=False, repr=False)
 
     def has_processed(self, event_id: str) -> bool:
         return event_id in self.processed
@@ -41,7 +43,7 @@ class Aggregate:
                 window: int) -> "Aggregate":
         """The next version: a new state (None keeps the old), timers (None keeps them)."""
         return replace(
-            self, version=self.version + 1,
+            self, version=self.version + 1, _encoded=None,
             state=self.state if state is None else state,
             timers=dict(self.timers if timers is None else timers),
             processed=(*self.processed, event_id)[-window:],
@@ -50,9 +52,12 @@ class Aggregate:
     # ---- the changelog record ----------------------------------------------------------------
 
     def encode(self) -> bytes:
-        return to_json({"v": self.version, "state": self.state,
-                        "timers": {n: t.isoformat() for n, t in self.timers.items()},
-                        "processed": list(self.processed)})
+        if self._encoded is None:
+            object.__setattr__(self, "_encoded", to_json({
+                "v": self.version, "state": self.state, "timers": {n: t.isoformat() for n, t in self.timers.items()},
+                "processed": list(self.processed)}))
+        assert self._encoded is not None
+        return self._encoded
 
     def headers(self, new: bool = False) -> list[tuple[str, bytes]]:
         due = self.next_due

@@ -6,6 +6,11 @@ from prometheus_client import Counter, Gauge, Histogram
 MESSAGES = Counter("aftersale_messages_total", "Messages handled", ["service", "topic", "type", "outcome"])
 REJECTIONS = Counter("aftersale_rejections_total", "Commands refused", ["service", "type", "code"])
 DEAD_LETTERS = Counter("aftersale_dead_letters_total", "Messages sent to a DLQ", ["service", "topic", "code"])
+LIMITS_REACHED = Counter("aftersale_limits_reached_total", "Changes refused at a declared limit", ["service", "limit"])
+VIEW_DEAD_LETTERS = Counter("aftersale_view_dead_letters_total", "Records whose view documents the database refused",
+                            ["service", "reason"])
+STUCK_SECONDS = Gauge("aftersale_stuck_seconds", "How long a task or view writer has had work and made no progress",
+                      ["service", "part"])
 EMITTED = Counter("aftersale_events_emitted_total", "Events published", ["service", "type"])
 TIMERS_FIRED = Counter("aftersale_timers_fired_total", "Deadlines that fired", ["service", "timer"])
 HANDLE_SECONDS = Histogram(

@@ -97,14 +97,14 @@ class Processor:
                     (H_AGGREGATE_KEY, key.encode()), (H_SOURCE_TOPIC, record.topic.encode()))))
                 result = FORWARDED
             else:
-                result = self.apply(key, msg, batch)
+                result = self.apply(key, msg, batch, record)
             if result == REJECTED:
                 return REJECTED
             if result in (APPLIED, FORWARDED) or outcome == IGNORED:
                 outcome = result
         return outcome
 
-    def apply(self, key: str, msg: ParsedMessage, batch: Batch) -> str:
+    def apply(self, key: str, msg: ParsedMessage, batch: Batch, record: RecordLike | None = None) -> str:
         agg = batch.get(key)
         if agg.has_processed(msg.event_id):
             log.info("duplicate", key=key)
@@ -118,8 +118,27 @@ class Processor:
             return REJECTED
         if not decision.changes_state and not decision.emits and decision.timers is None:
             return IGNORED
-        self.apply_decision(batch, agg, decision, msg.event_id, msg.envelope.correlation_id)
+        new = agg.changed(state=decision.state, timers=decision.timers, event_id=msg.event_id,
+                          window=self.settings.processed_window)
+        if (size := len(new.encode())) > self.settings.aggregate_budget_bytes:
+            return self._over_budget(msg, record, key, size, batch)
+        self.apply_decision(batch, agg, decision, msg.event_id, msg.envelope.correlation_id, new)
         return APPLIED
+
+    def _over_budget(self, msg: ParsedMessage, record: RecordLike | None, key: str, size: int, batch: Batch) -> str:
+        """A change that would grow the aggregate past its budget is not made: a command is refused,
+        an event dead-lettered. Either way the partition goes on."""
+        budget = self.settings.aggregate_budget_bytes
+        reason = (f"aggregate_budget: {key} would take {size} bytes, past its budget of {budget}; "
+                  f"nothing more can be added to it")
+        metrics.LIMITS_REACHED.labels(self.service, "aggregate_budget").inc()
+        log.warning("over_budget", key=key, size=size, budget=budget)
+        if msg.spec.kind == "command":
+            batch.write(self.rejection(msg, "limit_reached", reason))
+        elif record is not None:
+            batch.write(dead_letter_record(record, InvalidMessage.of("limit_reached", reason), self.service))
+            metrics.DEAD_LETTERS.labels(self.service, record.topic, "invalid.limit_reached").inc()
+        return REJECTED
 
     # ---- a timer ---------------------------------------------------------------------------
 
@@ -147,7 +166,7 @@ class Processor:
     # ---- shared ----------------------------------------------------------------------------
 
     def apply_decision(self, batch: Batch, agg: Aggregate, decision: Decision, cause: str,
-                       correlation_id: str | None) -> Aggregate:
+                       correlation_id: str | None, new: Aggregate | None = None) -> Aggregate:
         """The decision's new version of the aggregate and the events it emits, into the batch."""
         for i, e in enumerate(decision.emits):
             spec = spec_for(e.type)
@@ -159,8 +178,9 @@ class Processor:
                 event_id=derived_uuid(self.service, cause, agg.key, str(i)),
                 correlation_id=e.correlation_id or correlation_id, causation_id=cause, occurred_at=self.clock())
             batch.write(event_record(env, e.topic or spec.topic, str(env["data"][spec.key_field]), self.service))
-        new = agg.changed(state=decision.state, timers=decision.timers, event_id=cause,
-                          window=self.settings.processed_window)
+        if new is None:
+            new = agg.changed(state=decision.state, timers=decision.timers, event_id=cause,
+                              window=self.settings.processed_window)
         batch.put(new)
         return new
 

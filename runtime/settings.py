@@ -54,6 +54,11 @@ class ServiceSettings(BaseSettings):
     # arrives meanwhile. make bench: 3-4 transactions per dispute per service became 1.1-1.3.
     commit_interval_s: float = 0.05
 
+    # The most an aggregate may take, encoded (its changelog record). A command whose decision
+    # would cross it is refused (`limit_reached`); an event, dead-lettered. Kafka refuses records
+    # past its max.message.bytes (1 MB), and a record it refuses would stop the partition.
+    aggregate_budget_bytes: int = 256 * 1024
+
     timer_tick_s: float = 1.0
     # Event ids remembered per aggregate, to recognise a duplicate that another system sends.
     # Kafka's transactions already keep the platform's own records from being processed twice.

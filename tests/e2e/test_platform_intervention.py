@@ -395,7 +395,7 @@ async def test_a_party_files_at_most_sixty_evidence_items_in_a_case(market: Mark
 
     over = await order.submits_evidence("buyer", "第61张", evidence=photos[:1])
 
-    assert (await order.rejection_of(over))["code"] == "too_much_evidence"
+    assert (await order.rejection_of(over))["code"] == "limit_reached"
     third = order.bus.all("evidence.submitted", order_id=order.id, party="buyer")[-1]
     assert third["total_evidence"] == 60
 

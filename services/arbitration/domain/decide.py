@@ -11,13 +11,14 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
+from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
 from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
 from services.arbitration.domain.statuses import can
 from services.arbitration.domain.step import (
-    APPEAL_TIMER, EVIDENCE_TIMER, MAX_CASE_EVIDENCE, RULING_TIMER, Step, actor_of, case_for_party, case_of,
+    APPEAL_TIMER, EVIDENCE_TIMER, RULING_TIMER, Step, actor_of, case_for_party, case_of,
     evidence_of, open_case, timers_of, to_the_arbitrators,
 )
 
@@ -212,8 +213,10 @@ def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
         return Decision.refuse("evidence_late", f"evidence for case {case.case_id} from the {party} {when}")
     if not msg.data.evidence and not msg.data.description.strip() and not msg.data.done:
         return Decision.refuse("nothing_submitted", "a submission needs evidence, a description, or done: true")
-    if case.evidence_count(party) + len(msg.data.evidence) > MAX_CASE_EVIDENCE:
-        return Decision.refuse("too_much_evidence", f"at most {MAX_CASE_EVIDENCE} items per party per case")
+    submitted = sum(1 for s in case.submissions if s.party == party and s.kind == "evidence")
+    if (r := EVIDENCE_PER_PARTY.check(case.evidence_count(party), len(msg.data.evidence))) \
+            or (r := SUBMISSIONS_PER_PARTY.check(submitted)):
+        return Decision(reject=r)
     case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description, evidence=evidence_of(msg),
                                        round=case.round))  # type: ignore[arg-type]
     case.submitted[party] = True

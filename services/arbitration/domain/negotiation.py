@@ -7,6 +7,7 @@ from typing import Any, Callable
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from services.arbitration.domain.limits import NEGOTIATION_PER_REQUEST
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import full_value
 from services.arbitration.domain.step import timers_of
@@ -20,6 +21,8 @@ def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context
         file = req.negotiation if req is not None else agg.early_negotiation.setdefault(d.refund_id, [])
         if any(n.get("event_id") == msg.event_id for n in file):
             return Decision.ignore()
+        if NEGOTIATION_PER_REQUEST.check(len(file)) is not None:
+            return Decision.ignore()  # a guard: the refund service's own limits keep far below it
         record: dict[str, Any] = {"entry": entry, "at": ctx.now, "by": msg.envelope.actor.role, "event_id": msg.event_id}
         if getattr(d, "offer_id", None):
             record["offer_id"] = d.offer_id

@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts.common import MAX_EVIDENCE_ITEMS
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
 from services.arbitration.domain.statuses import CLOSED_WHY, next_status
 
-MAX_CASE_EVIDENCE = 3 * MAX_EVIDENCE_ITEMS  # per party per case
 CLAIMABLE = frozenset({"collecting_evidence", "awaiting_ruling"})  # the statuses an arbitrator works on
 EVIDENCE_TIMER, APPEAL_TIMER, RULING_TIMER = "evidence_window", "appeal_window", "ruling_due"
 

@@ -9,6 +9,7 @@ from contracts.common import REFUND_OFFERS
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from services.refund.domain.limits import POSTS_PER_REQUEST
 from services.refund.domain import rules, settlement
 from services.refund.domain.model import OfferRecord, OrderRefunds, Post, Refund
 from services.refund.domain.move import Move, actor_of, find_refund
@@ -92,7 +93,8 @@ def conversation_post(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> De
         return Decision(reject=r)
     assert refund is not None and agg.order is not None
     role, author = actor_of(msg)
-    if (r := rules.post_rate(refund, role, ctx.now - timedelta(days=1), ctx.settings.max_posts_per_day)) is not None:
+    if (r := rules.post_rate(refund, role, ctx.now - timedelta(days=1), ctx.settings.max_posts_per_day)) is not None \
+            or (r := POSTS_PER_REQUEST.check(len(refund.posts))) is not None:
         return Decision(reject=r)
     d = msg.data
     post = Post(post_id=ctx.new_id("PS"), author_role=role, author_id=author, text=d.text,

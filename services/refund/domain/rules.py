@@ -5,6 +5,7 @@ from datetime import datetime
 
 from contracts.parsing import ParsedMessage
 from runtime.decision import Reject
+from services.refund.domain.limits import REQUESTS_PER_ORDER
 from services.refund.domain.model import OfferRecord, OrderRefunds, Refund
 
 
@@ -100,5 +101,7 @@ def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmi
         return 0, Reject("after_sale_window_closed", f"the after-sale window closed {window_s / 86400:g} days after "
                                                      f"delivery ({delivered.isoformat()})")
     if (r := resubmission(agg, max_resubmissions)) is not None:
+        return 0, r
+    if (r := REQUESTS_PER_ORDER.check(len(agg.refunds))) is not None:
         return 0, r
     return agg.nos + 1, None

@@ -82,3 +82,15 @@ def test_posts_keep_their_order_and_the_daily_limit_is_per_party():
 def test_strangers_and_closed_requests_get_no_posts():
     assert post(order_with("requested"), ("buyer", "B-other")).reject.code == "not_a_party"
     assert post(order_with("closed"), BUYER).reject.code == "refund_closed"
+
+
+def test_posts_stop_at_the_requests_limit_whatever_the_days():
+    from services.refund.domain.limits import POSTS_PER_REQUEST
+    state = order_with("requested")
+    for i in range(POSTS_PER_REQUEST.most):  # a day apart each pair: the daily cap never bites
+        d = post(state, BUYER if i % 2 else SELLER, now=NOW + timedelta(days=i), cause=f"p{i}")
+        assert d.reject is None, (i, d.reject)
+        state = d.state
+    over = post(state, BUYER, now=NOW + timedelta(days=POSTS_PER_REQUEST.most + 1), cause="over")
+    assert over.reject is not None and over.reject.code == "limit_reached" and "posts_per_request" in over.reject.message
+    assert over.state is None

@@ -1,0 +1,88 @@
+"""An aggregate stays within its byte budget: a command that would grow it past the budget is
+refused (`limit_reached`), an event dead-lettered, and nothing of either is applied. The partition
+goes on, and another aggregate of it is served as before."""
+from __future__ import annotations
+
+import orjson
+
+from contracts.build import encode, envelope
+from runtime.batch import Batch
+from runtime.ownership import partition_of
+from runtime.processor import REJECTED, Processor
+from runtime.records import InRecord
+from runtime.store import StateStore
+from services.arbitration.domain.service import ArbitrationDomain
+from services.arbitration.settings import ArbitrationSettings
+from services.refund.domain.service import RefundDomain
+from services.refund.settings import RefundSettings
+
+BUDGET = 12_000
+SETTINGS = RefundSettings(aggregate_budget_bytes=BUDGET, max_posts_per_day=1000)
+ORDER, OTHER = "O-budget-1", "O-budget-2"
+
+
+class Feed:
+    def __init__(self) -> None:
+        self.offsets: dict[str, int] = {}
+
+    def __call__(self, topic: str, type_: str, data: dict, actor: tuple[str, str], key: str) -> InRecord:
+        offset = self.offsets.get(topic, 0)
+        self.offsets[topic] = offset + 1
+        env = envelope(type_, data, actor={"role": actor[0], "id": actor[1]})
+        return InRecord(topic, partition_of(key), offset, key.encode(), encode(env), timestamp=offset)
+
+
+def paid(feed: Feed, order_id: str) -> InRecord:
+    return feed("orders.events", "order.paid", {
+        "order_id": order_id, "buyer_id": "B1", "seller_id": "S1", "amount_fen": 10000, "currency": "CNY",
+        "paid_at": "2026-12-01T00:00:00Z"}, ("system", "orders"), order_id)
+
+
+def request(feed: Feed, order_id: str) -> InRecord:
+    return feed("refund.commands", "refund.request", {
+        "order_id": order_id, "kind": "refund_only", "reason": "quality", "amount_fen": 5000, "refund_to": "original",
+        "description": "坏了", "evidence": [{"kind": "photo", "uri": "https://img.example/1.jpg"}]}, ("buyer", "B1"), order_id)
+
+
+def test_a_command_past_the_budget_is_refused_and_the_aggregate_stays_within_it() -> None:
+    processor = Processor(RefundDomain(), SETTINGS, "aftersale-refund.repartition")
+    store, feed = StateStore(), Feed()
+    batch = Batch(store, partition_of(ORDER))
+    for r in (paid(feed, ORDER), request(feed, ORDER)):
+        processor.handle(r, batch)
+    refund_id = next(iter(batch.get(ORDER).state["refunds"]))
+    outcomes = []
+    for i in range(20):  # 1,000 characters each: the budget holds about ten
+        post = feed("refund.commands", "conversation.post", {"order_id": ORDER, "refund_id": refund_id,
+                                                             "text": "长" * 1000, "attachments": []},
+                    ("buyer", "B1"), ORDER)
+        outcomes.append(processor.handle(post, batch))
+    assert outcomes[0] == "applied" and outcomes[-1] == REJECTED
+    assert len(batch.get(ORDER).encode()) <= BUDGET
+    refusals = [orjson.loads(r.value)["data"] for r in batch.out
+                if r.type == "command.rejected"]
+    assert refusals and all(r["code"] == "limit_reached" and "aggregate_budget" in r["message"] for r in refusals)
+    assert len(refusals) == outcomes.count(REJECTED)
+
+
+def test_an_event_past_the_budget_is_dead_lettered_and_the_partition_goes_on() -> None:
+    # The arbitration service keeps an order's items for the case file.
+    processor = Processor(ArbitrationDomain(), ArbitrationSettings(aggregate_budget_bytes=3000),
+                          "aftersale-arbitration.repartition")
+    feed = Feed()
+    batch = Batch(StateStore(), partition_of(ORDER))
+    big = feed("orders.events", "order.paid", {
+        "order_id": ORDER, "buyer_id": "B1", "seller_id": "S1", "amount_fen": 10000, "currency": "CNY",
+        "paid_at": "2026-12-01T00:00:00Z",
+        "items": [{"sku": f"SKU{i}", "title": "一件很长的商品" * 20, "qty": 1, "price_fen": 100} for i in range(10)]},
+        ("system", "orders"), ORDER)
+    assert processor.handle(big, batch) == REJECTED
+    assert batch.get(ORDER).version == 0  # nothing of it applied
+    [letter] = [r for r in batch.out if r.topic == "orders.events.dlq"]
+    assert dict(letter.headers)["x-dlq-code"] == b"invalid.limit_reached"
+    other = feed("orders.events", "order.paid", {
+        "order_id": OTHER, "buyer_id": "B2", "seller_id": "S1", "amount_fen": 500, "currency": "CNY",
+        "paid_at": "2026-12-01T00:00:00Z"}, ("system", "orders"), OTHER)
+    served = Batch(batch.store, partition_of(OTHER))
+    processor.handle(other, served)
+    assert served.get(OTHER).version == 1
