@@ -10,6 +10,8 @@ MAX_EVIDENCE_ITEMS = 20
 MAX_URI_LEN = 2048
 MAX_DESCRIPTION_LEN = 2000
 MAX_MESSAGE_LEN = 1000
+MAX_ITEMS = 200  # lines of one order
+MAX_ITEM_QTY = 1_000_000
 
 Fen = Annotated[StrictInt, Field(gt=0, le=10**12, description="integer fen (1 yuan = 100 fen)")]
 NonNegativeFen = Annotated[StrictInt, Field(ge=0, le=10**12)]
@@ -62,7 +64,7 @@ EvidenceList = Annotated[list[Evidence], Field(max_length=MAX_EVIDENCE_ITEMS)]
 class Item(Data):
     sku: ShortText
     title: Annotated[StrictStr, Field(max_length=256)]
-    qty: Annotated[StrictInt, Field(gt=0)]
+    qty: Annotated[StrictInt, Field(gt=0, le=MAX_ITEM_QTY)]
     price_fen: NonNegativeFen
 
 

@@ -1,9 +1,11 @@
 """`orders.events` and `payments.events`: published by the order and payment systems."""
 from __future__ import annotations
 
-from pydantic import AwareDatetime
+from typing import Annotated
 
-from contracts.common import Currency, Data, Fen, Id, Item, PayoutPurpose, RefundTo, ShortText
+from pydantic import AwareDatetime, Field
+
+from contracts.common import MAX_ITEMS, Currency, Data, Fen, Id, Item, PayoutPurpose, RefundTo, ShortText
 
 
 class OrderPaid(Data):
@@ -13,7 +15,7 @@ class OrderPaid(Data):
     amount_fen: Fen
     currency: Currency
     paid_at: AwareDatetime
-    items: list[Item] | None = None
+    items: Annotated[list[Item], Field(max_length=MAX_ITEMS)] | None = None
 
 
 class OrderShipped(Data):

@@ -66,6 +66,16 @@ def _first_error(err: ValidationError, prefix: str) -> str:
     return f"{prefix}{where}: {first['msg']}{extra}"
 
 
+def _holds_nul(v: Any) -> bool:
+    if isinstance(v, str):
+        return "\x00" in v
+    if isinstance(v, dict):
+        return any("\x00" in k or _holds_nul(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_holds_nul(x) for x in v)
+    return False
+
+
 def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessage:
     """Validate envelope and data. Raises `Invalid` with what is wrong; never anything else."""
     if raw is None:
@@ -85,6 +95,9 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
     order_id = data.get("order_id") if isinstance(data, dict) and isinstance(data.get("order_id"), str) else None
     ids = dict(event_id=event_id[:128] if event_id else None, type=type_[:128] if type_ else None,
                order_id=order_id[:128] if order_id else None)
+    if b"\\u0000" in raw and _holds_nul(doc):  # the cheap test first: JSON writes NUL only so
+        ids = {k: v if v and "\x00" not in v else None for k, v in ids.items()}  # the refusal names no NUL
+        raise Invalid("nul_in_text", "no key or string may hold the NUL character (\\u0000): no store keeps it", **ids)
     try:
         env = Envelope.model_validate(doc)
     except ValidationError as e:

@@ -213,10 +213,18 @@ def publish(
 # ---- dead letters --------------------------------------------------------------------------------
 
 
+def _views_dlq_topics() -> list[str]:
+    """Each service's query-model dead letters (runtime/view_refusals.py)."""
+    from runtime.records import views_dlq_topic
+
+    suffix = os.environ.get("AFTERSALE_GROUP_SUFFIX", "")
+    return [views_dlq_topic(f"aftersale-{s}{suffix}") for s in SERVICES]
+
+
 def _dlq_topics(topic: str | None) -> list[str]:
     if topic:
         return [topic if topic.endswith(T.DLQ_SUFFIX) else T.dlq(topic)]
-    return [T.dlq(t) for t in T.ALL]
+    return [T.dlq(t) for t in T.ALL] + _views_dlq_topics()
 
 
 async def dead_letters(bootstrap: str, topic: str | None) -> list[Any]:
@@ -260,6 +268,10 @@ def dlq_replay(
 ) -> None:
     """Send dead letters back to the topic they came from, with their original key and bytes."""
     from runtime import dlq as D
+
+    if topic.endswith(".views.dlq"):
+        _fail(f"{topic} holds records the query model's database refused; sending them back would change no "
+              f"document. The aggregate's next change writes its document again (see docs/design.md).")
 
     async def go() -> int:
         from aiokafka import AIOKafkaProducer

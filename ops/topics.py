@@ -7,12 +7,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from contracts.topics import ALL, ARBITRATION_FLAGGED_BUYERS, NOTIFY_LOCALES, SELLER_RESTRICTIONS, dlq
-from runtime.admin import (COMPACTED, PARTITIONS, RETENTION_MS, PartitionCountMismatch, internal_topics,
+from runtime.admin import (COMPACTED, DLQ_RETENTION_MS, PARTITIONS, RETENTION_MS, PartitionCountMismatch, internal_topics,
                            partition_mismatches)
 
 SERVICES = ("refund", "seller", "arbitration", "notify")
 DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
-DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
 
 
 TABLES = (NOTIFY_LOCALES, SELLER_RESTRICTIONS, ARBITRATION_FLAGGED_BUYERS)

@@ -9,9 +9,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from runtime.ownership import PARTITIONS
-from runtime.records import changelog_topic, repartition_topic
+from runtime.records import changelog_topic, repartition_topic, views_dlq_topic
 
 RETENTION_MS = 7 * 24 * 3600 * 1000
+DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
 # A compacted topic keeps the latest record of every key for good; small segments and a low dirty
 # ratio let the cleaner run often, so a restore reads little more than one record per aggregate.
 COMPACTED = {"cleanup.policy": "compact", "segment.ms": str(10 * 60 * 1000), "segment.bytes": str(64 * 1024 * 1024),
@@ -20,7 +21,9 @@ COMPACTED = {"cleanup.policy": "compact", "segment.ms": str(10 * 60 * 1000), "se
 
 def internal_topics(group: str) -> list[NewTopic]:
     return [NewTopic(changelog_topic(group), PARTITIONS, 1, topic_configs=COMPACTED),
-            NewTopic(repartition_topic(group), PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)})]
+            NewTopic(repartition_topic(group), PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}),
+            # What the query model's database refused (runtime/view_refusals.py): one partition, kept a month.
+            NewTopic(views_dlq_topic(group), 1, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)})]
 
 
 class PartitionCountMismatch(RuntimeError):
@@ -63,7 +66,8 @@ async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, A
             described = await admin.describe_topics([t.name for t in wanted])
             if wrong := partition_mismatches(described, wanted):
                 raise PartitionCountMismatch(wrong)
-            if all(d.get("error_code", 0) == 0 and len(d.get("partitions") or ()) == PARTITIONS
+            counts = {t.name: t.num_partitions for t in wanted}
+            if all(d.get("error_code", 0) == 0 and len(d.get("partitions") or ()) == counts.get(d.get("topic"), PARTITIONS)
                    and all(p.get("leader", -1) >= 0 for p in d["partitions"]) for d in described):
                 return [t.name for t in missing]
             if asyncio.get_running_loop().time() > deadline:

@@ -37,6 +37,8 @@ from runtime.settings import ServiceSettings
 from runtime.stream import StreamLoop, Tasks
 from runtime.tables import GlobalTable
 from runtime.task import Task
+from runtime.stuck import stuck
+from runtime.view_refusals import KafkaViewDeadLetters, views_dlq_topic
 from runtime.views import ViewWriter
 
 log = structlog.get_logger("app")
@@ -61,12 +63,14 @@ class Service:
     def health(self) -> dict[str, Any]:
         active = self.tasks.active
         stopped = {n: t.stopped_by for n, t in active.items() if t.stopped_by}
-        ready = self.tasks.ready and bool(active) and not stopped
+        views = self.views.health()
+        blocked = stuck(self.domain.service, active, views, self.settings.stuck_after_s)
+        ready = self.tasks.ready and bool(active) and not stopped and not blocked
         return {
             "service": self.domain.service, "ready": ready, "pid": os.getpid(), "partitions": sorted(active),
             "aggregates": sum(len(t.store) for t in active.values()),
             "restore_seconds": {n: round(t.restore_seconds, 3) for n, t in active.items()},
-            "stopped_tasks": stopped, "inflight": self.loop.inflight, "views": self.views.health(),
+            "stopped_tasks": stopped, "stuck": blocked, "inflight": self.loop.inflight, "views": views,
         }
 
     async def start(self) -> None:
@@ -132,7 +136,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
 
     tasks = Tasks(make_task)
     loop = StreamLoop(settings, domain.service, (*domain.consumes, internal[1]), group, tasks, kafka)
-    views = ViewWriter(domain, settings, database, kafka)
+    views = ViewWriter(domain, settings, database, kafka,
+                       KafkaViewDeadLetters(settings.kafka_bootstrap, views_dlq_topic(group), domain.service, kafka))
     contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
     svc: Service
 

@@ -31,6 +31,7 @@ class FakeTransactions:
         self.epoch = 0
         self.fail_next: Exception | None = None  # the next commit raises this (and writes nothing)
         self.commits = 0
+        self.max_record_bytes: int | None = None  # like the broker's max.message.bytes
 
     async def start(self) -> None:
         # Like InitProducerId: a new epoch for the id fences whoever had it before.
@@ -43,6 +44,9 @@ class FakeTransactions:
         if self.fail_next is not None:
             exc, self.fail_next = self.fail_next, None
             raise exc
+        if self.max_record_bytes is not None and any(len(r.value or b"") > self.max_record_bytes for r in records):
+            from aiokafka.errors import MessageSizeTooLargeError
+            raise MessageSizeTooLargeError("a record is larger than the broker takes")
         for r in records:
             self.broker.log.setdefault(r.topic, []).append(r)
         self.broker.offsets.update(offsets)

@@ -24,6 +24,11 @@ def changelog_topic(group: str) -> str:
     return f"{group}.changelog"
 
 
+def views_dlq_topic(group: str) -> str:
+    """What the query model's database refused, with the reason (runtime/view_refusals.py)."""
+    return f"{group}.views.dlq"
+
+
 def repartition_topic(group: str) -> str:
     """Messages re-keyed to an aggregate that lives on another partition (a shop, a user)."""
     return f"{group}.repartition"

@@ -59,6 +59,10 @@ class ServiceSettings(BaseSettings):
     # past its max.message.bytes (1 MB), and a record it refuses would stop the partition.
     aggregate_budget_bytes: int = 256 * 1024
 
+    # A task or view writer that has had work and made no progress this long is named in /health
+    # (`stuck`), which then says not ready (runtime/stuck.py).
+    stuck_after_s: float = 30.0
+
     timer_tick_s: float = 1.0
     # Event ids remembered per aggregate, to recognise a duplicate that another system sends.
     # Kafka's transactions already keep the platform's own records from being processed twice.

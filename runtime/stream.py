@@ -24,6 +24,7 @@ from runtime.membership import static_member_id
 from runtime.periodic import every
 from runtime.ports import ProducerFenced
 from runtime.settings import ServiceSettings
+from runtime.stuck import isolate, note_failure, permanent
 from runtime.task import CommitFailed, Task
 
 log = structlog.get_logger("stream")
@@ -227,6 +228,12 @@ class StreamLoop:
         except CommitFailed as exc:
             fenced = isinstance(exc.__cause__, ProducerFenced)
             log.warning("commit_failed", partition=n, error=str(exc), fenced=fenced)
+            note_failure(task, records, exc)
+            if permanent(exc):
+                # Retrying would fail the same way for ever: find the record and set it aside.
+                await self.tasks.reopen(task)
+                await isolate(task, records, f"{exc.__cause__!r}", lambda: self.tasks.reopen(task))
+                return
             self._rewind(n, records)
             if fenced:
                 self.tasks.active.pop(n, None)  # another process owns it; a rebalance follows

@@ -12,6 +12,7 @@ import heapq
 import time
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 import orjson
 import structlog
@@ -19,7 +20,7 @@ import structlog
 from runtime import metrics
 from runtime.aggregate import next_due_of
 from runtime.batch import Batch
-from runtime.dlq import DeadLetterLimit
+from runtime.dlq import MAX_REASON, DeadLetterLimit, HandlerFailed, dead_letter_record
 from runtime.ports import Changelog, Offsets, Transactions
 from runtime.processor import Processor, now_ms
 from runtime.records import RecordLike, is_dlq
@@ -57,6 +58,8 @@ class Task:
         self.changelog_position = 0  # where a restore continues from: the store holds all before it
         self.restore_seconds = 0.0
         self.stopped_by: str | None = None  # why the task gave up, when it did (health shows it)
+        # Since when its commits fail, at which record and why (None: the last one went through).
+        self.failing: dict[str, Any] | None = None
 
     # ---- restore ---------------------------------------------------------------------------
 
@@ -102,6 +105,17 @@ class Task:
             await self._commit(batch, offsets)
             return len(records)
 
+    async def dead_letter(self, record: RecordLike, reason: str) -> None:
+        """Set one record aside, with why, in a transaction of its own: its dead letter and the
+        offset past it. For a record whose effects the broker refuses for good (stuck.py)."""
+        async with self.lock:
+            batch = Batch(self.store, self.partition)
+            batch.write(dead_letter_record(record, HandlerFailed("commit_refused", reason[:MAX_REASON]), self.service))
+            metrics.DEAD_LETTERS.labels(self.service, record.topic, "commit_refused").inc()
+            await self._commit(batch, {(record.topic, record.partition): record.offset + 1})
+        log.error("dead_lettered", code="commit_refused", reason=reason, topic=record.topic,
+                  partition=record.partition, offset=record.offset)
+
     # ---- deadlines -------------------------------------------------------------------------
 
     async def fire_due(self, now: datetime | None = None) -> int:
@@ -143,6 +157,7 @@ class Task:
         except Exception as exc:
             raise CommitFailed(repr(exc)) from exc
         batch.committed()
+        self.failing = None
         for key, agg in batch.changed.items():
             self.timers.schedule(key, agg.next_due)
         metrics.COMMIT_SECONDS.labels(self.service).observe(time.perf_counter() - started)

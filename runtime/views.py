@@ -14,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any
+from functools import partial
+from typing import Any, Iterable
 
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from contracts.parsing import Invalid, parse_message
 
 from runtime import metrics
 from runtime.aggregate import Aggregate, is_new
@@ -30,6 +33,7 @@ from runtime.periodic import every
 from runtime.records import changelog_topic
 from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
 from runtime.view_memo import WrittenDocs, digest
+from runtime.view_refusals import Refusals, ViewDeadLetters, Write, unreachable
 from runtime.view_pace import ViewPace
 
 log = structlog.get_logger("views")
@@ -47,6 +51,17 @@ def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: di
             "ts": timestamp, "value": text}
 
 
+async def _nothing() -> None:
+    return None
+
+
+def _by_collection(writes: Iterable[Write]) -> list[tuple[str, list[Write]]]:
+    out: defaultdict[str, list[Write]] = defaultdict(list)
+    for w in writes:
+        out[w.collection].append(w)
+    return list(out.items())
+
+
 class ForgetOnRebalance(ConsumerRebalanceListener):
     """While a partition is away, another writer may write its documents: what this one wrote says
     nothing about them anymore."""
@@ -62,7 +77,8 @@ class ForgetOnRebalance(ConsumerRebalanceListener):
 
 
 class ViewWriter:
-    def __init__(self, domain: Domain, settings: ServiceSettings, database: Any, client: dict[str, Any]) -> None:
+    def __init__(self, domain: Domain, settings: ServiceSettings, database: Any, client: dict[str, Any],
+                 dead_letters: ViewDeadLetters) -> None:
         group = settings.group_id(domain.service)
         self.domain = domain
         self.settings = settings
@@ -81,6 +97,8 @@ class ViewWriter:
         self.writing_since: float | None = None  # monotonic time the poll being written began
         self.database_ok = True
         self.written = 0
+        self.refusals = Refusals(domain.service, dead_letters)
+        self.last_error: str | None = None  # of the write being retried, if one is
 
     async def start(self) -> None:
         s = self.settings
@@ -102,6 +120,9 @@ class ViewWriter:
     async def stop(self) -> None:
         if self.consumer is not None:
             await self.consumer.stop()
+        stop_letters = getattr(self.refusals.dead_letters, "stop", None)
+        if stop_letters is not None:
+            await stop_letters()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Start (in the background: the service is ready without its views), then write."""
@@ -155,11 +176,13 @@ class ViewWriter:
             try:
                 await self.write(batch)
                 self.database_ok = True
+                self.last_error = None
                 break
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the database is away or hung: wait, lose nothing
                 self.database_ok = False
+                self.last_error = repr(exc)[:500]
                 log.warning("view_write_failed", error=repr(exc), retry_in_s=backoff)
                 if stop.is_set():
                     return
@@ -171,7 +194,7 @@ class ViewWriter:
     async def write(self, batch: dict[TopicPartition, list[Any]]) -> None:
         latest: dict[str, Any] = {}
         new: set[str] = set()  # aggregates whose first record is in this batch
-        inserts: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        inserts: list[Write] = []  # history and projected documents, many per round trip
         for tp, records in batch.items():
             for r in records:
                 if tp.topic == self.changelog:
@@ -181,41 +204,71 @@ class ViewWriter:
                         if is_new(r.headers):
                             new.add(key)
                     continue
-                try:
-                    text = (r.value or b"").decode()
-                    env = orjson.loads(r.value or b"")
-                except ValueError:  # UnicodeDecodeError is one too
-                    continue  # not an event: the service dead-lettered it
-                if not isinstance(env, dict):
-                    continue
-                inserts[HISTORY].append(history_doc(tp.topic, tp.partition, r.offset, r.timestamp, env, text))
-                try:
-                    for v in self.domain.project(tp.topic, env):
-                        inserts[v.collection].append(v.doc)
-                except Exception as exc:  # noqa: BLE001 - a malformed event projects nothing
-                    log.warning("projection_failed", topic=tp.topic, offset=r.offset, error=repr(exc))
+                inserts += self._history(tp, r)
         # A replace costs FerretDB a lookup and an update each (about 1.3 ms of its CPU); a document
         # of an insert_many a twentieth of that. So an aggregate seen for the first time is inserted,
         # and a document the change left as this writer last wrote it is not written at all.
-        first: defaultdict[str, list[tuple[dict[str, Any], bytes]]] = defaultdict(list)
-        replaces = []
+        first: list[Write] = []
+        replaces: list[Write] = []
         for key, r in latest.items():
-            agg = Aggregate.decode(key, r.value)
-            for collection, _id, doc in self.documents(agg):
+            try:
+                agg = Aggregate.decode(key, r.value)
+                docs = self.documents(agg)
+            except Exception as exc:  # noqa: BLE001 - a state no document can be made of: a dead letter
+                await self.refusals.refused(Write("?", key, _nothing, r), exc)
+                continue
+            for collection, _id, doc in docs:
                 content = digest(doc)
                 if self.memo.holds(collection, _id, content):
                     metrics.VIEW_UNCHANGED.labels(self.service, collection).inc()
                 elif key in new:
-                    first[collection].append(({**doc, "_id": _id, "v": agg.version}, content))
+                    first.append(self._first_write(collection, {**doc, "_id": _id, "v": agg.version}, content, r))
                 else:
-                    replaces.append(self._forward(collection, _id, agg.version, doc, content))
-        await asyncio.gather(*(self._insert(col, docs) for col, docs in inserts.items()),
-                             *(self._insert_first(col, docs) for col, docs in first.items()), *replaces)
+                    replaces.append(Write(collection, _id, partial(self._forward, collection, _id, agg.version, doc,
+                                                                   content), r))
+        try:
+            await asyncio.gather(*(self._insert(col, [w.doc for w in ws if w.doc is not None])
+                                   for col, ws in _by_collection(inserts)),
+                                 *(self._insert_first(col, [(w.doc, w.content) for w in ws if w.doc is not None])
+                                   for col, ws in _by_collection(first)),
+                                 *(w.run() for w in replaces))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if unreachable(exc):
+                raise
+            # One document the database refuses fails its whole round trip: each alone, to find it.
+            log.warning("view_batch_refused", error=repr(exc))
+            await self.refusals.write_each([*inserts, *first, *replaces], self.db)
         now = time.time()
         for r in latest.values():
             self.lag_s = max(0.0, now - r.timestamp / 1000)
             metrics.VIEW_LAG_SECONDS.labels(self.service).observe(self.lag_s)
         self.written += len(latest)
+
+    def _history(self, tp: TopicPartition, r: Any) -> list[Write]:
+        """An event's history document and what the domain projects from it. Only from a message the
+        contract accepts: what the service refused as invalid it dead-lettered, and shows nowhere."""
+        topic = tp.topic
+        try:
+            parse_message(r.value, topic=topic)
+        except Invalid:
+            return []
+        env = orjson.loads(r.value)
+        out = [self._insert_write(HISTORY, history_doc(topic, tp.partition, r.offset, r.timestamp, env,
+                                                       r.value.decode()), r)]
+        try:
+            out += [self._insert_write(v.collection, v.doc, r) for v in self.domain.project(topic, env)]
+        except Exception as exc:  # noqa: BLE001 - a malformed event projects nothing
+            log.warning("projection_failed", topic=topic, offset=r.offset, error=repr(exc))
+        return out
+
+    def _insert_write(self, collection: str, doc: dict[str, Any], source: Any) -> Write:
+        return Write(collection, doc.get("_id"), partial(self._insert, collection, [doc]), source, doc)
+
+    def _first_write(self, collection: str, doc: dict[str, Any], content: bytes, source: Any) -> Write:
+        return Write(collection, doc["_id"], partial(self._insert_first, collection, [(doc, content)]), source, doc,
+                     content)
 
     def documents(self, agg: Aggregate) -> list[tuple[str, str, dict[str, Any]]]:
         """The query model's documents of one aggregate: (collection, _id, document)."""
@@ -282,5 +335,6 @@ class ViewWriter:
     def health(self) -> dict[str, Any]:
         writing_s = time.monotonic() - self.writing_since if self.writing_since is not None else 0.0
         return {"records_behind": self.behind, "lag_s": round(self.lag_s, 3), "database": self.database_ok,
+                "refused": {"count": self.refusals.count, "last": self.refusals.last}, "last_error": self.last_error,
                 "writing_s": round(writing_s, 1),
                 "written": self.written, "gather_s": self.gather_s}

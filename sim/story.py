@@ -198,9 +198,9 @@ class Market:
     recorded: Callable[[str, bool], Awaitable[bool]] | None = None
 
     async def paid_order(self, amount_fen: int = 12900, buyer: str | None = None, seller: str | None = None,
-                         shipped: bool = True) -> Order:
+                         shipped: bool = True, order_id: str | None = None) -> Order:
         """A paid order, shipped unless asked otherwise (a refund before shipment is a cancellation)."""
-        order = Order(self.bus, unique("O"), buyer or unique("B"), seller or unique("S"), amount_fen)
+        order = Order(self.bus, order_id or unique("O"), buyer or unique("B"), seller or unique("S"), amount_fen)
         await self.bus.send("order.paid", {
             "order_id": order.id, "buyer_id": order.buyer, "seller_id": order.seller, "amount_fen": amount_fen,
             "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",

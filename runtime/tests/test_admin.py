@@ -10,7 +10,7 @@ def described(name: str, partitions: int) -> dict:
 
 def test_a_topic_with_another_partition_count_is_named() -> None:
     wanted = internal_topics("aftersale-seller")
-    changelog, repartition = (t.name for t in wanted)
+    changelog, repartition, _ = (t.name for t in wanted)
 
     wrong = partition_mismatches([described(changelog, PARTITIONS + 3), described(repartition, PARTITIONS)], wanted)
 

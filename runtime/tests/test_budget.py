@@ -86,3 +86,39 @@ def test_an_event_past_the_budget_is_dead_lettered_and_the_partition_goes_on() -
     served = Batch(batch.store, partition_of(OTHER))
     processor.handle(other, served)
     assert served.get(OTHER).version == 1
+
+
+async def test_a_batch_the_broker_refuses_for_good_is_split_until_the_one_record_is_dead_lettered() -> None:
+    from runtime.fakes import FakeBroker, FakeChangelog, FakeTransactions
+    from runtime.stuck import isolate, permanent
+    from runtime.task import CommitFailed, Task
+
+    broker = FakeBroker()
+    changelog = "aftersale-refund.changelog"
+    processor = Processor(RefundDomain(), SETTINGS, "aftersale-refund.repartition")
+    p = partition_of(ORDER)
+    task = Task(p, processor, FakeTransactions(broker, "t-0"), FakeChangelog(broker, changelog), changelog, SETTINGS)
+    await task.transactions.start()
+    feed = Feed()
+    first = [paid(feed, ORDER), request(feed, ORDER)]
+    await task.process(first)
+    refund_id = next(iter(task.store.get(ORDER).state["refunds"]))
+    task.transactions.max_record_bytes = len(broker.records(changelog)[-1].value) + 2500  # one long post too many
+
+    def post(text: str) -> InRecord:
+        return feed("refund.commands", "conversation.post", {"order_id": ORDER, "refund_id": refund_id, "text": text,
+                                                             "attachments": []}, ("buyer", "B1"), ORDER)
+    batch = [post("短"), post("长" * 1000), post("短")]
+    try:
+        await task.process(batch)
+        raise AssertionError("the broker took a record past its size")
+    except CommitFailed as exc:
+        assert permanent(exc)
+    await task.transactions.start()
+    await isolate(task, batch, "too large", task.transactions.start)
+
+    [letter] = broker.records("refund.commands.dlq")
+    assert letter.value == batch[1].value and dict(letter.headers)["x-dlq-code"] == b"commit_refused"
+    assert broker.offsets[("refund.commands", p)] == batch[-1].offset + 1
+    posts = task.store.get(ORDER).state["refunds"][refund_id]["posts"]
+    assert [x["text"] for x in posts] == ["短", "短"]

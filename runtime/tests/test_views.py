@@ -3,11 +3,14 @@ at a time, later ones replaced, and nothing ever moves back, whichever batch is 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from aiokafka import TopicPartition
+
+from contracts.build import encode, envelope
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from runtime.aggregate import Aggregate, is_new
@@ -16,6 +19,7 @@ from runtime.domain import Domain, ViewDoc
 from runtime.records import changelog_topic
 from runtime.settings import ServiceSettings
 from runtime.store import StateStore
+from runtime.view_refusals import MemoryViewDeadLetters
 from runtime.views import ForgetOnRebalance, ViewWriter
 
 SETTINGS = ServiceSettings()
@@ -56,7 +60,7 @@ class Collection:
     async def replace_one(self, flt: dict[str, Any], doc: dict[str, Any], upsert: bool = False) -> None:
         self.calls["replace_one"] += 1
         there = self.docs.get(flt["_id"])
-        if there is None:
+        if there is None or "v" not in flt:
             self.docs[flt["_id"]] = {**doc, "_id": flt["_id"]}
         elif there["v"] < flt["v"]["$lt"]:
             self.docs[flt["_id"]] = {**doc, "_id": flt["_id"]}
@@ -77,6 +81,8 @@ class Record:
     headers: tuple[tuple[str, bytes], ...]
     offset: int = 0
     timestamp: int = 0
+    topic: str = CHANGELOG
+    partition: int = 0
 
 
 def changes(key: str, *states: dict[str, Any], since: int = 0) -> list[Record]:
@@ -97,7 +103,7 @@ def changes(key: str, *states: dict[str, Any], since: int = 0) -> list[Record]:
 
 def writer() -> tuple[ViewWriter, Database]:
     db = Database()
-    return ViewWriter(ShopDomain(), SETTINGS, db, {}), db
+    return ViewWriter(ShopDomain(), SETTINGS, db, {}, MemoryViewDeadLetters()), db
 
 
 def batch_of(records: list[Record]) -> dict[TopicPartition, list[Record]]:
@@ -164,15 +170,21 @@ def test_the_gather_of_the_next_fetch_follows_the_time_the_writes_took() -> None
     assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_s * 1000)
 
 
-async def test_an_event_is_kept_in_the_history_as_it_was_sent_and_a_record_that_is_no_event_is_not() -> None:
+async def test_an_event_is_kept_in_the_history_as_it_was_sent_and_a_record_the_contract_refuses_is_not() -> None:
     views, db = writer()
-    sent = '{"type":"refund.requested","event_id":"E1","occurred_at":"2026-11-27T08:00:00Z","data":{"order_id":"O-1","备注":"左耳无声"}}'
+    env = envelope("refund.requested", {
+        "order_id": "O-1", "refund_id": "RF-1", "kind": "refund_only", "reason": "quality", "amount_fen": 500,
+        "seller_id": "S-1", "buyer_id": "B-1", "seller_due_at": "2026-11-29T08:00:00Z", "备注": "左耳无声"},
+        actor={"role": "buyer", "id": "B-1"}, event_id="E1", occurred_at=datetime(2026, 11, 27, 8, tzinfo=timezone.utc))
+    sent = encode(env).decode()
+    overflowing = sent.replace('"event_id":"E1"', '"event_id":9223372036854775808')  # JSON, but no event
     events = TopicPartition("refund.events", 2)
     await views.write({events: [Record(b"O-1", sent.encode(), (), offset=7, timestamp=5),
-                                Record(b"O-1", b"\xff not json", (), offset=8)]})
+                                Record(b"O-1", b"\xff not json", (), offset=8),
+                                Record(b"O-1", overflowing.encode(), (), offset=9)]})
     assert db["history"].docs == {"refund.events:2:7": {
         "_id": "refund.events:2:7", "order_id": "O-1", "topic": "refund.events", "type": "refund.requested",
-        "event_id": "E1", "occurred_at": "2026-11-27T08:00:00Z", "ts": 5, "value": sent}}
+        "event_id": "E1", "occurred_at": env["occurred_at"], "ts": 5, "value": sent}}
 
 
 async def test_a_document_the_change_left_as_it_was_is_not_written_again_until_the_partitions_move() -> None:
@@ -243,7 +255,7 @@ class OneBatchConsumer:
 async def test_while_the_database_hangs_health_shows_the_records_piling_up_behind_the_write() -> None:
     db = Database()
     db["orders"] = HungCollection()
-    views = ViewWriter(ShopDomain(), SETTINGS, db, {})
+    views = ViewWriter(ShopDomain(), SETTINGS, db, {}, MemoryViewDeadLetters())
     views.consumer = OneBatchConsumer(changes("O-1", {"seller": "S-1", "n": 1}))
     views._started_at_positions = True  # noqa: SLF001 - started by hand, without a broker
     stop = asyncio.Event()

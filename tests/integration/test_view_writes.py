@@ -101,10 +101,11 @@ async def test_new_aggregates_inserted_and_a_batch_read_again_on_the_real_databa
     """The view writer's insert of new aggregates, and its fallback when they are there already
     (the database must say which documents of an insert_many were duplicates)."""
     from runtime.tests.test_views import SETTINGS, ShopDomain, batch_of, changes
+    from runtime.view_refusals import MemoryViewDeadLetters
     from runtime.views import ViewWriter
 
     db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
-    views = ViewWriter(ShopDomain(), SETTINGS, db, {})
+    views = ViewWriter(ShopDomain(), SETTINGS, db, {}, MemoryViewDeadLetters())
     try:
         old = [changes(f"O-{i}", {"seller": f"S-{i}", "n": 1}, {"seller": f"S-{i}", "n": 2}) for i in range(30)]
         await views.write(batch_of([r for rs in old for r in rs]))
@@ -116,5 +117,30 @@ async def test_new_aggregates_inserted_and_a_batch_read_again_on_the_real_databa
         orders = {d["_id"]: d["v"] async for d in db["orders"].find({})}
         assert orders == {**{f"O-{i}": 2 for i in range(30)}, **{f"O-{i}": 1 for i in range(30, 40)}}
         assert await db["sellers"].find_one({"_id": "S-3"}) == {"_id": "S-3", "orders": 2, "v": 2}
+    finally:
+        await mongo.drop_database(db.name)
+
+
+async def test_documents_the_real_database_refuses_are_dead_lettered_and_the_rest_written(mongo) -> None:
+    """FerretDB refuses an integer past 64 bits (the client already) and a NUL in a string (the
+    server): each such document is set aside with its reason, the others of the batch are written."""
+    from runtime.tests.test_views import SETTINGS, ShopDomain, batch_of, changes
+    from runtime.view_refusals import MemoryViewDeadLetters
+    from runtime.views import ViewWriter
+
+    db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
+    letters = MemoryViewDeadLetters()
+    views = ViewWriter(ShopDomain(), SETTINGS, db, {}, letters)
+    try:
+        [good] = changes("O-good", {"seller": "S-1", "n": 1})
+        [big] = changes("O-big", {"seller": "S-2", "n": 2 ** 63})
+        [nul] = changes("O-nul", {"seller": "S-\x00-3", "n": 1})
+        await views.write(batch_of([good, big, nul]))
+        assert await db["orders"].find_one({"_id": "O-good"}) is not None
+        assert await db["sellers"].find_one({"_id": "S-1"}) is not None
+        refused = [(code, source.key) for code, _, source in letters.sent]
+        assert {key for _, key in refused} == {b"O-big", b"O-nul"} and all(c.startswith("view.") for c, _ in refused)
+        print(f"\n[views] refused by the real database: {sorted(set(refused))}")
+        assert views.health()["refused"]["count"] == len(letters.sent) and views.health()["database"]
     finally:
         await mongo.drop_database(db.name)

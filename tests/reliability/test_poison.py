@@ -1,0 +1,127 @@
+"""What one party sends cannot stop the platform, against the real broker and database: a value the
+database refuses stops no query model, and a flood of submissions to one case is refused at its
+limit while the partition goes on serving other orders."""
+from __future__ import annotations
+
+import json
+import time
+
+from contracts import topics as T
+from contracts.build import encode, envelope
+from runtime.ownership import partition_of
+from sim.story import Market, unique
+
+
+async def history_of(dbs, service: str, order_id: str, type_: str) -> list[dict]:
+    await dbs.settled()  # every view writer caught up: it raises if one is stuck
+    return [d async for d in dbs.db(service)["history"].find({"order_id": order_id, "type": type_})]
+
+
+def refund_request(order_id: str, event_id: object) -> bytes:
+    env = envelope("refund.request", {"order_id": order_id, "kind": "refund_only", "reason": "quality",
+                                      "amount_fen": 100, "refund_to": "original", "description": "x", "evidence": []},
+                   actor={"role": "buyer", "id": "B-poison"}, validate=False)
+    env["event_id"] = event_id
+    return json.dumps(env).encode()
+
+
+async def test_an_event_id_past_64_bits_stops_no_query_model(market: Market, bus, dbs) -> None:
+    await bus.send_raw(T.REFUND_COMMANDS, refund_request("O-poison-int", 9223372036854775808), b"O-poison-int")
+
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+
+    assert await history_of(dbs, "refund", order.id, "refund.requested"), "the refund query model stopped"
+    assert [d async for d in dbs.db("refund")["history"].find({"order_id": "O-poison-int"})] == []
+
+
+async def test_a_nul_in_an_id_is_refused_and_stops_no_query_model(market: Market, bus, dbs) -> None:
+    poisoned = refund_request("O-\x00-nul", "E-nul-" + unique("x"))
+    await bus.send_raw(T.REFUND_COMMANDS, poisoned, b"O-nul")
+    def dead() -> list:
+        return [s for s in bus.all(topic=T.dlq(T.REFUND_COMMANDS)) if s.value == poisoned]
+
+    await bus.wait_until(dead, timeout=30, what="the NUL command dead-lettered")
+    assert dead()[0].headers["x-dlq-code"] == "invalid.nul_in_text"
+
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    assert await history_of(dbs, "refund", order.id, "refund.requested")
+
+
+async def test_an_item_quantity_past_64_bits_is_dead_lettered_and_the_case_file_goes_on(market: Market, bus, dbs) -> None:
+    order_id = unique("O")
+    paid = envelope("order.paid", {"order_id": order_id, "buyer_id": "B-q", "seller_id": "S-q", "amount_fen": 100,
+                                   "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",
+                                   "items": [{"sku": "S", "title": "t", "qty": 2 ** 63, "price_fen": 100}]},
+                    actor={"role": "system", "id": "order-system"}, validate=False)
+    value = encode(paid)
+    await bus.send_raw(T.ORDERS_EVENTS, value, order_id.encode())
+    await bus.wait_until(lambda: [s for s in bus.all(topic=T.dlq(T.ORDERS_EVENTS)) if s.value == value],
+                         timeout=30, what="the order.paid dead-lettered")
+
+    order = await market.paid_order()
+    await order.buyer_requests()
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    assert await history_of(dbs, "arbitration", order.id, "case.opened")
+
+
+def same_partition_as(order_id: str) -> str:
+    while True:
+        other = unique("O")
+        if partition_of(other) == partition_of(order_id):
+            return other
+
+
+async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_serves_other_orders(
+        market: Market, bus, dbs) -> None:
+    flooded = await market.paid_order()
+    await flooded.buyer_requests()
+    await flooded.requested()
+    await flooded.seller_rejects()
+    await flooded.state("rejected")
+    await flooded.buyer_escalates()
+    case = await flooded.case_opened()
+    await bus.send("evidence.request", {"order_id": flooded.id, "case_id": case["case_id"], "party": "buyer",
+                                        "message": "请补充材料", "due_in_seconds": 600},
+                   ("arbitrator", "ARB-1"), topic=T.ARBITRATION_DECISIONS)
+    await flooded.expect("evidence.requested")
+
+    sent = []
+    for n in range(220):
+        env = envelope("evidence.submit", {"order_id": flooded.id, "case_id": case["case_id"],
+                                           "description": f"{n:04d}" + "长" * 1996, "evidence": [], "done": False},
+                       actor={"role": "buyer", "id": flooded.buyer})
+        sent.append(env["event_id"])
+        await bus.send_raw(T.ARBITRATION_COMMANDS, encode(env), flooded.id.encode())
+
+    # Meanwhile a dispute on another order of the same partition goes all the way to its case.
+    started = time.monotonic()
+    other = await market.paid_order(order_id=same_partition_as(flooded.id))
+    await other.buyer_requests()
+    await other.requested()
+    await other.seller_rejects()
+    await other.state("rejected")
+    await other.buyer_escalates()
+    await other.case_opened()
+    took = time.monotonic() - started
+
+    def answered() -> tuple[int, int]:
+        taken = [s for s in bus.all("evidence.submitted", order_id=flooded.id) if s.env["causation_id"] in sent]
+        refused = [s for s in bus.all("command.rejected", order_id=flooded.id) if s.data["command_event_id"] in sent]
+        return len(taken), len(refused)
+
+    await bus.wait_until(lambda: sum(answered()) >= 220, timeout=120, what="every submission answered")
+    accepted, refused = answered()
+    codes = {s.data["code"] for s in bus.all("command.rejected", order_id=flooded.id)
+             if s.data["command_event_id"] in sent}
+    assert codes == {"limit_reached"} and accepted + refused == 220 and refused >= 180
+    print(f"\n[flood] {accepted} submissions taken, {refused} refused (limit_reached); another order's dispute "
+          f"reached its case in {took:.1f} s")
+    assert await history_of(dbs, "arbitration", other.id, "case.opened")
