@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 from contracts import topics as T
 from contracts.build import encode, envelope
@@ -125,3 +126,79 @@ async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_
     print(f"\n[flood] {accepted} submissions taken, {refused} refused (limit_reached); another order's dispute "
           f"reached its case in {took:.1f} s")
     assert await history_of(dbs, "arbitration", other.id, "case.opened")
+
+
+async def dispute_to_case(market: Market, order_id: str) -> float:
+    """Seconds from a request to its case on the order: the partition's service to other orders."""
+    order = await market.paid_order(order_id=order_id)
+    started = time.monotonic()
+    await order.buyer_requests()
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    return time.monotonic() - started
+
+
+async def test_two_thousand_largest_messages_to_one_order_are_refused_past_the_limits(market: Market, bus, live) -> None:
+    flooded = await market.paid_order()
+    await flooded.buyer_requests()
+    await flooded.requested()
+    await flooded.seller_rejects()
+    await flooded.state("rejected")
+    await flooded.buyer_escalates()
+    case = await flooded.case_opened()
+    # The real evidence window is days; the suite's is shortened: the arbitrator asks for more, for 10 minutes.
+    await bus.send("evidence.request", {"order_id": flooded.id, "case_id": case["case_id"], "party": "buyer",
+                                        "message": "请补充材料", "due_in_seconds": 600},
+                   ("arbitrator", "ARB-1"), topic=T.ARBITRATION_DECISIONS)
+    await flooded.expect("evidence.requested")
+    before = [await dispute_to_case(market, same_partition_as(flooded.id)) for _ in range(3)]
+
+    photos = [{"kind": "photo", "uri": f"https://img.example.cn/{i:02d}/" + "p" * 2022} for i in range(20)]  # 2,048 each
+    sent = []
+    for n in range(2000):
+        if n % 20 == 19:  # the seller: offers
+            env = envelope("seller.offer", {"order_id": flooded.id, "refund_id": flooded.refund_id,
+                                            "offer": {"kind": "partial_refund", "amount_fen": 100},
+                                            "message": "协" * 1000}, actor={"role": "seller", "id": flooded.seller})
+        elif n % 2:  # the buyer: posts
+            env = envelope("conversation.post", {"order_id": flooded.id, "refund_id": flooded.refund_id,
+                                                 "text": "帖" * 1000, "attachments": photos},
+                           actor={"role": "buyer", "id": flooded.buyer})
+        else:  # the buyer: submissions to the case
+            env = envelope("evidence.submit", {"order_id": flooded.id, "case_id": case["case_id"],
+                                               "description": "长" * 2000, "evidence": photos, "done": False},
+                           actor={"role": "buyer", "id": flooded.buyer})
+        sent.append(env["event_id"])
+        await bus.send_raw(_topic(env["type"]),
+                           encode(env), flooded.id.encode())
+    during = [await dispute_to_case(market, same_partition_as(flooded.id)) for _ in range(3)]
+
+    ids = set(sent)
+
+    def answers() -> tuple[list, list]:
+        taken = [s for s in bus.seen if s.env and s.env.get("causation_id") in ids and s.type != "command.rejected"
+                 and s.type in ("evidence.submitted", "conversation.posted", "seller.offered")]
+        refused = [s for s in bus.all("command.rejected", order_id=flooded.id) if s.data["command_event_id"] in ids]
+        return taken, refused
+
+    await bus.wait_until(lambda: len({s.env["causation_id"] for s in answers()[0]} | {s.data["command_event_id"]
+                                                                                       for s in answers()[1]}) >= 2000,
+                         timeout=300, what="every one of the 2,000 answered")
+    taken, refused = answers()
+    codes = Counter(s.data["code"] for s in refused)
+    assert codes["limit_reached"] > 0 and set(codes) <= {"limit_reached", "rate_limited", "not_your_move", "offer_limit"}
+    for service in ("refund", "arbitration", "seller"):
+        state = await live.aggregate(service, flooded.id)
+        assert state is not None and len(json.dumps(state, default=str)) <= 256 * 1024, service
+    print(f"\n[flood] 2,000 largest messages: {len(taken)} taken, {len(refused)} refused {dict(codes)}; another order's "
+          f"request reached its case in {max(before):.2f} s at most before the flood, {max(during):.2f} s during it")
+
+
+def _topic(type_: str) -> str:
+    from contracts.registry import spec_for
+    spec = spec_for(type_)
+    assert spec is not None
+    return spec.topic
