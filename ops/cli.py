@@ -18,7 +18,7 @@ from contracts.registry import spec_for
 from ops import render
 from ops.reader import Unreachable, read
 from runtime.kafka_auth import aiokafka_kwargs
-from services.arbitration.domain.service import case_file
+from services.arbitration.domain.service import case_file, read_case
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
@@ -347,7 +347,7 @@ async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict
     """The case, with the two parties' records beside it: the buyer's (arbitrators only) and the shop's."""
     client, dbs = _databases(mongo, prefix)
     try:
-        doc = case_file(await dbs["arbitration"]["cases"].find_one({"_id": case_id}))
+        doc = await read_case(dbs["arbitration"]["cases"], dbs["arbitration"]["submissions"], case_id)
         if doc:
             doc["buyer_record"] = await dbs["arbitration"]["buyers"].find_one({"_id": doc.get("buyer_id")})
             doc["shop_record"] = await dbs["seller"]["shops"].find_one({"_id": doc.get("seller_id")})

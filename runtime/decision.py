@@ -33,12 +33,17 @@ class Decision:
     - `state is None` and no reject: the message does not concern this aggregate (ignored, but
       remembered as processed if the aggregate exists).
     - `timers` replaces the aggregate's pending timers when given (name -> due time).
+    - `payloads`: what grows with every message (a submission's text and attachments), each under
+      a key of its own in the aggregate's partition, written once; the aggregate keeps its key. So
+      one more message costs the same whatever came before (its own record in the changelog, not
+      the whole aggregate's growth).
     """
 
     state: dict[str, Any] | None = None
     emits: list[Emit] = field(default_factory=list)
     timers: dict[str, datetime] | None = None
     reject: Reject | None = None
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def ignore(cls) -> "Decision":

@@ -12,6 +12,7 @@ from runtime.context import Context
 from runtime.decision import Decision
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
+from services.arbitration.domain.payloads import payload_key, submission_ref
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
 from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule
@@ -213,15 +214,19 @@ def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
         return Decision.refuse("evidence_late", f"evidence for case {case.case_id} from the {party} {when}")
     if not msg.data.evidence and not msg.data.description.strip() and not msg.data.done:
         return Decision.refuse("nothing_submitted", "a submission needs evidence, a description, or done: true")
-    submitted = sum(1 for s in case.submissions if s.party == party and s.kind == "evidence")
+    submitted = case.filed.get(party, 0) + sum(1 for s in case.submissions if s.party == party and s.kind == "evidence")
     if (r := EVIDENCE_PER_PARTY.check(case.evidence_count(party), len(msg.data.evidence))) \
             or (r := SUBMISSIONS_PER_PARTY.check(submitted)):
         return Decision(reject=r)
-    case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description, evidence=evidence_of(msg),
-                                       round=case.round))  # type: ignore[arg-type]
+    ref = submission_ref(case.case_id, sum(case.filed.values()))
+    case.filed[party] = case.filed.get(party, 0) + 1
+    case.filed_items[party] = case.filed_items.get(party, 0) + len(msg.data.evidence)
     case.submitted[party] = True
     case.done[party] = case.done.get(party, False) or msg.data.done
     step = Step(agg, ctx, actor_of(msg))
+    step.payloads[payload_key(agg.order_id, ref)] = {
+        "order_id": agg.order_id, "case_id": case.case_id, "party": party, "at": ctx.now, "round": case.round,
+        "kind": "evidence", "description": msg.data.description, "evidence": evidence_of(msg)}
     step.emit("evidence.submitted", {"case_id": case.case_id, "party": party, "evidence_count": len(msg.data.evidence),
                                      "total_evidence": case.evidence_count(party), "done": msg.data.done},
               case, by_actor=True)

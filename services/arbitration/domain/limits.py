@@ -3,7 +3,7 @@ from contracts.common import MAX_EVIDENCE_ITEMS
 from runtime.limits import Limit, table
 
 EVIDENCE_PER_PARTY = Limit("evidence_per_party_per_case", 3 * MAX_EVIDENCE_ITEMS, "evidence items per party per case")
-SUBMISSIONS_PER_PARTY = Limit("submissions_per_party_per_case", 40, "evidence submissions per party per case")
+SUBMISSIONS_PER_PARTY = Limit("submissions_per_party_per_case", 250, "evidence submissions per party per case")
 # What the case file copies of a request's negotiation (offers, answers, posts) before the case.
 NEGOTIATION_PER_REQUEST = Limit("negotiation_per_request", 250, "negotiation records per request in the case file")
 

@@ -81,6 +81,10 @@ class Case(Model):
     submitted: dict[str, bool] = Field(default_factory=dict)  # party -> met its deadline this round
     done: dict[str, bool] = Field(default_factory=dict)  # party -> said it has nothing more this round
     submissions: list[Submission] = Field(default_factory=list)
+    # What each party sent as evidence.submit is kept by reference (payloads.py): how many, and how
+    # many evidence items; the n-th of the case is its document `<case_id>/<n>`.
+    filed: dict[str, int] = Field(default_factory=dict)
+    filed_items: dict[str, int] = Field(default_factory=dict)
     ruling_due_at: datetime | None = None
     overdue: bool = False  # still unruled when the ruling was due
     rulings: list[RulingRecord] = Field(default_factory=list)
@@ -95,7 +99,7 @@ class Case(Model):
         return self.status != "closed"
 
     def evidence_count(self, party: str) -> int:
-        return sum(len(s.evidence) for s in self.submissions if s.party == party)
+        return self.filed_items.get(party, 0) + sum(len(s.evidence) for s in self.submissions if s.party == party)
 
     def holder(self, now: datetime) -> str | None:
         """Who holds the case's claim now, if anyone."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
@@ -14,6 +14,7 @@ from runtime.ownership import partition_of
 from services.arbitration.domain import buyers
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts
+from services.arbitration.domain.payloads import SUBMISSIONS, is_payload, ref_of, refs, with_submissions
 
 
 CASES = "cases"  # the query model's collection of cases (each with its whole file)
@@ -72,6 +73,8 @@ class ArbitrationDomain(Domain):
     def views(self, key: str, state: dict[str, Any]) -> list[ViewDoc]:
         """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`),
         and the record of a buyer who was in a case beside them."""
+        if is_payload(key):
+            return [ViewDoc(SUBMISSIONS, {"_id": ref_of(key), **state})]
         if key.startswith(buyers.BUYER):
             record = buyers.BuyerRecord.load(key, state)
             if not record.read_by_arbitrators():
@@ -98,14 +101,29 @@ class ArbitrationDomain(Domain):
         return out + [ViewDoc(QUEUE, {k: v.doc[k] for k in QUEUE_FIELDS}) for v in out]
 
 
-def case_file(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+def case_file(doc: dict[str, Any] | None, submissions: Iterable[dict[str, Any]] = ()) -> dict[str, Any] | None:
     """A case document as the query model holds it, with its case and request read back into
-    dicts (a document written before they became JSON text has them as dicts already)."""
+    dicts (a document written before they became JSON text has them as dicts already), and the
+    submissions kept by reference filled in from their documents (`submissions`)."""
     if doc is None:
         return None
     out = dict(doc)
     if isinstance(doc.get("case"), str):
         out["case"] = Case.model_validate_json(doc["case"]).model_dump(mode="python")
+    if isinstance(out.get("case"), dict):
+        out["case"] = with_submissions(out["case"], submissions)
     if isinstance(doc.get("request"), str):
         out["request"] = RequestFacts.model_validate_json(doc["request"]).model_dump(mode="python")
     return out
+
+
+async def read_case(cases: Any, submissions: Any, case_id: str) -> dict[str, Any] | None:
+    """A case file from the query model, whole: its document, then its submissions' documents by id."""
+    doc = await cases.find_one({"_id": case_id})
+    if doc is None:
+        return None
+    file = case_file(doc)
+    assert file is not None
+    ids = refs(file.get("case") or {"case_id": case_id})
+    docs = [d async for d in submissions.find({"_id": {"$in": ids}})] if ids else []
+    return case_file(doc, docs)

@@ -34,6 +34,7 @@ class Step:
     def __init__(self, agg: ArbitrationOrder, ctx: Context, actor: tuple[str, str] | None = None) -> None:
         self.agg, self.ctx, self.actor = agg, ctx, actor
         self.emits: list[Emit] = []
+        self.payloads: dict[str, dict[str, Any]] = {}
 
     def emit(self, type_: str, data: dict[str, Any], case: Case | None = None, *, by_actor: bool = False) -> None:
         role, aid = self.actor if (by_actor and self.actor) else ("system", None)
@@ -60,7 +61,7 @@ class Step:
 
     def decision(self) -> Decision:
         self.agg.refresh_queue()
-        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg))
+        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg), payloads=self.payloads)
 
 
 def actor_of(msg: ParsedMessage) -> tuple[str, str]:

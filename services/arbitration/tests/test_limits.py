@@ -2,7 +2,9 @@
 refused as `limit_reached` naming the limit, and the case goes on."""
 from __future__ import annotations
 
+
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
+from services.arbitration.domain.payloads import is_payload, ref_of, refs, with_submissions
 from services.arbitration.tests.test_cases import BUYER, SELLER, case_of, escalate, evidence
 
 
@@ -16,8 +18,20 @@ def test_a_party_flooding_a_case_is_refused_at_its_limit_and_the_other_party_sti
     assert over.reject is not None and over.reject.code == "limit_reached"
     assert SUBMISSIONS_PER_PARTY.name in over.reject.message and over.state is None
     assert evidence(state, SELLER).reject is None
-    submitted = [s for s in case_of(d).submissions if s.kind == "evidence"]
-    assert len(submitted) == SUBMISSIONS_PER_PARTY.most
+    assert case_of(d).filed == {"buyer": SUBMISSIONS_PER_PARTY.most}
+
+
+def test_a_submission_is_kept_by_reference_and_the_case_file_reads_back_whole():
+    state = escalate().state
+    first = evidence(state, BUYER)
+    second = evidence(first.state, SELLER)
+    [(key, payload)] = second.payloads.items()
+    assert is_payload(key) and key.startswith("O1") and payload["party"] == "seller" and payload["description"] == "x"
+    case = case_of(second).model_dump(mode="python")
+    docs = [{"_id": ref_of(k), **p} for d in (first, second) for k, p in d.payloads.items()]
+    whole = with_submissions(case, reversed(docs))
+    assert [(s["party"], s["kind"]) for s in whole["submissions"]][-2:] == [("buyer", "evidence"), ("seller", "evidence")]
+    assert refs(case) == [ref_of(k) for d in (first, second) for k in d.payloads]
 
 
 def test_evidence_items_are_counted_per_party_and_case():
