@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--disputes", type=int, default=1000, help="how many disputes (orders) to play in all")
     p.add_argument("--per-world", type=int, default=3, help="disputes played together in one world")
     p.add_argument("--jobs", type=int, default=1, help="processes to play in (worlds are split between them)")
+    p.add_argument("--long-share", type=float, default=0.1,
+                   help="the share of worlds three times longer and patient (deeper disputes, about 3x the cost each)")
     p.add_argument("--no-shrink", action="store_true", help="report a failure as found, without shrinking it")
     p.add_argument("--survey", action="store_true",
                    help="go on after a failure: count each invariant's failures and the first seed of each")
@@ -23,18 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     uncounted()
     started = time.perf_counter()
     if args.survey:
-        played, found = survey(args.seed, args.disputes, args.per_world, args.jobs)
+        played, found = survey(args.seed, args.disputes, args.per_world, args.jobs, args.long_share)
         took = time.perf_counter() - started
         print(f"{played} disputes in {took:.1f} s ({played / took:.0f} disputes/s)")
         for name, (count, first, example) in sorted(found.items(), key=lambda kv: kv[1][1]):
             print(f"{name}: {count} worlds, first after about {first} disputes, seed {example}")
         return 1 if found else 0
-    result = run_many(args.seed, args.disputes, args.per_world, args.jobs)
+    result = run_many(args.seed, args.disputes, args.per_world, args.jobs, args.long_share)
     took = time.perf_counter() - started
     if result.failed is not None:
         seed, outcome = result.failed
         if not args.no_shrink:
-            outcome = shrink(seed, args.per_world, outcome)
+            outcome = shrink(seed, args.per_world, outcome, long_share=args.long_share)
         print(report(seed, outcome))
         print(f"found after about {result.played} disputes in {took:.1f} s")
         return 1

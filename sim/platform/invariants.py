@@ -109,6 +109,9 @@ class Checker:
         o, d = self._order(e), e.data
         o.refunds[d["refund_id"]] = {"reason": d["reason"], "kind": d["kind"]}
         limit = self.world.nodes["refund"].settings.max_resubmissions
+        if d.get("attempt") != o.no_count + 1:  # which submission it is: one more than the order's 'no's
+            self.fail("a_final_no_is_final", f"request {d['refund_id']} says it is submission {d.get('attempt')}, but the "
+                                             f"order's requests were answered 'no' {o.no_count} times", d["order_id"])
         if o.no_count > limit:  # after each 'no' the buyer may ask again, `limit` times in all
             self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after the order's requests were "
                                              f"answered 'no' {o.no_count} times; at most {limit} times may be asked again",

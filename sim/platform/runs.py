@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sim.platform.simulation import Outcome, play, uncounted
 
 
-def shrink(seed: int, disputes: int, outcome: Outcome, budget: int = 400) -> Outcome:
+def shrink(seed: int, disputes: int, outcome: Outcome, budget: int = 400, long_share: float = 0.0) -> Outcome:
     """The shortest list of steps that still shows the first violation (greedy delta debugging)."""
     want = outcome.violations[0].invariant
     steps = outcome.steps[:len(outcome.shown)]
@@ -22,7 +22,7 @@ def shrink(seed: int, disputes: int, outcome: Outcome, budget: int = 400) -> Out
         while i < len(steps) and tries < budget:
             candidate = steps[:i] + steps[i + chunk:]
             tries += 1
-            result = play(seed, disputes, steps=candidate)
+            result = play(seed, disputes, steps=candidate, long_share=long_share)
             if result.violations and result.violations[0].invariant == want:
                 steps, best, removed = candidate[:len(result.shown)], result, True
             else:
@@ -51,14 +51,15 @@ class Many:
     found: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # survey: name -> count, first, example
 
 
-def _share(seed: int, disputes: int, per_world: int, job: int, jobs: int, to_the_end: bool) -> Many:
+def _share(seed: int, disputes: int, per_world: int, job: int, jobs: int, to_the_end: bool,
+           long_share: float) -> Many:
     """One process's worlds: seeds seed + job, seed + job + jobs, ... until its share is played."""
     if multiprocessing.parent_process() is not None:
         uncounted()  # a worker of ours
     out = Many()
     s = seed + job
     while out.played < disputes:
-        outcome = play(s, per_world, to_the_end=to_the_end)
+        outcome = play(s, per_world, to_the_end=to_the_end, long_share=long_share)
         out.played += outcome.disputes
         out.worlds += 1
         for v in {v.invariant: v for v in outcome.violations}.values():
@@ -71,26 +72,28 @@ def _share(seed: int, disputes: int, per_world: int, job: int, jobs: int, to_the
     return out
 
 
-def _split(seed: int, disputes: int, per_world: int, jobs: int, to_the_end: bool) -> list[Many]:
+def _split(seed: int, disputes: int, per_world: int, jobs: int, to_the_end: bool,
+           long_share: float) -> list[Many]:
     share = -(-disputes // jobs)
     if jobs == 1:
-        return [_share(seed, disputes, per_world, 0, 1, to_the_end)]
+        return [_share(seed, disputes, per_world, 0, 1, to_the_end, long_share)]
     with ProcessPoolExecutor(jobs) as pool:
-        futures = [pool.submit(_share, seed, share, per_world, j, jobs, to_the_end) for j in range(jobs)]
+        futures = [pool.submit(_share, seed, share, per_world, j, jobs, to_the_end, long_share) for j in range(jobs)]
         return [f.result() for f in futures]
 
 
-def run_many(seed: int, disputes: int, per_world: int = 3, jobs: int = 1) -> Many:
+def run_many(seed: int, disputes: int, per_world: int = 3, jobs: int = 1, long_share: float = 0.0) -> Many:
     """Worlds until `disputes` were played or one broke an invariant (the lowest seed that did)."""
-    parts = _split(seed, disputes, per_world, jobs, to_the_end=False)
+    parts = _split(seed, disputes, per_world, jobs, False, long_share)
     failed = [p.failed for p in parts if p.failed is not None]
     return Many(sum(p.played for p in parts), sum(p.worlds for p in parts), min(failed, key=lambda f: f[0], default=None))
 
 
-def survey(seed: int, disputes: int, per_world: int = 3, jobs: int = 1) -> tuple[int, dict[str, tuple[int, int, str]]]:
+def survey(seed: int, disputes: int, per_world: int = 3, jobs: int = 1,
+           long_share: float = 0.0) -> tuple[int, dict[str, tuple[int, int, str]]]:
     """Every world to its end: how many broke each invariant, and the first of each."""
     found: dict[str, tuple[int, int, str]] = {}
-    parts = _split(seed, disputes, per_world, jobs, to_the_end=True)
+    parts = _split(seed, disputes, per_world, jobs, True, long_share)
     for p in parts:
         for name, (count, first, example) in p.found.items():
             c0, f0, e0 = found.get(name, (0, first, example))

@@ -76,7 +76,7 @@ PUBLIC = frozenset({T.REFUND_EVENTS, T.SELLER_EVENTS, T.ARBITRATION_EVENTS, T.NO
 class Step:
     """One thing that happens: what, to whom, and the number that seeds its own choices."""
 
-    kind: str  # act | deliver | pay | tick | fire | crash
+    kind: str  # act | deliver | pay | tick | fire | crash | rule
     n: int
     target: str = ""  # the order (act), the service (deliver, fire, crash)
     partition: int = 0
@@ -95,7 +95,7 @@ class Outcome:
 
 
 class World:
-    def __init__(self, seed: int, disputes: int) -> None:
+    def __init__(self, seed: int, disputes: int, long: bool = False) -> None:
         self.seed = seed
         self.rng = random.Random(seed)
         self.clock = Clock()
@@ -110,7 +110,13 @@ class World:
                                          self.rng.choice((9900, 10000, 19900, 250)))
         # How fast its clock runs against its people: in some worlds every deadline passes, in others
         # people answer in time and disputes go all the way to rulings and appeals.
-        self.tick_scale = random.Random(seed * 7919 + 3).choice((0.03, 0.1, 0.3, 1.0))
+        # A long world is a patient one: its disputes take weeks, and the after-sale window (15 days
+        # from delivery) would close on them at the faster clocks.
+        self.tick_scale = random.Random(seed * 7919 + 3).choice((0.03, 0.1) if long else (0.03, 0.1, 0.3, 1.0))
+        # Where each order stands when the world begins: most disputes come after delivery, where
+        # they go deepest (a refusal, a case, a ruling, an appeal); some before shipment.
+        stage = random.Random(seed * 7919 + 4)
+        self.stages = {oid: stage.choice(("paid", "shipped", "delivered", "delivered")) for oid in self.orders}
         self.checker = Checker(self)
         self.log.listeners.append(self._heard)
         self._sent = 0
@@ -144,6 +150,17 @@ class World:
         self.checker.sent(cmd, env["event_id"])
         return env["event_id"]
 
+    def begin(self, o: OrderSeen) -> None:
+        """The order system's part before any dispute: paid, then maybe shipped and delivered."""
+        self.pay_order(o)
+        stage = self.stages[o.order_id]
+        if stage != "paid":
+            self.send(Command("order.shipped", {"order_id": o.order_id, "carrier": "SF", "tracking_no": "SF0",
+                                                "shipped_at": self.clock().isoformat()}, "system", "orders"))
+        if stage == "delivered":
+            self.send(Command("order.delivered", {"order_id": o.order_id, "delivered_at": self.clock().isoformat()},
+                              "system", "orders"))
+
     def pay_order(self, o: OrderSeen) -> None:
         o.paid = True
         self.send(Command("order.paid", {"order_id": o.order_id, "buyer_id": o.buyer_id, "seller_id": o.seller_id,
@@ -172,6 +189,8 @@ class World:
         if step.kind == "deliver":
             node = self.nodes[step.target]
             task = node.tasks[step.partition]
+            if not node.waiting(task):  # a step is not wasted on an idle partition while another waits
+                task = next((t for t in node.tasks if node.waiting(t)), task)
             records = node.take(task, rng, rng.choice((1, 1, 2, 5)))
             if not records:
                 return ""
@@ -179,12 +198,23 @@ class World:
             return f"{node.service} p{task.partition} handles " + ", ".join(r.type for r in records)
         if step.kind == "crash":
             node = self.nodes[step.target]
-            pending = [t for t in node.tasks if node.pending(t)]
+            pending = [t for t in node.tasks if node.waiting(t)]
             if pending:
                 task = rng.choice(pending)
                 node.process(task, node.take(task, rng, 3), crash=True)
             node.restart()
             return f"{node.service} crashes and restores from its changelog"
+        if step.kind == "rule":
+            # The arbitrators work through their queue while the parties act: a ruling they can appeal.
+            waiting = [(o, c) for o in self.orders.values() for c in o.cases.values() if c.status == "awaiting_ruling"]
+            if not waiting:
+                return ""
+            o, c = rng.choice(waiting)
+            cmd = actors.ruling(rng, o, c)
+            if cmd is None:
+                return ""
+            self.send(cmd)
+            return cmd.describe()
         if step.kind == "pay":
             self.payments.read()
             return "payment system answers" if self.payments.answer_one() else ""
@@ -209,15 +239,18 @@ class World:
         # Each world has a temperament of its own: how busy its people are, how slow its payment
         # system and its clock, how often its services crash. Races need every kind.
         weights = (draw.choice((8, 14, 20)), draw.choice((15, 30, 45)), draw.choice((1, 3, 5, 8)),
-                   draw.choice((2, 4, 6)), draw.choice((2, 4, 6)), draw.choice((0, 0.4, 1.5)))
+                   draw.choice((2, 4, 6)), draw.choice((2, 4, 6)), draw.choice((0, 0.4, 1.5)), draw.choice((1, 4)))
         # ...and each order's people theirs: the slow ones let deadlines pass while others act.
         attention = [draw.choice((0.15, 1, 1, 3)) for _ in orders]
+        # ...and each service its pace: now and then one lags far behind the others (its consumer
+        # group is slow), and acts on a state the others have long left.
+        pace = [draw.choice((1, 1, 1, 0.15)) for _ in names]
         for n in range(count):
-            kind = draw.choices(("act", "deliver", "pay", "tick", "fire", "crash"), weights)[0]
+            kind = draw.choices(("act", "deliver", "pay", "tick", "fire", "crash", "rule"), weights)[0]
             if kind == "act":
                 steps.append(Step(kind, n, draw.choices(orders, attention)[0]))
             elif kind == "deliver":
-                steps.append(Step(kind, n, draw.choice(names), draw.randrange(3)))
+                steps.append(Step(kind, n, draw.choices(names, pace)[0], draw.randrange(3)))
             elif kind in ("fire", "crash"):
                 steps.append(Step(kind, n, draw.choice(names)))
             else:
@@ -236,7 +269,7 @@ class World:
             moved = False
             for node in self.nodes.values():
                 for task in node.tasks:
-                    while node.pending(task):
+                    while node.waiting(task):
                         node.process(task, node.take(task, rng, 50))
                         moved = True
             self.payments.read()
@@ -278,14 +311,19 @@ class World:
 
 
 def play(seed: int, disputes: int = 3, count: int | None = None, steps: list[Step] | None = None,
-         to_the_end: bool = False) -> Outcome:
+         to_the_end: bool = False, long_share: float = 0.0) -> Outcome:
     """Play one world: its steps (drawn from the seed unless given), then settle, checking as it goes.
-    It stops at the first broken invariant, unless `to_the_end` (to count every invariant it breaks)."""
-    world = World(seed, disputes)
+    It stops at the first broken invariant, unless `to_the_end` (to count every invariant it breaks).
+    A `long_share` of worlds is three times longer: their disputes reach appeals and second
+    requests five times as often, at about three times the cost per dispute."""
+    long = random.Random(seed * 7919 + 5).random() < long_share
+    world = World(seed, disputes, long)
+    if steps is None and count is None:
+        count = world.rng.randrange(400, 1500) if long else world.rng.randrange(40, 400)
     if steps is None:
-        steps = world.draw(count if count is not None else world.rng.randrange(40, 400))
+        steps = world.draw(count)
     for o in world.orders.values():
-        world.pay_order(o)
+        world.begin(o)
     shown: list[str] = []
     for step in steps:
         did = world.run(step)

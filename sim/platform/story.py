@@ -59,7 +59,7 @@ class Story:
             moved = False
             for node in nodes:
                 for task in node.tasks:
-                    while node.pending(task):
+                    while node.waiting(task):
                         node.process(task, node.take(task, self.world.rng, 50))
                         moved = True
             if pay:
