@@ -347,7 +347,7 @@ async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict
     """The case, with the two parties' records beside it: the buyer's (arbitrators only) and the shop's."""
     client, dbs = _databases(mongo, prefix)
     try:
-        doc = await read_case(dbs["arbitration"]["cases"], dbs["arbitration"]["submissions"], case_id)
+        doc = await read_case(dbs["arbitration"], case_id)
         if doc:
             doc["buyer_record"] = await dbs["arbitration"]["buyers"].find_one({"_id": doc.get("buyer_id")})
             doc["shop_record"] = await dbs["seller"]["shops"].find_one({"_id": doc.get("seller_id")})

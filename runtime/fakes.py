@@ -31,7 +31,9 @@ class FakeTransactions:
         self.epoch = 0
         self.fail_next: Exception | None = None  # the next commit raises this (and writes nothing)
         self.commits = 0
-        self.max_record_bytes: int | None = None  # like the broker's max.message.bytes
+        # Like a topic's max.message.bytes on the topics a task writes, but for the dead-letter
+        # topics, which take what their source topic took.
+        self.max_record_bytes: int | None = None
 
     async def start(self) -> None:
         # Like InitProducerId: a new epoch for the id fences whoever had it before.
@@ -44,7 +46,8 @@ class FakeTransactions:
         if self.fail_next is not None:
             exc, self.fail_next = self.fail_next, None
             raise exc
-        if self.max_record_bytes is not None and any(len(r.value or b"") > self.max_record_bytes for r in records):
+        if self.max_record_bytes is not None and any(len(r.value or b"") > self.max_record_bytes
+                                                     for r in records if not r.topic.endswith(".dlq")):
             from aiokafka.errors import MessageSizeTooLargeError
             raise MessageSizeTooLargeError("a record is larger than the broker takes")
         for r in records:

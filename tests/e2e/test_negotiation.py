@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from services.arbitration.domain.service import case_file
-from services.refund.domain.service import order_file
+from services.arbitration.domain.service import read_case
+from services.refund.domain.service import read_order
 from sim.story import PHOTO, Market, PaymentSystem
 from tests.e2e.test_operator_cli import cli
 
@@ -57,7 +57,8 @@ async def test_a_declined_offer_can_be_escalated_and_the_case_shows_the_talks(ma
     case = await order.case_opened()
     await order.state("in_arbitration")
 
-    doc = case_file(await dbs.aggregate("arbitration", case["case_id"], "cases"))
+    await dbs.settled()
+    doc = await read_case(dbs.db("arbitration"), case["case_id"])
     talks = doc["request"]["negotiation"]
     assert [n["entry"] for n in talks] == ["offer", "post", "offer_declined"]
     assert talks[0]["offer"] == {"kind": "partial_refund", "amount_fen": 3000} and talks[0]["message"] == "补偿30元"
@@ -138,7 +139,8 @@ async def test_both_parties_post_in_order_and_each_hears_of_the_other(market: Ma
     assert "好的，已补拍" in to_seller["body"] and "2 个凭证" in to_seller["body"]
     to_buyer = await bus.expect("message.sent", user_id=order.buyer, template="conversation_post")
     assert "亲，麻烦再拍一下杯底" in to_buyer["body"]
-    doc = order_file(await dbs.aggregate("refund", order.id))
+    await dbs.settled()
+    doc = await read_order(dbs.db("refund"), order.id)
     assert [p["text"] for p in doc["state"]["refunds"][order.refund_id]["posts"]] == [p["text"] for p in posts]
 
 

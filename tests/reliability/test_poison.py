@@ -131,7 +131,7 @@ async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_
     # Each submission is kept by reference: the order's aggregate stays small, the case file whole.
     state = await live.aggregate("arbitration", flooded.id)
     assert state is not None and len(json.dumps(state, default=str)) < 64 * 1024
-    file = await read_case(dbs.db("arbitration")["cases"], dbs.db("arbitration")["submissions"], case["case_id"])
+    file = await read_case(dbs.db("arbitration"), case["case_id"])
     texts = [s["description"] for s in file["case"]["submissions"] if s["kind"] == "evidence"]
     assert len(texts) == SUBMISSIONS_PER_PARTY.most and all(t.endswith("长" * 1996) for t in texts)
 

@@ -8,11 +8,12 @@ from typing import Callable
 
 from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
+from runtime.payloads import payload_key
 from runtime.context import Context
 from runtime.decision import Decision
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
-from services.arbitration.domain.payloads import payload_key, submission_ref
+from services.arbitration.domain.payloads import submission_ref
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
 from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule

@@ -7,7 +7,9 @@ from typing import Any, Callable
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision
+from runtime.payloads import payload_key
 from services.arbitration.domain.limits import NEGOTIATION_PER_REQUEST
+from services.arbitration.domain.payloads import post_ref
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import full_value
 from services.arbitration.domain.step import timers_of
@@ -32,13 +34,16 @@ def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context
             record.update(message=d.message, buyer_due_at=d.buyer_due_at)
         elif entry == "offer_declined":
             record["message"] = d.message
-        elif entry == "post":
-            record.update(post_id=d.post_id, by=d.author_role, text=d.text,
-                          attachments=[e.model_dump() for e in d.attachments])
+        payloads = {}
+        if entry == "post":  # its text and attachments by reference (payloads.py): the file keeps who and when
+            record.update(post_id=d.post_id, by=d.author_role)
+            payloads[payload_key(agg.order_id, post_ref(d.post_id))] = {
+                "order_id": agg.order_id, "refund_id": d.refund_id, "post_id": d.post_id, "by": d.author_role,
+                "at": ctx.now, "text": d.text, "attachments": [e.model_dump() for e in d.attachments]}
         file.append(record)
         if req is not None:
             file_in(req, [record])
-        return Decision(state=agg.dump(), timers=timers_of(agg))
+        return Decision(state=agg.dump(), timers=timers_of(agg), payloads=payloads)
     handle.__name__ = f"negotiation_{entry}"
     return handle
 

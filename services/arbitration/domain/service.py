@@ -14,7 +14,8 @@ from runtime.ownership import partition_of
 from services.arbitration.domain import buyers
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts
-from services.arbitration.domain.payloads import SUBMISSIONS, is_payload, ref_of, refs, with_submissions
+from runtime.payloads import is_payload, ref_of
+from services.arbitration.domain.payloads import POSTS, SUBMISSIONS, post_ids, refs, with_posts, with_submissions
 
 
 CASES = "cases"  # the query model's collection of cases (each with its whole file)
@@ -74,7 +75,10 @@ class ArbitrationDomain(Domain):
         """One document per case for the arbitrators' queue and case pages (`aftersale cases`, `case`),
         and the record of a buyer who was in a case beside them."""
         if is_payload(key):
-            return [ViewDoc(SUBMISSIONS, {"_id": ref_of(key), **state})]
+            ref = ref_of(key)
+            if ref.startswith("post/"):
+                return [ViewDoc(POSTS, {**state, "_id": state["post_id"]})]
+            return [ViewDoc(SUBMISSIONS, {"_id": ref, **state})]
         if key.startswith(buyers.BUYER):
             record = buyers.BuyerRecord.load(key, state)
             if not record.read_by_arbitrators():
@@ -117,13 +121,19 @@ def case_file(doc: dict[str, Any] | None, submissions: Iterable[dict[str, Any]] 
     return out
 
 
-async def read_case(cases: Any, submissions: Any, case_id: str) -> dict[str, Any] | None:
-    """A case file from the query model, whole: its document, then its submissions' documents by id."""
-    doc = await cases.find_one({"_id": case_id})
+async def read_case(db: Any, case_id: str) -> dict[str, Any] | None:
+    """A case file from the query model, whole: its document, then the documents of what it holds
+    by reference (its submissions, its request's posts), by id."""
+    doc = await db[CASES].find_one({"_id": case_id})
     if doc is None:
         return None
     file = case_file(doc)
     assert file is not None
-    ids = refs(file.get("case") or {"case_id": case_id})
-    docs = [d async for d in submissions.find({"_id": {"$in": ids}})] if ids else []
-    return case_file(doc, docs)
+
+    async def by_id(collection: str, ids: list[str]) -> list[dict[str, Any]]:
+        return [d async for d in db[collection].find({"_id": {"$in": ids}})] if ids else []
+
+    out = case_file(doc, await by_id(SUBMISSIONS, refs(file.get("case") or {"case_id": case_id})))
+    assert out is not None
+    out["request"] = with_posts(out.get("request"), await by_id(POSTS, post_ids(out.get("request"))))
+    return out

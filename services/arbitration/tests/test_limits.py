@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
-from services.arbitration.domain.payloads import is_payload, ref_of, refs, with_submissions
+from runtime.payloads import is_payload, ref_of
+from services.arbitration.domain.payloads import refs, with_submissions
 from services.arbitration.tests.test_cases import BUYER, SELLER, case_of, escalate, evidence
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.arbitration.domain.payloads import SUBMISSIONS
 from services.arbitration.domain.service import CASES, QUEUE, read_case
 
 QUEUE_STATUS = "awaiting_ruling"
@@ -46,8 +45,8 @@ ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 
 class QueryModel:
     def __init__(self, arbitration: AsyncDatabase, seller: AsyncDatabase) -> None:
+        self.db = arbitration  # a case file is its document and those of what it holds by reference
         self.cases = arbitration[CASES]
-        self.submissions = arbitration[SUBMISSIONS]  # what each evidence.submit said and showed
         self.queued = arbitration[QUEUE]  # a few fields a case: a scan of these is cheap
         self.buyers = arbitration["buyers"]
         self.shops = seller["shops"]
@@ -69,7 +68,7 @@ class QueryModel:
     async def case(self, case_id: str) -> dict[str, Any] | None:
         if not ID.match(case_id):
             return None
-        return await read_case(self.cases, self.submissions, case_id)
+        return await read_case(self.db, case_id)
 
     async def records(self, doc: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The buyer's record (arbitrators only) and the shop's."""

@@ -64,14 +64,15 @@ class Settlement(Model):
 
 
 class Post(Model):
-    """One post of the request's conversation (协商记录)."""
+    """One post of the request's conversation (协商记录). Its text and attachments are kept by
+    reference (runtime/payloads.py): the query model's `posts` holds them, one document a post."""
 
     post_id: str
     author_role: str
     author_id: str
-    text: str
-    attachments: list[dict[str, Any]] = Field(default_factory=list)
     at: datetime
+    text: str = ""  # only in requests recorded before posts were kept by reference
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Refund(Model):

@@ -7,6 +7,7 @@ from typing import Any
 
 from contracts.common import REFUND_OFFERS
 from contracts.parsing import ParsedMessage
+from runtime.payloads import payload_key
 from runtime.context import Context
 from runtime.decision import Decision
 from services.refund.domain.limits import POSTS_PER_REQUEST
@@ -97,14 +98,18 @@ def conversation_post(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> De
             or (r := POSTS_PER_REQUEST.check(len(refund.posts))) is not None:
         return Decision(reject=r)
     d = msg.data
-    post = Post(post_id=ctx.new_id("PS"), author_role=role, author_id=author, text=d.text,
-                attachments=[e.model_dump() for e in d.attachments], at=ctx.now)
+    post = Post(post_id=ctx.new_id("PS"), author_role=role, author_id=author, at=ctx.now)
     refund.posts.append(post)
+    attachments = [e.model_dump() for e in d.attachments]
     refund.updated_at = ctx.now
     m = Move(agg, actor_of(msg), ctx)
     m.emit("conversation.posted", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "post_id": post.post_id, "author_role": role,
-        "text": post.text, "attachments": post.attachments, "author_id": author,
+        "text": d.text, "attachments": attachments, "author_id": author,
         "buyer_id": agg.order.buyer_id, "seller_id": agg.order.seller_id,
     }, refund, by_actor=True)
-    return m.decision()
+    decision = m.decision()
+    decision.payloads[payload_key(agg.order_id, post.post_id)] = {
+        "order_id": agg.order_id, "refund_id": refund.refund_id, "post_id": post.post_id, "author_role": role,
+        "author_id": author, "at": ctx.now, "text": d.text, "attachments": attachments}
+    return decision

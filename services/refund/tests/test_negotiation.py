@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from services.refund.domain.model import OrderRefunds
 from runtime.context import Context
+from runtime.payloads import is_payload
 from services.refund.tests.test_state_machine import BUYER, DUE, NOW, SELLER, SETTINGS, domain, msg, order_with
 
 OFFER = {"kind": "partial_refund", "amount_fen": 2500}
@@ -76,7 +77,11 @@ def test_posts_keep_their_order_and_the_daily_limit_is_per_party():
     assert post(state, SELLER, "商家回复", cause="py").reject is None
     tomorrow = post(state, BUYER, "第二天", now=NOW + timedelta(days=1, seconds=1), cause="pz")
     assert tomorrow.reject is None
-    assert [p.text for p in refund_of(tomorrow).posts][-2:] == [f"第{SETTINGS.max_posts_per_day - 1}条", "第二天"]
+    posts = refund_of(tomorrow).posts
+    assert len(posts) == SETTINGS.max_posts_per_day + 1 and posts[-1].at == NOW + timedelta(days=1, seconds=1)
+    # The texts are kept by reference, one payload a post, beside the order's aggregate.
+    [(key, payload)] = tomorrow.payloads.items()
+    assert is_payload(key) and payload["text"] == "第二天" and payload["post_id"] == refund_of(tomorrow).posts[-1].post_id
 
 
 def test_strangers_and_closed_requests_get_no_posts():
