@@ -119,9 +119,11 @@ class Checker:
         # Asked again after a 'reject' ruled on a request that was still open: withdrawing it during the
         # appeal window does not undo the 'no'. (A 'reject' that reached a request already withdrawn is
         # no answer to it: its case ends request_closed.)
+        # (The ruled request itself, sent again before the refund service heard of its case, is no
+        # new claim: the case takes it over, and rulings_carried_out holds it to the ruling.)
         for case_id, rulings in o.rulings.items():
             refund_id = o.case_refund.get(case_id)
-            if refund_id and rulings and rulings[-1]["outcome"] == "reject" \
+            if refund_id and refund_id != d["refund_id"] and rulings and rulings[-1]["outcome"] == "reject" \
                     and self.closed_at.get(refund_id, 1 << 60) > rulings[-1]["heard_at"]:
                 self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after case {case_id} ruled "
                                                  f"'reject' on request {refund_id} while it was open", d["order_id"])
