@@ -58,6 +58,8 @@ class OrderFacts:
     cancel_requested: list[dict[str, Any]] = field(default_factory=list)
     replacement_shipped: set[str] = field(default_factory=set)
     reviewable_no: set[str] = field(default_factory=set)  # refund ids a restricted shop said no to
+    # Requests the refund service took after a final 'no' it had not heard of yet: what became of them.
+    after_final_no: dict[str, str] = field(default_factory=dict)
     negotiation: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # refund -> entries
     declined_full: set[str] = field(default_factory=set)
     case_refund: dict[str, str | None] = field(default_factory=dict)
@@ -120,13 +122,14 @@ class Checker:
         # appeal window does not undo the 'no'. (A 'reject' that reached a request already withdrawn is
         # no answer to it: its case ends request_closed.)
         # (The ruled request itself, sent again before the refund service heard of its case, is no
-        # new claim: the case takes it over, and rulings_carried_out holds it to the ruling.)
+        # new claim: the case takes it over, and rulings_carried_out holds it to the ruling.) A refund
+        # service behind the arbitration service may take such a request before it hears the ruling:
+        # then it must end with nothing paid (checked as money moves and at rest).
         for case_id, rulings in o.rulings.items():
             refund_id = o.case_refund.get(case_id)
             if refund_id and refund_id != d["refund_id"] and rulings and rulings[-1]["outcome"] == "reject" \
                     and self.closed_at.get(refund_id, 1 << 60) > rulings[-1]["heard_at"]:
-                self.fail("a_final_no_is_final", f"request {d['refund_id']} was accepted after case {case_id} ruled "
-                                                 f"'reject' on request {refund_id} while it was open", d["order_id"])
+                o.after_final_no[d["refund_id"]] = f"case {case_id} ruled 'reject' on request {refund_id} while it was open"
 
     def _on_refund_state_changed(self, e: Event) -> None:
         o, d = self._order(e), e.data
@@ -248,6 +251,8 @@ class Checker:
                 self.fail("seller_compensated_only_for_money_paid", f"the seller was compensated {comp} fen for request "
                                                                f"{payout.refund_id}, whose buyer was paid {got}",
                           payout.order_id)
+        if payout.purpose in BUYER_MONEY and (why := self.orders[payout.order_id].after_final_no.get(payout.refund_id)):
+            self.fail("a_final_no_is_final", f"request {payout.refund_id} was paid, though {why}", payout.order_id)
         if payout.purpose in BUYER_MONEY and payout.refund_id in self.orders[payout.order_id].replacement_shipped:
             self.fail("replacement_or_refund", f"request {payout.refund_id} was refunded after its replacement "
                                                f"shipped", payout.order_id)
@@ -288,6 +293,11 @@ class Checker:
     def _order_at_rest(self, oid: str, paid_fen: int, agg: OrderRefunds | None, arb: ArbitrationOrder | None) -> None:
         facts = self.orders[oid]
         ledger = self._paid_on(oid)
+        for rid, why in facts.after_final_no.items():
+            r = agg.refunds.get(rid) if agg else None
+            if r is None or r.state != "closed" or r.closed_why not in ("rejected_final", "cancelled", "expired"):
+                self.fail("a_final_no_is_final", f"request {rid} ended {r.closed_why if r else 'unknown'}, though {why}",
+                          oid)
         buyer_total = sum(p.amount_fen for p in ledger if p.purpose in BUYER_MONEY)
         for r in (agg.refunds.values() if agg else ()):
             if r.state != "closed":

@@ -67,6 +67,14 @@ class Story:
                 while self.world.payments.answer_one():
                     moved = True
 
+    def read(self, service: str, topic: str) -> None:
+        """Only `topic`'s records to `service`: a service far behind on its other topics."""
+        node = self.world.nodes[service]
+        for task in node.tasks:
+            records = self.world.log.partition(topic, task.partition)[task.positions.get(topic, 0):]
+            if records:
+                node.process(task, list(records))
+
     def later(self, seconds: float, *services: str) -> None:
         """Time passes: the deadlines of the services named (all when none) fire, and their records go."""
         self.world.clock.advance(seconds)

@@ -318,3 +318,32 @@ def test_compensation_is_paid_once_the_case_is_over_and_the_seller_is_told():
     assert s.paid("seller_compensation") == 6000
     assert [m["user_id"] for m in s.messages("compensation_paid")] == [s.order.seller_id]
     assert s.settle() == []
+
+
+def test_a_request_asked_again_after_a_withdrawn_reject_is_closed_though_the_refund_service_lagged():
+    # Found by the long run (seed 4005603): the refund service, far behind on arbitration.events,
+    # took the buyer's withdrawal of a request the platform had ruled 'reject', then a new request.
+    s = Story()
+    s.request()
+    s.deliver()
+    s.seller("seller.reject", refund_id=s.refund_id, reason="opened", message="已拆封", evidence=[])
+    s.deliver()
+    others = ("arbitration", "seller", "notify")
+    s.buyer("intervention.request", refund_id=s.refund_id, reason="seller_refused", description="请介入", evidence=[])
+    s.deliver(*others)
+    for party in (s.seller, s.buyer):
+        party("evidence.submit", case_id=s.case_id, description="凭证", evidence=[], done=True)
+        s.deliver(*others)
+    s.rule("reject")
+    s.deliver(*others)
+    ruled = s.refund_id
+    s.buyer("refund.cancel", refund_id=ruled)
+    s.read("refund", "refund.commands")
+    s.request()
+    s.read("refund", "refund.commands")
+    again = s.refund_id
+    assert again != ruled  # the refund service took it: it had heard of no case
+    s.deliver()
+    [closing] = [e for e in s.events("refund.closed") if e["refund_id"] == again]
+    assert closing["why"] == "rejected_final" and s.paid() == 0
+    assert s.settle() == []

@@ -16,7 +16,7 @@ from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_P
 from services.arbitration.domain.payloads import submission_ref
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
 from services.arbitration.domain.negotiation import file_in, negotiated
-from services.arbitration.domain.rules import SELLER_TIMEOUT, matching_rule
+from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
 from services.arbitration.domain.statuses import can
 from services.arbitration.domain.step import (
@@ -72,6 +72,12 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     if (early := agg.early_negotiation.pop(d.refund_id, None)) is not None:
         agg.requests[d.refund_id].negotiation.extend(early)
         file_in(agg.requests[d.refund_id], early)
+    if prior is None and agg.final_no is not None:
+        # Asked again after a withdrawn 'reject': the refund service took it before it heard the ruling.
+        step = Step(agg, ctx)
+        auto_rule(step, open_case(step, d.refund_id, "system", "already_decided", ctx), agg.requests[d.refund_id],
+                  ALREADY_DECIDED, final=True)
+        return step.decision()
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
 
@@ -94,6 +100,11 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         undone(step, d.refund_id, d.closed_why)
     if case is not None and d.state in CARRIED_OUT and d.cause != "ruling.issued" and can(case.status, "request_settled"):
         step.move(case, "request_settled")  # settled between the parties before the case could rule
+    if d.state == "closed" and d.closed_why == "cancelled":
+        ruled = [c for c in agg.cases.values() if c.refund_id == d.refund_id and c.last_ruling is not None]
+        last = max(ruled, key=lambda c: c.last_ruling.at).last_ruling if ruled else None  # type: ignore[union-attr]
+        if last is not None and last.outcome == "reject" and last.at <= msg.envelope.occurred_at:
+            agg.final_no = next(c.case_id for c in ruled if c.last_ruling is last)
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
             step.move(case, "withdrawn")
@@ -137,8 +148,9 @@ def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> 
 
     Only once the refund service took the timeout (the request moved to in_arbitration because of
     it): a buyer's withdrawal that reached it first wins the race, and no case opens."""
-    if agg.open_case_for(req.refund_id) is not None:
-        return Decision(state=agg.dump(), timers=timers_of(agg))
+    if agg.open_case_for(req.refund_id) is not None or any(
+            c.refund_id == req.refund_id and c.rulings for c in agg.cases.values()):
+        return Decision(state=agg.dump(), timers=timers_of(agg))  # its case is open, or ruled already
     step = Step(agg, ctx)
     case = open_case(step, req.refund_id, "system", "seller_timeout", ctx)
     flagged_until = (ctx.extra or {}).get("buyer_flagged_until")

@@ -126,6 +126,8 @@ class ArbitrationOrder(Model):
     # Offers, answers and posts that arrived (on other topics) before their request did.
     early_negotiation: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     cases: dict[str, Case] = Field(default_factory=dict)
+    # A case that ruled 'reject' on a request the buyer withdrew afterwards: the order's final 'no'.
+    final_no: str | None = None
     # Denormalised for the arbitrators' queue: the earliest ruling due among cases awaiting one.
     queue_due_at: datetime | None = None
 

@@ -22,6 +22,15 @@ SELLER_TIMEOUT = Rule(
     "the platform rules for the buyer.",
 )
 
+# The buyer withdrew a request after a case ruled 'reject' on it, then asked again: a withdrawn
+# 'reject' is final (docs/domain.md). The refund service refuses such a request when it heard the
+# ruling first; when it had not (it lagged behind this service), the platform closes the request.
+ALREADY_DECIDED = Rule(
+    "already_decided", None, None, "seller", False,
+    "此订单的售后诉求已被平台驳回，买家撤回后不能再次申请。 The platform rejected this order's claim; withdrawing it "
+    "afterwards did not undo that, and it cannot be asked again.",
+)
+
 # Tried in order when a round-1 evidence window closes; the first that matches decides.
 EVIDENCE_RULES: tuple[Rule, ...] = (
     Rule("seller_missed_evidence", True, False, "buyer", True,

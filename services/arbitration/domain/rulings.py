@@ -78,11 +78,11 @@ NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0}
 
 
 def issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
-           decided_by: str, costs: dict[str, Any] = NO_COSTS) -> None:
+           decided_by: str, costs: dict[str, Any] = NO_COSTS, final: bool = False) -> None:
     ctx = step.ctx
     # Each party has one appeal of its own: a ruling is final once both have used theirs (the
-    # winner of a round cannot use up the loser's appeal).
-    final = set(case.appeals) >= {"buyer", "seller"}
+    # winner of a round cannot use up the loser's appeal). `final`: one with no appeal at all.
+    final = final or set(case.appeals) >= {"buyer", "seller"}
     appealable_until = None if final else ctx.after(ctx.settings.appeal_window_s)
     previous = case.last_ruling
     reverses = bool(previous) and ((previous.outcome == "reject") != (outcome == "reject")
@@ -107,7 +107,7 @@ def issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: st
         step.move(case, "ruling.decide")
 
 
-def auto_rule(step: Step, case: Case, req: RequestFacts, rule: Rule) -> None:
+def auto_rule(step: Step, case: Case, req: RequestFacts, rule: Rule, final: bool = False) -> None:
     if rule.winner == "buyer":
         outcome = BUYER_WINS_OUTCOME[req.kind]
         amount = 0 if outcome == "exchange" else min(req.amount_fen, req.refundable_fen or req.amount_fen)
@@ -115,4 +115,4 @@ def auto_rule(step: Step, case: Case, req: RequestFacts, rule: Rule) -> None:
     else:
         outcome, amount, shipping = "reject", 0, "buyer"
     issue(step, case, outcome=outcome, refund_fen=amount, shipping=shipping, at_fault=rule.seller_at_fault,
-           reasoning=rule.reasoning, decided_by=f"auto:{rule.name}")
+           reasoning=rule.reasoning, decided_by=f"auto:{rule.name}", final=final)

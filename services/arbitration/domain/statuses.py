@@ -15,6 +15,7 @@ STATUSES: dict[tuple[str, str], str] = {
     ("awaiting_ruling", "evidence.request"): "collecting_evidence",  # the arbitrator wants more first
     ("awaiting_ruling", "ruling.decide"): "ruled",
     ("awaiting_ruling", "final_ruling"): "closed",  # round 2: the ruling is final
+    ("collecting_evidence", "final_ruling"): "closed",  # a claim already decided: rules.ALREADY_DECIDED
     ("ruled", "ruling.appeal"): "collecting_evidence",
     ("ruled", "appeal_window_closed"): "closed",
     ("collecting_evidence", "withdrawn"): "closed",
