@@ -78,6 +78,12 @@ class Proc:
             return self.popen.returncode if self.popen else None
         assert self.popen is not None
         self.popen.send_signal(sig)
+        return self.stopped(timeout)
+
+    def stopped(self, timeout: float = 20.0) -> int | None:
+        """Wait for it to exit; SIGKILL it when it has not within `timeout` (a graceful stop is bounded)."""
+        if self.popen is None:
+            return None
         try:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -113,8 +119,13 @@ class System:
             raise
 
     def stop(self) -> None:
-        for p in self.procs.values():
-            p.stop()
+        """All at once: SIGTERM to each (it commits the batch in hand), then wait for each."""
+        running = [p for p in self.procs.values() if p.alive()]
+        for p in running:
+            assert p.popen is not None
+            p.popen.send_signal(signal.SIGTERM)
+        for p in running:
+            p.stopped()
 
     def restart(self, name: str, *, kill: bool = False, timeout: float = 60.0,
                 env: dict[str, str] | None = None, wait: bool = True) -> None:
@@ -133,7 +144,7 @@ def make_system(base_env: dict[str, str], log_dir: Path, names: list[str] | None
     system = System()
     for i, name in enumerate(names or ["refund", "seller", "arbitration", "notify"]):
         module, port_var, default_port = SERVICES[name]
-        port = (port_base + i) if port_base else int(base_env.get(port_var, default_port))
+        port = (port_base + i) if port_base else int(base_env.get(port_var) or os.environ.get(port_var) or default_port)
         env = {**os.environ, **base_env, port_var: str(port), "PYTHONUNBUFFERED": "1",
                "AFTERSALE_INSTANCE_ID": base_env.get("AFTERSALE_INSTANCE_ID", "0")}
         system.procs[name] = Proc(name, module, port, env, log_dir / f"{name}.log")

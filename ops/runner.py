@@ -40,7 +40,17 @@ DEMO_PHOTOS = {"screen-dead-pixels.png": (30, 30, 30), "unboxing.png": (210, 180
                "factory-check.png": (60, 140, 200)}
 
 
+class Stop(Exception):
+    """SIGTERM (a service manager, `kill`, make passing it on): stop everything this started."""
+
+
+def _on_term(*_: object) -> None:
+    raise Stop()
+
+
 def main() -> int:
+    # Without this, SIGTERM ends the runner at once and leaves every process it started running.
+    signal.signal(signal.SIGTERM, _on_term)
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-demo", action="store_true", help="only start the services")
     ap.add_argument("--no-follow", action="store_true", help="exit after the demo")
@@ -52,6 +62,7 @@ def main() -> int:
     print(f"[run] starting refund, seller, arbitration, notify, the payment simulator and the workbench; "
           f"logs in {args.logs}", file=sys.stderr)
     code = 0
+    demo: subprocess.Popen[bytes] | None = None
     evidence = EvidenceStore(DEMO_PHOTOS)  # the demo's photos, so the workbench shows real ones
     evidence.thread.start()
     os.environ["AFTERSALE_DEMO_EVIDENCE"] = evidence.url("")
@@ -66,12 +77,20 @@ def main() -> int:
               f"{', '.join(a for a, _, _ in DEMO_ARBITRATORS)}; password {DEMO_PASSWORD})", file=sys.stderr)
         if not args.no_demo:
             cmd = [sys.executable, "-m", "ops.demo"] + (["--no-follow"] if args.no_follow else [])
-            code = subprocess.call(cmd)
+            demo = subprocess.Popen(cmd)
+            code = demo.wait()
         elif not args.no_follow:
             signal.pause()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stop):
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the stop short
+        if demo is not None and demo.poll() is None:
+            demo.terminate()
+            try:
+                demo.wait(10)
+            except subprocess.TimeoutExpired:
+                demo.kill()
         print("\n[run] stopping the services ...", file=sys.stderr)
         system.stop()
         evidence.server.shutdown()
