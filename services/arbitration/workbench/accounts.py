@@ -3,6 +3,8 @@ arbitrator is a supervisor (may give a case to someone else). Kept in the workbe
 database; `aftersale arbitrator add` creates them."""
 from __future__ import annotations
 
+import asyncio
+
 import re
 from dataclasses import dataclass
 
@@ -47,7 +49,9 @@ class Accounts:
     async def verify(self, account_id: str, password: str) -> Account | None:
         doc = await self.docs.find_one({"_id": account_id}) if ACCOUNT_ID.match(account_id or "") else None
         try:
-            HASHER.verify(doc["password_hash"] if doc else _DUMMY, password)
+            # Argon2 takes tens of milliseconds of CPU by design: off the event loop, so that a few
+            # logins at once do not stall every page.
+            await asyncio.to_thread(HASHER.verify, doc["password_hash"] if doc else _DUMMY, password)
         except (VerificationError, InvalidHashError):
             return None
         if doc is None:

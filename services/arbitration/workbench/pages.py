@@ -2,10 +2,11 @@
 arbitrator; every POST needs the session's CSRF token; every action is logged with its actor."""
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import structlog
 from starlette.requests import Request
@@ -45,6 +46,16 @@ def yuan(fen: Any) -> str:
 
 Handler = Callable[[Request, Account], Awaitable[Response]]
 
+
+
+# The pages a language switch may return to: the workbench's own (a Referer is the client's to write).
+BACK_TO = re.compile(r"^/(queue|cases/[A-Za-z0-9_.:\-]{1,128})$")
+
+
+def back_to(referer: str) -> str:
+    """The page the Referer names, if it is one of the workbench's own; else the queue."""
+    path = urlsplit(referer).path if referer else ""
+    return path if BACK_TO.match(path) else "/queue"
 
 class Pages:
     def __init__(self, settings: WorkbenchSettings, reads: QueryModel, accounts: Accounts, decisions: Decisions,
@@ -116,9 +127,7 @@ class Pages:
         lang = request.path_params["lang"]
         if lang in LANGS:
             request.session["lang"] = lang
-        back = request.headers.get("referer", "/queue")
-        path = "/" + back.split("://", 1)[-1].split("/", 1)[-1] if "://" in back else "/queue"
-        return RedirectResponse(path, status_code=303)
+        return RedirectResponse(back_to(request.headers.get("referer", "")), status_code=303)
 
     # ---- queue and case ----------------------------------------------------------------------
 

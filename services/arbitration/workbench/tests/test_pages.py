@@ -188,3 +188,37 @@ def test_english_is_available(wb):
     log_in(wb)
     wb.get("/lang/en", headers={"referer": "http://workbench.test/queue"})
     assert "Queue" in wb.get("/queue").text
+
+
+def test_the_language_switch_returns_only_to_the_workbenchs_own_pages(wb):
+    log_in(wb)
+    for referer, back in (("http://workbench.test/cases/CS-1", "/cases/CS-1"), ("https://evil.example/queue", "/queue"),
+                          ("http://workbench.test//evil.example/x", "/queue"), ("https://evil.example", "/queue"),
+                          ("/\\evil.example", "/queue"), ("", "/queue")):
+        r = wb.get("/lang/zh", headers={"referer": referer} if referer else {}, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, back), referer
+
+
+async def test_a_login_hashes_off_the_event_loop():
+    import asyncio
+
+    from services.arbitration.workbench.accounts import HASHER, Accounts
+
+    class Docs:
+        async def find_one(self, flt):
+            return {"_id": "xiaoer1", "name": "小二", "password_hash": HASHER.hash("secret")}
+
+    accounts = Accounts({"accounts": Docs()})
+    ticks = 0
+
+    async def meanwhile():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    other = asyncio.create_task(meanwhile())
+    account = await accounts.verify("xiaoer1", "secret")
+    other.cancel()
+    assert account is not None and account.id == "xiaoer1"
+    assert ticks > 10  # the loop kept serving while Argon2 ran (on the loop it would be 0)
