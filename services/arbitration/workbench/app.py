@@ -52,6 +52,9 @@ class SecurityHeaders:
 def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any = None,
               decisions: Any = None) -> Starlette:
     """The app on the real query model, accounts and Kafka, or on the fakes a test passes."""
+    if settings.sso_header and not settings.sso_secret:
+        raise ValueError("AFTERSALE_WORKBENCH_SSO_HEADER is set without AFTERSALE_WORKBENCH_SSO_SECRET: the header "
+                         "would be trusted from anyone who reaches the port; set the secret the proxy sends")
     client = connect(settings.mongo_url)
     reads = reads or QueryModel(client[settings.db_name("arbitration")], client[settings.db_name("seller")])
     accounts = accounts or Accounts(client[settings.db_name("workbench")])

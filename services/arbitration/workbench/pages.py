@@ -75,7 +75,7 @@ class Pages:
 
     def staff(self, handler: Handler, *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            uid = user_id(request, self.settings.sso_header)
+            uid = user_id(request, self.settings.sso_header, self.settings.sso_secret)
             account = await self.accounts.get(uid) if uid else None
             if account is None:
                 if request.method == "GET":

@@ -25,7 +25,16 @@ def csrf_ok(request: Request, form: Any) -> bool:
     return bool(expected) and hmac.compare_digest(str(sent), str(expected))
 
 
-def user_id(request: Request, sso_header: str) -> str | None:
+# What the trusted proxy adds beside the SSO header: the secret it shares with the workbench.
+PROXY_SECRET_HEADER = "x-workbench-proxy-secret"
+
+
+def user_id(request: Request, sso_header: str, sso_secret: str = "") -> str | None:
+    """The session's arbitrator, or behind the SSO proxy the header's, and only when the request
+    carries the proxy's secret: anyone reaching the port past the proxy could write the header."""
     if sso_header:
+        sent = request.headers.get(PROXY_SECRET_HEADER, "")
+        if not sso_secret or not hmac.compare_digest(sent.encode(), sso_secret.encode()):
+            return None
         return request.headers.get(sso_header) or None
     return request.session.get("user")

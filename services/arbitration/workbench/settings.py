@@ -13,6 +13,9 @@ class WorkbenchSettings(ServiceSettings):
     # Behind a reverse proxy that authenticates staff (SSO): the header carrying the arbitrator's
     # id. The proxy must strip it from what clients send; unset, the login form is used.
     sso_header: str = Field("", validation_alias="AFTERSALE_WORKBENCH_SSO_HEADER")
+    # ...and the secret the proxy sends with it (header x-workbench-proxy-secret): the header alone is
+    # trusted from nobody. An SSO header without a secret is refused at start.
+    sso_secret: str = Field("", validation_alias="AFTERSALE_WORKBENCH_SSO_SECRET")
     session_max_age_s: int = Field(12 * 3600, validation_alias="AFTERSALE_WORKBENCH_SESSION_MAX_AGE_S")
     # Cookies only over https in production; the local demo runs on http.
     https_only: bool = Field(False, validation_alias="AFTERSALE_WORKBENCH_HTTPS_ONLY")

@@ -222,3 +222,22 @@ async def test_a_login_hashes_off_the_event_loop():
     other.cancel()
     assert account is not None and account.id == "xiaoer1"
     assert ticks > 10  # the loop kept serving while Argon2 ran (on the loop it would be 0)
+
+
+def test_the_sso_header_is_trusted_only_with_the_proxys_secret(accounts):
+    from services.arbitration.workbench.security import PROXY_SECRET_HEADER
+
+    with pytest.raises(ValueError, match="SSO_SECRET"):
+        build_app(WorkbenchSettings(**{"AFTERSALE_WORKBENCH_SSO_HEADER": "x-staff-id"}), reads=MemoryReads([case_doc()]),
+                  accounts=accounts, decisions=RecordingDecisions())
+    behind_proxy = {"AFTERSALE_WORKBENCH_SSO_HEADER": "x-staff-id", "AFTERSALE_WORKBENCH_SSO_SECRET": "proxy-only"}
+    app = build_app(WorkbenchSettings(**behind_proxy), reads=MemoryReads([case_doc()]), accounts=accounts,
+                    decisions=RecordingDecisions())
+    with TestClient(app, base_url="http://workbench.test") as client:
+        forged = client.get("/queue", headers={"x-staff-id": "zhuguan"}, follow_redirects=False)
+        wrong = client.get("/queue", headers={"x-staff-id": "zhuguan", PROXY_SECRET_HEADER: "guess"},
+                           follow_redirects=False)
+        proxied = client.get("/queue", headers={"x-staff-id": "zhuguan", PROXY_SECRET_HEADER: "proxy-only"},
+                             follow_redirects=False)
+    assert forged.status_code == 303 and wrong.status_code == 303
+    assert proxied.status_code == 200
