@@ -28,6 +28,17 @@ class Account:
 class Accounts:
     def __init__(self, db: AsyncDatabase) -> None:
         self.docs = db["accounts"]
+        self.sessions = db["sessions"]  # open sessions: a logout deletes one, whatever its cookie says
+
+    async def open_session(self, sid: str, account_id: str, until: float) -> None:
+        await self.sessions.insert_one({"_id": sid, "account": account_id, "until": until})
+
+    async def session_open(self, sid: str, account_id: str, now: float) -> bool:
+        doc = await self.sessions.find_one({"_id": sid}) if sid else None
+        return bool(doc) and doc["account"] == account_id and doc["until"] > now
+
+    async def close_session(self, sid: str) -> None:
+        await self.sessions.delete_one({"_id": sid})
 
     async def add(self, account_id: str, name: str, password: str, supervisor: bool = False) -> Account:
         if not ACCOUNT_ID.match(account_id):

@@ -3,6 +3,7 @@ arbitrator; every POST needs the session's CSRF token; every action is logged wi
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
@@ -16,6 +17,7 @@ from starlette.templating import Jinja2Templates
 from services.arbitration.domain.model import RequestFacts, claim_holder
 from services.arbitration.workbench import forms
 from services.arbitration.workbench.accounts import Account, Accounts
+from services.arbitration.workbench.throttle import LoginThrottle
 from services.arbitration.workbench.decisions import Decisions
 from services.arbitration.workbench.evidence import shown
 from services.arbitration.workbench.reads import QueryModel, QueueFilter
@@ -62,6 +64,7 @@ class Pages:
                  templates: Jinja2Templates) -> None:
         self.settings, self.reads, self.accounts, self.decisions = settings, reads, accounts, decisions
         self.templates = templates
+        self.throttle = LoginThrottle()
         templates.env.filters.update(beijing=beijing, yuan=yuan)
         templates.env.globals["holder"] = holder
 
@@ -76,6 +79,10 @@ class Pages:
     def staff(self, handler: Handler, *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             uid = user_id(request, self.settings.sso_header, self.settings.sso_secret)
+            if uid and not self.settings.sso_header and not await self.accounts.session_open(
+                    request.session.get("sid", ""), uid, time.time()):
+                request.session.clear()  # logged out elsewhere, or past the session's absolute lifetime
+                uid = None
             account = await self.accounts.get(uid) if uid else None
             if account is None:
                 if request.method == "GET":
@@ -108,17 +115,27 @@ class Pages:
             target = "/queue"  # never redirect off the site
         if not csrf_ok(request, form):
             return self.render(request, "login.html", status_code=403, error="csrf", next=target)
-        account = await self.accounts.verify(str(form.get("user", "")), str(form.get("password", "")))
+        user, address = str(form.get("user", ""))[:64], request.client.host if request.client else ""
+        if self.throttle.wait_s(user, address) > 0:
+            log.warning("workbench_login_throttled", user=user, address=address)
+            return self.render(request, "login.html", status_code=429, error="throttled", next=target)
+        account = await self.accounts.verify(user, str(form.get("password", "")))
         if account is None:
-            log.warning("workbench_login_failed", user=str(form.get("user", ""))[:64])
+            self.throttle.failed(user, address)
+            log.warning("workbench_login_failed", user=user)
             return self.render(request, "login.html", status_code=401, error="bad_login", next=target)
+        self.throttle.succeeded(user)
         lang = request.session.get("lang", "zh")
         request.session.clear()  # a new session on login: no fixation
-        request.session.update(user=account.id, lang=lang)
+        sid = secrets.token_urlsafe(24)
+        # An absolute lifetime: the session ends this long after the login, however active.
+        await self.accounts.open_session(sid, account.id, time.time() + self.settings.session_max_age_s)
+        request.session.update(user=account.id, lang=lang, sid=sid)
         log.info("workbench_login", actor=account.id)
         return RedirectResponse(target, status_code=303)
 
     async def logout(self, request: Request, account: Account) -> Response:
+        await self.accounts.close_session(request.session.get("sid", ""))  # a copied cookie dies with it
         request.session.clear()
         log.info("workbench_logout", actor=account.id)
         return RedirectResponse("/login", status_code=303)

@@ -12,6 +12,7 @@ _T: dict[str, tuple[str, str]] = {
     "user": ("账号", "Account"),
     "password": ("密码", "Password"),
     "bad_login": ("账号或密码错误", "Wrong account or password"),
+    "throttled": ("登录失败次数过多，请十五分钟后再试", "Too many failed logins: try again in fifteen minutes"),
     "signed_in_as": ("当前登录", "Signed in as"),
     "supervisor": ("主管", "supervisor"),
     "empty_queue": ("队列为空：没有待裁决的案件。", "The queue is empty: no case awaits a ruling."),

@@ -40,6 +40,17 @@ class MemoryReads:
 class MemoryAccounts:
     def __init__(self) -> None:
         self.docs: dict[str, tuple[Account, str]] = {}
+        self.sessions: dict[str, tuple[str, float]] = {}
+
+    async def open_session(self, sid: str, account_id: str, until: float) -> None:
+        self.sessions[sid] = (account_id, until)
+
+    async def session_open(self, sid: str, account_id: str, now: float) -> bool:
+        held = self.sessions.get(sid)
+        return held is not None and held[0] == account_id and held[1] > now
+
+    async def close_session(self, sid: str) -> None:
+        self.sessions.pop(sid, None)
 
     def add(self, account_id: str, password: str, supervisor: bool = False) -> None:
         self.docs[account_id] = (Account(account_id, account_id.upper(), supervisor), HASHER.hash(password))

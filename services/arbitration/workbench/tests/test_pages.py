@@ -208,7 +208,7 @@ async def test_a_login_hashes_off_the_event_loop():
         async def find_one(self, flt):
             return {"_id": "xiaoer1", "name": "小二", "password_hash": HASHER.hash("secret")}
 
-    accounts = Accounts({"accounts": Docs()})
+    accounts = Accounts({"accounts": Docs(), "sessions": Docs()})
     ticks = 0
 
     async def meanwhile():
@@ -241,3 +241,40 @@ def test_the_sso_header_is_trusted_only_with_the_proxys_secret(accounts):
                              follow_redirects=False)
     assert forged.status_code == 303 and wrong.status_code == 303
     assert proxied.status_code == 200
+
+
+def test_failed_logins_are_throttled_per_account_and_the_refusal_says_so(wb):
+    for _ in range(5):
+        assert log_in(wb, password="wrong").status_code == 401
+    throttled = log_in(wb)  # even the right password waits now
+    assert throttled.status_code == 429 and "登录失败次数过多" in throttled.text
+    # ...and from this address any account: a guesser does not get five tries per account
+    assert log_in(wb, user="xiaoer2", password="correct-horse-2").status_code == 429
+
+
+def test_the_throttle_forgets_failures_older_than_its_window():
+    from services.arbitration.workbench.throttle import LoginThrottle
+
+    now = [0.0]
+    t = LoginThrottle(most=3, window_s=60, clock=lambda: now[0])
+    for _ in range(3):
+        t.failed("xiaoer1", "10.0.0.1")
+    assert t.wait_s("xiaoer1", "10.0.0.9") == 60 and t.wait_s("xiaoer2", "10.0.0.1") == 60
+    assert t.wait_s("xiaoer2", "10.0.0.9") == 0
+    now[0] = 61
+    assert t.wait_s("xiaoer1", "10.0.0.1") == 0
+
+
+def test_a_logout_ends_the_session_everywhere_and_a_session_ends_at_its_lifetime(wb, accounts):
+    log_in(wb)
+    cookie = wb.cookies.get("session")
+    token = csrf_of(wb.get("/queue").text)
+    wb.post("/logout", data={"csrf_token": token})
+    wb.cookies.set("session", cookie, domain="workbench.test")  # the cookie copied before the logout
+    assert wb.get("/queue", follow_redirects=False).status_code == 303
+
+    log_in(wb)
+    assert wb.get("/queue", follow_redirects=False).status_code == 200
+    for sid, (who, _) in list(accounts.sessions.items()):
+        accounts.sessions[sid] = (who, 0.0)  # its absolute lifetime ran out
+    assert wb.get("/queue", follow_redirects=False).status_code == 303
