@@ -1,7 +1,7 @@
 """Turning Kafka bytes into a validated message, or a precise reason why not."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ class ParsedMessage:
     envelope: Envelope
     spec: MessageSpec
     data: Data
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # the JSON as it came
 
     @property
     def type(self) -> str:
@@ -116,7 +117,7 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
         data_model = spec.model.model_validate(env.data)
     except ValidationError as e:
         raise Invalid(_data_code(e), _first_error(e, "data."), **ids) from None
-    return ParsedMessage(env, spec, data_model)
+    return ParsedMessage(env, spec, data_model, doc)
 
 
 def authorize(msg: ParsedMessage) -> Invalid | None:

@@ -32,13 +32,13 @@ from runtime.kafka import KafkaChangelog, KafkaTransactions
 from runtime.kafka_auth import aiokafka_kwargs
 from runtime.processor import Processor
 from runtime.queries import aggregate_answer
-from runtime.records import changelog_topic, repartition_topic
+from runtime.records import changelog_topic, repartition_topic, views_dlq_topic
 from runtime.settings import ServiceSettings
 from runtime.stream import StreamLoop, Tasks
 from runtime.tables import GlobalTable
 from runtime.task import Task
 from runtime.stuck import stuck
-from runtime.view_refusals import KafkaViewDeadLetters, views_dlq_topic
+from runtime.view_refusals import KafkaViewDeadLetters
 from runtime.views import ViewWriter
 
 log = structlog.get_logger("app")
@@ -147,6 +147,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
                             headers={"content-type": "application/json"})
 
     async def prometheus(scope: Any) -> AsgiResponse:
+        svc.health()  # sets aftersale_stuck_seconds, so that a scrape alone keeps it current
         return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
 
     async def contract(scope: Any) -> AsgiResponse:

@@ -18,8 +18,8 @@ from aiokafka import AIOKafkaProducer
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
 from runtime import metrics
-from runtime.dlq import H_CODE, H_REASON, MAX_REASON, headers_for, DeadLetter
-from runtime.records import RecordLike, views_dlq_topic
+from runtime.dlq import MAX_REASON, DeadLetter, headers_for
+from runtime.records import RecordLike
 
 log = structlog.get_logger("views")
 
@@ -99,18 +99,18 @@ class Refusals:
             except Exception as exc:  # noqa: BLE001 - sorted below: unreachable is raised, refused is kept
                 if unreachable(exc) or not await self._database_takes_writes(database):
                     raise
-                await self.refused(w, exc)
+                await self.refused(w.source, w.collection, w.doc_id, exc)
 
-    async def refused(self, w: Write, exc: BaseException) -> None:
+    async def refused(self, source: RecordLike, collection: str, doc_id: Any, exc: BaseException) -> None:
         code = f"view.{type(exc).__name__}"
-        reason = f"{w.collection} {str(w.doc_id)[:200]}: {exc!r}"[:MAX_REASON]
-        await self.dead_letters.send(w.source, code, reason)
+        reason = f"{collection} {str(doc_id)[:200]}: {exc!r}"[:MAX_REASON]
+        await self.dead_letters.send(source, code, reason)
         self.count += 1
-        self.last = {"topic": w.source.topic, "partition": w.source.partition, "offset": w.source.offset,
-                     "collection": w.collection, "reason": reason}
+        self.last = {"topic": source.topic, "partition": source.partition, "offset": source.offset,
+                     "collection": collection, "reason": reason}
         metrics.VIEW_DEAD_LETTERS.labels(self.service, type(exc).__name__).inc()
-        log.error("view_document_refused", code=code, reason=reason, topic=w.source.topic,
-                  partition=w.source.partition, offset=w.source.offset)
+        log.error("view_document_refused", code=code, reason=reason, topic=source.topic,
+                  partition=source.partition, offset=source.offset)
 
     @staticmethod
     async def _database_takes_writes(database: Any) -> bool:
@@ -119,7 +119,3 @@ class Refusals:
             return True
         except Exception:  # noqa: BLE001 - any failure here means: not a refusal of that one document
             return False
-
-
-__all__ = ["H_CODE", "H_REASON", "KafkaViewDeadLetters", "MemoryViewDeadLetters", "Refusals", "ViewDeadLetters",
-           "Write", "unreachable", "views_dlq_topic"]

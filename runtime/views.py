@@ -17,7 +17,6 @@ from collections import defaultdict
 from functools import partial
 from typing import Any, Iterable
 
-import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -49,10 +48,6 @@ def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: di
     return {"_id": f"{topic}:{partition}:{offset}", "order_id": data.get("order_id"), "topic": topic,
             "type": env.get("type"), "event_id": env.get("event_id"), "occurred_at": env.get("occurred_at"),
             "ts": timestamp, "value": text}
-
-
-async def _nothing() -> None:
-    return None
 
 
 def _by_collection(writes: Iterable[Write]) -> list[tuple[str, list[Write]]]:
@@ -215,7 +210,7 @@ class ViewWriter:
                 agg = Aggregate.decode(key, r.value)
                 docs = self.documents(agg)
             except Exception as exc:  # noqa: BLE001 - a state no document can be made of: a dead letter
-                await self.refusals.refused(Write("?", key, _nothing, r), exc)
+                await self.refusals.refused(r, "?", key, exc)
                 continue
             for collection, _id, doc in docs:
                 content = digest(doc)
@@ -251,10 +246,10 @@ class ViewWriter:
         contract accepts: what the service refused as invalid it dead-lettered, and shows nowhere."""
         topic = tp.topic
         try:
-            parse_message(r.value, topic=topic)
+            env = parse_message(r.value, topic=topic).raw
         except Invalid:
             return []
-        env = orjson.loads(r.value)
+        assert env is not None
         out = [self._insert_write(HISTORY, history_doc(topic, tp.partition, r.offset, r.timestamp, env,
                                                        r.value.decode()), r)]
         try:
