@@ -101,10 +101,9 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     if case is not None and d.state in CARRIED_OUT and d.cause != "ruling.issued" and can(case.status, "request_settled"):
         step.move(case, "request_settled")  # settled between the parties before the case could rule
     if d.state == "closed" and d.closed_why == "cancelled":
-        ruled = [c for c in agg.cases.values() if c.refund_id == d.refund_id and c.last_ruling is not None]
-        last = max(ruled, key=lambda c: c.last_ruling.at).last_ruling if ruled else None  # type: ignore[union-attr]
-        if last is not None and last.outcome == "reject" and last.at <= msg.envelope.occurred_at:
-            agg.final_no = next(c.case_id for c in ruled if c.last_ruling is last)
+        ruled = agg.last_ruled_on(d.refund_id)
+        if ruled is not None and ruled.rulings[-1].outcome == "reject" and ruled.rulings[-1].at <= msg.envelope.occurred_at:
+            agg.final_no = ruled.case_id
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
             step.move(case, "withdrawn")
@@ -148,8 +147,7 @@ def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> 
 
     Only once the refund service took the timeout (the request moved to in_arbitration because of
     it): a buyer's withdrawal that reached it first wins the race, and no case opens."""
-    if agg.open_case_for(req.refund_id) is not None or any(
-            c.refund_id == req.refund_id and c.rulings for c in agg.cases.values()):
+    if agg.open_case_for(req.refund_id) is not None or agg.last_ruled_on(req.refund_id) is not None:
         return Decision(state=agg.dump(), timers=timers_of(agg))  # its case is open, or ruled already
     step = Step(agg, ctx)
     case = open_case(step, req.refund_id, "system", "seller_timeout", ctx)
@@ -204,7 +202,7 @@ def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
             return Decision.refuse(code, f"request {req.refund_id} is {req.state}: {why}")
     if agg.open_case_for(d.refund_id) is not None:
         return Decision.refuse("case_already_open", f"a case is already open for {d.refund_id or 'this order'}")
-    if d.refund_id and any(c.refund_id == d.refund_id and c.rulings for c in agg.cases.values()):
+    if d.refund_id and agg.last_ruled_on(d.refund_id) is not None:
         # Its case ruled and is over: the appeals were the way to another look, not a second case.
         return Decision.refuse("already_ruled", f"request {d.refund_id} was ruled on; a ruling is appealed, "
                                                 f"not brought again")

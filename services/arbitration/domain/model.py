@@ -134,6 +134,11 @@ class ArbitrationOrder(Model):
     def open_case_for(self, refund_id: str | None) -> Case | None:
         return next((c for c in self.cases.values() if c.open and c.refund_id == refund_id), None)
 
+    def last_ruled_on(self, refund_id: str | None) -> Case | None:
+        """The case that ruled last on a request, if one did: a request is ruled on in one case."""
+        ruled = [c for c in self.cases.values() if c.refund_id == refund_id and c.rulings]
+        return max(ruled, key=lambda c: c.rulings[-1].at, default=None)
+
     def party_of(self, role: str, actor_id: str) -> Party | None:
         if role == "buyer" and actor_id == self.buyer_id:
             return "buyer"
