@@ -66,12 +66,7 @@ async def test_an_item_quantity_past_64_bits_is_dead_lettered_and_the_case_file_
                          timeout=30, what="the order.paid dead-lettered")
 
     order = await market.paid_order()
-    await order.buyer_requests()
-    await order.requested()
-    await order.seller_rejects()
-    await order.state("rejected")
-    await order.buyer_escalates()
-    await order.case_opened()
+    await to_case(order)
     assert await history_of(dbs, "arbitration", order.id, "case.opened")
 
 
@@ -82,19 +77,35 @@ def same_partition_as(order_id: str) -> str:
             return other
 
 
-async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_serves_other_orders(
-        market: Market, bus, dbs, live) -> None:
-    flooded = await market.paid_order()
-    await flooded.buyer_requests()
-    await flooded.requested()
-    await flooded.seller_rejects()
-    await flooded.state("rejected")
-    await flooded.buyer_escalates()
-    case = await flooded.case_opened()
-    await bus.send("evidence.request", {"order_id": flooded.id, "case_id": case["case_id"], "party": "buyer",
+async def to_case(order) -> float:
+    """The buyer asks, the seller refuses, the buyer escalates: seconds from the request to its case
+    (the partition's service to an order)."""
+    started = time.monotonic()
+    await order.buyer_requests()
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates()
+    await order.case_opened()
+    return time.monotonic() - started
+
+
+async def asked_for_evidence(market: Market, bus) -> tuple:
+    """An order in a case the arbitrator asked the buyer more evidence for, for 10 minutes (the real
+    evidence window is days; the suite's is shortened)."""
+    order = await market.paid_order()
+    await to_case(order)
+    case = await order.case_opened()
+    await bus.send("evidence.request", {"order_id": order.id, "case_id": case["case_id"], "party": "buyer",
                                         "message": "请补充材料", "due_in_seconds": 600},
                    ("arbitrator", "ARB-1"), topic=T.ARBITRATION_DECISIONS)
-    await flooded.expect("evidence.requested")
+    await order.expect("evidence.requested")
+    return order, case
+
+
+async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_serves_other_orders(
+        market: Market, bus, dbs, live) -> None:
+    flooded, case = await asked_for_evidence(market, bus)
 
     sent = []
     for n in range(SUBMISSIONS_PER_PARTY.most + 50):
@@ -105,15 +116,8 @@ async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_
         await bus.send_raw(T.ARBITRATION_COMMANDS, encode(env), flooded.id.encode())
 
     # Meanwhile a dispute on another order of the same partition goes all the way to its case.
-    started = time.monotonic()
     other = await market.paid_order(order_id=same_partition_as(flooded.id))
-    await other.buyer_requests()
-    await other.requested()
-    await other.seller_rejects()
-    await other.state("rejected")
-    await other.buyer_escalates()
-    await other.case_opened()
-    took = time.monotonic() - started
+    took = await to_case(other)
 
     def answered() -> tuple[int, int]:
         taken = [s for s in bus.all("evidence.submitted", order_id=flooded.id) if s.env["causation_id"] in sent]
@@ -136,33 +140,9 @@ async def test_a_flood_of_submissions_is_refused_at_the_limit_and_the_partition_
     assert len(texts) == SUBMISSIONS_PER_PARTY.most and all(t.endswith("长" * 1996) for t in texts)
 
 
-async def dispute_to_case(market: Market, order_id: str) -> float:
-    """Seconds from a request to its case on the order: the partition's service to other orders."""
-    order = await market.paid_order(order_id=order_id)
-    started = time.monotonic()
-    await order.buyer_requests()
-    await order.requested()
-    await order.seller_rejects()
-    await order.state("rejected")
-    await order.buyer_escalates()
-    await order.case_opened()
-    return time.monotonic() - started
-
-
 async def test_two_thousand_largest_messages_to_one_order_are_refused_past_the_limits(market: Market, bus, live) -> None:
-    flooded = await market.paid_order()
-    await flooded.buyer_requests()
-    await flooded.requested()
-    await flooded.seller_rejects()
-    await flooded.state("rejected")
-    await flooded.buyer_escalates()
-    case = await flooded.case_opened()
-    # The real evidence window is days; the suite's is shortened: the arbitrator asks for more, for 10 minutes.
-    await bus.send("evidence.request", {"order_id": flooded.id, "case_id": case["case_id"], "party": "buyer",
-                                        "message": "请补充材料", "due_in_seconds": 600},
-                   ("arbitrator", "ARB-1"), topic=T.ARBITRATION_DECISIONS)
-    await flooded.expect("evidence.requested")
-    before = [await dispute_to_case(market, same_partition_as(flooded.id)) for _ in range(3)]
+    flooded, case = await asked_for_evidence(market, bus)
+    before = [await to_case(await market.paid_order(order_id=same_partition_as(flooded.id))) for _ in range(3)]
 
     photos = [{"kind": "photo", "uri": f"https://img.example.cn/{i:02d}/" + "p" * 2022} for i in range(20)]  # 2,048 each
     sent = []
@@ -182,7 +162,7 @@ async def test_two_thousand_largest_messages_to_one_order_are_refused_past_the_l
         sent.append(env["event_id"])
         await bus.send_raw(_topic(env["type"]),
                            encode(env), flooded.id.encode())
-    during = [await dispute_to_case(market, same_partition_as(flooded.id)) for _ in range(3)]
+    during = [await to_case(await market.paid_order(order_id=same_partition_as(flooded.id))) for _ in range(3)]
 
     ids = set(sent)
 
