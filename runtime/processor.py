@@ -184,8 +184,8 @@ class Processor:
         batch.put(new)
         for key, payload in decision.payloads.items():
             # In the aggregate's partition whatever its key hashes to: it lives and restores beside it.
-            if batch.get(key).version == 0:
-                batch.put(batch.get(key).changed(state=payload, timers={}, event_id=cause, window=1))
+            if (there := batch.get(key)).version == 0:
+                batch.put(there.changed(state=payload, timers={}, event_id=cause, window=1))
         return new
 
     def _context(self, key: str, agg: Aggregate, msg: ParsedMessage | None, cause_id: str) -> Context:
