@@ -80,6 +80,26 @@ def test_compensation_waits_for_the_last_appeal_and_follows_it():
     assert s.paid("seller_compensation") == 0  # the award stands as paid: nothing to compensate
 
 
+def test_rulings_on_appeal_while_the_goods_travel_back_pay_the_buyer_once():
+    # Found by the simulation's epilogue: a 'reject' on appeal, then a partial award, while the goods
+    # were on their way back; the partial award was paid as a top-up and the first ruling's refund on
+    # receipt as well (14,999 on 10,000).
+    s = Story(paid_fen=10000)
+    rejected_then_escalated(s)
+    s.rule("return_and_refund", refund_fen=10000)
+    s.deliver()
+    s.buyer("return.shipped", refund_id=s.refund_id, carrier="YTO", tracking_no="YT1")
+    s.deliver()
+    assert s.state() == "return_in_transit"
+    appeal_ruled(s, s.seller, "reject", who="xiaoer2")
+    appeal_ruled(s, s.buyer, "partial_refund", who="xiaoer3", refund_fen=4999)  # final: both appealed
+    assert s.paid("appeal_top_up") == 0  # the first ruling runs its course: its refund is still to come
+    s.seller("return.received", refund_id=s.refund_id)
+    assert s.settle() == []
+    assert s.paid() == 10000 and s.paid("appeal_top_up") == 0
+    assert s.paid("seller_compensation") == 10000 - 4999  # the seller bears the final award only
+
+
 def test_an_escalation_accepted_in_time_wins_over_the_refund_services_deadline():
     s = Story()
     s.request()

@@ -228,7 +228,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.updated_at = ctx.now
         return m.decision()
     if d.outcome == "reject":
-        refund.awarded_fen = 0
+        refund.awarded_fen = refund.payout_fen = 0  # replaces an earlier ruling whose money has not moved
         if d.final or d.appealable_until is None:
             m.transition(refund, "ruling.final_reject", msg.type)
         else:  # in_arbitration until the case closes

@@ -119,6 +119,16 @@ class Refund(Model):
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
 
+    def promised_fen(self) -> int:
+        """What the buyer has or will have from this request (an exchange's goods worth what was asked):
+        what was paid, when it closed without paying the rest; otherwise its latest award, or more
+        while an earlier word runs its course (its own refund and top-ups, paid or on their way:
+        buyers are never clawed back)."""
+        if self.state == "closed" and self.closed_why != "completed":
+            return self.paid_fen
+        running = self.payout_fen + sum(s.amount_fen for s in self.settlements if s.purpose == "appeal_top_up")
+        return max(self.awarded_fen, running)
+
     @property
     def open_offer(self) -> OfferRecord | None:
         return next((o for o in reversed(self.offers) if o.status == "open"), None)
@@ -149,15 +159,16 @@ class OrderRefunds(Model):
         return self.refunds.get(self.open_refund_id) if self.open_refund_id else None
 
     def committed_fen(self, excluding: str | None = None) -> int:
-        """Money promised to the buyer and not paid yet: what open requests were awarded, and the
-        top-ups on their way (of any request but `excluding`)."""
+        """Money promised to the buyer and not paid yet (by any request but `excluding`): what open
+        requests promise, and the top-ups on their way for closed ones."""
         out = 0
         for r in self.refunds.values():
             if r.refund_id == excluding:
                 continue
             if r.is_open:
-                out += max(0, r.awarded_fen - r.paid_fen)
-            out += sum(s.amount_fen for s in r.settlements if s.purpose == "appeal_top_up" and s.status != "paid")
+                out += max(0, r.promised_fen() - r.paid_fen)
+            else:
+                out += sum(s.amount_fen for s in r.settlements if s.purpose == "appeal_top_up" and s.status != "paid")
         return out
 
     def refundable_fen(self, excluding: str | None = None) -> int:

@@ -21,18 +21,10 @@ def award(outcome: str, refund_fen: int, goods_fen: int = 0) -> int:
     return refund_fen if outcome in MONEY_OUTCOMES else 0
 
 
-def buyer_gets(refund: Refund) -> int:
-    """What the buyer has or will have from this request: the award, unless the request closed
-    without paying it (a return never shipped), then what was paid."""
-    if refund.state == "closed" and refund.closed_why != "completed":
-        return refund.paid_fen
-    return refund.awarded_fen
-
-
 def settlement_for(agg: OrderRefunds, refund: Refund, outcome: str, refund_fen: int, round_: int) -> Settlement | None:
     """The payout that makes a later ruling's award true, or None when nothing changes hands."""
     assert agg.order is not None
-    before, after = buyer_gets(refund), award(outcome, refund_fen, refund.amount_fen)
+    before, after = refund.promised_fen(), award(outcome, refund_fen, refund.amount_fen)
     if after > before:
         # Never more than the order can still give back, with every request's promises counted.
         amount = min(after - before, agg.refundable_fen())
