@@ -122,6 +122,10 @@ class World:
         self._sent = 0
         self.retries: dict[str, list[Command]] = {}  # per order: commands refused as "not yet", to send again
         self.tries: dict[tuple[str, Any], int] = {}  # what the platform's people at rest tried, how often
+        # How long its parties keep acting once the drawn steps are over, while the clock runs from one
+        # deadline to the next: rulings come fast then, and this is where they meet appeals, second
+        # requests and answers to both (three rulings on one request need it).
+        self.epilogue = random.Random(seed * 7919 + 6).choice((0, 0, 8, 30) if not long else (8, 30, 60))
 
     # ---- what the world hears ------------------------------------------------------------
 
@@ -260,9 +264,9 @@ class World:
     # ---- the end: everything that waits is carried through ---------------------------------
 
     def settle(self, limit: int = 5000) -> None:
-        """Nobody acts any more but the platform's own people: the payment system pays, arbitrators
-        rule on what waits for them, operators retry what was parked; every record is read and every
-        deadline fires, until nothing is left."""
+        """The payment system pays, arbitrators rule on what waits for them, operators retry what was
+        parked, the parties make their last moves (the epilogue), then nobody acts any more: every
+        record is read and every deadline fires, until nothing is left."""
         self.payments.reliable = True
         rng = random.Random(self.seed * 7919 + 2)
         for _ in range(limit):
@@ -277,6 +281,8 @@ class World:
                 moved = True
             if moved:
                 continue
+            if self.epilogue > 0 and rng.random() < 0.5 and self._parties_act(rng):
+                continue
             if self._platform_people_act(rng):
                 continue
             due = [d for d in (n.next_due() for n in self.nodes.values()) if d is not None]
@@ -287,6 +293,16 @@ class World:
                 for task in node.tasks:
                     node.fire_due(task)
         self.checker.fail("settles", "the platform did not come to rest", "")
+
+    def _parties_act(self, rng: random.Random) -> bool:
+        """In the epilogue, one of the parties makes a move that fits where its dispute stands."""
+        self.epilogue -= 1
+        o = rng.choice(list(self.orders.values()))
+        cmd = actors.act(rng, o)
+        if cmd is None:
+            return False
+        self.send(cmd)
+        return True
 
     def _platform_people_act(self, rng: random.Random) -> bool:
         acted = False
