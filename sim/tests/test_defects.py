@@ -3,15 +3,17 @@ that now holds (docs/domain.md, "Invariants" and "Races"). Pure: the four servic
 the simulation's in-memory log, in milliseconds."""
 from __future__ import annotations
 
+from typing import Any
+
 from sim.platform.story import DAY, Story
 
 HOUR = 3600.0
 
 
-def rejected_then_escalated(s: Story, *services: str) -> None:
-    """Asked and refused, then escalated to a case both parties are done with, its records read by
-    the services named (all when none) from the escalation on."""
-    s.request()
+def rejected_then_escalated(s: Story, *services: str, **ask: Any) -> None:
+    """Asked (as `ask` says) and refused, then escalated to a case both parties are done with, its
+    records read by the services named (all when none) from the escalation on."""
+    s.request(**ask)
     s.deliver()
     s.seller("seller.reject", refund_id=s.refund_id, reason="opened", message="已拆封", evidence=[])
     s.deliver()
@@ -98,6 +100,27 @@ def test_rulings_on_appeal_while_the_goods_travel_back_pay_the_buyer_once():
     assert s.settle() == []
     assert s.paid() == 10000 and s.paid("appeal_top_up") == 0
     assert s.paid("seller_compensation") == 10000 - 4999  # the seller bears the final award only
+
+
+def test_a_replacement_on_its_way_counts_when_an_appeal_awards_money():
+    # Found by the simulation's epilogue: an exchange ruled, a part on appeal while the goods went
+    # back, then a full refund on the second appeal while the replacement was due: the difference
+    # was topped up in money and the replacement shipped too.
+    s = Story(paid_fen=10000)
+    rejected_then_escalated(s, kind="exchange")
+    s.rule("exchange")
+    s.deliver()
+    s.buyer("return.shipped", refund_id=s.refund_id, carrier="YTO", tracking_no="YT1")
+    s.deliver()
+    appeal_ruled(s, s.seller, "partial_refund", who="xiaoer2", refund_fen=5000)
+    s.seller("return.received", refund_id=s.refund_id)
+    s.deliver()
+    assert s.state() == "replacement_pending"
+    appeal_ruled(s, s.buyer, "full_refund", who="xiaoer3", refund_fen=10000)
+    assert s.paid("appeal_top_up") == 0  # the replacement, worth what was asked, is on its way
+    s.seller("replacement.ship", refund_id=s.refund_id, carrier="SF", tracking_no="SF9")
+    assert s.settle() == []
+    assert s.paid() == 0 and s.paid("appeal_top_up") == 0 and s.events("seller.replacement_shipped")
 
 
 def test_an_escalation_accepted_in_time_wins_over_the_refund_services_deadline():

@@ -127,6 +127,9 @@ class Refund(Model):
         if self.state == "closed" and self.closed_why != "completed":
             return self.paid_fen
         running = self.payout_fen + sum(s.amount_fen for s in self.settlements if s.purpose == "appeal_top_up")
+        if self.kind == "exchange" and self.payout_id is None and (
+                self.state in ("return_in_transit", "replacement_pending") or self.replacement is not None):
+            running += self.amount_fen  # a replacement on its way, or shipped
         return max(self.awarded_fen, running)
 
     @property
