@@ -124,8 +124,9 @@ class World:
         self.tries: dict[tuple[str, Any], int] = {}  # what the platform's people at rest tried, how often
         # How long its parties keep acting once the drawn steps are over, while the clock runs from one
         # deadline to the next: rulings come fast then, and this is where they meet appeals, second
-        # requests and answers to both (three rulings on one request need it).
-        self.epilogue = random.Random(seed * 7919 + 6).choice((0, 0, 8, 30) if not long else (8, 30, 60))
+        # requests and answers to both (three rulings on one request need it). Every long world has
+        # one, one short world in 15: an epilogue costs about as much as the rest of its world.
+        self.epilogue = random.Random(seed * 7919 + 6).choice((0,) * 14 + (12,) if not long else (8, 30, 60))
 
     # ---- what the world hears ------------------------------------------------------------
 

@@ -82,6 +82,7 @@ class Log:
     def __init__(self) -> None:
         self.parts: dict[tuple[str, int], list[Logged]] = {}
         self.listeners: list[Callable[[Logged], None]] = []
+        self.appended = 0  # records ever appended: a reader idle since then is idle still
 
     def append(self, topic: str, key: bytes, value: bytes | None, partition: int | None = None,
                headers: tuple[tuple[str, bytes], ...] = ()) -> Logged:
@@ -89,6 +90,7 @@ class Log:
         records = self.parts.setdefault((topic, p), [])
         rec = Logged(topic, p, len(records), key, value, headers)
         records.append(rec)
+        self.appended += 1
         for listen in self.listeners:
             listen(rec)
         return rec
@@ -105,6 +107,7 @@ class Task:
     store: StateStore = field(default_factory=StateStore)
     timers: TimerSchedule = field(default_factory=TimerSchedule)
     positions: dict[str, int] = field(default_factory=dict)
+    idle_at: int = -1  # the log's `appended` when this task was last found with nothing to read
 
 
 class Node:
@@ -133,8 +136,13 @@ class Node:
 
     def waiting(self, task: Task) -> bool:
         """Whether this task has a record it has not read yet (what `pending` lists, cheaper)."""
+        if task.idle_at == self.log.appended:
+            return False
         parts, p = self.log.parts, task.partition
-        return any(task.positions.get(t, 0) < len(parts.get((t, p), ())) for t in self.reads)
+        if any(task.positions.get(t, 0) < len(parts.get((t, p), ())) for t in self.reads):
+            return True
+        task.idle_at = self.log.appended
+        return False
 
     def has_pending(self) -> bool:
         return any(self.waiting(task) for task in self.tasks)
