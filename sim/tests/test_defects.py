@@ -384,3 +384,31 @@ def test_a_request_asked_again_after_a_withdrawn_reject_is_closed_though_the_ref
     [closing] = [e for e in s.events("refund.closed") if e["refund_id"] == again]
     assert closing["why"] == "rejected_final" and s.paid() == 0
     assert s.settle() == []
+
+
+def test_a_withdrawal_while_a_reject_is_appealed_is_a_final_no_whatever_the_appeal_rules_after():
+    # Found by the million-dispute run (seed 8003365): both services behind, the buyer withdrew a
+    # request ruled 'reject' while appealing it; the appeal's ruling (a part) was issued the very
+    # moment the refund service took the withdrawal, and the arbitration service then judged the
+    # withdrawal by that ruling, not by the 'reject' that stood when the buyer withdrew.
+    s = Story()
+    others = ("arbitration", "seller", "notify")
+    rejected_then_escalated(s, *others)
+    s.rule("reject")
+    s.deliver(*others)
+    s.buyer("ruling.appeal", case_id=s.case_id, description="不服", evidence=[])
+    s.deliver(*others)
+    s.later(3 * DAY + 1, *others)  # the appeal's evidence windows pass
+    s.rule("partial_refund", who="xiaoer2", refund_fen=5000)
+    ruled = s.refund_id
+    s.buyer("refund.cancel", refund_id=ruled)
+    s.read("refund", "refund.commands")  # the refund service takes the withdrawal...
+    s.request()
+    s.read("refund", "refund.commands")  # ...and a new request, having heard of no ruling
+    again = s.refund_id
+    assert again != ruled
+    s.read("arbitration", "arbitration.decisions")  # the appeal is ruled at that very moment
+    s.deliver()
+    [closing] = [e for e in s.events("refund.closed") if e["refund_id"] == again]
+    assert closing["why"] == "rejected_final" and s.paid() == 0
+    assert s.settle() == []

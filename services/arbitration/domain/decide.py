@@ -14,7 +14,7 @@ from runtime.decision import Decision
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
 from services.arbitration.domain.payloads import submission_ref
-from services.arbitration.domain.model import ArbitrationOrder, RequestFacts, Submission
+from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
 from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
@@ -102,7 +102,7 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         step.move(case, "request_settled")  # settled between the parties before the case could rule
     if d.state == "closed" and d.closed_why == "cancelled":
         ruled = agg.last_ruled_on(d.refund_id)
-        if ruled is not None and ruled.rulings[-1].outcome == "reject" and ruled.rulings[-1].at <= msg.envelope.occurred_at:
+        if ruled is not None and withdrawn_from_a_reject(ruled, msg.envelope.occurred_at):
             agg.final_no = ruled.case_id
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
@@ -112,6 +112,15 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
             # carried out to completion keeps its appeal window: an appeal settles the difference.)
             step.move(case, "request_closed")
     return step.decision()
+
+
+def withdrawn_from_a_reject(case: Case, withdrawn_at: datetime) -> bool:
+    """Whether the ruling that stood when the buyer withdrew was a 'reject' (by the events' times).
+    A ruling issued at the very moment of the withdrawal may have come before it or after it (the
+    services heard them in their own order): either reading that leaves a 'reject' standing does."""
+    before = [r for r in case.rulings if r.at < withdrawn_at]
+    until = [r for r in case.rulings if r.at <= withdrawn_at]
+    return any(rs and rs[-1].outcome == "reject" for rs in (before, until))
 
 
 def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
