@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.registry import ALL_SPECS, CONSUMES, EXTERNAL, MessageSpec
+from contracts.registry import ALL_SPECS, CONSUMES, EXTERNAL, MESSAGES, MessageSpec
 from contracts.topics import ALL as ALL_TOPICS
 from contracts.topics import DLQ_SUFFIX
 
@@ -21,7 +21,9 @@ TITLE = "Aftersale"
 
 
 def message_name(spec: MessageSpec) -> str:
-    return spec.type if spec.type != "command.rejected" else f"command.rejected@{spec.topic}"
+    """A type's name, with its topic for a second placement (and for each service's rejections)."""
+    home = spec.type != "command.rejected" and MESSAGES.get(spec.type) is spec
+    return spec.type if home else f"{spec.type}@{spec.topic}"
 
 
 def message_schema(spec: MessageSpec) -> dict[str, Any]:
@@ -39,6 +41,9 @@ def message_schema(spec: MessageSpec) -> dict[str, Any]:
     env["x-kind"] = spec.kind
     env["x-producer"] = spec.producer
     env["x-actor-roles"] = list(spec.roles)
+    placements = [p for p in ALL_SPECS if p.type == spec.type and p.type != "command.rejected"]
+    if len(placements) > 1:  # the same message on the other party's own topic (contract version 3)
+        env["x-placements"] = [{"topic": p.topic, "actor-roles": list(p.roles)} for p in placements]
     if defs:
         env["$defs"] = defs
     env["$schema"] = "https://json-schema.org/draft/2020-12/schema"

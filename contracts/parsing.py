@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from contracts.common import Data
 from contracts.envelope import Envelope
-from contracts.registry import EXTERNAL, MessageSpec, spec_for, topics_of
+from contracts.registry import EXTERNAL, INBOUND_ROLES, V2_PLACEMENTS, MessageSpec, spec_for, spec_on, topics_of
 from contracts.topics import ARBITRATION_DECISIONS
 
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -21,6 +21,7 @@ class ParsedMessage:
     spec: MessageSpec
     data: Data
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # the JSON as it came
+    topic: str | None = None  # where it was read (the topic it was sent to, when repartitioned)
 
     @property
     def type(self) -> str:
@@ -103,7 +104,7 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
         env = Envelope.model_validate(doc)
     except ValidationError as e:
         raise Invalid("bad_envelope", _first_error(e, "envelope."), **ids) from None
-    spec = spec_for(env.type)
+    spec = spec_on(env.type, topic)
     if spec is None:
         raise Invalid("unknown_type", f"unknown message type {env.type!r}", **ids)
     if topic is not None and topic not in topics_of(env.type) and spec.topic == ARBITRATION_DECISIONS:
@@ -117,22 +118,40 @@ def parse_message(raw: bytes | None, *, topic: str | None = None) -> ParsedMessa
         data_model = spec.model.model_validate(env.data)
     except ValidationError as e:
         raise Invalid(_data_code(e), _first_error(e, "data."), **ids) from None
-    return ParsedMessage(env, spec, data_model, doc)
+    return ParsedMessage(env, spec, data_model, doc, topic)
 
 
-def authorize(msg: ParsedMessage) -> Invalid | None:
-    """Whether the actor's role may send this type at all (a well-formed message, refused).
+def authorize(msg: ParsedMessage, *, strict: bool = False) -> Invalid | None:
+    """Whether the actor's role may send this type on its topic (a well-formed message, refused).
 
-    Kafka authorizes by topic, not by message: the role a message claims must fit its topic.
-    `arbitrator` is accepted only on arbitration.decisions, which only the arbitrators' principal
-    may write, and nothing but `arbitrator` is accepted there. (The platform's own events say who
+    Kafka authorizes by topic, not by message: every inbound topic has one writer, and the role a
+    message claims must be that writer's (contract version 3; `INBOUND_ROLES`). `arbitrator` is
+    accepted only on arbitration.decisions, and nothing else there. Version 2's placements of the
+    seller's messages pass unless `strict` (`v2_placement`). (The platform's own events say who
     acted, an arbitrator included; their topics only the services may write.)"""
     role = msg.envelope.actor.role
-    if msg.spec.producer == EXTERNAL and (role == "arbitrator") != (msg.spec.topic == ARBITRATION_DECISIONS):
+    ids = (msg.event_id, msg.type, getattr(msg.data, "order_id", None))
+    allowed = INBOUND_ROLES.get(msg.topic or "")
+    if allowed is not None and role not in allowed:
+        if not strict and v2_placement(msg):
+            return None
+        if role == "arbitrator" or msg.topic == ARBITRATION_DECISIONS:
+            return Invalid("forbidden", f"a {role} may not send {msg.type!r} on {msg.topic!r}; arbitrators' "
+                                        f"commands are accepted only on {ARBITRATION_DECISIONS!r}, and only from "
+                                        f"them", *ids)
+        return Invalid("forbidden", f"a {role} may not write {msg.topic!r}: only {' or '.join(allowed)} messages "
+                                    f"are accepted there (one writer and one role per topic)", *ids)
+    if msg.topic is None and msg.spec.producer == EXTERNAL \
+            and (role == "arbitrator") != (msg.spec.topic == ARBITRATION_DECISIONS):
         return Invalid("forbidden", f"a {role} may not send {msg.type!r} on {msg.spec.topic!r}; arbitrators' "
                                     f"commands are accepted only on {ARBITRATION_DECISIONS!r}, and only from them",
-                       msg.event_id, msg.type, getattr(msg.data, "order_id", None))
+                       *ids)
     if role not in msg.spec.roles:
-        return Invalid("actor_not_allowed", f"a {msg.envelope.actor.role} may not send {msg.type!r}",
-                       msg.event_id, msg.type, getattr(msg.data, "order_id", None))
+        return Invalid("actor_not_allowed", f"a {msg.envelope.actor.role} may not send {msg.type!r}", *ids)
     return None
+
+
+def v2_placement(msg: ParsedMessage) -> bool:
+    """A message where contract version 2 put it and version 3 moved it (the seller's posts,
+    interventions, evidence and appeals; payout.retry): accepted for one release, with a warning."""
+    return (msg.topic or "", msg.type, msg.envelope.actor.role) in V2_PLACEMENTS

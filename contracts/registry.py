@@ -9,6 +9,7 @@ from typing import Literal
 
 from contracts import arbitration as arb
 from contracts import notify, orders, refund, seller, topics
+from contracts import ops as ops_
 from contracts.common import Data
 from contracts.rejection import CommandRejected
 
@@ -58,8 +59,8 @@ _ALL = [
     _spec("return.shipped", refund.ReturnShipped, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer shipped the goods back."),
     _spec("offer.accept", refund.OfferAccept, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer accepts the seller's open offer."),
     _spec("offer.decline", refund.OfferDecline, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer declines the seller's open offer."),
-    _spec("conversation.post", refund.ConversationPost, topics.REFUND_COMMANDS, "command", EXTERNAL, PARTIES, "Buyer or seller posts on an open request."),
-    _spec("payout.retry", refund.PayoutRetry, topics.REFUND_COMMANDS, "command", EXTERNAL, SYSTEM, "An operator re-triggers a parked payout.", internal=True),
+    _spec("conversation.post", refund.ConversationPost, topics.REFUND_COMMANDS, "command", EXTERNAL, BUYER, "The buyer posts on an open request."),
+    _spec("payout.retry", refund.PayoutRetry, topics.OPS_COMMANDS, "command", EXTERNAL, SYSTEM, "An operator re-triggers a parked payout.", internal=True),
     _spec("refund.requested", refund.RefundRequested, topics.REFUND_EVENTS, "event", "refund", BUYER, "A request was accepted; the seller must answer by `seller_due_at`."),
     _spec("refund.order_cancel_requested", refund.OrderCancelRequested, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "A refund before shipment: the order system cancels the order and does not ship.", internal=True),
     _spec("refund.postage_repaid", refund.PostageRepaid, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "The buyer's return postage was repaid.", internal=True),
@@ -92,14 +93,14 @@ _ALL = [
     _spec("shop.restrictions_changed", seller.ShopRestrictionsChanged, topics.SELLER_RESTRICTIONS, "event", "seller", SYSTEM, "The restrictions in force for a shop, for every seller instance.", internal=True, key="seller_id"),
     _spec("shop.restored", seller.ShopRestored, topics.SELLER_EVENTS, "event", "seller", SYSTEM, "A shop got a right back.", internal=True),
     # -- arbitration --
-    _spec("intervention.request", arb.InterventionRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party asks the platform to step in."),
-    _spec("evidence.submit", arb.EvidenceSubmit, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party adds evidence to a case."),
+    _spec("intervention.request", arb.InterventionRequest, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, BUYER, "The buyer asks the platform to step in."),
+    _spec("evidence.submit", arb.EvidenceSubmit, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, BUYER, "The buyer adds evidence to a case."),
     _spec("evidence.request", arb.EvidenceRequest, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator asks a party for more."),
     _spec("ruling.decide", arb.RulingDecide, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator rules."),
     _spec("case.claim", arb.CaseClaim, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator takes a case to work on.", internal=True),
     _spec("case.release", arb.CaseRelease, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator holding a case gives it back.", internal=True),
     _spec("case.assign", arb.CaseAssign, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "A supervisor gives a case to an arbitrator.", internal=True),
-    _spec("ruling.appeal", arb.RulingAppeal, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, PARTIES, "A party appeals the first ruling."),
+    _spec("ruling.appeal", arb.RulingAppeal, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, BUYER, "The buyer appeals a ruling."),
     _spec("case.opened", arb.CaseOpened, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES + SYSTEM, "The platform stepped in."),
     _spec("evidence.submitted", arb.EvidenceSubmitted, topics.ARBITRATION_EVENTS, "event", "arbitration", PARTIES, "A party added evidence.", internal=True),
     _spec("evidence.requested", arb.EvidenceRequested, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "More evidence is wanted from a party.", internal=True),
@@ -111,6 +112,15 @@ _ALL = [
     _spec("case.claimed", arb.CaseClaimed, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "An arbitrator holds the case.", internal=True),
     _spec("case.released", arb.CaseReleased, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The case is unclaimed again.", internal=True),
     _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),
+    # -- the seller's own placements (version 3) --
+    # The seller backend writes only seller.commands, so its posts, interventions, evidence
+    # and appeals travel there; the refund and arbitration services read it for those.
+    _spec("conversation.post", refund.ConversationPost, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller posts on an open request."),
+    _spec("intervention.request", arb.InterventionRequest, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller asks the platform to step in."),
+    _spec("evidence.submit", arb.EvidenceSubmit, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller adds evidence to a case."),
+    _spec("ruling.appeal", arb.RulingAppeal, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The seller appeals a ruling."),
+    # -- operators (version 3) --
+    _spec("dead_letter.replay", ops_.DeadLetterReplay, topics.OPS_COMMANDS, "command", EXTERNAL, SYSTEM, "An operator sends a dead letter of a service's own topic back to that service.", internal=True, key="key"),
     # -- notify --
     _spec("message.read", notify.MessageRead, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "The recipient read a message.", key="user_id"),
     _spec("locale.set", notify.LocaleSet, topics.NOTIFY_COMMANDS, "command", EXTERNAL, PARTIES, "A user picks a language.", internal=True, key="user_id"),
@@ -128,8 +138,13 @@ _REJECTIONS = [
     )
 ]
 
-MESSAGES: dict[str, MessageSpec] = {s.type: s for s in _ALL}
 ALL_SPECS: tuple[MessageSpec, ...] = tuple(_ALL + _REJECTIONS)
+# A type's first placement is its home (its model, its owner); a few commands have a second, for
+# the other party's own topic: (type, topic) -> that placement.
+MESSAGES: dict[str, MessageSpec] = {}
+for _s in _ALL:
+    MESSAGES.setdefault(_s.type, _s)
+PLACEMENTS: dict[tuple[str, str], MessageSpec] = {(s.type, s.topic): s for s in _ALL}
 
 COMMAND_TOPIC_OWNER: dict[str, Service] = {
     topics.REFUND_COMMANDS: "refund",
@@ -137,7 +152,42 @@ COMMAND_TOPIC_OWNER: dict[str, Service] = {
     topics.ARBITRATION_COMMANDS: "arbitration",
     topics.ARBITRATION_DECISIONS: "arbitration",
     topics.NOTIFY_COMMANDS: "notify",
+    topics.OPS_COMMANDS: "refund",  # payout.retry's; every service reads it for its dead_letter.replay
 }
+
+# Contract version 3: every inbound topic has one writer (a Kafka principal, ops.security) and the
+# roles that writer may claim. A message claiming another role there is refused: `forbidden`.
+INBOUND_ROLES: dict[str, tuple[str, ...]] = {
+    topics.ORDERS_EVENTS: SYSTEM,
+    topics.PAYMENTS_EVENTS: SYSTEM,
+    topics.REFUND_COMMANDS: BUYER,
+    topics.ARBITRATION_COMMANDS: BUYER,
+    topics.SELLER_COMMANDS: SELLER,
+    topics.ARBITRATION_DECISIONS: ARBITRATOR,
+    topics.OPS_COMMANDS: SYSTEM,
+    topics.NOTIFY_COMMANDS: PARTIES,
+}
+# Version 2's placements, accepted for one release (with a deprecation warning in the log) unless
+# AFTERSALE_CONTRACT_STRICT=1: (topic, type, role).
+V2_PLACEMENTS: frozenset[tuple[str, str, str]] = frozenset({
+    (topics.REFUND_COMMANDS, "conversation.post", "seller"),
+    (topics.ARBITRATION_COMMANDS, "intervention.request", "seller"),
+    (topics.ARBITRATION_COMMANDS, "evidence.submit", "seller"),
+    (topics.ARBITRATION_COMMANDS, "ruling.appeal", "seller"),
+    (topics.REFUND_COMMANDS, "payout.retry", "system"),
+})
+
+
+def command_owner(type_: str) -> Service | None:
+    """The service that answers a command (and refuses it), wherever it was placed."""
+    spec = MESSAGES.get(type_)
+    return COMMAND_TOPIC_OWNER.get(spec.topic) if spec is not None and spec.kind == "command" else None
+
+
+def topic_for(type_: str, role: str) -> str:
+    """Where a sender in `role` puts a message of this type (version 3)."""
+    spec = MESSAGES[type_]
+    return next((s.topic for s in _ALL if s.type == type_ and role in s.roles), spec.topic)
 EVENTS_TOPIC_OF: dict[str, str] = {
     "refund": topics.REFUND_EVENTS,
     "seller": topics.SELLER_EVENTS,
@@ -148,18 +198,20 @@ EVENTS_TOPIC_OF: dict[str, str] = {
 
 # Which topics each service consumes (its one consumer group reads all of them).
 CONSUMES: dict[Service, tuple[str, ...]] = {
+    # seller.commands for the seller's posts (version 3); every service reads ops.commands.
     "refund": (topics.ORDERS_EVENTS, topics.REFUND_COMMANDS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
-               topics.PAYMENTS_EVENTS),
+               topics.PAYMENTS_EVENTS, topics.SELLER_COMMANDS, topics.OPS_COMMANDS),
     # The seller service reads its own events too: shop credit is a projection of timeouts and rulings;
     # orders.events gives each shop its orders, the denominator of its defect rate.
     "seller": (topics.SELLER_COMMANDS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS, topics.ARBITRATION_EVENTS,
-               topics.SELLER_EVENTS),
+               topics.SELLER_EVENTS, topics.OPS_COMMANDS),
     # arbitration reads its own events too: a ruling finding a buyer in misconduct reaches the buyer's record.
+    # seller.commands for the seller's interventions, evidence and appeals (version 3).
     "arbitration": (topics.ARBITRATION_COMMANDS, topics.ARBITRATION_DECISIONS, topics.ORDERS_EVENTS, topics.REFUND_EVENTS,
-                    topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS),
+                    topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS, topics.SELLER_COMMANDS, topics.OPS_COMMANDS),
     # notify reads its own events too: message.sent (keyed by user) tells each user's inbox what it holds.
     "notify": (topics.NOTIFY_COMMANDS, topics.REFUND_EVENTS, topics.SELLER_EVENTS, topics.ARBITRATION_EVENTS,
-               topics.NOTIFY_EVENTS),
+               topics.NOTIFY_EVENTS, topics.OPS_COMMANDS),
 }
 
 
@@ -169,8 +221,14 @@ def spec_for(type_: str) -> MessageSpec | None:
     return MESSAGES.get(type_)
 
 
-_TOPICS_OF: dict[str, frozenset[str]] = {t: frozenset(s.topic for s in ALL_SPECS if s.type == t)
-                                         for t in {s.type for s in ALL_SPECS}}
+_TOPICS_OF: dict[str, frozenset[str]] = {
+    t: frozenset({s.topic for s in ALL_SPECS if s.type == t} | {topic for topic, ty, _ in V2_PLACEMENTS if ty == t})
+    for t in {s.type for s in ALL_SPECS}}
+
+
+def spec_on(type_: str, topic: str | None) -> MessageSpec | None:
+    """The placement of a type on a topic (its home when it has none there)."""
+    return PLACEMENTS.get((type_, topic or "")) or spec_for(type_)
 
 
 def topics_of(type_: str) -> frozenset[str]:

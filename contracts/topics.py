@@ -14,6 +14,8 @@ ARBITRATION_DECISIONS = "arbitration.decisions"
 ARBITRATION_EVENTS = "arbitration.events"
 NOTIFY_COMMANDS = "notify.commands"
 NOTIFY_EVENTS = "notify.events"
+# Version 3: operators' commands (role `system`), written only by the operators' principal.
+OPS_COMMANDS = "ops.commands"
 
 # Internal: compacted, read whole by every notify instance (a global table of users' languages).
 NOTIFY_LOCALES = "notify.locales"
@@ -28,6 +30,7 @@ ALL = (
     SELLER_COMMANDS, SELLER_EVENTS,
     ARBITRATION_COMMANDS, ARBITRATION_DECISIONS, ARBITRATION_EVENTS,
     NOTIFY_COMMANDS, NOTIFY_EVENTS, NOTIFY_LOCALES, SELLER_RESTRICTIONS, ARBITRATION_FLAGGED_BUYERS,
+    OPS_COMMANDS,
 )
 
 # Every topic a service consumes has a dead-letter twin for what cannot be parsed or processed.

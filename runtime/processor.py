@@ -6,6 +6,8 @@ batch and commits what they wrote in one transaction.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from datetime import datetime
 from typing import Any, Callable, Mapping
@@ -14,8 +16,8 @@ import structlog
 
 from contracts.build import envelope as build_envelope
 from contracts.envelope import Actor, utc_now
-from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message
-from contracts.registry import COMMAND_TOPIC_OWNER, EVENTS_TOPIC_OF, spec_for
+from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message, v2_placement
+from contracts.registry import COMMAND_TOPIC_OWNER, EVENTS_TOPIC_OF, command_owner, spec_for, topic_for, topics_of
 from runtime import metrics
 from runtime.aggregate import Aggregate
 from runtime.batch import Batch
@@ -23,7 +25,7 @@ from runtime.context import Context, derived_uuid
 from runtime.decision import Decision
 from runtime.dlq import InvalidMessage, dead_letter_record
 from runtime.domain import Domain
-from runtime.records import H_AGGREGATE_KEY, H_SOURCE_TOPIC, OutRecord, RecordLike, event_record, header
+from runtime.records import H_AGGREGATE_KEY, H_SOURCE_TOPIC, InRecord, OutRecord, RecordLike, event_record, header
 from runtime.settings import ServiceSettings
 
 log = structlog.get_logger("processor")
@@ -38,6 +40,9 @@ def now_ms() -> datetime:
     """Milliseconds, like every time the platform writes."""
     now = utc_now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+REPLAY = "dead_letter.replay"  # an operator sends back a dead letter of a service's own topic
 
 
 class Processor:
@@ -70,13 +75,18 @@ class Processor:
             event_id=env.event_id, type=env.type, correlation_id=env.correlation_id,
             order_id=getattr(msg.data, "order_id", None))
         try:
-            if source is None and (refused := authorize(msg)) is not None:
+            if source is None and (refused := authorize(msg, strict=self.settings.contract_strict)) is not None:
                 # Well-formed but from a role that may never send it: refused, not dead-lettered.
-                if msg.spec.kind == "command" and COMMAND_TOPIC_OWNER.get(record.topic) == self.service:
+                if msg.spec.kind == "command" and command_owner(msg.type) == self.service:
                     batch.write(self.rejection(msg, refused.code, refused.message))
                 log.info("rejected", code=refused.code, reason=refused.message)
                 outcome = REJECTED
+            elif msg.type == REPLAY:
+                outcome = self._replay(record, msg, batch)
             else:
+                if source is None and v2_placement(msg) and command_owner(msg.type) == self.service:
+                    log.warning("deprecated_placement", topic=record.topic, role=env.actor.role,
+                                moved_to=topic_for(msg.type, env.actor.role))
                 outcome = self._route(record, msg, source is not None, batch)
             metrics.MESSAGES.labels(self.service, record.topic, env.type, outcome).inc()
             metrics.HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
@@ -85,6 +95,25 @@ class Processor:
             return outcome
         finally:
             structlog.contextvars.unbind_contextvars("event_id", "type", "order_id", "correlation_id")
+
+    def _replay(self, record: RecordLike, msg: ParsedMessage, batch: Batch) -> str:
+        """An operator's dead_letter.replay (ops.commands): the record it carries, handled as if read
+        again from its topic, by the service that dead-lettered it. Its partition on ops.commands is
+        its aggregate's, as the key is the same."""
+        d = msg.data
+        if d.service != self.service:
+            return IGNORED
+        try:
+            value = base64.b64decode(d.value_b64, validate=True)
+        except binascii.Error:
+            log.warning("replay_refused", dead_letter=d.dead_letter, reason="value_b64 is not base64")
+            return IGNORED
+        if d.topic not in self.domain.consumes:
+            log.warning("replay_refused", dead_letter=d.dead_letter, reason=f"{self.service} does not read {d.topic}")
+            return IGNORED
+        log.info("replaying", dead_letter=d.dead_letter, topic=d.topic)
+        return self.handle(InRecord(d.topic, record.partition, record.offset, d.key.encode(), value,
+                                    (("x-replayed-from", d.dead_letter.encode()),)), batch)
 
     def _route(self, record: RecordLike, msg: ParsedMessage, repartitioned: bool, batch: Batch) -> str:
         keys = [header(record.headers, H_AGGREGATE_KEY) or ""] if repartitioned else self.domain.route(msg)
@@ -212,7 +241,10 @@ class Processor:
         return event_record(env, EVENTS_TOPIC_OF[self.service], order_id or "", self.service)
 
     def _refuse_unparseable(self, record: RecordLike, inv: Invalid, batch: Batch) -> None:
-        if COMMAND_TOPIC_OWNER.get(record.topic) == self.service and inv.event_id:
+        # Refused by the service that answers the command; by the topic's owner when the type is unknown.
+        placed = inv.type is not None and record.topic in topics_of(inv.type)
+        owner = command_owner(inv.type or "") if placed else COMMAND_TOPIC_OWNER.get(record.topic)
+        if owner == self.service and inv.event_id:
             batch.write(self.rejection_of(inv.event_id, inv.type or "unknown", inv.order_id, inv.code, inv.message))
         letter = InvalidMessage.of(inv.code, inv.message)
         batch.write(dead_letter_record(record, letter, self.service))

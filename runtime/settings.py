@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     log_level: str = "INFO"
+    # Contract version 3 only: refuse version 2's placements of the seller's messages (on
+    # refund.commands / arbitration.commands) and payout.retry on refund.commands, instead of
+    # accepting them with a deprecation warning.
+    contract_strict: bool = False
     log_format: str = "auto"  # json | console | auto (console on a terminal, JSON otherwise)
 
     # A record the service fails on is tried `handler_attempts` times, then dead-lettered; more

@@ -14,7 +14,7 @@ from aiokafka.errors import KafkaError
 
 from contracts import topics as T
 from contracts.build import encode, envelope, key_of, new_event_id
-from contracts.registry import spec_for
+from contracts.registry import spec_for, topic_for
 from runtime.dlq import decode_headers
 from runtime.settings import FETCH_MIN_BYTES
 
@@ -126,7 +126,8 @@ class Bus:
         env = envelope(type_, data, actor=a, event_id=event_id or new_event_id(), correlation_id=correlation_id,
                        validate=validate)
         spec = spec_for(type_)
-        await self.send_raw(topic or (spec.topic if spec else T.REFUND_COMMANDS), encode(env), key_of(env) if spec else b"")
+        where = topic or (topic_for(type_, a["role"]) if spec else T.REFUND_COMMANDS)
+        await self.send_raw(where, encode(env), key_of(env) if spec else b"")
         return env
 
     async def send_raw(self, topic: str, value: bytes | None, key: bytes | None = None, attempts: int = 60) -> None:

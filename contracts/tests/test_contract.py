@@ -153,7 +153,9 @@ def test_unparseable_values_are_invalid_with_a_reason(raw, code):
 def test_unknown_type_wrong_version_wrong_topic_and_wrong_role_are_invalid():
     env = _refund_request()
     seller_sent = parse_message(encode({**env, "actor": {"role": "seller", "id": "S1"}}), topic=T.REFUND_COMMANDS)
-    assert authorize(seller_sent).code == "actor_not_allowed"  # well-formed, but refused
+    assert authorize(seller_sent).code == "forbidden"  # well-formed, but not the topic's role
+    seller_anywhere = parse_message(encode({**env, "actor": {"role": "seller", "id": "S1"}}))
+    assert authorize(seller_anywhere).code == "actor_not_allowed"  # read without a topic: the type's roles
     assert authorize(parse_message(encode(env))) is None
     for change, code in [({"type": "refund.teleport"}, "unknown_type"), ({"version": 2}, "unsupported_version"),
                          ({"actor": {"role": "emperor", "id": "X"}}, "bad_envelope"),
@@ -204,3 +206,40 @@ def test_money_is_integer_fen_and_times_are_rfc3339_utc():
     assert text["occurred_at"].endswith("Z")
     with pytest.raises(Invalid):
         parse_message(encode({**env, "data": {**env["data"], "currency": "USD"}}))
+
+
+POST = {"order_id": "O1", "refund_id": "R1", "text": "你好", "attachments": []}
+APPEAL = {"order_id": "O1", "case_id": "C1", "description": "不服", "evidence": []}
+
+
+def _as(type_: str, data: dict, role: str, topic: str):
+    return parse_message(encode(envelope(type_, data, actor={"role": role, "id": f"{role}-1"})), topic=topic)
+
+
+def test_each_inbound_topic_takes_one_role_the_seller_speaks_only_on_seller_commands():
+    # Contract version 3: the seller's posts and appeals on seller.commands, the buyer's on its own.
+    assert authorize(_as("conversation.post", POST, "seller", T.SELLER_COMMANDS)) is None
+    assert authorize(_as("ruling.appeal", APPEAL, "seller", T.SELLER_COMMANDS)) is None
+    assert authorize(_as("conversation.post", POST, "buyer", T.REFUND_COMMANDS)) is None
+    assert authorize(_as("ruling.appeal", APPEAL, "buyer", T.ARBITRATION_COMMANDS)) is None
+    # Claiming the other party on a topic only that party's app writes: refused, strict or not.
+    accept = {"order_id": "O1", "refund_id": "R1", "offer_id": "F1"}
+    for msg in (_as("offer.accept", accept, "seller", T.REFUND_COMMANDS),
+                _as("refund.cancel", {"order_id": "O1", "refund_id": "R1"}, "seller", T.REFUND_COMMANDS),
+                _as("conversation.post", POST, "buyer", T.SELLER_COMMANDS),
+                _as("ruling.appeal", APPEAL, "buyer", T.SELLER_COMMANDS),
+                _as("payout.retry", {"order_id": "O1", "refund_id": "R1"}, "buyer", T.OPS_COMMANDS)):
+        assert authorize(msg).code == "forbidden", msg.type
+        assert authorize(msg, strict=True).code == "forbidden", msg.type
+
+
+def test_version_2_placements_pass_for_one_release_unless_strict():
+    from contracts.parsing import v2_placement
+    old = [_as("conversation.post", POST, "seller", T.REFUND_COMMANDS),
+           _as("ruling.appeal", APPEAL, "seller", T.ARBITRATION_COMMANDS),
+           _as("payout.retry", {"order_id": "O1", "refund_id": "R1"}, "system", T.REFUND_COMMANDS)]
+    for msg in old:
+        assert v2_placement(msg) and authorize(msg) is None, msg.type
+        assert authorize(msg, strict=True).code == "forbidden", msg.type
+    assert not v2_placement(_as("conversation.post", POST, "seller", T.SELLER_COMMANDS))
+    assert authorize(_as("payout.retry", {"order_id": "O1", "refund_id": "R1"}, "system", T.OPS_COMMANDS)) is None

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from contracts.registry import spec_for
+from contracts.registry import spec_for, topic_for
 
 REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
 KINDS = ("refund_only", "return_and_refund", "exchange")
@@ -85,9 +85,7 @@ class Command:
 
     @property
     def topic(self) -> str:
-        spec = spec_for(self.type)
-        assert spec is not None
-        return spec.topic
+        return topic_for(self.type, self.role)
 
     @property
     def key_field(self) -> str:

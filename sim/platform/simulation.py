@@ -57,7 +57,7 @@ def uncounted() -> None:
 HOUR = 3600.0
 # The platform's real windows (48 h, 7 days, 72 h ...); shop restrictions are reached in a few
 # defects so that a world of a few orders meets them.
-COMMON = dict(log_level="WARNING", handler_attempts=1)
+COMMON = dict(log_level="WARNING", handler_attempts=1, contract_strict=True)  # version 3 placements only
 SETTINGS = {
     "refund": RefundSettings(**COMMON),
     "seller": SellerSettings(**COMMON, shop_restrictions="promotions:1,new_listings:2,rejections_reviewed:2",
