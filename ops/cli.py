@@ -3,6 +3,7 @@ through KAFKA_BOOTSTRAP / MONGO_URL (or --bootstrap / --mongo)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ import typer
 from contracts import topics as T
 from contracts.build import encode, envelope, key_of
 from contracts.parsing import Invalid, parse_message
-from contracts.registry import spec_for
+from contracts.registry import INBOUND_ROLES, spec_for, topic_for
 from ops import render
 from ops.reader import Unreachable, read
 from runtime.kafka_auth import aiokafka_kwargs
@@ -154,7 +155,7 @@ def build_message(type_: str, data: dict[str, Any], actor: str, event_id: str | 
     env = envelope(type_, data, actor={"role": role, "id": actor_id}, event_id=event_id,
                    correlation_id=correlation_id, validate=False)
     spec = spec_for(type_)
-    parse_message(encode(env), topic=spec.topic if spec else None)
+    parse_message(encode(env), topic=topic_for(type_, role) if spec else None)
     return env
 
 
@@ -202,7 +203,7 @@ def publish(
             await p.stop()
             raise Unreachable(f"cannot reach Kafka at {_bootstrap(bootstrap)} ({e})") from None
         try:
-            return await p.send_and_wait(spec.topic, encode(env), key=key_of(env))
+            return await p.send_and_wait(topic_for(env["type"], env["actor"]["role"]), encode(env), key=key_of(env))
         finally:
             await p.stop()
 
@@ -266,7 +267,9 @@ def dlq_replay(
     offset: Optional[list[int]] = typer.Option(None, "--offset", help="replay only these offsets"),
     bootstrap: Optional[str] = BootstrapOpt,
 ) -> None:
-    """Send dead letters back to the topic they came from, with their original key and bytes."""
+    """Send dead letters back: what came in from outside to the topic it came from, with its key and
+    bytes; a record of a topic only its service writes, to that service on ops.commands
+    (dead_letter.replay), since operators may not write a service's topics."""
     from runtime import dlq as D
 
     if topic.endswith(".views.dlq"):
@@ -284,9 +287,17 @@ def dlq_replay(
         try:
             for r, h in chosen:
                 origin = h.get(D.H_TOPIC) or topic.removesuffix(T.DLQ_SUFFIX)
-                await p.send_and_wait(origin, r.value, key=r.key,
-                                      headers=[("x-replayed-from", f"{r.topic}@{r.offset}".encode())])
-                typer.echo(f"replayed {r.topic}@{r.offset} -> {origin}")
+                where = f"{r.topic}@{r.offset}"
+                if origin in INBOUND_ROLES:
+                    await p.send_and_wait(origin, r.value, key=r.key, headers=[("x-replayed-from", where.encode())])
+                    typer.echo(f"replayed {where} -> {origin}")
+                    continue
+                env = envelope("dead_letter.replay", {
+                    "key": (r.key or b"").decode(), "service": h.get(D.H_SERVICE), "topic": origin,
+                    "value_b64": base64.b64encode(r.value or b"").decode(), "dead_letter": where},
+                    actor={"role": "system", "id": "ops"})
+                await p.send_and_wait(T.OPS_COMMANDS, encode(env), key=r.key)
+                typer.echo(f"replayed {where} -> {origin} through {T.OPS_COMMANDS} ({h.get(D.H_SERVICE)})")
         finally:
             await p.stop()
         return len(chosen)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from contracts import topics as T
-from contracts.registry import ALL_SPECS, CONSUMES
+from contracts.registry import ALL_SPECS, CONSUMES, INBOUND_ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
 ACL_FILE = ROOT / "infra" / "kafka" / "acls.tsv"
@@ -22,9 +22,9 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     "order-system": {"write": (T.ORDERS_EVENTS,), "read": ()},
     "payment-system": {"write": (T.PAYMENTS_EVENTS,), "read": (T.PAYMENTS_COMMANDS,)},
     "buyer-app": {"write": (T.REFUND_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS), "read": ()},
-    # The seller backend posts to a request's conversation (conversation.post) on refund.commands.
-    "seller-backend": {"write": (T.SELLER_COMMANDS, T.REFUND_COMMANDS, T.ARBITRATION_COMMANDS, T.NOTIFY_COMMANDS),
-                       "read": ()},
+    # Contract version 3: the seller backend writes only its own topic (its posts, interventions,
+    # evidence and appeals included), so it cannot speak on the buyer's.
+    "seller-backend": {"write": (T.SELLER_COMMANDS, T.NOTIFY_COMMANDS), "read": ()},
     # The arbitrators' tools (the CLI for support, a workbench) are the only writers of decisions.
     # It reads arbitration.events to show an arbitrator what became of a ruling or a claim.
     "arbitrator-console": {"write": (T.ARBITRATION_DECISIONS,), "read": (T.ARBITRATION_EVENTS,)},
@@ -34,6 +34,7 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
 GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "seller": (T.SELLER_RESTRICTIONS,),
                                              "arbitration": (T.ARBITRATION_FLAGGED_BUYERS, T.SELLER_RESTRICTIONS)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support
+OPERATOR_WRITES = (T.OPS_COMMANDS,) + tuple(t for t in INBOUND_ROLES if t != T.OPS_COMMANDS)
 
 
 def acl_rows() -> list[tuple[str, str, str, str, str]]:
@@ -54,7 +55,10 @@ def acl_rows() -> list[tuple[str, str, str, str, str]]:
         rows += [(name, "Read", "topic", t, "literal") for t in rights["read"]]
         if rights["read"]:
             rows.append((name, "Read", "group", name, "prefixed"))
-    rows += [(OPERATORS, op, "topic", "*", "literal") for op in ("Read", "Write", "Describe")]
+    # Operators read everything; they write their own commands, and send back dead letters (or a
+    # message for support) only to the topics outside systems write, never a service's own topics.
+    rows += [(OPERATORS, op, "topic", "*", "literal") for op in ("Read", "Describe")]
+    rows += [(OPERATORS, "Write", "topic", t, "literal") for t in OPERATOR_WRITES]
     rows.append((OPERATORS, "Read", "group", "*", "literal"))
     return rows
 
