@@ -58,6 +58,9 @@ def main() -> int:
     args = ap.parse_args()
     env = {k: os.environ.get(k, v) for k, v in DEMO_DEADLINES.items()}
     env["AFTERSALE_LOG_FORMAT"] = os.environ.get("AFTERSALE_LOG_FORMAT", "json")
+    # The demo's supervisor is one the arbitration service lists too (case.assign is checked there).
+    env["AFTERSALE_SUPERVISORS"] = os.environ.get(
+        "AFTERSALE_SUPERVISORS", ",".join(a for a, _, supervisor in DEMO_ARBITRATORS if supervisor))
     system = make_system(env, Path(args.logs), ["refund", "seller", "arbitration", "notify", "paysim", "workbench"])
     print(f"[run] starting refund, seller, arbitration, notify, the payment simulator and the workbench; "
           f"logs in {args.logs}", file=sys.stderr)

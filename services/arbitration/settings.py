@@ -11,6 +11,13 @@ class ArbitrationSettings(ServiceSettings):
     ruling_target_s: float = 3 * 24 * 3600
     appeal_window_s: float = 7 * 24 * 3600
     claim_ttl_s: float = 30 * 60  # an arbitrator's claim on a case lapses unless taken again
+    # Arbitrator ids who may give a case to another (case.assign), comma-separated: the service's
+    # own list, whatever a tool that sends case.assign believes. Empty: nobody assigns.
+    supervisors: str = ""
+
+    @property
+    def supervisor_ids(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in self.supervisors.split(",") if x.strip())
     # --- what a ruling costs ---
     max_postage_fen: int = 3000  # return postage a ruling may repay (¥30), as the refund service caps it
     # --- buyer credibility (never shown to sellers) ---

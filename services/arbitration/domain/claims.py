@@ -68,6 +68,9 @@ def case_claim(agg: ArbitrationOrder, case: Case, arbitrator: str, msg: ParsedMe
 
 @on_case
 def case_assign(agg: ArbitrationOrder, case: Case, supervisor: str, msg: ParsedMessage, ctx: Context) -> Decision:
+    if supervisor not in ctx.settings.supervisor_ids:
+        return Decision.refuse("not_a_supervisor", f"{supervisor} may not give cases to others: only the "
+                                                   f"supervisors the arbitration service lists may")
     if (refused := _claimable(case, msg.data.arbitrator_id)) is not None:
         return refused
     return _hold(Step(agg, ctx, actor_of(msg)), case, msg.data.arbitrator_id, assigned_by=supervisor)

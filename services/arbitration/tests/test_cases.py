@@ -17,7 +17,7 @@ from services.arbitration.domain.service import ArbitrationDomain
 from services.arbitration.domain.statuses import STATUSES
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
-S = ArbitrationSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600)
+S = ArbitrationSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600, supervisors="SUP")
 domain = ArbitrationDomain()
 BUYER, SELLER, ARB = ("buyer", "B1"), ("seller", "S1"), ("arbitrator", "A1")
 

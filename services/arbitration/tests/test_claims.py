@@ -61,6 +61,13 @@ def test_a_supervisor_gives_a_held_case_to_someone_else():
     assert rule(given.state, "full_refund", "A2", now=T).reject is None
 
 
+def test_only_a_supervisor_the_service_lists_gives_a_case_to_someone_else():
+    held = command(_awaiting(), "case.claim", "A1").state
+    assert command(held, "case.assign", "A1", arbitrator_id="A1").reject.code == "not_a_supervisor"
+    assert command(held, "case.assign", "A2", arbitrator_id="A2").reject.code == "not_a_supervisor"
+    assert case_of_state(held).claimed_by == "A1"
+
+
 def test_a_ruling_ends_the_claim_and_the_appeal_goes_to_someone_new():
     held = command(_awaiting(), "case.claim", "A1").state
     ruled = rule(held, "full_refund", "A1", now=T)
