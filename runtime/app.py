@@ -100,19 +100,33 @@ class Service:
                  database=self.settings.db_name(self.domain.service), http_port=self.settings.http_port)
 
     async def shutdown(self) -> None:
-        """Graceful: the batch in hand commits, then the tasks close and the consumers leave."""
+        """Graceful: the batch in hand commits, then the tasks close and the consumers leave, all
+        within AFTERSALE_STOP_TIMEOUT_S, the broker or the database gone or not. What has not closed
+        by then is left: a batch not committed is read again by its partition's next owner."""
+        deadline = time.monotonic() + self.settings.stop_timeout_s
+        left = lambda: max(0.1, deadline - time.monotonic())  # noqa: E731
         self.stop.set()
-        await asyncio.wait(self.background, timeout=10)
+        await asyncio.wait(self.background, timeout=min(10.0, left() / 2))
         log.info("service_stopping", inflight=self.loop.inflight)
         for t in self.background:
             t.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
-        await self.loop.stop()
-        await self.views.stop()
-        await self.changelog.stop()
-        for table in self.tables.values():
-            await table.stop()
-        await self.client.close()
+        await asyncio.wait(self.background, timeout=left())
+        parts = [("stream", self.loop.stop), ("views", self.views.stop), ("changelog", self.changelog.stop),
+                 *((f"table {name}", table.stop) for name, table in self.tables.items()),
+                 ("database", self.client.close)]
+        for name, stop in parts:
+            try:
+                await asyncio.wait_for(stop(), timeout=left())
+            except asyncio.TimeoutError:
+                log.warning("stop_timed_out", part=name, timeout_s=self.settings.stop_timeout_s)
+            except asyncio.CancelledError:
+                # aiokafka's consumer lets the cancellation of its own fetch task escape its stop()
+                # when the broker is gone; only a cancellation of this stop itself goes on.
+                if (me := asyncio.current_task()) is not None and me.cancelling():
+                    raise
+                log.warning("stop_failed", part=name, error="cancelled inside the client")
+            except Exception as exc:  # noqa: BLE001 - stopping: nothing else to do with it
+                log.warning("stop_failed", part=name, error=repr(exc))
         log.info("service_stopped")
 
 

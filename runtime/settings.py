@@ -45,6 +45,8 @@ class ServiceSettings(BaseSettings):
     dead_letter_window: int = 100
     # The broker away or a transaction refused: wait this long (doubling) before trying again.
     retry_backoff_s: float = 0.2
+    # A stop (SIGTERM) commits the batch in hand and closes everything within this, Kafka gone or not.
+    stop_timeout_s: float = 20.0
     retry_backoff_max_s: float = 5.0
     batch_max_records: int = 500
     # How long the broker may hold a consumer's fetch to gather more records. Without it, records

@@ -3,6 +3,7 @@ started (the four services, the payment simulator, the workbench) and exits; not
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,3 +58,47 @@ def test_sigterm_to_the_runner_stops_everything_it_started(env: dict[str, str], 
         for pid in pids.values():  # a failed run leaves nothing behind for the next test
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+STOP_TIMEOUT_S = 8
+
+
+def test_a_service_sent_sigterm_with_kafka_gone_exits_within_its_stop_timeout(tmp_path: Path) -> None:
+    """Kafka dies under a running service (a broker host lost, `make run`'s infrastructure stopped
+    first); the service, sent SIGTERM, does not wait for it: it exits within its stop timeout."""
+    root = Path(__file__).resolve().parents[2]
+    infra = {**os.environ, "AFTERSALE_INSTANCE": "stopping"}
+    up = subprocess.run([str(root / "infra/scripts/up.sh"), "--fresh"], env=infra, capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr[-3000:]
+    found = dict(re.findall(r"^export (\w+)=(\S+)$", up.stdout, re.M))
+    port = 28191
+    service = None
+    try:
+        env = {**os.environ, "KAFKA_BOOTSTRAP": found["KAFKA_BOOTSTRAP"], "MONGO_URL": found["MONGO_URL"],
+               "AFTERSALE_REFUND_HTTP_PORT": str(port), "AFTERSALE_STOP_TIMEOUT_S": str(STOP_TIMEOUT_S),
+               "AFTERSALE_DB_PREFIX": "stopping_", "AFTERSALE_LOG_FORMAT": "json"}
+        service = subprocess.Popen([sys.executable, "-m", "services.refund"], env=env, cwd=root,
+                                   stdout=open(tmp_path / "refund.log", "wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (health(port) or {}).get("ready"):
+            assert service.poll() is None, (tmp_path / "refund.log").read_text()[-3000:]
+            time.sleep(0.5)
+        assert (health(port) or {}).get("ready"), (tmp_path / "refund.log").read_text()[-3000:]
+
+        cache = Path(os.environ.get("AFTERSALE_CACHE", Path.home() / ".cache/aftersale"))
+        kafka_pid = int((cache / "state/stopping/kafka/kafka.pid").read_text())
+        os.kill(kafka_pid, signal.SIGKILL)
+        while alive(kafka_pid):
+            time.sleep(0.1)
+        time.sleep(2)  # the service notices: its fetches and commits now fail
+
+        began = time.monotonic()
+        service.send_signal(signal.SIGTERM)
+        code = service.wait(STOP_TIMEOUT_S + 20)
+        took = time.monotonic() - began
+        assert code == 0 and took < STOP_TIMEOUT_S + 5, f"exit {code} after {took:.1f} s"
+        assert b"service_stopped" in (tmp_path / "refund.log").read_bytes()
+    finally:
+        if service is not None and service.poll() is None:
+            service.kill()
+        subprocess.run([str(root / "infra/scripts/down.sh")], env=infra, capture_output=True)
