@@ -28,6 +28,7 @@ from runtime import db as dbmod
 from runtime import logging as logmod
 from runtime.admin import ensure_internal_topics
 from runtime.domain import Domain
+from runtime.guard import behind_token
 from runtime.kafka import KafkaChangelog, KafkaTransactions
 from runtime.kafka_auth import aiokafka_kwargs
 from runtime.processor import Processor
@@ -175,7 +176,8 @@ def build_service(domain: Domain, settings: ServiceSettings,
         return AsgiResponse(json.dumps(body, ensure_ascii=False, default=str).encode(), status,
                             headers={"content-type": "application/json; charset=utf-8"})
 
-    routes = {"/health": get(health), "/metrics": get(prometheus), "/asyncapi.json": get(contract), "/state": get(state),
+    routes = {"/health": get(health), "/metrics": get(behind_token(settings.admin_token, prometheus)),
+              "/asyncapi.json": get(contract), "/state": get(behind_token(settings.admin_token, state)),
               **dict(extra_routes or [])}
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -2,7 +2,9 @@
 its own deadlines and rules in its settings.py."""
 from __future__ import annotations
 
-from pydantic import Field
+from typing import ClassVar
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +30,8 @@ class ServiceSettings(BaseSettings):
     kafka_security: str = ""
     kafka_username: str = ""
     kafka_password: str = ""
+    # With it, /state (aggregates, personal data) and /metrics answer only `Authorization: Bearer <it>`.
+    admin_token: str = ""
     session_timeout_ms: int = 10000
     http_host: str = "127.0.0.1"
     http_port: int = 0
@@ -93,6 +97,18 @@ class ServiceSettings(BaseSettings):
 
     def db_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"
+
+    SECRETS: ClassVar[tuple[str, ...]] = ("kafka_password", "admin_token")
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets(self) -> "ServiceSettings":
+        """A deployment started with .env.example's placeholders would run with published secrets."""
+        for name in self.SECRETS:
+            if getattr(self, name).startswith("change-me"):
+                field = type(self).model_fields[name]
+                env = field.validation_alias if isinstance(field.validation_alias, str) else f"AFTERSALE_{name.upper()}"
+                raise ValueError(f"{env} is still the placeholder from .env.example; set a secret")
+        return self
 
     def group_id(self, service: str) -> str:
         return f"aftersale-{service}{self.group_suffix}"

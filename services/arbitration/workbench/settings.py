@@ -7,6 +7,7 @@ from runtime.settings import ServiceSettings
 
 
 class WorkbenchSettings(ServiceSettings):
+    SECRETS = (*ServiceSettings.SECRETS, "secret", "sso_secret")
     http_port: int = Field(8085, validation_alias="AFTERSALE_WORKBENCH_HTTP_PORT")
     # Signs the session cookie. Unset: a random one per start (everyone logs in again after a restart).
     secret: str = Field("", validation_alias="AFTERSALE_WORKBENCH_SECRET")
