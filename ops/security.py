@@ -34,6 +34,7 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
 GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "seller": (T.SELLER_RESTRICTIONS,),
                                              "arbitration": (T.ARBITRATION_FLAGGED_BUYERS, T.SELLER_RESTRICTIONS)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support
+KAFKA_UI = "kafka-ui"
 OPERATOR_WRITES = (T.OPS_COMMANDS,) + tuple(t for t in INBOUND_ROLES if t != T.OPS_COMMANDS)
 
 
@@ -60,6 +61,9 @@ def acl_rows() -> list[tuple[str, str, str, str, str]]:
     rows += [(OPERATORS, op, "topic", "*", "literal") for op in ("Read", "Describe")]
     rows += [(OPERATORS, "Write", "topic", t, "literal") for t in OPERATOR_WRITES]
     rows.append((OPERATORS, "Read", "group", "*", "literal"))
+    # The Kafka UI of docker-compose.yml: its own principal, which may look and never write.
+    rows += [(KAFKA_UI, op, "topic", "*", "literal") for op in ("Read", "Describe", "DescribeConfigs")]
+    rows.append((KAFKA_UI, "Describe", "group", "*", "literal"))
     return rows
 
 

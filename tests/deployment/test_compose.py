@@ -69,3 +69,16 @@ def test_the_image_is_small_pinned_and_runs_as_a_non_root_user() -> None:
     assert bases and all(re.search(r":\d+\.\d+\.\d+-slim", b) for b in bases)
     users = re.findall(r"^USER (\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")
+
+
+def test_kafka_ui_reads_as_its_own_principal_behind_a_login_on_loopback(resolved) -> None:
+    ui = resolved["services"]["kafka-ui"]
+    env = ui["environment"]
+    assert 'username="kafka-ui"' in env["KAFKA_CLUSTERS_0_PROPERTIES_SASL_JAAS_CONFIG"]
+    assert env["KAFKA_CLUSTERS_0_READONLY"] == "true" and env["AUTH_TYPE"] == "LOGIN_FORM"
+    assert env["SPRING_SECURITY_USER_PASSWORD"].startswith("change-me")
+    # compose v1 renders a port as "ip:host:container", v2 as a mapping
+    assert all((p.startswith("127.0.0.1:") if isinstance(p, str) else p.get("host_ip") == "127.0.0.1")
+               for p in ui["ports"])
+    from ops.security import acl_rows
+    assert {r[1] for r in acl_rows() if r[0] == "kafka-ui"} == {"Read", "Describe", "DescribeConfigs"}
