@@ -2,6 +2,7 @@
 # One-shot job of docker-compose.yml, run in the Kafka image against the broker's internal
 # listener: creates the SCRAM users and the ACLs of infra/kafka/acls.tsv. Idempotent.
 set -euo pipefail
+set -f  # the table's `*` names are Kafka's wildcard, never file names to expand
 BIN=/opt/kafka/bin
 BOOT=kafka:19092
 upper() { echo "$1" | tr 'a-z-' 'A-Z_'; }

@@ -82,3 +82,26 @@ def test_kafka_ui_reads_as_its_own_principal_behind_a_login_on_loopback(resolved
                for p in ui["ports"])
     from ops.security import acl_rows
     assert {r[1] for r in acl_rows() if r[0] == "kafka-ui"} == {"Read", "Describe", "DescribeConfigs"}
+
+
+def broker_properties(env: dict) -> dict[str, str]:
+    """The apache/kafka image's rule for its KAFKA_* environment: drop the prefix, lower-case,
+    `___` -> `-`, `__` -> `_`, `_` -> `.` (its documentation, "Using environment variables")."""
+    out = {}
+    for k, v in env.items():
+        if k.startswith("KAFKA_") and k != "KAFKA_HEAP_OPTS":
+            name = k[len("KAFKA_"):].lower().replace("___", "-").replace("__", "\0").replace("_", ".")
+            out[name.replace("\0", "_")] = str(v)
+    return out
+
+
+def test_the_broker_has_a_login_module_for_its_sasl_listener(resolved) -> None:
+    props = broker_properties(resolved["services"]["kafka"]["environment"])
+    assert "SASL_PLAINTEXT://:9092" in props["listeners"]
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-256"
+    assert "ScramLoginModule required" in props["listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config"]
+
+
+def test_the_setup_job_never_expands_the_acl_tables_wildcards() -> None:
+    script = (ROOT / "infra/kafka/compose-setup.sh").read_text()
+    assert re.search(r"^set -f", script, re.M), "kafka-acls.sh must get `*`, not the files of the working directory"
