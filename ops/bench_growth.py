@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from contracts.build import encode, envelope
+from contracts.registry import topic_for
 from runtime.aggregate import Aggregate
 from runtime.batch import Batch
 from runtime.ownership import partition_of
@@ -46,7 +47,8 @@ def submissions(show: tuple[int, ...] = (1, 2, 100, 250, 499, 500, 501)) -> None
         env = envelope("evidence.submit", {"order_id": "O1", "case_id": case_id, "description": "长" * 2000,
                                            "evidence": PHOTOS if i < 4 else [], "done": False},
                        actor={"role": party[0], "id": party[1]})
-        outcome, took, written, size = timed(processor, store, InRecord("arbitration.commands", partition_of("O1"), i,
+        where = topic_for("evidence.submit", party[0])  # the seller's on seller.commands (contract v3)
+        outcome, took, written, size = timed(processor, store, InRecord(where, partition_of("O1"), i,
                                                                         b"O1", encode(env)), "O1")
         if i + 1 in show:
             print(f"submission {i + 1}: {outcome}, {took:.2f} ms, changelog {written} B, aggregate {size} B")
