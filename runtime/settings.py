@@ -2,6 +2,7 @@
 its own deadlines and rules in its settings.py."""
 from __future__ import annotations
 
+import socket
 from typing import ClassVar
 
 from pydantic import Field, model_validator
@@ -25,7 +26,7 @@ class ServiceSettings(BaseSettings):
     # Static group membership (KIP-345): a replica that restarts under the same id takes its
     # partitions back at once instead of waiting out the session timeout. One id per replica;
     # the consumers add their subscription to it (runtime/membership.py).
-    instance_id: str = ""
+    instance_id: str = ""  # "hostname": the host's name, one per container, so `--scale` just works
     # "" (plaintext) or "SASL_SCRAM_256"; each service has its own principal (see ops/security.py)
     kafka_security: str = ""
     kafka_username: str = ""
@@ -99,6 +100,14 @@ class ServiceSettings(BaseSettings):
         return f"{self.db_prefix}{service}"
 
     SECRETS: ClassVar[tuple[str, ...]] = ("kafka_password", "admin_token")
+
+    @model_validator(mode="after")
+    def _instance_from_hostname(self) -> "ServiceSettings":
+        """Replicas started from one definition (compose's --scale) each take their host's name, so
+        no two share a static member id and fence each other out of the group."""
+        if self.instance_id == "hostname":
+            self.instance_id = socket.gethostname()
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> "ServiceSettings":

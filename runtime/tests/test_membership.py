@@ -21,3 +21,17 @@ def test_each_replica_has_its_own_id_and_none_without_one() -> None:
     topics = ["seller.commands"]
     assert static_member_id("aftersale-seller", "0", topics) != static_member_id("aftersale-seller", "1", topics)
     assert static_member_id("aftersale-seller", "", topics) is None
+
+
+def test_replicas_of_one_definition_take_their_hostnames(monkeypatch) -> None:
+    import socket
+
+    from runtime.settings import ServiceSettings
+    ids = set()
+    for host in ("refund-1", "refund-2", "refund-3"):  # compose --scale: one hostname per container
+        monkeypatch.setattr(socket, "gethostname", lambda host=host: host)
+        s = ServiceSettings(instance_id="hostname")
+        assert s.instance_id == host
+        ids.add(static_member_id("aftersale-refund", s.instance_id, ["refund.commands"]))
+    assert len(ids) == 3
+    assert ServiceSettings(instance_id="7").instance_id == "7"

@@ -49,6 +49,7 @@ def test_the_services_restart_authenticate_and_take_configuration_from_the_envir
         assert env["AFTERSALE_KAFKA_PASSWORD"].startswith("change-me"), "secrets come from .env"
         assert svc["command"] == ["python", "-m", f"services.{name}"]
         assert svc["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+        assert env["AFTERSALE_INSTANCE_ID"] == "hostname"  # one static member id per replica (--scale)
     kafka = resolved["services"]["kafka"]["environment"]
     assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
     assert "StandardAuthorizer" in kafka["KAFKA_AUTHORIZER_CLASS_NAME"]
