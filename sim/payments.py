@@ -35,10 +35,25 @@ class SimSettings(BaseSettings):
     http_port: int = 8089
     group: str = "payment-simulator"
     offset_reset: str = "earliest"
+    # Against a secured broker, as the payment system's principal (PAYSIM_SECURITY=SASL_SCRAM_256;
+    # its group must then be one the ACLs give it, e.g. payment-system-sim).
+    security: str = ""
+    username: str = ""
+    password: str = ""
 
 
 settings = SimSettings()
-broker = KafkaBroker(settings.kafka_bootstrap, acks="all", enable_idempotence=True, logger=None)
+
+
+def _security() -> Any:
+    if settings.security != "SASL_SCRAM_256":
+        return None
+    from faststream.security import SASLScram256
+    return SASLScram256(settings.username, settings.password)
+
+
+broker = KafkaBroker(settings.kafka_bootstrap, acks="all", enable_idempotence=True, logger=None,
+                     security=_security())
 rng = random.Random(settings.seed)
 paid: dict[str, int] = {}  # payout_id -> fen
 requests_seen: dict[str, int] = {}  # payout_id -> attempts

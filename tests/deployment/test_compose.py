@@ -3,13 +3,11 @@ and gives every service a healthcheck. Validated by Debian's docker-compose, whi
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
+
 
 import pytest
-import yaml
 
+from tests.deployment.compose import broker_properties, resolve
 from tests.support.infra import ROOT
 
 SERVICES = {"refund", "seller", "arbitration", "notify"}
@@ -17,14 +15,7 @@ SERVICES = {"refund", "seller", "arbitration", "notify"}
 
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory) -> dict:
-    exe = shutil.which("docker-compose")
-    assert exe, "docker-compose is needed to validate the deployment (scripts/test.sh installs Debian's)"
-    d: Path = tmp_path_factory.mktemp("compose")
-    shutil.copy(ROOT / "docker-compose.yml", d / "docker-compose.yml")
-    shutil.copy(ROOT / ".env.example", d / ".env")
-    out = subprocess.run([exe, "config"], cwd=d, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    return yaml.safe_load(out.stdout)
+    return resolve(tmp_path_factory.mktemp("compose"))
 
 
 def test_the_compose_file_names_every_part(resolved) -> None:
@@ -83,17 +74,6 @@ def test_kafka_ui_reads_as_its_own_principal_behind_a_login_on_loopback(resolved
                for p in ui["ports"])
     from ops.security import acl_rows
     assert {r[1] for r in acl_rows() if r[0] == "kafka-ui"} == {"Read", "Describe", "DescribeConfigs"}
-
-
-def broker_properties(env: dict) -> dict[str, str]:
-    """The apache/kafka image's rule for its KAFKA_* environment: drop the prefix, lower-case,
-    `___` -> `-`, `__` -> `_`, `_` -> `.` (its documentation, "Using environment variables")."""
-    out = {}
-    for k, v in env.items():
-        if k.startswith("KAFKA_") and k != "KAFKA_HEAP_OPTS":
-            name = k[len("KAFKA_"):].lower().replace("___", "-").replace("__", "\0").replace("_", ".")
-            out[name.replace("\0", "_")] = str(v)
-    return out
 
 
 def test_the_broker_has_a_login_module_for_its_sasl_listener(resolved) -> None:

@@ -1,0 +1,36 @@
+"""docker-compose.yml boots: the broker from the image's rules for its environment, the setup job's
+script unchanged, the topics job, the four services, the workbench and the payment simulator with
+the environment compose gives them, each healthcheck command run against its part, and one
+dispute paid through it all. No container engine here: tests/deployment/compose_boot.py runs the
+parts in private network and mount namespaces, and says what it cannot check."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.deployment.compose import resolve
+from tests.support.infra import ROOT
+
+
+def test_what_compose_names_boots_and_pays_a_dispute(tmp_path: Path) -> None:
+    resolved = resolve(tmp_path, secrets_filled=True)
+    (tmp_path / "resolved.json").write_text(json.dumps(resolved))
+    try:
+        out = subprocess.run(["unshare", "--net", "--mount", "--fork", sys.executable, "-m",
+                              "tests.deployment.compose_boot", str(tmp_path)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert (tmp_path / "result.json").exists(), out.stdout[-2000:] + out.stderr[-3000:]
+        result = json.loads((tmp_path / "result.json").read_text())
+    finally:
+        for made in json.loads((tmp_path / "result.json").read_text()).get("made", []) \
+                if (tmp_path / "result.json").exists() else []:
+            shutil.rmtree(made, ignore_errors=True)  # the empty mount points it had to make
+    assert "failed" not in result, json.dumps(result, ensure_ascii=False, indent=1)[-4000:]
+    assert {name: step["exit"] for name, step in result["steps"].items()} == {"kafka-setup": 0, "topics": 0}
+    assert {name for name, h in result["healthchecks"].items() if h["passed"]} == {
+        "kafka", "kafka-setup", "topics", "refund", "seller", "arbitration", "notify", "workbench"}
+    assert set(result["healthchecks"]) | set(result["not_checked"]) == set(resolved["services"])
+    assert result["dispute"]["ok"] and result["dispute"]["amount_fen"] == 12900, result["dispute"]
