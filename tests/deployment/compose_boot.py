@@ -145,7 +145,7 @@ class Boot:
 
     def healthy(self, name: str, timeout: float) -> None:
         """Its compose healthcheck command, run until it passes (as Docker would, every second here)."""
-        test = self.compose[name]["healthcheck"]["test"]
+        test = [t.replace("$$", "$") for t in self.compose[name]["healthcheck"]["test"]]  # as compose runs it
         argv = ["/bin/sh", "-c", test[1]] if test[0] == "CMD-SHELL" else \
             [sys.executable if a == "python" else a for a in test[1:]]
         deadline, tries, last = time.monotonic() + timeout, 0, None
@@ -154,7 +154,7 @@ class Boot:
             proc = self.procs.get(name)
             if proc is not None and proc.poll() is not None:
                 raise Failed(f"{name} exited {proc.returncode}: {(self.logs / f'{name}.log').read_text()[-2000:]}")
-            last = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            last = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=self.env_of(name))  # in its container
             if last.returncode == 0:
                 self.result["healthchecks"][name] = {"passed": True, "tries": tries}
                 return

@@ -44,6 +44,10 @@ def test_the_services_restart_authenticate_and_take_configuration_from_the_envir
     kafka = resolved["services"]["kafka"]["environment"]
     assert kafka["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
     assert "StandardAuthorizer" in kafka["KAFKA_AUTHORIZER_CLASS_NAME"]
+    # Every listener authenticates, and admin is the only super user: nobody is anonymous.
+    assert kafka["KAFKA_SUPER_USERS"] == "User:admin"
+    protocols = dict(p.split(":") for p in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}
 
 
 def test_the_workbench_writes_decisions_as_the_arbitrator_console(resolved) -> None:
