@@ -135,7 +135,8 @@ class Boot:
         self.start("paysim", [sys.executable, "-m", "sim.payments"], env)
 
     def secret(self, principal: str) -> str:
-        return self.env_of("refund")[f"KAFKA_{principal.upper().replace('-', '_')}_PASSWORD"]
+        """An outside system's password, from the .env the setup job reads whole (no service sees it)."""
+        return self.env_of("kafka-setup")[f"KAFKA_{principal.upper().replace('-', '_')}_PASSWORD"]
 
     # ---- running things ---------------------------------------------------------------------
 

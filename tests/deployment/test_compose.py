@@ -90,3 +90,11 @@ def test_the_broker_has_a_login_module_for_its_sasl_listener(resolved) -> None:
 def test_the_setup_job_never_expands_the_acl_tables_wildcards() -> None:
     script = (ROOT / "infra/kafka/compose-setup.sh").read_text()
     assert re.search(r"^set -f", script, re.M), "kafka-acls.sh must get `*`, not the files of the working directory"
+
+
+def test_each_service_sees_its_own_secret_and_no_other_principals(resolved) -> None:
+    for name in SERVICES | {"workbench", "topics"}:
+        env = resolved["services"][name]["environment"]
+        others = [k for k in env if k.startswith("KAFKA_") and k.endswith("_PASSWORD")]
+        assert others == [], f"{name} sees {others}"
+        assert "env_file" not in resolved["services"][name]
