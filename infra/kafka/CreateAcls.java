@@ -23,7 +23,9 @@ public class CreateAcls {
                 default -> ResourceType.TOPIC;
             };
             PatternType pattern = f[4].equals("prefixed") ? PatternType.PREFIXED : PatternType.LITERAL;
-            AclOperation op = AclOperation.fromString(f[1]);
+            // The table names operations as kafka-acls.sh does (DescribeConfigs); the enum is DESCRIBE_CONFIGS.
+            AclOperation op = AclOperation.fromString(f[1].replaceAll("([a-z])([A-Z])", "$1_$2"));
+            if (op == AclOperation.UNKNOWN) throw new IllegalArgumentException("unknown ACL operation " + f[1]);
             bindings.add(new AclBinding(new ResourcePattern(type, f[3], pattern),
                     new AccessControlEntry("User:" + f[0], "*", op, AclPermissionType.ALLOW)));
             if (type == ResourceType.TOPIC && op == AclOperation.WRITE) {  // producers look topics up first
