@@ -59,7 +59,8 @@ class Boot:
         bin_.mkdir(parents=True)
         for name, cls in TOOLS.items():
             (bin_ / name).write_text(f'#!/bin/sh\nexec java {JVM_QUICK} -cp "{KAFKA_LIBS}/*" '
-                                     f'-Dlog4j2.configurationFile={ROOT}/infra/kafka/log4j2.properties {cls} "$@"\n')
+                                     f'-Dlog4j2.configurationFile={ROOT}/infra/kafka/log4j2.properties '
+                                     f'-Dkafka.logs.dir={self.logs} {cls} "$@"\n')
             (bin_ / name).chmod(0o755)
 
     def mount_volumes(self, name: str) -> None:
@@ -117,7 +118,8 @@ class Boot:
         # The mongo image cannot run here: FerretDB (SQLite) answers on the address compose gives it.
         (self.work / "ferret").mkdir()
         self.start("mongo", [str(FERRETDB), "--listen-addr=127.0.0.1:27017", "--handler=sqlite",
-                             f"--sqlite-url=file:{self.work / 'ferret'}/", "--telemetry=disable", "--log-level=warn"],
+                             f"--sqlite-url=file:{self.work / 'ferret'}/", f"--state-dir={self.work / 'ferret'}",
+                             "--telemetry=disable", "--log-level=warn"],
                    {"PATH": os.environ["PATH"]})
         wait_port(27017, 30)
 
