@@ -136,19 +136,20 @@ def authorize(msg: ParsedMessage, *, strict: bool = False) -> Invalid | None:
         if not strict and v2_placement(msg):
             return None
         if role == "arbitrator" or msg.topic == ARBITRATION_DECISIONS:
-            return Invalid("forbidden", f"a {role} may not send {msg.type!r} on {msg.topic!r}; arbitrators' "
-                                        f"commands are accepted only on {ARBITRATION_DECISIONS!r}, and only from "
-                                        f"them", *ids)
+            return _arbitrators_only(role, msg.type, msg.topic, ids)
         return Invalid("forbidden", f"a {role} may not write {msg.topic!r}: only {' or '.join(allowed)} messages "
                                     f"are accepted there (one writer and one role per topic)", *ids)
     if msg.topic is None and msg.spec.producer == EXTERNAL \
             and (role == "arbitrator") != (msg.spec.topic == ARBITRATION_DECISIONS):
-        return Invalid("forbidden", f"a {role} may not send {msg.type!r} on {msg.spec.topic!r}; arbitrators' "
-                                    f"commands are accepted only on {ARBITRATION_DECISIONS!r}, and only from them",
-                       *ids)
+        return _arbitrators_only(role, msg.type, msg.spec.topic, ids)
     if role not in msg.spec.roles:
         return Invalid("actor_not_allowed", f"a {msg.envelope.actor.role} may not send {msg.type!r}", *ids)
     return None
+
+
+def _arbitrators_only(role: str, type_: str, topic: str | None, ids: tuple) -> Invalid:
+    return Invalid("forbidden", f"a {role} may not send {type_!r} on {topic!r}; arbitrators' commands are "
+                                f"accepted only on {ARBITRATION_DECISIONS!r}, and only from them", *ids)
 
 
 def v2_placement(msg: ParsedMessage) -> bool:

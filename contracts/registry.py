@@ -184,10 +184,18 @@ def command_owner(type_: str) -> Service | None:
     return COMMAND_TOPIC_OWNER.get(spec.topic) if spec is not None and spec.kind == "command" else None
 
 
+# (type, role) -> the topic of its first placement that takes the role (looked up per message sent).
+_TOPIC_FOR: dict[tuple[str, str], str] = {}
+for _s in _ALL:
+    for _role in _s.roles:
+        _TOPIC_FOR.setdefault((_s.type, _role), _s.topic)
+
+
 def topic_for(type_: str, role: str) -> str:
-    """Where a sender in `role` puts a message of this type (version 3)."""
-    spec = MESSAGES[type_]
-    return next((s.topic for s in _ALL if s.type == type_ and role in s.roles), spec.topic)
+    """Where a sender in `role` puts a message of this type (version 3): its home otherwise."""
+    return _TOPIC_FOR.get((type_, role)) or MESSAGES[type_].topic
+
+
 EVENTS_TOPIC_OF: dict[str, str] = {
     "refund": topics.REFUND_EVENTS,
     "seller": topics.SELLER_EVENTS,

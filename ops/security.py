@@ -35,7 +35,7 @@ GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "sel
                                              "arbitration": (T.ARBITRATION_FLAGGED_BUYERS, T.SELLER_RESTRICTIONS)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support
 KAFKA_UI = "kafka-ui"
-OPERATOR_WRITES = (T.OPS_COMMANDS,) + tuple(t for t in INBOUND_ROLES if t != T.OPS_COMMANDS)
+OPERATOR_WRITES = tuple(INBOUND_ROLES)  # ops.commands, and the topics outside systems write
 
 
 def acl_rows() -> list[tuple[str, str, str, str, str]]:
