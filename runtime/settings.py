@@ -37,11 +37,11 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     log_level: str = "INFO"
+    log_format: str = "auto"  # json | console | auto (console on a terminal, JSON otherwise)
     # Contract version 3 only: refuse version 2's placements of the seller's messages (on
     # refund.commands / arbitration.commands) and payout.retry on refund.commands, instead of
     # accepting them with a deprecation warning.
     contract_strict: bool = False
-    log_format: str = "auto"  # json | console | auto (console on a terminal, JSON otherwise)
 
     # A record the service fails on is tried `handler_attempts` times, then dead-lettered; more
     # than `dead_letter_limit` of those among `dead_letter_window` records stop the task (a bug).
@@ -50,9 +50,9 @@ class ServiceSettings(BaseSettings):
     dead_letter_window: int = 100
     # The broker away or a transaction refused: wait this long (doubling) before trying again.
     retry_backoff_s: float = 0.2
+    retry_backoff_max_s: float = 5.0
     # A stop (SIGTERM) commits the batch in hand and closes everything within this, Kafka gone or not.
     stop_timeout_s: float = 20.0
-    retry_backoff_max_s: float = 5.0
     batch_max_records: int = 500
     # How long the broker may hold a consumer's fetch to gather more records. Without it, records
     # that trickle in are fetched a few at a time as fast as they come, and the broker's CPU goes
