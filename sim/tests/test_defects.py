@@ -365,25 +365,37 @@ def test_compensation_is_paid_once_the_case_is_over_and_the_seller_is_told():
     assert s.settle() == []
 
 
-def test_a_request_asked_again_after_a_withdrawn_reject_is_closed_though_the_refund_service_lagged():
-    # Found by the long run (seed 4005603): the refund service, far behind on arbitration.events,
-    # took the buyer's withdrawal of a request the platform had ruled 'reject', then a new request.
-    s = Story()
-    others = ("arbitration", "seller", "notify")
-    rejected_then_escalated(s, *others)
-    s.rule("reject")
-    s.deliver(*others)
+LAGGING_REFUND = ("arbitration", "seller", "notify")  # every service but the refund service
+
+
+def withdrawn_and_asked_again(s: Story) -> str:
+    """The buyer withdraws its request and asks again; the refund service, behind on everything
+    else, takes both, having heard of no case. The new request's id."""
     ruled = s.refund_id
     s.buyer("refund.cancel", refund_id=ruled)
     s.read("refund", "refund.commands")
     s.request()
     s.read("refund", "refund.commands")
-    again = s.refund_id
-    assert again != ruled  # the refund service took it: it had heard of no case
-    s.deliver()
-    [closing] = [e for e in s.events("refund.closed") if e["refund_id"] == again]
+    assert s.refund_id != ruled  # the refund service took it: it had heard of no case
+    return s.refund_id
+
+
+def closed_as_a_final_no(s: Story, refund_id: str) -> None:
+    [closing] = [e for e in s.events("refund.closed") if e["refund_id"] == refund_id]
     assert closing["why"] == "rejected_final" and s.paid() == 0
     assert s.settle() == []
+
+
+def test_a_request_asked_again_after_a_withdrawn_reject_is_closed_though_the_refund_service_lagged():
+    # Found by the long run (seed 4005603): the refund service, far behind on arbitration.events,
+    # took the buyer's withdrawal of a request the platform had ruled 'reject', then a new request.
+    s = Story()
+    rejected_then_escalated(s, *LAGGING_REFUND)
+    s.rule("reject")
+    s.deliver(*LAGGING_REFUND)
+    again = withdrawn_and_asked_again(s)
+    s.deliver()
+    closed_as_a_final_no(s, again)
 
 
 def test_a_withdrawal_while_a_reject_is_appealed_is_a_final_no_whatever_the_appeal_rules_after():
@@ -392,23 +404,14 @@ def test_a_withdrawal_while_a_reject_is_appealed_is_a_final_no_whatever_the_appe
     # moment the refund service took the withdrawal, and the arbitration service then judged the
     # withdrawal by that ruling, not by the 'reject' that stood when the buyer withdrew.
     s = Story()
-    others = ("arbitration", "seller", "notify")
-    rejected_then_escalated(s, *others)
+    rejected_then_escalated(s, *LAGGING_REFUND)
     s.rule("reject")
-    s.deliver(*others)
+    s.deliver(*LAGGING_REFUND)
     s.buyer("ruling.appeal", case_id=s.case_id, description="不服", evidence=[])
-    s.deliver(*others)
-    s.later(3 * DAY + 1, *others)  # the appeal's evidence windows pass
+    s.deliver(*LAGGING_REFUND)
+    s.later(3 * DAY + 1, *LAGGING_REFUND)  # the appeal's evidence windows pass
     s.rule("partial_refund", who="xiaoer2", refund_fen=5000)
-    ruled = s.refund_id
-    s.buyer("refund.cancel", refund_id=ruled)
-    s.read("refund", "refund.commands")  # the refund service takes the withdrawal...
-    s.request()
-    s.read("refund", "refund.commands")  # ...and a new request, having heard of no ruling
-    again = s.refund_id
-    assert again != ruled
+    again = withdrawn_and_asked_again(s)
     s.read("arbitration", "arbitration.decisions")  # the appeal is ruled at that very moment
     s.deliver()
-    [closing] = [e for e in s.events("refund.closed") if e["refund_id"] == again]
-    assert closing["why"] == "rejected_final" and s.paid() == 0
-    assert s.settle() == []
+    closed_as_a_final_no(s, again)

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -51,7 +52,6 @@ class Boot:
     def namespace(self) -> None:
         run(["ip", "link", "set", "lo", "up"])
         hosts = self.work / "hosts"
-        import socket
         hosts.write_text(f"127.0.0.1 localhost {socket.gethostname()} kafka mongo " + " ".join(self.compose) + "\n")
         run(["mount", "--bind", str(hosts), "/etc/hosts"])
         run(["mount", "-t", "tmpfs", "tmpfs", "/opt"])  # private to this namespace
@@ -75,7 +75,7 @@ class Boot:
             if not parent.exists():
                 parent.mkdir(parents=True)  # the mount point (an empty folder; removed by the test)
                 self.result.setdefault("made", []).append(str(parent))
-            if not ismount(parent) and str(parent) not in self.result.get("tmpfs", []):
+            if not os.path.ismount(parent) and str(parent) not in self.result.get("tmpfs", []):
                 run(["mount", "-t", "tmpfs", "tmpfs", str(parent)])
                 self.result.setdefault("tmpfs", []).append(str(parent))
             Path(target).touch()
@@ -269,12 +269,7 @@ def run(argv: list[str]) -> None:
         raise Failed(f"{' '.join(argv)}: {out.stderr[-2000:]}")
 
 
-def ismount(path: Path) -> bool:
-    return os.path.ismount(path)
-
-
 def wait_port(port: int, timeout: float) -> None:
-    import socket
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as s:

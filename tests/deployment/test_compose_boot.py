@@ -18,16 +18,16 @@ from tests.support.infra import ROOT
 def test_what_compose_names_boots_and_pays_a_dispute(tmp_path: Path) -> None:
     resolved = resolve(tmp_path, secrets_filled=True)
     (tmp_path / "resolved.json").write_text(json.dumps(resolved))
+    found = tmp_path / "result.json"
     try:
         out = subprocess.run(["unshare", "--net", "--mount", "--fork", sys.executable, "-m",
                               "tests.deployment.compose_boot", str(tmp_path)],
                              cwd=ROOT, capture_output=True, text=True, timeout=900)
-        assert (tmp_path / "result.json").exists(), out.stdout[-2000:] + out.stderr[-3000:]
-        result = json.loads((tmp_path / "result.json").read_text())
     finally:
-        for made in json.loads((tmp_path / "result.json").read_text()).get("made", []) \
-                if (tmp_path / "result.json").exists() else []:
+        result = json.loads(found.read_text()) if found.exists() else {}
+        for made in result.get("made", []):
             shutil.rmtree(made, ignore_errors=True)  # the empty mount points it had to make
+    assert result, out.stdout[-2000:] + out.stderr[-3000:]
     assert "failed" not in result, json.dumps(result, ensure_ascii=False, indent=1)[-4000:]
     assert {name: step["exit"] for name, step in result["steps"].items()} == {"kafka-setup": 0, "topics": 0}
     assert {name for name, h in result["healthchecks"].items() if h["passed"]} == {

@@ -3,7 +3,6 @@ started (the four services, the payment simulator, the workbench) and exits; not
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from ops.launcher import health
+from tests.support.infra import instance_down, instance_up
 
 PORTS = {"AFTERSALE_REFUND_HTTP_PORT": 28081, "AFTERSALE_SELLER_HTTP_PORT": 28082,
          "AFTERSALE_ARBITRATION_HTTP_PORT": 28083, "AFTERSALE_NOTIFY_HTTP_PORT": 28084,
@@ -67,10 +67,7 @@ def test_a_service_sent_sigterm_with_kafka_gone_exits_within_its_stop_timeout(tm
     """Kafka dies under a running service (a broker host lost, `make run`'s infrastructure stopped
     first); the service, sent SIGTERM, does not wait for it: it exits within its stop timeout."""
     root = Path(__file__).resolve().parents[2]
-    infra = {**os.environ, "AFTERSALE_INSTANCE": "stopping"}
-    up = subprocess.run([str(root / "infra/scripts/up.sh"), "--fresh"], env=infra, capture_output=True, text=True)
-    assert up.returncode == 0, up.stderr[-3000:]
-    found = dict(re.findall(r"^export (\w+)=(\S+)$", up.stdout, re.M))
+    found = instance_up("stopping", fresh=True)
     port = 28191
     service = None
     try:
@@ -101,4 +98,4 @@ def test_a_service_sent_sigterm_with_kafka_gone_exits_within_its_stop_timeout(tm
     finally:
         if service is not None and service.poll() is None:
             service.kill()
-        subprocess.run([str(root / "infra/scripts/down.sh")], env=infra, capture_output=True)
+        instance_down("stopping")

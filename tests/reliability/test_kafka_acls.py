@@ -2,9 +2,6 @@
 ACLs from the contract (ops/security.py). A principal writing where it must not is refused."""
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -20,9 +17,9 @@ from ops.security import acl_rows, principals
 from ops.security import main as security_main
 from ops.topics import ensure_topics, wanted
 from runtime.kafka_auth import aiokafka_kwargs
-from tests.support.infra import ROOT
+from tests.support.infra import instance_down, instance_up
 
-ENV = {**os.environ, "AFTERSALE_INSTANCE": "secure", "AFTERSALE_KAFKA_SECURE": "1"}
+SECURE = {"AFTERSALE_KAFKA_SECURE": "1"}
 
 
 def secret(user: str) -> str:
@@ -41,12 +38,10 @@ def test_the_acl_file_matches_the_contract() -> None:
 async def secure_kafka(infra):
     if not infra.how.startswith("project scripts"):
         pytest.skip("the secure broker is started by the project's own scripts")
-    out = subprocess.run([str(ROOT / "infra/scripts/up.sh"), "--fresh"], env=ENV, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-3000:]
-    found = dict(re.findall(r"^export (\w+)=(\S+)$", out.stdout, re.M))
+    found = instance_up("secure", fresh=True, **SECURE)
     await ensure_topics(found["KAFKA_BOOTSTRAP"], **creds("admin"))
     yield found
-    subprocess.run([str(ROOT / "infra/scripts/down.sh")], env=ENV, capture_output=True)
+    instance_down("secure", **SECURE)
 
 
 async def write(bootstrap: str, user: str, topic: str, password: str | None = None) -> None:

@@ -51,10 +51,21 @@ def start_infra(fresh: bool = False) -> Infra:
         mongo_c = MongoDbContainer("mongo:7.0").start()
         return Infra(kafka.get_bootstrap_server(), mongo_c.get_connection_url(), "testcontainers",
                      [kafka, mongo_c])
-    env = {**os.environ, "AFTERSALE_INSTANCE": os.environ.get("AFTERSALE_INSTANCE", "test")}
+    found = instance_up(os.environ.get("AFTERSALE_INSTANCE", "test"), fresh)
+    return Infra(found["KAFKA_BOOTSTRAP"], found["MONGO_URL"], "project scripts (Kafka jars + FerretDB)")
+
+
+def instance_up(instance: str, fresh: bool = False, **env: str) -> dict[str, str]:
+    """The project's scripts start an instance (ports and folder of its own): what it exports
+    (KAFKA_BOOTSTRAP, MONGO_URL, ...)."""
     args = [str(ROOT / "infra/scripts/up.sh"), *(["--fresh"] if fresh else [])]
-    out = subprocess.run(args, env=env, capture_output=True, text=True)
+    out = subprocess.run(args, env={**os.environ, **env, "AFTERSALE_INSTANCE": instance}, capture_output=True,
+                         text=True)
     if out.returncode != 0:
         raise RuntimeError(f"infra/scripts/up.sh failed:\n{out.stderr[-4000:]}")
-    found = dict(re.findall(r"^export (\w+)=(\S+)$", out.stdout, re.M))
-    return Infra(found["KAFKA_BOOTSTRAP"], found["MONGO_URL"], "project scripts (Kafka jars + FerretDB)")
+    return dict(re.findall(r"^export (\w+)=(\S+)$", out.stdout, re.M))
+
+
+def instance_down(instance: str, **env: str) -> None:
+    subprocess.run([str(ROOT / "infra/scripts/down.sh")], env={**os.environ, **env, "AFTERSALE_INSTANCE": instance},
+                   capture_output=True)
