@@ -127,11 +127,14 @@ async def test_both_parties_post_in_order_and_each_hears_of_the_other(market: Ma
     await order.buyer_requests()
     await order.requested()
 
-    await order.posts("buyer", "杯子漏水，请看照片", attachments=[PHOTO])
-    await order.posts("seller", "亲，麻烦再拍一下杯底")
-    await order.posts("buyer", "好的，已补拍", attachments=[PHOTO, PHOTO])
-
-    posts = [await order.expect("conversation.posted", count=n) for n in (1, 2, 3)]
+    # Each reply follows the post it answers: since contract v3 the parties write topics of their own,
+    # and the conversation's order is the order the refund service takes their posts in.
+    posts = []
+    for n, (role, text, attachments) in enumerate((("buyer", "杯子漏水，请看照片", [PHOTO]),
+                                                    ("seller", "亲，麻烦再拍一下杯底", []),
+                                                    ("buyer", "好的，已补拍", [PHOTO, PHOTO])), start=1):
+        await order.posts(role, text, attachments=attachments)
+        posts.append(await order.expect("conversation.posted", count=n))
     assert [(p["author_role"], p["text"]) for p in posts] == [
         ("buyer", "杯子漏水，请看照片"), ("seller", "亲，麻烦再拍一下杯底"), ("buyer", "好的，已补拍")]
     assert len({p["post_id"] for p in posts}) == 3 and len(posts[2]["attachments"]) == 2
