@@ -200,6 +200,17 @@ class CaseClosed(Data):
     why: ShortText
 
 
+class WithdrawalNoted(Data):
+    """Internal: the arbitration service heard that the buyer withdrew a request, and says whether a
+    'no' stood on it then (`final_no`: a case had ruled 'reject'), which makes it final. The refund
+    service takes no new request on the order before it hears this."""
+
+    order_id: Id
+    refund_id: Id
+    case_id: Id | None = None
+    final_no: StrictBool
+
+
 class BuyerFlagged(Data):
     """Internal, on the compacted `arbitration.flagged_buyers`: a ruling found the buyer in
     misconduct; until `flagged_until` no automatic rule refunds this buyer in full. Never shown to

@@ -112,6 +112,7 @@ _ALL = [
     _spec("case.claimed", arb.CaseClaimed, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "An arbitrator holds the case.", internal=True),
     _spec("case.released", arb.CaseReleased, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The case is unclaimed again.", internal=True),
     _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),
+    _spec("withdrawal.noted", arb.WithdrawalNoted, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "A withdrawn request, and whether a 'no' stood on it.", internal=True),
     # -- the seller's own placements (version 3) --
     # The seller backend writes only seller.commands, so its posts, interventions, evidence
     # and appeals travel there; the refund and arbitration services read it for those.

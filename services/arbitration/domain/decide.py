@@ -73,7 +73,8 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
         agg.requests[d.refund_id].negotiation.extend(early)
         file_in(agg.requests[d.refund_id], early)
     if prior is None and agg.final_no is not None:
-        # Asked again after a withdrawn 'reject': the refund service took it before it heard the ruling.
+        # Asked again after a withdrawn 'reject', taken by a refund service that did not yet wait for
+        # withdrawal.noted (a request of an older version): the platform closes it.
         step = Step(agg, ctx)
         auto_rule(step, open_case(step, d.refund_id, "system", "already_decided", ctx), agg.requests[d.refund_id],
                   ALREADY_DECIDED, final=True)
@@ -84,7 +85,12 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
 def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     req = agg.requests.get(d.refund_id)
+    withdrawn = d.state == "closed" and d.closed_why == "cancelled"
     if req is None or (req.state, req.due_at, req.kind) == (d.state, d.due_at, d.kind):
+        if req is None and withdrawn:  # nothing known of it here, so no 'no' stands on it
+            step = Step(agg, ctx)
+            note_withdrawal(step, d.refund_id)
+            return step.decision()
         return Decision.ignore()
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
     if d.seller_timeout_taken:
@@ -100,10 +106,11 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         undone(step, d.refund_id, d.closed_why)
     if case is not None and d.state in CARRIED_OUT and d.cause != "ruling.issued" and can(case.status, "request_settled"):
         step.move(case, "request_settled")  # settled between the parties before the case could rule
-    if d.state == "closed" and d.closed_why == "cancelled":
+    if withdrawn:
         ruled = agg.last_ruled_on(d.refund_id)
         if ruled is not None and withdrawn_from_a_reject(ruled, msg.envelope.occurred_at):
             agg.final_no = ruled.case_id
+        note_withdrawal(step, d.refund_id)
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
             step.move(case, "withdrawn")
@@ -112,6 +119,16 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
             # carried out to completion keeps its appeal window: an appeal settles the difference.)
             step.move(case, "request_closed")
     return step.decision()
+
+
+def note_withdrawal(step: Step, refund_id: str) -> None:
+    """Tell the refund service whether a 'no' stands on the order now that the buyer withdrew: it
+    takes no new request on the order before it hears this, since a ruling it has not heard yet may
+    have made the withdrawn claim final."""
+    agg = step.agg
+    ruled = agg.last_ruled_on(refund_id)
+    step.emit("withdrawal.noted", {"refund_id": refund_id, "case_id": ruled.case_id if ruled else None,
+                                   "final_no": agg.final_no is not None})
 
 
 def withdrawn_from_a_reject(case: Case, withdrawn_at: datetime) -> bool:

@@ -112,6 +112,7 @@ def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     if not can(refund.state, "refund.cancel"):
         return Decision.refuse("not_cancellable", f"request {refund.refund_id} cannot be withdrawn while {refund.state}")
     refund.cancelled_while = refund.state
+    refund.withdrawal_noted = False  # until the arbitration service says what stood on it
     m = Move(agg, actor_of(msg), ctx)
     m.transition(refund, "refund.cancel", msg.type)
     return m.decision()
@@ -266,6 +267,19 @@ def case_closed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision
     return m.decision()
 
 
+def withdrawal_noted(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The arbitration service's word on a withdrawn request: a new request may follow, unless a 'no'
+    stood on it."""
+    refund = find_refund(agg, msg.data.refund_id)
+    if refund is None or refund.withdrawal_noted:
+        return Decision.ignore()
+    refund.withdrawal_noted, refund.final_no = True, msg.data.final_no
+    if msg.data.final_no:
+        refund.notes.append(f"withdrawn while case {msg.data.case_id}'s 'reject' stood: a final no")
+    refund.updated_at = ctx.now
+    return Decision(state=agg.dump(), timers=timers_of(agg))
+
+
 # A ruling is carried out from these states as if it were the first: the goods have not left the
 # buyer yet, so an appeal's ruling replaces the earlier one rather than settling the difference.
 FOLLOWS_RULINGS = frozenset({"in_arbitration", "return_pending"})
@@ -325,6 +339,7 @@ HANDLERS: dict[str, Callable[[OrderRefunds, ParsedMessage, Context], Decision]] 
     "ruling.issued": ruling_issued,
     "ruling.appealed": ruling_appealed,
     "case.closed": case_closed,
+    "withdrawal.noted": withdrawal_noted,
     "payout.succeeded": payout_succeeded,
     "payout.failed": payout_failed,
 }

@@ -113,6 +113,10 @@ class Refund(Model):
     paid_fen: int = 0
     closed_why: str | None = None
     cancelled_while: str | None = None  # the state the buyer withdrew it in
+    # Withdrawn: whether the arbitration service said what stood on it (withdrawal.noted), and if
+    # a 'no' did, which makes it final. True for requests withdrawn before the service waited for it.
+    withdrawal_noted: bool = True
+    final_no: bool = False
     notes: list[str] = Field(default_factory=list)  # for operators: what was not done automatically
 
     @property

@@ -86,11 +86,16 @@ def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmi
     "no" is final, and the after-sale window counts from delivery."""
     assert agg.order is not None
     # A final "no": the request closed rejected, or withdrawn after its case ruled 'reject'.
-    final = next((r for r in agg.refunds.values() if r.closed_why == "rejected_final"
+    final = next((r for r in agg.refunds.values() if r.closed_why == "rejected_final" or r.final_no
                   or (r.state == "closed" and r.rulings and r.rulings[-1].outcome == "reject")), None)
     if final is not None:
         return 0, Reject("already_decided", f"request {final.refund_id} on this order was finally rejected; "
                                             f"it cannot be asked again")
+    withdrawn = next((r for r in agg.refunds.values() if not r.withdrawal_noted), None)
+    if withdrawn is not None:
+        # A case may have ruled 'reject' on it in a message this service has not read yet.
+        return 0, Reject("withdrawal_pending", f"request {withdrawn.refund_id} was withdrawn a moment ago and the "
+                                               f"platform is still closing it; ask again shortly")
     undecided = next((r for r in agg.refunds.values() if r.case_id and not r.case_final), None)
     if undecided is not None:
         # A ruling or an appeal may still move this order's money: one claim at a time.
