@@ -1,6 +1,6 @@
 """Kafka principals and ACLs, derived from the contract: each service may write the topics of the
-types it produces (and the dead-letter twins of what it reads), read what it consumes, and use
-its own consumer group; each outside system may write only its command or input topics.
+types it produces (and the dead-letter twins of what it reads), read what it consumes and what it
+produces, and use its own consumer group; each outside system may write only its command or input topics.
 
 `python -m ops.security` writes infra/kafka/acls.tsv (committed; a test fails when it is stale),
 which infra/scripts/up.sh applies when Kafka runs with AFTERSALE_KAFKA_SECURE=1.
@@ -44,13 +44,16 @@ def acl_rows() -> list[tuple[str, str, str, str, str]]:
     for svc in SERVICES:
         writes = sorted({s.topic for s in ALL_SPECS if s.producer == svc} | {T.dlq(t) for t in CONSUMES[svc]})
         rows += [(svc, "Write", "topic", t, "literal") for t in writes]
-        rows += [(svc, "Read", "topic", t, "literal") for t in CONSUMES[svc]]
+        # What it consumes, and what it produces: its query model keeps the history of both
+        # (a view writer reads the service's own events, and the commands it sends others).
+        produced = {s.topic for s in ALL_SPECS if s.producer == svc}
+        reads = set(CONSUMES[svc]) | produced | set(GLOBAL_TABLES.get(svc, ()))
+        rows += [(svc, "Read", "topic", t, "literal") for t in sorted(reads)]
         rows.append((svc, "Read", "group", f"aftersale-{svc}", "prefixed"))
         # Its own internal topics (changelog, repartition: `aftersale-<svc>….<what>`), which it
         # creates, and its tasks' transactional ids (`aftersale-<svc>…-<partition>`).
         rows += [(svc, op, "topic", f"aftersale-{svc}", "prefixed") for op in ("Create", "Read", "Write")]
         rows += [(svc, op, "transactional-id", f"aftersale-{svc}", "prefixed") for op in ("Write", "Describe")]
-        rows += [(svc, "Read", "topic", t, "literal") for t in GLOBAL_TABLES.get(svc, ())]
     for name, rights in EXTERNAL.items():
         rows += [(name, "Write", "topic", t, "literal") for t in rights["write"]]
         rows += [(name, "Read", "topic", t, "literal") for t in rights["read"]]
