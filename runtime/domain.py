@@ -26,6 +26,14 @@ class ViewDoc:
     doc: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ViewIndex:
+    """An index of the query model, made by the service that owns it (its readers may not)."""
+
+    collection: str
+    keys: tuple[tuple[str, int], ...]  # (field, 1 or -1), in order
+
+
 class Domain:
     # ---- must ------------------------------------------------------------------------------
     service: str  # "refund", "seller", ...
@@ -46,6 +54,8 @@ class Domain:
     # ---- may -------------------------------------------------------------------------------
     # Compacted topics every instance reads whole (Kafka Streams' global tables), by name.
     global_tables: tuple[str, ...] = ()
+    # The query model's indexes, made by the view writer before its first write.
+    indexes: tuple[ViewIndex, ...] = ()
 
     def partition_of(self, key: str) -> int:
         """The partition an aggregate lives on: the hash of the key its messages carry. A key

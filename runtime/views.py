@@ -94,6 +94,7 @@ class ViewWriter:
         self.written = 0
         self.refusals = Refusals(domain.service, dead_letters)
         self.last_error: str | None = None  # of the write being retried, if one is
+        self.indexed = False
 
     async def start(self) -> None:
         s = self.settings
@@ -187,6 +188,10 @@ class ViewWriter:
         await self.consumer.commit({tp: await self.consumer.position(tp) for tp in batch})
 
     async def write(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        if not self.indexed:  # before the first write; a failure is retried like the write
+            for index in self.domain.indexes:
+                await self.db[index.collection].create_index(list(index.keys))
+            self.indexed = True
         latest: dict[str, Any] = {}
         new: set[str] = set()  # aggregates whose first record is in this batch
         inserts: list[Write] = []  # history and projected documents, many per round trip

@@ -9,7 +9,7 @@ from contracts.registry import CONSUMES
 from contracts.topics import ARBITRATION_FLAGGED_BUYERS, SELLER_RESTRICTIONS
 from runtime.context import Context
 from runtime.decision import Decision
-from runtime.domain import Domain, ViewDoc
+from runtime.domain import Domain, ViewDoc, ViewIndex
 from runtime.ownership import partition_of
 from services.arbitration.domain import buyers
 from services.arbitration.domain.decide import HANDLERS, TIMERS
@@ -34,6 +34,9 @@ class ArbitrationDomain(Domain):
     # Buyers a ruling found in misconduct, for the automatic rules of every order; the shops'
     # restrictions, for the review of a restricted shop's 'no'.
     global_tables = (ARBITRATION_FLAGGED_BUYERS, SELLER_RESTRICTIONS)
+    # The workbench's queue: cases awaiting a ruling, oldest due first. Made here: the workbench
+    # only reads this query model (its database login may not change it).
+    indexes = (ViewIndex(QUEUE, (("status", 1), ("ruling_due_at", 1))),)
 
     def partition_of(self, key: str) -> int:
         # A buyer's record lives on its buyer id's partition (reached through the repartition topic).

@@ -55,7 +55,7 @@ def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any =
     if settings.sso_header and not settings.sso_secret:
         raise ValueError("AFTERSALE_WORKBENCH_SSO_HEADER is set without AFTERSALE_WORKBENCH_SSO_SECRET: the header "
                          "would be trusted from anyone who reaches the port; set the secret the proxy sends")
-    client = connect(settings.mongo_url)
+    client = connect(settings.mongo_url, settings.mongo_username, settings.mongo_password)
     reads = reads or QueryModel(client[settings.db_name("arbitration")], client[settings.db_name("seller")])
     accounts = accounts or Accounts(client[settings.db_name("workbench")])
     decisions = decisions or Decisions(settings.kafka_bootstrap)
@@ -64,7 +64,6 @@ def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any =
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await reads.ensure_indexes()
         await decisions.start()
         state["ready"] = True
         log.info("workbench_started", port=settings.http_port, sso_header=settings.sso_header or None)

@@ -51,10 +51,6 @@ class QueryModel:
         self.buyers = arbitration["buyers"]
         self.shops = seller["shops"]
 
-    async def ensure_indexes(self) -> None:
-        # The queue: cases awaiting a ruling, oldest due first.
-        await self.queued.create_index([("status", ASCENDING), ("ruling_due_at", ASCENDING)])
-
     async def queue(self, f: QueueFilter, limit: int) -> list[dict[str, Any]]:
         cursor = self.queued.find(f.query()).sort("ruling_due_at", ASCENDING)
         return [doc async for doc in cursor.limit(limit)]

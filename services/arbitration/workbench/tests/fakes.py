@@ -15,9 +15,6 @@ class MemoryReads:
         self.cases = {c["_id"]: c for c in cases}
         self.buyers, self.shops = buyers or {}, shops or {}
 
-    async def ensure_indexes(self) -> None:
-        return None
-
     async def queue(self, f: QueueFilter, limit: int) -> list[dict[str, Any]]:
         q = f.query()
         rows = [c for c in self.cases.values() if c["status"] == q["status"]
