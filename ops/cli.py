@@ -316,7 +316,12 @@ SERVICES = ("refund", "seller", "arbitration", "notify")
 def _databases(mongo: str | None, prefix: str | None, names: tuple[str, ...] = SERVICES) -> tuple[Any, dict[str, Any]]:
     from pymongo import AsyncMongoClient
 
-    client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000)
+    from runtime.db import login
+
+    # An operator's own login, where the database asks for one (docker-compose.yml: `ops`).
+    client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000,
+                              **login(os.environ.get("AFTERSALE_MONGO_USERNAME", ""),
+                                      os.environ.get("AFTERSALE_MONGO_PASSWORD", "")))
     p = prefix or os.environ.get("AFTERSALE_DB_PREFIX", "aftersale_")
     return client, {s: client[f"{p}{s}"] for s in names}
 

@@ -137,7 +137,7 @@ def build_service(domain: Domain, settings: ServiceSettings,
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
     kafka = aiokafka_kwargs(settings.kafka_security, settings.kafka_username, settings.kafka_password)
     group = settings.group_id(domain.service)
-    client = dbmod.connect(settings.mongo_url)
+    client = dbmod.connect(settings.mongo_url, settings.mongo_username, settings.mongo_password)
     database = dbmod.database(client, settings.db_name(domain.service))
     tables = {t: GlobalTable(settings.kafka_bootstrap, t, kafka) for t in domain.global_tables}
     internal = (changelog_topic(group), repartition_topic(group))

@@ -19,6 +19,11 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP")
     mongo_url: str = Field("mongodb://127.0.0.1:27017/", validation_alias="MONGO_URL")
+    # The database login of this part, when the database asks for one (docker-compose.yml: one per
+    # service, over FerretDB's PLAIN mechanism, each owning its own database). Apart from the URL
+    # so that a password needs no escaping.
+    mongo_username: str = ""
+    mongo_password: str = ""
     # Isolates one deployment (or one test session) from another on shared infrastructure.
     db_prefix: str = "aftersale_"
     group_suffix: str = ""
@@ -99,7 +104,7 @@ class ServiceSettings(BaseSettings):
     def db_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"
 
-    SECRETS: ClassVar[tuple[str, ...]] = ("kafka_password", "admin_token")
+    SECRETS: ClassVar[tuple[str, ...]] = ("kafka_password", "mongo_password", "admin_token")
 
     @model_validator(mode="after")
     def _instance_from_hostname(self) -> "ServiceSettings":

@@ -11,6 +11,8 @@ from services.refund.settings import RefundSettings
 @pytest.mark.parametrize("make,field,env", [
     (RefundSettings, "kafka_password", "AFTERSALE_KAFKA_PASSWORD"),
     (RefundSettings, "admin_token", "AFTERSALE_ADMIN_TOKEN"),
+    (RefundSettings, "mongo_password", "AFTERSALE_MONGO_PASSWORD"),
+    (WorkbenchSettings, "mongo_password", "AFTERSALE_MONGO_PASSWORD"),
     (WorkbenchSettings, "secret", "AFTERSALE_WORKBENCH_SECRET"),
 ])
 def test_a_placeholder_secret_is_refused_at_start(make, field, env, monkeypatch) -> None:

@@ -1,13 +1,16 @@
 """Boot what docker-compose.yml names, without a container engine (run by test_compose_boot.py).
 
 It runs inside private network and mount namespaces (`unshare -n -m`), so the file's own host
-names and ports hold: `kafka` and `mongo` resolve to this namespace's loopback, the broker listens
+names and ports hold: `kafka`, `postgres` and `ferretdb` resolve to this namespace's loopback, the broker listens
 on 9092, 19092 and 9093 as compose says, and nothing clashes with the suite's own Kafka. Each part
 starts from its resolved compose definition (environment with env_file merged, command or
 entrypoint, file volumes mounted where the container would see them), and each healthcheck
-command is run against the running part. What it cannot check: the images themselves (the broker
-runs from the project's Kafka 4.1.1 jars, the apps from this checkout, MongoDB is FerretDB),
-container networking beyond host names, named volumes, restart policies.
+command is run against the running part. PostgreSQL starts as its image does (initdb with the
+superuser's password, the init scripts compose mounts, then password logins over TCP), FerretDB
+from the same version's binary with the environment compose gives it. What it cannot check: the
+images themselves (the broker runs from the project's Kafka 4.1.1 jars, the apps from this
+checkout, PostgreSQL is Debian's 15), container networking beyond host names, named volumes,
+restart policies.
 
     python -m tests.deployment.compose_boot WORKDIR   (WORKDIR holds resolved.json; writes result.json)
 """
@@ -17,6 +20,8 @@ import asyncio
 import json
 import os
 import shlex
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +36,8 @@ from tests.support.infra import ROOT
 CACHE = Path(os.environ.get("AFTERSALE_CACHE", Path.home() / ".cache/aftersale"))
 KAFKA_LIBS = CACHE / "kafka-4.1.1" / "libs"
 FERRETDB = CACHE / "bin" / "ferretdb-v1.24.2"
+PG_HOME, PG_SOCKETS = Path("/var/lib/postgresql"), Path("/var/run/postgresql")  # as in the postgres image
+INITDB = Path("/docker-entrypoint-initdb.d")
 CLUSTER_ID = "5L6g3nShT-eMCtK--X86sw"  # the apache/kafka image's default CLUSTER_ID
 # The image's tools, as wrappers of the same classes (its bin/ scripts are kafka-run-class.sh calls).
 TOOLS = {"kafka-broker-api-versions.sh": "org.apache.kafka.tools.BrokerApiVersionsCommand",
@@ -52,7 +59,7 @@ class Boot:
     def namespace(self) -> None:
         run(["ip", "link", "set", "lo", "up"])
         hosts = self.work / "hosts"
-        hosts.write_text(f"127.0.0.1 localhost {socket.gethostname()} kafka mongo " + " ".join(self.compose) + "\n")
+        hosts.write_text(f"127.0.0.1 localhost {socket.gethostname()} " + " ".join(self.compose) + "\n")
         run(["mount", "--bind", str(hosts), "/etc/hosts"])
         run(["mount", "-t", "tmpfs", "tmpfs", "/opt"])  # private to this namespace
         bin_ = Path("/opt/kafka/bin")
@@ -114,13 +121,46 @@ class Boot:
         if out.returncode != 0:
             raise Failed(f"{name} exited {out.returncode}")
 
-    def mongo(self) -> None:
-        # The mongo image cannot run here: FerretDB (SQLite) answers on the address compose gives it.
+    def postgres(self) -> None:
+        """As the postgres image's entrypoint does on an empty volume: initdb with the superuser's
+        password, the database POSTGRES_DB, each /docker-entrypoint-initdb.d file in name order
+        (*.sql through psql, *.sh run) against a server on its socket only, then the server for
+        everyone, password logins (scram-sha-256) over TCP."""
+        env = self.env_of("postgres")
+        for d in (PG_HOME, PG_SOCKETS):  # the image's paths, private to this namespace
+            run(["mount", "-t", "tmpfs", "tmpfs", str(d)])
+            shutil.chown(d, "postgres", "postgres")
+        self.mount_volumes("postgres")
+        data, pg = PG_HOME / "data", pg_bin()
+        pwfile = PG_HOME / "pwfile"
+        pwfile.write_text(env["POSTGRES_PASSWORD"] + "\n")
+        shutil.chown(pwfile, "postgres")
+        as_postgres([pg / "initdb", "-D", data, "--username=postgres", f"--pwfile={pwfile}", "--auth-local=trust",
+                     "--auth-host=scram-sha-256", "--encoding=UTF8"], env)
+        pwfile.unlink()
+        with open(data / "pg_hba.conf", "a") as hba:
+            hba.write("host all all all scram-sha-256\n")
+        as_postgres([pg / "pg_ctl", "-D", data, "-w", "-l", PG_HOME / "init.log", "-o", "-c listen_addresses=''", "start"], env)
+        psql = ["psql", "-v", "ON_ERROR_STOP=1", "--username", "postgres", "--no-password", "--no-psqlrc"]
+        as_postgres([*psql, "--dbname", "postgres", "-c", f'CREATE DATABASE "{env["POSTGRES_DB"]}"'], env)
+        for f in sorted(INITDB.iterdir()):
+            if f.suffix == ".sql":
+                as_postgres([*psql, "--dbname", env["POSTGRES_DB"], "-f", f], env)
+            elif f.suffix == ".sh":
+                as_postgres([f] if os.access(f, os.X_OK) else ["sh", f], {**env, "POSTGRES_USER": "postgres"})
+            self.result.setdefault("initdb", []).append(f.name)
+        as_postgres([pg / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"], env)
+        self.start("postgres", [str(pg / "postgres"), "-D", str(data), "-c", "listen_addresses=*"], env, user="postgres")
+        self.healthy("postgres", timeout=60)
+
+    def ferretdb(self) -> None:
+        """Its image's binary and defaults (listen :27017, debug :8088, state in /state), with the
+        environment compose gives it."""
         (self.work / "ferret").mkdir()
-        self.start("mongo", [str(FERRETDB), "--listen-addr=127.0.0.1:27017", "--handler=sqlite",
-                             f"--sqlite-url=file:{self.work / 'ferret'}/", f"--state-dir={self.work / 'ferret'}",
-                             "--telemetry=disable", "--log-level=warn"],
-                   {"PATH": os.environ["PATH"]})
+        image_env = {"FERRETDB_LISTEN_ADDR": ":27017", "FERRETDB_DEBUG_ADDR": ":8088",
+                     "FERRETDB_STATE_DIR": str(self.work / "ferret")}
+        self.start("ferretdb", [str(FERRETDB)], {"PATH": os.environ["PATH"], **image_env,
+                                                 **{k: str(v) for k, v in self.compose["ferretdb"]["environment"].items()}})
         wait_port(27017, 30)
 
     def app(self, name: str) -> None:
@@ -142,9 +182,9 @@ class Boot:
 
     # ---- running things ---------------------------------------------------------------------
 
-    def start(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        self.procs[name] = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=open(self.logs / f"{name}.log", "wb"),
-                                            stderr=subprocess.STDOUT)
+    def start(self, name: str, argv: list[str], env: dict[str, str], user: str | None = None) -> None:
+        self.procs[name] = subprocess.Popen(argv, env=env, cwd="/" if user else ROOT, user=user,
+                                            stdout=open(self.logs / f"{name}.log", "wb"), stderr=subprocess.STDOUT)
 
     def healthy(self, name: str, timeout: float) -> None:
         """Its compose healthcheck command, run until it passes (as Docker would, every second here)."""
@@ -169,7 +209,8 @@ class Boot:
     def stop(self) -> None:
         for name, p in reversed(list(self.procs.items())):
             if p.poll() is None:
-                p.terminate()
+                # PostgreSQL's SIGTERM waits for its clients to leave; SIGINT is its fast shutdown.
+                p.send_signal(signal.SIGINT) if name == "postgres" else p.terminate()
         for p in self.procs.values():
             try:
                 p.wait(20)
@@ -234,6 +275,63 @@ class Boot:
         finally:
             await watch.stop()
 
+    # ---- the database's logins ----------------------------------------------------------------
+
+    async def logins(self) -> dict[str, Any]:
+        """What each login may do, after the dispute made every service's collections: its own
+        database, what it reads, and nothing else; no login, nothing."""
+        from pymongo import AsyncMongoClient
+        from pymongo.errors import PyMongoError
+
+        url = self.env_of("refund")["MONGO_URL"].replace("ferretdb", "127.0.0.1")
+        ops = {"username": "ops", "password": self.env_of("postgres")["DB_OPS_PASSWORD"]}
+
+        async def attempt(who: str | None, db: str, write: bool = False) -> str:
+            env = self.env_of(who) if who in self.compose else {}
+            login = ops if who == "ops" else {"username": env["AFTERSALE_MONGO_USERNAME"],
+                                              "password": env["AFTERSALE_MONGO_PASSWORD"]} if who else {}
+            client = AsyncMongoClient(url if who else url.split("?")[0], serverSelectionTimeoutMS=5000,
+                                      timeoutMS=10000, **login)
+            try:
+                names = sorted(await client[f"aftersale_{db}"].list_collection_names())
+                if not names:
+                    return "no collection to try"
+                coll = client[f"aftersale_{db}"][names[0]]  # one that exists: FerretDB answers none without looking
+                if write:
+                    await coll.insert_one({"_id": f"probe-{uuid.uuid4().hex[:6]}"})
+                else:
+                    await coll.find_one({})
+                return "allowed"
+            except PyMongoError as e:
+                return f"refused: {str(e)[-160:]}"  # PostgreSQL's own words come last
+            finally:
+                await client.close()
+
+        # The refund service's query model holds the dispute (read as the operators' login).
+        client = AsyncMongoClient(url, serverSelectionTimeoutMS=5000, timeoutMS=10000, **ops)
+        try:
+            order, deadline = None, time.monotonic() + 30
+            while order is None and time.monotonic() < deadline:
+                order = await client.aftersale_refund.orders.find_one({"_id": self.result["dispute"].get("order_id")})
+                await asyncio.sleep(0.5) if order is None else None
+            history = await client.aftersale_refund.history.count_documents({"order_id": self.result["dispute"].get("order_id")})
+            self.result["refund_query_model"] = {"order": order is not None, "history": history}
+        finally:
+            await client.close()
+        return {
+            "anonymous reads refund": await attempt(None, "refund"),
+            "ops reads refund": await attempt("ops", "refund"),
+            "ops writes refund": await attempt("ops", "refund", write=True),
+            "refund reads refund": await attempt("refund", "refund"),
+            "refund reads arbitration": await attempt("refund", "arbitration"),
+            "refund writes arbitration": await attempt("refund", "arbitration", write=True),
+            "seller reads refund": await attempt("seller", "refund"),
+            "workbench reads arbitration": await attempt("workbench", "arbitration"),
+            "workbench reads seller": await attempt("workbench", "seller"),
+            "workbench reads refund": await attempt("workbench", "refund"),
+            "workbench writes arbitration": await attempt("workbench", "arbitration", write=True),
+        }
+
     # ---- all of it --------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -243,15 +341,17 @@ class Boot:
             for job in ("kafka-setup", "topics"):
                 self.one_shot(job)
                 self.healthy(job, timeout=10)
-            self.mongo()
+            self.postgres()
+            self.ferretdb()
             for name in ("refund", "seller", "arbitration", "notify", "workbench"):
                 self.app(name)
             self.paysim()
             for name in ("refund", "seller", "arbitration", "notify", "workbench"):
                 self.healthy(name, timeout=120)
             self.result["dispute"] = asyncio.run(self.dispute())
-            # Their images cannot run here, so neither can their healthchecks (mongosh, wget).
-            self.result["not_checked"] = ["mongo", "kafka-ui"]
+            self.result["logins"] = asyncio.run(self.logins())
+            # kafka-ui's image cannot run here, nor its healthcheck (wget); ferretdb's has none.
+            self.result["not_checked"] = ["ferretdb", "kafka-ui"]
         except Exception as e:  # noqa: BLE001 - said in the result, whatever it is
             self.result["failed"] = f"{type(e).__name__}: {e}"
         finally:
@@ -261,6 +361,15 @@ class Boot:
 
 class Failed(Exception):
     pass
+
+
+def pg_bin() -> Path:
+    return sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+
+
+def as_postgres(argv: list[Any], env: dict[str, str]) -> None:
+    """As the image's entrypoint runs things: the postgres user, its socket, this environment."""
+    run(["runuser", "-u", "postgres", "--", "env", *(f"{k}={v}" for k, v in env.items()), *map(str, argv)])
 
 
 def run(argv: list[str]) -> None:

@@ -19,13 +19,21 @@ def resolved(tmp_path_factory) -> dict:
 
 
 def test_the_compose_file_names_every_part(resolved) -> None:
-    assert SERVICES | {"kafka", "mongo", "kafka-setup", "topics", "kafka-ui", "workbench"} == set(resolved["services"])
-    assert set(resolved["volumes"]) >= {"kafka-data", "mongo-data"}
+    assert SERVICES | {"kafka", "postgres", "ferretdb", "kafka-setup", "topics", "kafka-ui", "workbench"} \
+        == set(resolved["services"])
+    assert set(resolved["volumes"]) >= {"kafka-data", "pg-data"}
+
+
+# FerretDB's image is one binary without a shell, and its own `ping` asks nothing unless a setup
+# database is given (which needs its experimental authentication): the services report whether
+# they reach it instead.
+WITHOUT_HEALTHCHECK = {"ferretdb"}
 
 
 def test_every_service_has_a_healthcheck_and_every_image_is_pinned(resolved) -> None:
     for name, svc in resolved["services"].items():
-        assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+        if name not in WITHOUT_HEALTHCHECK:
+            assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         image = svc.get("image", "")
         assert re.fullmatch(r"[\w./-]+:v?\d+(\.\d+)*[\w.-]*", image), f"{name}: image {image!r} is not pinned"
         assert not image.endswith(":latest")
@@ -98,3 +106,19 @@ def test_each_service_sees_its_own_secret_and_no_other_principals(resolved) -> N
         others = [k for k in env if k.startswith("KAFKA_") and k.endswith("_PASSWORD")]
         assert others == [], f"{name} sees {others}"
         assert "env_file" not in resolved["services"][name]
+
+
+def test_each_part_logs_in_to_the_database_as_itself(resolved) -> None:
+    services = resolved["services"]
+    roles = set(re.findall(r"^CREATE ROLE (\w+) LOGIN", (ROOT / "infra/postgres/users.sql").read_text(), re.M))
+    assert roles == SERVICES | {"workbench", "ops"}
+    for name in SERVICES | {"workbench"}:
+        env = services[name]["environment"]
+        assert env["AFTERSALE_MONGO_USERNAME"] == name
+        assert env["AFTERSALE_MONGO_PASSWORD"].startswith("change-me-db-"), "from .env"
+        assert "@" not in env["MONGO_URL"] and "authMechanism=PLAIN" in env["MONGO_URL"]
+        assert not [k for k in env if k.startswith("DB_")], f"{name} sees other logins' passwords"
+    # FerretDB has no login of its own: a client that does not log in gets nothing.
+    assert "@" not in services["ferretdb"]["environment"]["FERRETDB_POSTGRESQL_URL"]
+    mounts = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in services["postgres"]["volumes"]]
+    assert "/docker-entrypoint-initdb.d/20-users.sh" in mounts and "/aftersale/users.sql" in mounts
