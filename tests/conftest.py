@@ -31,7 +31,7 @@ from sim.story import Market, PaymentSystem
 RUN_ID = uuid.uuid4().hex[:8]
 LOG_DIR = ROOT / ".run" / "test-logs" / RUN_ID
 
-# Deadlines shrunk from hours and days to seconds (see README, "Deadlines").
+# Deadlines shrunk from hours and days to seconds (see docs/operating.md, "Deadlines").
 TEST_DEADLINES = {
     "AFTERSALE_SELLER_RESPONSE_S": "5",
     "AFTERSALE_RETURN_SHIP_S": "4",
