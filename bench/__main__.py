@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
-from ops.bench_metrics import transactions, view_lag, view_writes
-from ops.bench_workbench import workbench_pages
-from ops.cpu import CpuMeter
+from bench.metrics import transactions, view_lag, view_writes
+from bench.workbench import workbench_pages
+from bench.cpu import CpuMeter
 from ops.launcher import System, health, make_system
 from ops.topics import SERVICES
 from runtime.admin import internal_topics
@@ -428,7 +428,7 @@ async def bench(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--rate", type=float, default=float(os.environ.get("BENCH_RATE", "40")),
                     help="the first offered rate of the search, disputes per second")
     ap.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", "60")),

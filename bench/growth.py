@@ -1,4 +1,4 @@
-"""`python -m ops.bench_growth`: what one more message costs as a case or a request grows, through
+"""`python -m bench.growth`: what one more message costs as a case or a request grows, through
 the processor (decide, the aggregate budget's encoding, the changelog records), no broker.
 
 Submissions of 2,000 characters to one case (the first four with 20 photos) up to past the limit,

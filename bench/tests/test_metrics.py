@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.exposition import generate_latest
 
-from ops.bench_metrics import bounds, transactions
+from bench.metrics import bounds, transactions
 
 
 def free_port() -> int:
