@@ -19,7 +19,9 @@ from contracts.registry import INBOUND_ROLES, spec_for, topic_for
 from ops import render
 from ops.reader import Unreachable, read
 from runtime.kafka_auth import aiokafka_kwargs
-from services.arbitration.domain.service import case_file, read_case
+from runtime.views import history_of
+from services.arbitration import queries as arbitration
+from services.seller.queries import shop_record
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay.")
@@ -124,7 +126,7 @@ async def collect_timeline(mongo: str | None, prefix: str | None, order_id: str)
     try:
         rows = []
         for db in dbs.values():
-            async for d in db["history"].find({"order_id": order_id}):
+            for d in await history_of(db, order_id):
                 rows.append((str(d.get("occurred_at") or ""), d.get("ts", 0), d["topic"], d["_id"], d["value"].encode()))
         rows.sort(key=lambda x: (x[0], x[1], x[2], x[3]))
         return rows
@@ -332,8 +334,7 @@ async def queue(mongo: str | None, prefix: str | None, limit: int = 100) -> list
 
     client, dbs = _databases(mongo, prefix)
     try:
-        cursor = dbs["arbitration"]["cases"].find({"status": "awaiting_ruling"}).sort("ruling_due_at", 1).limit(limit)
-        files = [case_file(doc) async for doc in cursor]
+        files = await arbitration.awaiting_ruling(dbs["arbitration"], limit)
         return [{"case_id": c["_id"], "order_id": c["order_id"], "refund_id": c["case"].get("refund_id"),
                  "round": c["round"], "opened_by": c["opened_by"], "reason": c["reason"],
                  "ruling_due_at": c["ruling_due_at"], "overdue": bool(c.get("overdue")),
@@ -363,10 +364,10 @@ async def find_case(mongo: str | None, prefix: str | None, case_id: str) -> dict
     """The case, with the two parties' records beside it: the buyer's (arbitrators only) and the shop's."""
     client, dbs = _databases(mongo, prefix)
     try:
-        doc = await read_case(dbs["arbitration"], case_id)
+        doc = await arbitration.case(dbs["arbitration"], case_id)
         if doc:
-            doc["buyer_record"] = await dbs["arbitration"]["buyers"].find_one({"_id": doc.get("buyer_id")})
-            doc["shop_record"] = await dbs["seller"]["shops"].find_one({"_id": doc.get("seller_id")})
+            doc["buyer_record"] = await arbitration.buyer_record(dbs["arbitration"], doc.get("buyer_id"))
+            doc["shop_record"] = await shop_record(dbs["seller"], doc.get("seller_id"))
         return doc
     finally:
         await client.close()

@@ -38,6 +38,12 @@ from runtime.view_pace import ViewPace
 log = structlog.get_logger("views")
 
 HISTORY = "history"
+
+
+async def history_of(db: Any, order_id: str) -> list[dict[str, Any]]:
+    """An order's events as one service's query model keeps them (`history`, for good), unordered.
+    The one way to read a service's history: `aftersale timeline` merges every service's."""
+    return [d async for d in db[HISTORY].find({"order_id": order_id})]
 DUPLICATE_KEY = 11000
 
 

@@ -1,5 +1,5 @@
 """What the workbench reads: the arbitration service's query model (cases, buyers' records) and
-the seller service's shops, never Kafka replays."""
+the seller service's shops through its read side (services/seller/queries.py), never Kafka replays."""
 from __future__ import annotations
 
 import re
@@ -9,9 +9,11 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.arbitration.domain.service import CASES, QUEUE, read_case
+from services.arbitration import queries
+from services.arbitration.domain.service import QUEUE
+from services.seller.queries import shop_record
 
-QUEUE_STATUS = "awaiting_ruling"
+QUEUE_STATUS = queries.AWAITING_RULING
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,8 @@ ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 class QueryModel:
     def __init__(self, arbitration: AsyncDatabase, seller: AsyncDatabase) -> None:
         self.db = arbitration  # a case file is its document and those of what it holds by reference
-        self.cases = arbitration[CASES]
         self.queued = arbitration[QUEUE]  # a few fields a case: a scan of these is cheap
-        self.buyers = arbitration["buyers"]
-        self.shops = seller["shops"]
+        self.seller = seller  # read through the seller service's read side (services/seller/queries.py)
 
     async def queue(self, f: QueueFilter, limit: int) -> list[dict[str, Any]]:
         cursor = self.queued.find(f.query()).sort("ruling_due_at", ASCENDING)
@@ -64,10 +64,10 @@ class QueryModel:
     async def case(self, case_id: str) -> dict[str, Any] | None:
         if not ID.match(case_id):
             return None
-        return await read_case(self.db, case_id)
+        return await queries.case(self.db, case_id)
 
     async def records(self, doc: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The buyer's record (arbitrators only) and the shop's."""
-        buyer = await self.buyers.find_one({"_id": doc["buyer_id"]}) if doc.get("buyer_id") else None
-        shop = await self.shops.find_one({"_id": doc["seller_id"]}) if doc.get("seller_id") else None
+        buyer = await queries.buyer_record(self.db, doc.get("buyer_id"))
+        shop = await shop_record(self.seller, doc.get("seller_id"))
         return buyer, shop
