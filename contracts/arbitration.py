@@ -101,6 +101,9 @@ class CaseOpened(Data):
     reason: ShortText | None = None
     refund_kind: ShortText | None = None
     amount_fen: NonNegativeFen | None = None
+    # False when an automatic rule decides the case (or sends it to the arbitrators) without asking
+    # the parties for evidence: nobody is told to submit any.
+    asks_evidence: StrictBool = True
 
 
 class EvidenceSubmitted(Data):

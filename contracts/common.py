@@ -28,6 +28,9 @@ RefundTo = Literal["original", "balance"]
 EvidenceKind = Literal["photo", "video", "chat_log", "logistics", "document"]
 SellerRejectReason = Literal["opened", "subjective", "resale_affected", "used", "other"]
 SellerInterventionReason = Literal["malicious_complaint", "ip_infringement", "system_fault", "dispute"]
+# Why the platform opened a case itself (`opened_by` "system"): an automatic rule that decides it
+# (`seller_timeout`, `already_decided`), or a restricted shop's 'no' that the platform reviews.
+SystemCaseReason = Literal["seller_timeout", "already_decided", "shop_restricted"]
 Outcome = Literal["full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order"]
 ShippingPayer = Literal["seller", "buyer", "platform"]
 Misconduct = Literal["none", "buyer", "seller"]  # a party acted in bad faith (e.g. false evidence)

@@ -16,7 +16,7 @@ from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_P
 from services.arbitration.domain.payloads import submission_ref
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
 from services.arbitration.domain.negotiation import file_in, negotiated
-from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, matching_rule
+from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, SHOP_RESTRICTED, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
 from services.arbitration.domain.statuses import can
 from services.arbitration.domain.step import (
@@ -76,8 +76,8 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
         # Asked again after a withdrawn 'reject', taken by a refund service that did not yet wait for
         # withdrawal.noted (a request of an older version): the platform closes it.
         step = Step(agg, ctx)
-        auto_rule(step, open_case(step, d.refund_id, "system", "already_decided", ctx), agg.requests[d.refund_id],
-                  ALREADY_DECIDED, final=True)
+        auto_rule(step, open_case(step, d.refund_id, "system", ALREADY_DECIDED.name, ctx, by_rule=True),
+                  agg.requests[d.refund_id], ALREADY_DECIDED, final=True)
         return step.decision()
     return Decision(state=agg.dump(), timers=timers_of(agg))
 
@@ -98,7 +98,7 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     if d.state == "rejected" and reviewed(req, ctx) and agg.open_case_for(d.refund_id) is None:
         # A restricted shop's 'no' (a rejection, an offer declined or left to lapse) goes to the platform.
         step = Step(agg, ctx)
-        open_case(step, d.refund_id, "system", "shop_restricted", ctx)
+        open_case(step, d.refund_id, "system", SHOP_RESTRICTED, ctx)
         return step.decision()
     step = Step(agg, ctx)
     case = agg.open_case_for(d.refund_id)
@@ -176,7 +176,7 @@ def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> 
     if agg.open_case_for(req.refund_id) is not None or agg.last_ruled_on(req.refund_id) is not None:
         return Decision(state=agg.dump(), timers=timers_of(agg))  # its case is open, or ruled already
     step = Step(agg, ctx)
-    case = open_case(step, req.refund_id, "system", "seller_timeout", ctx)
+    case = open_case(step, req.refund_id, "system", SELLER_TIMEOUT.name, ctx, by_rule=True)
     flagged_until = (ctx.extra or {}).get("buyer_flagged_until")
     if flagged_until and datetime.fromisoformat(str(flagged_until).replace("Z", "+00:00")) > ctx.now:
         # A ruling found this buyer in misconduct within the year: an arbitrator decides, not the rule.

@@ -31,6 +31,9 @@ ALREADY_DECIDED = Rule(
     "afterwards did not undo that, and it cannot be asked again.",
 )
 
+# Not a rule that decides: a restricted shop's 'no' on a reviewed reason goes to the arbitrators.
+SHOP_RESTRICTED = "shop_restricted"
+
 # Tried in order when a round-1 evidence window closes; the first that matches decides.
 EVIDENCE_RULES: tuple[Rule, ...] = (
     Rule("seller_missed_evidence", True, False, "buyer", True,

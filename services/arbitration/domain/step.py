@@ -72,7 +72,10 @@ def evidence_of(msg: ParsedMessage) -> list[dict[str, Any]]:
     return [e.model_dump() for e in getattr(msg.data, "evidence", [])]
 
 
-def open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, ctx: Context) -> Case:
+def open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, ctx: Context,
+              by_rule: bool = False) -> Case:
+    """A new case. `by_rule`: opened for an automatic rule that decides it without asking the parties
+    for evidence (case.opened says so, so that nobody is asked)."""
     agg = step.agg
     due = ctx.after(ctx.settings.evidence_window_s)
     case = Case(case_id=ctx.new_id("CS"), refund_id=refund_id, opened_by=opened_by, reason=reason,  # type: ignore[arg-type]
@@ -84,6 +87,7 @@ def open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, ct
         "case_id": case.case_id, "refund_id": refund_id, "opened_by": opened_by, "evidence_due_at": due,
         "buyer_id": agg.buyer_id, "seller_id": agg.seller_id, "reason": reason,
         "refund_kind": req.kind if req else None, "amount_fen": req.amount_fen if req else None,
+        "asks_evidence": not by_rule,
     }, case, by_actor=opened_by != "system")
     return case
 

@@ -223,6 +223,14 @@ def test_a_seller_timeout_opens_a_case_ruled_at_once_for_what_the_buyer_asked():
         d = domain.decide("O1", rejected_request(kind, "requested"), taken, ctx())
         assert [e.type for e in d.emits] == ["case.opened", "ruling.issued"]
         assert d.emits[1].data["decided_by"] == "auto:seller_timeout" and d.emits[1].data["outcome"] == outcome
+        assert d.emits[0].data["asks_evidence"] is False  # nobody is asked for evidence a rule does not read
+
+
+def test_a_case_a_party_opens_asks_for_evidence_and_the_platforms_reasons_are_declared():
+    assert escalate().emits[0].data["asks_evidence"] is True
+    from contracts.common import SystemCaseReason
+    from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, SHOP_RESTRICTED
+    assert {SELLER_TIMEOUT.name, ALREADY_DECIDED.name, SHOP_RESTRICTED} == set(SystemCaseReason.__args__)
 
 
 def test_every_status_transition_is_in_the_table():

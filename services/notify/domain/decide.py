@@ -214,7 +214,7 @@ def case_opened(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _learn(agg, d)
     out = _out(agg, msg, ctx)
-    if d.reason != "seller_timeout":  # a seller timeout asks nobody for evidence (ruled at once, or queued)
+    if d.asks_evidence:  # a case an automatic rule decides asks nobody for evidence (ruled at once, or queued)
         for party in ("buyer", "seller"):
             out.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
             if party != d.opened_by:  # the opener's filing is its evidence already

@@ -59,3 +59,14 @@ def test_an_offer_tells_the_buyer_what_and_until_when_and_sets_a_reminder() -> N
         "due_at": due.isoformat(), "kind": "refund_only", "amount_fen": 19900, "buyer_id": "B-1", "seller_id": "S-1",
         "cause": "seller.offered"}, {"role": "system", "id": "svc:refund"})
     assert [n for n in waiting.timers] == ["remind:RF-1:buyer"]
+
+
+def test_a_case_an_automatic_rule_decides_asks_nobody_for_evidence() -> None:
+    opened = {"case_id": "CS-1", "refund_id": "RF-1", "opened_by": "system", "buyer_id": "B-1", "seller_id": "S-1",
+              "evidence_due_at": (NOW + timedelta(days=3)).isoformat()}
+    for reason in ("seller_timeout", "already_decided"):  # whatever the rule is called
+        decision = _decide("case.opened", {**opened, "reason": reason, "asks_evidence": False},
+                           {"role": "system", "id": "svc:arbitration"})
+        assert [e.data["template"] for e in decision.emits if e.type == "message.sent"] == []
+    decision = _decide("case.opened", {**opened, "reason": "shop_restricted"}, {"role": "system", "id": "svc:arbitration"})
+    assert sorted(e.data["template"] for e in decision.emits if e.type == "message.sent") == ["case_opened", "case_opened"]
