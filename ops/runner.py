@@ -16,7 +16,7 @@ from sim.evidence import EvidenceStore
 
 # Deadlines for watching a dispute at human speed (production defaults are hours and days).
 DEMO_DEADLINES = {
-    "AFTERSALE_SELLER_RESPONSE_S": "20",
+    "AFTERSALE_SELLER_TIMEOUT_S": "20",
     "AFTERSALE_RETURN_SHIP_S": "120",
     "AFTERSALE_RETURN_CONFIRM_S": "120",
     "AFTERSALE_ESCALATION_WINDOW_S": "120",

@@ -2,7 +2,9 @@
 its own deadlines and rules in its settings.py."""
 from __future__ import annotations
 
+import os
 import socket
+import warnings
 from typing import ClassVar
 
 from pydantic import Field, model_validator
@@ -105,6 +107,8 @@ class ServiceSettings(BaseSettings):
         return f"{self.db_prefix}{service}"
 
     SECRETS: ClassVar[tuple[str, ...]] = ("kafka_password", "mongo_password", "admin_token")
+    # Environment variables renamed (old name: new name): the old one still works, with a warning.
+    RENAMED: ClassVar[dict[str, str]] = {}
 
     @model_validator(mode="after")
     def _instance_from_hostname(self) -> "ServiceSettings":
@@ -112,6 +116,13 @@ class ServiceSettings(BaseSettings):
         no two share a static member id and fence each other out of the group."""
         if self.instance_id == "hostname":
             self.instance_id = socket.gethostname()
+        return self
+
+    @model_validator(mode="after")
+    def _warn_of_renamed_settings(self) -> "ServiceSettings":
+        for old, new in self.RENAMED.items():
+            if old in os.environ and new not in os.environ:
+                warnings.warn(f"{old} is deprecated: set {new} instead", FutureWarning, stacklevel=2)
         return self
 
     @model_validator(mode="after")

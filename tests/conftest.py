@@ -33,7 +33,7 @@ LOG_DIR = ROOT / ".run" / "test-logs" / RUN_ID
 
 # Deadlines shrunk from hours and days to seconds (see docs/operating.md, "Deadlines").
 TEST_DEADLINES = {
-    "AFTERSALE_SELLER_RESPONSE_S": "5",
+    "AFTERSALE_SELLER_TIMEOUT_S": "5",
     "AFTERSALE_RETURN_SHIP_S": "4",
     "AFTERSALE_RETURN_CONFIRM_S": "4",
     "AFTERSALE_ESCALATION_WINDOW_S": "6",

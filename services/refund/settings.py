@@ -1,5 +1,5 @@
 """The refund service's settings: the shared ones (deadlines included) plus its HTTP port."""
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from runtime.settings import ServiceSettings
 
@@ -7,7 +7,11 @@ from runtime.settings import ServiceSettings
 class RefundSettings(ServiceSettings):
     http_port: int = Field(8081, validation_alias="AFTERSALE_REFUND_HTTP_PORT")
     # --- deadlines (seconds) and limits of an after-sale request ---
-    seller_response_s: float = 48 * 3600  # the seller answers (refund.requested's seller_due_at)
+    # The seller timeout: the seller answers by then (refund.requested's seller_due_at), else
+    # seller.timed_out. AFTERSALE_SELLER_RESPONSE_S, its former name, still works (with a warning).
+    seller_timeout_s: float = Field(48 * 3600, validation_alias=AliasChoices(
+        "AFTERSALE_SELLER_TIMEOUT_S", "AFTERSALE_SELLER_RESPONSE_S"))
+    RENAMED = {"AFTERSALE_SELLER_RESPONSE_S": "AFTERSALE_SELLER_TIMEOUT_S"}
     return_ship_s: float = 7 * 24 * 3600
     return_confirm_s: float = 10 * 24 * 3600
     escalation_window_s: float = 7 * 24 * 3600

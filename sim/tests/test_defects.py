@@ -278,7 +278,7 @@ def test_a_replacement_is_shipped_in_time_or_refunded_never_both():
     assert s.settle() == []
 
 
-def test_a_withdrawal_that_beats_the_answer_deadline_opens_no_case():
+def test_a_withdrawal_that_beats_the_seller_timeout_opens_no_case():
     s = Story()
     s.request()
     s.deliver()

@@ -84,7 +84,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
         previous = None
     # The seller's answer deadline: the seller service keeps the timer, we state the time.
     refund.state, refund.awaiting = "requested", AWAITING["requested"]
-    refund.timer, refund.due_at = None, ctx.after(ctx.settings.seller_response_s)
+    refund.timer, refund.due_at = None, ctx.after(ctx.settings.seller_timeout_s)
     assert agg.order is not None
     # 未发货仅退款: the whole order back before it shipped cancels it; a part of it is the seller's to answer.
     unshipped = refund.kind == "refund_only" and agg.order.shipped is None and refund.amount_fen >= agg.refundable_fen()

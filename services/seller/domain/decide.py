@@ -11,14 +11,14 @@ from runtime.decision import Decision, Emit
 from services.seller.domain.model import SELLER_MOVES, PendingRequest, SellerOrder
 from services.seller.domain.steps import EMITS, FROM_REFUND_STATE, next_step
 
-ANSWER_TIMER = "answer_deadline"
+SELLER_TIMEOUT = "seller_timeout"  # the seller did not answer in time: seller.timed_out
 REPLACEMENT_TIMER = "replacement_deadline"
 
 
 def timers_of(order: SellerOrder) -> dict[str, datetime]:
     """The seller's deadlines: to answer a request, and to ship an exchange's replacement."""
-    out = {f"{ANSWER_TIMER}:{r.refund_id}": r.due_at for r in order.requests.values()
-           if r.answer_timer and r.step == "awaiting_answer" and r.due_at}
+    out = {f"{SELLER_TIMEOUT}:{r.refund_id}": r.due_at for r in order.requests.values()
+           if r.seller_timeout_runs and r.step == "awaiting_answer" and r.due_at}
     out.update({f"{REPLACEMENT_TIMER}:{r.refund_id}": r.due_at for r in order.requests.values()
                 if r.step == "awaiting_replacement" and r.due_at})
     return out
@@ -44,7 +44,7 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
         return _decision(order)
     order.requests[d.refund_id] = PendingRequest(
         refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, reason=d.reason, attempt=d.attempt,
-        step="awaiting_answer", due_at=d.seller_due_at, answer_timer=True, offers=current.offers if current else 0,
+        step="awaiting_answer", due_at=d.seller_due_at, seller_timeout_runs=True, offers=current.offers if current else 0,
         history=(current.history if current else []) + [{"step": "awaiting_answer", "at": ctx.now, "attempt": d.attempt}],
     )
     return _decision(order)
@@ -61,7 +61,7 @@ def refund_state_changed(order: SellerOrder, msg: ParsedMessage, ctx: Context) -
         return Decision.ignore()
     req.step = step  # type: ignore[assignment]
     req.due_at = d.due_at if step in SELLER_MOVES else None
-    req.answer_timer = False
+    req.seller_timeout_runs = False
     req.history.append({"step": step, "at": ctx.now, "refund_state": d.state})
     return _decision(order)
 
@@ -114,7 +114,7 @@ def seller_offer(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decisi
     req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
     req.offers += 1
     req.open_offer_id = ctx.new_id("OF")
-    req.answer_timer = False
+    req.seller_timeout_runs = False
     req.answered_at = ctx.now
     req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id, "offer_id": req.open_offer_id})
     actor = msg.envelope.actor
@@ -137,7 +137,7 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
                                                       f"is repaid; {postage} fen was stated")
     assert req is not None
     req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
-    req.answer_timer = False
+    req.seller_timeout_runs = False
     req.answered_at = ctx.now
     req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id})
     actor = msg.envelope.actor
@@ -158,12 +158,12 @@ def reviewed(req: PendingRequest, ctx: Context) -> bool:
 # ---- deadlines ----------------------------------------------------------------------------
 
 
-def on_answer_deadline(order: SellerOrder, refund_id: str, due_at: datetime, ctx: Context) -> Decision:
+def on_seller_timeout(order: SellerOrder, refund_id: str, due_at: datetime, ctx: Context) -> Decision:
     req = order.requests.get(refund_id)
     if req is None or req.step != "awaiting_answer" or req.due_at != due_at:
         return Decision.ignore()  # answered in time, or the deadline moved
-    req.step = next_step(req.step, ANSWER_TIMER)  # type: ignore[assignment]
-    req.answer_timer = False
+    req.step = next_step(req.step, SELLER_TIMEOUT)  # type: ignore[assignment]
+    req.seller_timeout_runs = False
     req.history.append({"step": req.step, "at": ctx.now})
     emit = Emit("seller.timed_out", {**_event_data(order, req, None), "seller_id": order.seller_id,
                                      "due_at": due_at.isoformat()}, correlation_id=req.refund_id)
@@ -181,7 +181,9 @@ def on_replacement_deadline(order: SellerOrder, refund_id: str, due_at: datetime
     return _decision(order, [emit])
 
 
-TIMERS = {ANSWER_TIMER: on_answer_deadline, REPLACEMENT_TIMER: on_replacement_deadline}
+# "answer_deadline": the seller timeout's name in deadlines set before it was renamed.
+TIMERS = {SELLER_TIMEOUT: on_seller_timeout, "answer_deadline": on_seller_timeout,
+          REPLACEMENT_TIMER: on_replacement_deadline}
 
 HANDLERS: dict[str, Callable[[SellerOrder, ParsedMessage, Context], Decision]] = {
     "refund.requested": refund_requested,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 Step = Literal[
     "awaiting_answer", "offered", "approved", "rejected", "timed_out", "awaiting_receipt", "received",
@@ -25,7 +25,8 @@ class PendingRequest(Model):
     attempt: int = 1
     step: Step = "awaiting_answer"
     due_at: datetime | None = None
-    answer_timer: bool = False  # whether the answer deadline is running
+    # Whether the seller timeout runs (read from `answer_timer` in aggregates written before the name).
+    seller_timeout_runs: bool = Field(False, validation_alias=AliasChoices("seller_timeout_runs", "answer_timer"))
     answered_at: datetime | None = None
     offers: int = 0  # counter-offers sent on this request, across resubmissions
     open_offer_id: str | None = None

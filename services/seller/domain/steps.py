@@ -7,7 +7,7 @@ STEPS: dict[tuple[str, str], str] = {
     ("awaiting_answer", "seller.reject"): "rejected",
     ("awaiting_answer", "seller.offer"): "offered",  # a counter-offer answers too, and stops the clock
     ("offered", "seller.offer"): "offered",  # while the buyer has not answered: the newer one replaces it
-    ("awaiting_answer", "answer_deadline"): "timed_out",
+    ("awaiting_answer", "seller_timeout"): "timed_out",
     ("awaiting_receipt", "return.received"): "received",
     ("awaiting_replacement", "replacement.ship"): "replacement_shipped",
     # Ours, not the refund service's: shipped in time or expired, never both.
@@ -28,7 +28,7 @@ EMITS: dict[str, str] = {
     "seller.approve": "seller.approved",
     "seller.reject": "seller.rejected",
     "seller.offer": "seller.offered",
-    "answer_deadline": "seller.timed_out",
+    "seller_timeout": "seller.timed_out",
     "return.received": "seller.return_received",
     "replacement.ship": "seller.replacement_shipped",
     "replacement_deadline": "seller.replacement_expired",

@@ -42,7 +42,7 @@ def msg(type_: str, data: dict[str, Any], actor: tuple[str, str] = ("seller", "S
 def order_at(step: str) -> dict[str, Any]:
     o = SellerOrder(order_id="O1", seller_id="S1", buyer_id="B1")
     o.requests["R1"] = PendingRequest(refund_id="R1", kind="refund_only", amount_fen=100, step=step, due_at=DUE,
-                                      answer_timer=step == "awaiting_answer")
+                                      seller_timeout_runs=step == "awaiting_answer")
     return o.dump()
 
 
@@ -71,8 +71,8 @@ def test_an_answer_for_an_unknown_order_or_request_is_refused():
 
 
 @pytest.mark.parametrize("step", ALL_STEPS)
-def test_the_answer_deadline_fires_only_while_the_seller_has_not_answered(step):
-    d = domain.on_timer("O1", order_at(step), "answer_deadline:R1", DUE, ctx(DUE))
+def test_the_seller_timeout_fires_only_while_the_seller_has_not_answered(step):
+    d = domain.on_timer("O1", order_at(step), "seller_timeout:R1", DUE, ctx(DUE))
     if step == "awaiting_answer":
         assert [e.type for e in d.emits] == ["seller.timed_out"]
         assert SellerOrder.load("O1", d.state).requests["R1"].step == "timed_out"
@@ -81,8 +81,19 @@ def test_the_answer_deadline_fires_only_while_the_seller_has_not_answered(step):
 
 
 def test_a_moved_deadline_does_not_fire_at_the_old_time():
-    d = domain.on_timer("O1", order_at("awaiting_answer"), "answer_deadline:R1", DUE - timedelta(hours=1), ctx(DUE))
+    d = domain.on_timer("O1", order_at("awaiting_answer"), "seller_timeout:R1", DUE - timedelta(hours=1), ctx(DUE))
     assert d.state is None and not d.emits
+
+
+def test_a_seller_timeout_set_before_its_rename_still_fires() -> None:
+    # Aggregates and deadlines written under the old names: `answer_timer`, "answer_deadline:<refund>".
+    old = order_at("awaiting_answer")
+    for r in old["requests"].values():
+        r["answer_timer"] = r.pop("seller_timeout_runs")
+    from services.seller.domain.decide import timers_of
+    assert timers_of(SellerOrder.load("O1", old)) == {"seller_timeout:R1": DUE}
+    d = domain.on_timer("O1", old, "answer_deadline:R1", DUE, ctx(DUE))
+    assert [e.type for e in d.emits] == ["seller.timed_out"]
 
 
 def test_the_table_only_lets_the_seller_act_on_its_own_moves():
@@ -190,7 +201,7 @@ def test_a_shop_is_restricted_by_its_defect_rate_once_it_has_enough_orders():
 def test_a_restricted_shops_rejection_of_a_quality_request_goes_to_the_platform():
     order = SellerOrder(order_id="O1", seller_id="S1", buyer_id="B1")
     order.requests["R1"] = PendingRequest(refund_id="R1", kind="refund_only", amount_fen=100, reason="quality",
-                                          step="awaiting_answer", due_at=DUE, answer_timer=True)
+                                          step="awaiting_answer", due_at=DUE, seller_timeout_runs=True)
     reject = msg("seller.reject", {"refund_id": "R1", **COMMANDS["seller.reject"]})
     for restrictions, reviewed in (([], False), (["promotions"], False), (["rejections_reviewed"], True)):
         c = Context(now=NOW, settings=SETTINGS, cause_id="e1", extra={"restrictions": restrictions})
