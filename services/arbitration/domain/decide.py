@@ -18,7 +18,7 @@ from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFac
 from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, SHOP_RESTRICTED, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
-from services.arbitration.domain.statuses import can
+from services.arbitration.domain.transitions import can
 from services.arbitration.domain.step import (
     APPEAL_TIMER, EVIDENCE_TIMER, RULING_TIMER, Step, actor_of, case_for_party, case_of,
     evidence_of, open_case, timers_of, to_the_arbitrators,

@@ -10,7 +10,7 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
-from services.arbitration.domain.statuses import CLOSED_WHY, next_status
+from services.arbitration.domain.transitions import CLOSED_WHY, next_state
 
 CLAIMABLE = frozenset({"collecting_evidence", "awaiting_ruling"})  # the statuses an arbitrator works on
 EVIDENCE_TIMER, APPEAL_TIMER, RULING_TIMER = "evidence_window", "appeal_window", "ruling_due"
@@ -43,7 +43,7 @@ class Step:
                                correlation_id=corr))
 
     def move(self, case: Case, trigger: str) -> None:
-        target = next_status(case.status, trigger)
+        target = next_state(case.status, trigger)
         assert target is not None, f"illegal {case.status} --{trigger}-->"
         case.status = target  # type: ignore[assignment]
         if target not in CLAIMABLE:

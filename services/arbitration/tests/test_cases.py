@@ -14,7 +14,7 @@ from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import EVIDENCE_RULES, matching_rule
 from services.arbitration.domain.ruling_checks import ALLOWED_OUTCOMES
 from services.arbitration.domain.service import ArbitrationDomain
-from services.arbitration.domain.statuses import STATUSES
+from services.arbitration.domain.transitions import TRANSITIONS
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 S = ArbitrationSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600, supervisors="SUP")
@@ -234,14 +234,14 @@ def test_a_case_a_party_opens_asks_for_evidence_and_the_platforms_reasons_are_de
 
 
 def test_every_status_transition_is_in_the_table():
-    assert {s for s, _ in STATUSES} | set(STATUSES.values()) == {"collecting_evidence", "awaiting_ruling", "ruled", "closed"}
+    assert {s for s, _ in TRANSITIONS} | set(TRANSITIONS.values()) == {"collecting_evidence", "awaiting_ruling", "ruled", "closed"}
 
 
 def test_the_design_document_shows_every_case_transition():
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[3] / "docs" / "design.md").read_text(encoding="utf-8")
-    assert [f"{a} --{t}-->" for a, t in STATUSES if f"| `{a}` | `{t}` |" not in doc] == []
+    assert [f"{a} --{t}-->" for a, t in TRANSITIONS if f"| `{a}` | `{t}` |" not in doc] == []
 
 
 def test_a_seller_at_fault_with_misconduct_is_fined_by_the_table_unless_the_arbitrator_says_how_much():

@@ -9,7 +9,7 @@ from contracts.parsing import ParsedMessage
 from runtime.context import Context
 from runtime.decision import Decision, Emit
 from services.seller.domain.model import SELLER_MOVES, PendingRequest, SellerOrder
-from services.seller.domain.steps import EMITS, FROM_REFUND_STATE, next_step
+from services.seller.domain.transitions import EMITS, FROM_REFUND_STATE, can, next_state
 
 SELLER_TIMEOUT = "seller_timeout"  # the seller did not answer in time: seller.timed_out
 REPLACEMENT_TIMER = "replacement_deadline"
@@ -78,7 +78,7 @@ def _check(order: SellerOrder, msg: ParsedMessage) -> tuple[PendingRequest | Non
     req = order.requests.get(msg.data.refund_id)
     if req is None:
         return None, Decision.refuse("unknown_refund", f"order {order.order_id} has no request {msg.data.refund_id}")
-    if next_step(req.step, msg.type) is None:
+    if not can(req.step, msg.type):
         return req, Decision.refuse("not_your_move", f"request {req.refund_id} is {req.step}; {msg.type} is not possible now")
     return req, None
 
@@ -111,7 +111,7 @@ def seller_offer(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decisi
         return Decision.refuse("offer_exceeds_request", f"{d.offer.amount_fen} fen offered, more than the "
                                                         f"{req.amount_fen} fen asked; approve the request instead")
     replaces = req.open_offer_id if req.step == "offered" else None
-    req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
+    req.step = next_state(req.step, msg.type)  # type: ignore[assignment]
     req.offers += 1
     req.open_offer_id = ctx.new_id("OF")
     req.seller_timeout_runs = False
@@ -136,7 +136,7 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
         return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
                                                       f"is repaid; {postage} fen was stated")
     assert req is not None
-    req.step = next_step(req.step, msg.type)  # type: ignore[assignment]
+    req.step = next_state(req.step, msg.type)  # type: ignore[assignment]
     req.seller_timeout_runs = False
     req.answered_at = ctx.now
     req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id})
@@ -162,7 +162,7 @@ def on_seller_timeout(order: SellerOrder, refund_id: str, due_at: datetime, ctx:
     req = order.requests.get(refund_id)
     if req is None or req.step != "awaiting_answer" or req.due_at != due_at:
         return Decision.ignore()  # answered in time, or the deadline moved
-    req.step = next_step(req.step, SELLER_TIMEOUT)  # type: ignore[assignment]
+    req.step = next_state(req.step, SELLER_TIMEOUT)  # type: ignore[assignment]
     req.seller_timeout_runs = False
     req.history.append({"step": req.step, "at": ctx.now})
     emit = Emit("seller.timed_out", {**_event_data(order, req, None), "seller_id": order.seller_id,
@@ -174,7 +174,7 @@ def on_replacement_deadline(order: SellerOrder, refund_id: str, due_at: datetime
     req = order.requests.get(refund_id)
     if req is None or req.step != "awaiting_replacement" or req.due_at != due_at:
         return Decision.ignore()  # shipped in time, or the request moved on
-    req.step = next_step(req.step, REPLACEMENT_TIMER)  # type: ignore[assignment]
+    req.step = next_state(req.step, REPLACEMENT_TIMER)  # type: ignore[assignment]
     req.history.append({"step": req.step, "at": ctx.now})
     emit = Emit(EMITS[REPLACEMENT_TIMER], {**_event_data(order, req, None), "due_at": due_at},
                 correlation_id=req.refund_id)

@@ -13,7 +13,7 @@ from services.seller.settings import SellerSettings
 from services.seller.domain import credit
 from services.seller.domain.model import PendingRequest, SellerOrder
 from services.seller.domain.service import SellerDomain
-from services.seller.domain.steps import EMITS, STEPS, next_step
+from services.seller.domain.transitions import EMITS, TRANSITIONS, next_state
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(hours=48)
@@ -50,7 +50,7 @@ def order_at(step: str) -> dict[str, Any]:
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_seller_command_in_every_step(step, command):
     d = domain.decide("O1", order_at(step), msg(command, {"refund_id": "R1", **COMMANDS[command]}), ctx())
-    target = next_step(step, command)
+    target = next_state(step, command)
     if target is None:
         assert d.reject is not None and d.reject.code == "not_your_move" and d.state is None
     else:
@@ -98,7 +98,7 @@ def test_a_seller_timeout_set_before_its_rename_still_fires() -> None:
 
 def test_the_table_only_lets_the_seller_act_on_its_own_moves():
     # `offered`: the buyer's move, but the seller may replace its open offer meanwhile
-    assert {s for s, _ in STEPS} == {"awaiting_answer", "offered", "awaiting_receipt", "awaiting_replacement"}
+    assert {s for s, _ in TRANSITIONS} == {"awaiting_answer", "offered", "awaiting_receipt", "awaiting_replacement"}
 
 
 # ---- counter-offers (协商) -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 # (step, trigger) -> next step. Commands are legal only in a step where it is the seller's move.
-STEPS: dict[tuple[str, str], str] = {
+TRANSITIONS: dict[tuple[str, str], str] = {
     ("awaiting_answer", "seller.approve"): "approved",
     ("awaiting_answer", "seller.reject"): "rejected",
     ("awaiting_answer", "seller.offer"): "offered",  # a counter-offer answers too, and stops the clock
@@ -35,5 +35,9 @@ EMITS: dict[str, str] = {
 }
 
 
-def next_step(step: str, trigger: str) -> str | None:
-    return STEPS.get((step, trigger))
+def next_state(step: str, trigger: str) -> str | None:
+    return TRANSITIONS.get((step, trigger))
+
+
+def can(step: str, trigger: str) -> bool:
+    return (step, trigger) in TRANSITIONS

@@ -7,7 +7,7 @@ An automatic rule can rule straight from collecting_evidence.
 """
 from __future__ import annotations
 
-STATUSES: dict[tuple[str, str], str] = {
+TRANSITIONS: dict[tuple[str, str], str] = {
     ("collecting_evidence", "evidence.submit"): "collecting_evidence",
     ("collecting_evidence", "evidence.request"): "collecting_evidence",
     ("collecting_evidence", "evidence_window_closed"): "awaiting_ruling",
@@ -35,9 +35,9 @@ CLOSED_WHY = {"final_ruling": "final_ruling", "appeal_window_closed": "ruling_fi
               "request_closed": "request_closed", "request_settled": "request_settled"}
 
 
-def next_status(status: str, trigger: str) -> str | None:
-    return STATUSES.get((status, trigger))
+def next_state(status: str, trigger: str) -> str | None:
+    return TRANSITIONS.get((status, trigger))
 
 
 def can(status: str, trigger: str) -> bool:
-    return (status, trigger) in STATUSES
+    return (status, trigger) in TRANSITIONS
