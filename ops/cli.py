@@ -114,6 +114,23 @@ def tail(
     _run(go())
 
 
+# ---- describe ------------------------------------------------------------------------------------
+
+
+@app.command()
+def describe(service: str = typer.Argument(..., help="refund, seller, arbitration or notify")) -> None:
+    """A service's topology: topics in, the steps of a record, its state store, topics out, its
+    query model (as `python -m services.<service> describe` prints it)."""
+    import subprocess
+
+    if service not in SERVICES:
+        _fail(f"no service {service!r}: one of {', '.join(SERVICES)}")
+    out = subprocess.run([sys.executable, "-m", f"services.{service}", "describe"], capture_output=True, text=True)
+    if out.returncode != 0:
+        _fail(out.stderr.strip()[-2000:])
+    typer.echo(out.stdout.rstrip())
+
+
 # ---- timeline ------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from runtime.kafka import KafkaChangelog, KafkaTransactions
 from runtime.kafka_auth import aiokafka_kwargs
 from runtime.processor import Processor
 from runtime.queries import aggregate_answer
+from runtime.describe import describe
 from runtime.records import changelog_topic, repartition_topic, views_dlq_topic
 from runtime.settings import ServiceSettings
 from runtime.stream import StreamLoop, Tasks
@@ -209,6 +211,9 @@ def build_service(domain: Domain, settings: ServiceSettings,
 
 def run(svc: Service) -> None:
     s = svc.settings
+    if sys.argv[1:] == ["describe"]:  # `python -m services.<name> describe`: its topology, then exit
+        print(describe(svc.domain, s))
+        return
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then raises the signal again under the
     # handler it found; with this one in place a clean stop exits 0 instead of "killed by SIGTERM".
     for sig in (signal.SIGTERM, signal.SIGINT):
