@@ -56,6 +56,12 @@ class Domain:
     global_tables: tuple[str, ...] = ()
     # The query model's indexes, made by the view writer before its first write.
     indexes: tuple[ViewIndex, ...] = ()
+    # Event types the service counts for its business metrics, once committed (`count`).
+    counted: frozenset[str] = frozenset()
+
+    def count(self, type_: str, data: dict[str, Any]) -> None:
+        """Business counters (Prometheus) of a committed event of a `counted` type: the one place a
+        domain's module touches the outside, and only to count."""
 
     def partition_of(self, key: str) -> int:
         """The partition an aggregate lives on: the hash of the key its messages carry. A key

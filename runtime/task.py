@@ -31,10 +31,6 @@ from runtime.timers import TimerSchedule
 
 log = structlog.get_logger("task")
 
-BUSINESS_TYPES = frozenset({"ruling.issued", "refund.closed", "refund.completed", "payout.request", "message.sent",
-                            "case.ruling_overdue", "refund.postage_repaid", "seller.penalized",
-                            "seller.penalty_refunded", "shop.restricted", "shop.restored",
-                            "buyer.flagged"})
 
 
 class CommitFailed(Exception):
@@ -165,8 +161,8 @@ class Task:
             if is_dlq(r.topic) or not r.type:
                 continue
             metrics.EMITTED.labels(self.service, r.type).inc()
-            if r.type in BUSINESS_TYPES:
-                metrics.count_business(r.type, orjson.loads(r.value or b"{}").get("data", {}))
+            if r.type in self.processor.domain.counted:  # the service's business counters
+                self.processor.domain.count(r.type, orjson.loads(r.value or b"{}").get("data", {}))
 
 
 def merged(records: list[RecordLike]) -> list[RecordLike]:

@@ -15,6 +15,7 @@ from services.arbitration.domain import buyers
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts
 from runtime.payloads import is_payload, ref_of
+from services.arbitration import metrics
 from services.arbitration.domain.payloads import POSTS, SUBMISSIONS, post_ids, refs, with_posts, with_submissions
 
 
@@ -30,6 +31,11 @@ QUEUE_FIELDS = ("_id", "order_id", "status", "round", "opened_by", "reason", "ru
 class ArbitrationDomain(Domain):
     service = "arbitration"
     consumes = CONSUMES["arbitration"]
+    counted = metrics.COUNTED  # its business counters (services/arbitration/metrics.py)
+
+    def count(self, type_: str, data: dict[str, Any]) -> None:
+        metrics.count(type_, data)
+
 
     # Buyers a ruling found in misconduct, for the automatic rules of every order; the shops'
     # restrictions, for the review of a restricted shop's 'no'.

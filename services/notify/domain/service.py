@@ -12,6 +12,7 @@ from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
 from runtime.ownership import partition_of
+from services.notify import metrics
 from services.notify.domain.decide import ORDER_HANDLERS, USER_HANDLERS, on_reminder
 from services.notify.domain.model import USER, NotifyOrder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE
@@ -21,6 +22,11 @@ from services.notify.inbox import inbox_views
 class NotifyDomain(Domain):
     service = "notify"
     consumes = CONSUMES["notify"]
+    counted = metrics.COUNTED  # its business counters (services/notify/metrics.py)
+
+    def count(self, type_: str, data: dict[str, Any]) -> None:
+        metrics.count(type_, data)
+
     global_tables = (NOTIFY_LOCALES,)
 
     def partition_of(self, key: str) -> int:

@@ -14,6 +14,7 @@ from runtime.payloads import is_payload
 from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
+from services.refund import metrics
 from services.refund.domain.decide import HANDLERS, on_deadline
 from services.refund.domain.model import OrderRefunds
 
@@ -24,6 +25,11 @@ ORDERS = "orders"  # the query model's orders, each with its requests (order_fil
 class RefundDomain(Domain):
     service = "refund"
     consumes = CONSUMES["refund"]
+    counted = metrics.COUNTED  # its business counters (services/refund/metrics.py)
+
+    def count(self, type_: str, data: dict[str, Any]) -> None:
+        metrics.count(type_, data)
+
     # Timelines start with the order and follow the money: the outside systems' topics too.
     history_topics = (topics.REFUND_COMMANDS, topics.REFUND_EVENTS, topics.ORDERS_EVENTS, topics.PAYMENTS_COMMANDS,
                       topics.PAYMENTS_EVENTS)

@@ -10,6 +10,7 @@ from contracts.topics import SELLER_RESTRICTIONS
 from runtime.context import Context
 from runtime.decision import Decision
 from runtime.domain import Domain, ViewDoc
+from services.seller import metrics
 from services.seller.domain import credit
 from services.seller.domain.decide import HANDLERS, TIMERS
 from services.seller.domain.model import SellerOrder
@@ -24,6 +25,11 @@ CREDIT_HANDLERS = {"refund.state_changed": credit.seller_timed_out, "ruling.issu
 class SellerDomain(Domain):
     service = "seller"
     consumes = CONSUMES["seller"]
+    counted = metrics.COUNTED  # its business counters (services/seller/metrics.py)
+
+    def count(self, type_: str, data: dict[str, Any]) -> None:
+        metrics.count(type_, data)
+
     # Each shop's restrictions, for the orders' side to enforce (a shop is another aggregate).
     global_tables = (SELLER_RESTRICTIONS,)
 
