@@ -91,11 +91,6 @@ def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmi
     if final is not None:
         return 0, Reject("already_decided", f"request {final.refund_id} on this order was finally rejected; "
                                             f"it cannot be asked again")
-    withdrawn = next((r for r in agg.refunds.values() if not r.withdrawal_noted), None)
-    if withdrawn is not None:
-        # A case may have ruled 'reject' on it in a message this service has not read yet.
-        return 0, Reject("withdrawal_pending", f"request {withdrawn.refund_id} was withdrawn a moment ago and the "
-                                               f"platform is still closing it; ask again shortly")
     undecided = next((r for r in agg.refunds.values() if r.case_id and not r.case_final), None)
     if undecided is not None:
         # A ruling or an appeal may still move this order's money: one claim at a time.
@@ -109,4 +104,10 @@ def fresh_request(agg: OrderRefunds, now: datetime, window_s: float, max_resubmi
         return 0, r
     if (r := REQUESTS_PER_ORDER.check(len(agg.refunds))) is not None:
         return 0, r
+    # Last, so that a request refused anyway says why: a case may have ruled 'reject' on the
+    # withdrawn request in a message this service has not read yet.
+    withdrawn = next((r for r in agg.refunds.values() if not r.withdrawal_noted), None)
+    if withdrawn is not None:
+        return 0, Reject("withdrawal_pending", f"request {withdrawn.refund_id} was withdrawn a moment ago and the "
+                                               f"platform is still closing it; ask again shortly")
     return agg.nos + 1, None
