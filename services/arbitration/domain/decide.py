@@ -89,7 +89,7 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     if req is None or (req.state, req.due_at, req.kind) == (d.state, d.due_at, d.kind):
         if req is None and withdrawn:  # nothing known of it here, so no 'no' stands on it
             step = Step(agg, ctx)
-            note_withdrawal(step, d.refund_id)
+            note_withdrawal(step, d.refund_id, None)
             return step.decision()
         return Decision.ignore()
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
@@ -110,7 +110,7 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         ruled = agg.last_ruled_on(d.refund_id)
         if ruled is not None and withdrawn_from_a_reject(ruled, msg.envelope.occurred_at):
             agg.final_no = ruled.case_id
-        note_withdrawal(step, d.refund_id)
+        note_withdrawal(step, d.refund_id, ruled)
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
             step.move(case, "withdrawn")
@@ -121,14 +121,12 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     return step.decision()
 
 
-def note_withdrawal(step: Step, refund_id: str) -> None:
+def note_withdrawal(step: Step, refund_id: str, ruled: Case | None) -> None:
     """Tell the refund service whether a 'no' stands on the order now that the buyer withdrew: it
     takes no new request on the order before it hears this, since a ruling it has not heard yet may
-    have made the withdrawn claim final."""
-    agg = step.agg
-    ruled = agg.last_ruled_on(refund_id)
+    have made the withdrawn claim final. `ruled`: the case that ruled on the request, if one did."""
     step.emit("withdrawal.noted", {"refund_id": refund_id, "case_id": ruled.case_id if ruled else None,
-                                   "final_no": agg.final_no is not None})
+                                   "final_no": step.agg.final_no is not None})
 
 
 def withdrawn_from_a_reject(case: Case, withdrawn_at: datetime) -> bool:
