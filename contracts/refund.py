@@ -113,6 +113,20 @@ RefundState = Literal[
 ]
 
 
+# What moved a request: the message that did (its type), or one of the refund service's own
+# deadlines (`timer.<name>`), or a refund before shipment approved at once (`unshipped_refund`).
+RefundCause = Literal[
+    "refund.request", "refund.cancel", "return.shipped", "offer.accept", "offer.decline", "payout.retry",
+    "seller.approved", "seller.offered", "seller.rejected", "seller.timed_out", "seller.return_received",
+    "seller.replacement_shipped", "seller.replacement_expired", "case.opened", "ruling.issued",
+    "ruling.appealed", "case.closed", "payout.succeeded", "payout.failed", "unshipped_refund",
+    "timer.escalation_expired", "timer.return_ship_expired", "timer.return_confirm_expired", "timer.offer_lapsed",
+]
+# Who confirmed that the returned goods arrived: the seller, or the refund service when the seller
+# let its confirmation window pass.
+ReturnReceiver = Literal["seller", "auto"]
+
+
 class RefundStateChanged(Data):
     """Internal: every transition of an after-sale request, saying whose move it is and until when."""
 
@@ -126,12 +140,13 @@ class RefundStateChanged(Data):
     amount_fen: NonNegativeFen
     buyer_id: Id
     seller_id: Id
-    cause: StrictStr = Field(max_length=64, description="the event type that caused the change")
+    cause: RefundCause = Field(description="the message type or deadline that caused the change")
     return_carrier: ShortText | None = None
     return_tracking_no: ShortText | None = None
     payout_id: Id | None = None
     payout_attempts: StrictInt = 0
     closed_why: ClosedWhy | None = None
+    return_received_by: ReturnReceiver | None = None
 
     @property
     def seller_timeout_taken(self) -> bool:
@@ -174,6 +189,7 @@ class RefundOfferLapsed(Data):
     refund_id: Id
     offer_id: Id
     offer: Offer | None = None
+    due_at: AwareDatetime | None = Field(None, description="until when the buyer may resubmit or ask the platform")
 
 
 class ConversationPosted(Data):

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from runtime.context import Context
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,40 @@ class Decision:
     @property
     def changes_state(self) -> bool:
         return self.state is not None
+
+
+def actor_of(msg: Any) -> tuple[str, str]:
+    """Who sent a parsed message: (role, id), as `Collector(..., actor)` takes it."""
+    return msg.envelope.actor.role, msg.envelope.actor.id
+
+
+class Aggregate(Protocol):
+    def dump(self) -> dict[str, Any]: ...
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Collector(Generic[A]):
+    """Collects what one message (or one timer) does to one aggregate: the events it emits and the
+    payloads it writes; `decision()` turns them, the aggregate's state and its deadlines into the
+    Decision. One type for every service; a service's subclass adds the verbs of its domain
+    (`RefundCollector.transition`, `NotifyCollector.send`) and says where its deadlines come from."""
+
+    def __init__(self, agg: A, ctx: "Context", actor: tuple[str, str] | None = None) -> None:
+        self.agg, self.ctx, self.actor = agg, ctx, actor
+        self.emits: list[Emit] = []
+        self.payloads: dict[str, dict[str, Any]] = {}
+
+    def emit(self, type_: str, data: dict[str, Any], *, correlation_id: str | None = None,
+             by_actor: bool = False) -> None:
+        """An event; `by_actor`: published in the name of whoever sent the message, not the service."""
+        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
+        self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid, correlation_id=correlation_id))
+
+    def timers(self) -> dict[str, datetime]:
+        """The aggregate's pending deadlines after this decision (name -> due time)."""
+        return {}
+
+    def decision(self) -> Decision:
+        return Decision(state=self.agg.dump(), emits=self.emits, timers=self.timers(), payloads=self.payloads)

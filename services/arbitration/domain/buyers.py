@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision, Emit
+from runtime.decision import Collector, Decision
 
 BUYER = "buyer:"
 
@@ -38,6 +38,9 @@ class BuyerRecord(BaseModel):
     @classmethod
     def load(cls, key: str, state: dict[str, Any] | None) -> "BuyerRecord":
         return cls.model_validate(state) if state else cls(buyer_id=key.removeprefix(BUYER))
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")
 
     def summary(self) -> dict[str, Any]:
         orders, refunds = sum(self.orders.values()), sum(self.refunds.values())
@@ -65,7 +68,7 @@ def _within_window(record: BuyerRecord, ctx: Context) -> Decision:
             del counted[d]
     for case_id in [c for c, day in record.cases.items() if day < oldest]:
         del record.cases[case_id]
-    return Decision(state=record.model_dump(mode="python"))
+    return Collector(record, ctx).decision()
 
 
 def case_opened(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -88,9 +91,10 @@ def ruling_issued(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Deci
     if d.misconduct == "buyer":
         record.misconduct.append(Misconduct(case_id=d.case_id, order_id=d.order_id, at=ctx.now))
     until = max((m.at + window for m in record.misconduct), default=None)
-    flagged = Emit("buyer.flagged", {"buyer_id": record.buyer_id, "misconduct_cases": len(record.misconduct),
-                                     "last_case_id": d.case_id, "flagged_until": until})
-    return Decision(state=record.model_dump(mode="python"), emits=[flagged])
+    c = Collector(record, ctx)
+    c.emit("buyer.flagged", {"buyer_id": record.buyer_id, "misconduct_cases": len(record.misconduct),
+                             "last_case_id": d.case_id, "flagged_until": until})
+    return c.decision()
 
 
 HANDLERS: dict[str, Callable[[BuyerRecord, ParsedMessage, Context], Decision]] = {

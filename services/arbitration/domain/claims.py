@@ -10,11 +10,9 @@ from typing import Callable
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision
+from runtime.decision import Decision, actor_of
 from services.arbitration.domain.model import ArbitrationOrder, Case
-from services.arbitration.domain.step import CLAIMABLE, Step, actor_of, case_of
-
-
+from services.arbitration.domain.collector import CLAIMABLE, ArbitrationCollector, case_of
 def held_by_other(case: Case, arbitrator: str, ctx: Context) -> Decision | None:
     """Refuses an arbitrator's action on a case someone else holds."""
     holder = case.holder(ctx.now)
@@ -35,12 +33,12 @@ def _claimable(case: Case, arbitrator: str) -> Decision | None:
     return None
 
 
-def _hold(step: Step, case: Case, arbitrator: str, assigned_by: str | None = None) -> Decision:
-    ctx = step.ctx
+def _hold(c: ArbitrationCollector, case: Case, arbitrator: str, assigned_by: str | None = None) -> Decision:
+    ctx = c.ctx
     case.claimed_by, case.claimed_until = arbitrator, ctx.after(ctx.settings.claim_ttl_s)
-    step.emit("case.claimed", {"case_id": case.case_id, "arbitrator_id": arbitrator,
+    c.emit("case.claimed", {"case_id": case.case_id, "arbitrator_id": arbitrator,
                                "claimed_until": case.claimed_until, "assigned_by": assigned_by}, case, by_actor=True)
-    return step.decision()
+    return c.decision()
 
 
 ClaimHandler = Callable[[ArbitrationOrder, Case, str, ParsedMessage, Context], Decision]
@@ -63,7 +61,7 @@ def case_claim(agg: ArbitrationOrder, case: Case, arbitrator: str, msg: ParsedMe
     refused = _claimable(case, arbitrator) or held_by_other(case, arbitrator, ctx)
     if refused:
         return refused
-    return _hold(Step(agg, ctx, actor_of(msg)), case, arbitrator)
+    return _hold(ArbitrationCollector(agg, ctx, actor_of(msg)), case, arbitrator)
 
 
 @on_case
@@ -73,13 +71,13 @@ def case_assign(agg: ArbitrationOrder, case: Case, supervisor: str, msg: ParsedM
                                                    f"supervisors the arbitration service lists may")
     if (refused := _claimable(case, msg.data.arbitrator_id)) is not None:
         return refused
-    return _hold(Step(agg, ctx, actor_of(msg)), case, msg.data.arbitrator_id, assigned_by=supervisor)
+    return _hold(ArbitrationCollector(agg, ctx, actor_of(msg)), case, msg.data.arbitrator_id, assigned_by=supervisor)
 
 
 @on_case
 def case_release(agg: ArbitrationOrder, case: Case, arbitrator: str, msg: ParsedMessage, ctx: Context) -> Decision:
     if case.holder(ctx.now) != arbitrator:
         return Decision.refuse("not_your_claim", f"{arbitrator} does not hold case {case.case_id}")
-    step = Step(agg, ctx, actor_of(msg))
-    step.release(case)
-    return step.decision()
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
+    c.release(case)
+    return c.decision()

@@ -1,5 +1,5 @@
 """What each message does to an order's cases. Pure: state in, Decision out. Rulings and appeals
-(rulings.py), the negotiation's record (negotiation.py) and what every step shares (step.py) have
+(rulings.py), the negotiation's record (negotiation.py) and what every decision shares (collector.py) have
 modules of their own."""
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
 from runtime.payloads import payload_key
 from runtime.context import Context
-from runtime.decision import Decision
+from runtime.decision import Decision, actor_of
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
 from services.arbitration.domain.payloads import submission_ref
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
+from services.arbitration.domain.collector import (
+    APPEAL_TIMER, EVIDENCE_TIMER, RULING_TIMER, ArbitrationCollector, case_for_party, case_of, evidence_of, open_case,
+    timers_of, to_the_arbitrators,
+)
 from services.arbitration.domain.negotiation import file_in, negotiated
 from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, SHOP_RESTRICTED, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
 from services.arbitration.domain.transitions import can
-from services.arbitration.domain.step import (
-    APPEAL_TIMER, EVIDENCE_TIMER, RULING_TIMER, Step, actor_of, case_for_party, case_of,
-    evidence_of, open_case, timers_of, to_the_arbitrators,
-)
 
 # The refund service's states in which a request is being carried out (goods or money on their way).
 CARRIED_OUT = frozenset({"return_pending", "return_in_transit", "replacement_pending", "payout_pending", "payout_failed"})
@@ -38,7 +38,7 @@ def order_paid(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decis
     d = msg.data
     agg.buyer_id, agg.seller_id, agg.paid_fen = d.buyer_id, d.seller_id, d.amount_fen
     agg.items = [i.model_dump() for i in d.items or []]
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return ArbitrationCollector(agg, ctx).decision()
 
 
 def order_shipped(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -46,14 +46,14 @@ def order_shipped(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     if agg.shipped is not None:
         return Decision.ignore()
     agg.shipped = {"carrier": d.carrier, "tracking_no": d.tracking_no, "shipped_at": d.shipped_at}
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return ArbitrationCollector(agg, ctx).decision()
 
 
 def order_delivered(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     if agg.delivered_at is not None:
         return Decision.ignore()
     agg.delivered_at = msg.data.delivered_at
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return ArbitrationCollector(agg, ctx).decision()
 
 
 def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -75,11 +75,11 @@ def refund_requested(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     if prior is None and agg.final_no is not None:
         # Asked again after a withdrawn 'reject', taken by a refund service that did not yet wait for
         # withdrawal.noted (a request of an older version): the platform closes it.
-        step = Step(agg, ctx)
-        auto_rule(step, open_case(step, d.refund_id, "system", ALREADY_DECIDED.name, ctx, by_rule=True),
+        c = ArbitrationCollector(agg, ctx)
+        auto_rule(c, open_case(c, d.refund_id, "system", ALREADY_DECIDED.name, ctx, by_rule=True),
                   agg.requests[d.refund_id], ALREADY_DECIDED, final=True)
-        return step.decision()
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+        return c.decision()
+    return ArbitrationCollector(agg, ctx).decision()
 
 
 def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -88,45 +88,45 @@ def refund_state_changed(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     withdrawn = d.state == "closed" and d.closed_why == "cancelled"
     if req is None or (req.state, req.due_at, req.kind) == (d.state, d.due_at, d.kind):
         if req is None and withdrawn:  # nothing known of it here, so no 'no' stands on it
-            step = Step(agg, ctx)
-            note_withdrawal(step, d.refund_id, None)
-            return step.decision()
+            c = ArbitrationCollector(agg, ctx)
+            note_withdrawal(c, d.refund_id, None)
+            return c.decision()
         return Decision.ignore()
     req.state, req.due_at, req.kind = d.state, d.due_at, d.kind
     if d.seller_timeout_taken:
         return seller_timed_out(agg, req, ctx)
     if d.state == "rejected" and reviewed(req, ctx) and agg.open_case_for(d.refund_id) is None:
         # A restricted shop's 'no' (a rejection, an offer declined or left to lapse) goes to the platform.
-        step = Step(agg, ctx)
-        open_case(step, d.refund_id, "system", SHOP_RESTRICTED, ctx)
-        return step.decision()
-    step = Step(agg, ctx)
+        c = ArbitrationCollector(agg, ctx)
+        open_case(c, d.refund_id, "system", SHOP_RESTRICTED, ctx)
+        return c.decision()
+    c = ArbitrationCollector(agg, ctx)
     case = agg.open_case_for(d.refund_id)
     if d.state == "closed":
-        undone(step, d.refund_id, d.closed_why)
+        undone(c, d.refund_id, d.closed_why)
     if case is not None and d.state in CARRIED_OUT and d.cause != "ruling.issued" and can(case.status, "request_settled"):
-        step.move(case, "request_settled")  # settled between the parties before the case could rule
+        c.move(case, "request_settled")  # settled between the parties before the case could rule
     if withdrawn:
         ruled = agg.last_ruled_on(d.refund_id)
         if ruled is not None and withdrawn_from_a_reject(ruled, msg.envelope.occurred_at):
             agg.final_no = ruled.case_id
-        note_withdrawal(step, d.refund_id, ruled)
+        note_withdrawal(c, d.refund_id, ruled)
     if d.state == "closed" and case is not None:
         if d.closed_why == "cancelled" and can(case.status, "withdrawn"):
-            step.move(case, "withdrawn")
+            c.move(case, "withdrawn")
         elif not (d.closed_why == "completed" and case.status == "ruled"):
             # The refund service owns the request and ended it first: the case ends with it. (A ruling
             # carried out to completion keeps its appeal window: an appeal settles the difference.)
-            step.move(case, "request_closed")
-    return step.decision()
+            c.move(case, "request_closed")
+    return c.decision()
 
 
-def note_withdrawal(step: Step, refund_id: str, ruled: Case | None) -> None:
+def note_withdrawal(c: ArbitrationCollector, refund_id: str, ruled: Case | None) -> None:
     """Tell the refund service whether a 'no' stands on the order now that the buyer withdrew: it
     takes no new request on the order before it hears this, since a ruling it has not heard yet may
     have made the withdrawn claim final. `ruled`: the case that ruled on the request, if one did."""
-    step.emit("withdrawal.noted", {"refund_id": refund_id, "case_id": ruled.case_id if ruled else None,
-                                   "final_no": step.agg.final_no is not None})
+    c.emit("withdrawal.noted", {"refund_id": refund_id, "case_id": ruled.case_id if ruled else None,
+                                   "final_no": c.agg.final_no is not None})
 
 
 def withdrawn_from_a_reject(case: Case, withdrawn_at: datetime) -> bool:
@@ -144,18 +144,18 @@ def seller_rejected(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     if req is None:
         return Decision.ignore()
     req.seller_rejection = {"reason": d.reason, "message": d.message, "evidence": evidence_of(msg), "at": ctx.now}
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return ArbitrationCollector(agg, ctx).decision()
 
 
 def reviewed(req: RequestFacts, ctx: Context) -> bool:
     return REVIEWED_RESTRICTION in (ctx.extra or {}).get("restrictions", []) and req.reason in REVIEWED_REASONS
 
 
-def undone(step: Step, refund_id: str, closed_why: str | None) -> None:
+def undone(c: ArbitrationCollector, refund_id: str, closed_why: str | None) -> None:
     """A case that closed with its ruling standing, for a request the refund service had ended
     before that ruling reached it (the buyer withdrew it, or a deadline of ours won the race): the
     ruling was never carried out, and the case's record says so."""
-    for case in step.agg.cases.values():
+    for case in c.agg.cases.values():
         last = case.last_ruling
         if case.refund_id != refund_id or case.closed_why not in ("ruling_final", "final_ruling") or last is None:
             continue
@@ -163,7 +163,7 @@ def undone(step: Step, refund_id: str, closed_why: str | None) -> None:
         if closed_why == "cancelled" or (closed_why == "rejected_final" and last.outcome != "reject") \
                 or (closed_why == "expired" and not goods_back):
             case.closed_why = "request_closed"
-            step.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
+            c.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
 
 
 def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> Decision:
@@ -172,16 +172,16 @@ def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> 
     Only once the refund service took the timeout (the request moved to in_arbitration because of
     it): a buyer's withdrawal that reached it first wins the race, and no case opens."""
     if agg.open_case_for(req.refund_id) is not None or agg.last_ruled_on(req.refund_id) is not None:
-        return Decision(state=agg.dump(), timers=timers_of(agg))  # its case is open, or ruled already
-    step = Step(agg, ctx)
-    case = open_case(step, req.refund_id, "system", SELLER_TIMEOUT.name, ctx, by_rule=True)
+        return ArbitrationCollector(agg, ctx).decision()  # its case is open, or ruled already
+    c = ArbitrationCollector(agg, ctx)
+    case = open_case(c, req.refund_id, "system", SELLER_TIMEOUT.name, ctx, by_rule=True)
     flagged_until = (ctx.extra or {}).get("buyer_flagged_until")
     if flagged_until and datetime.fromisoformat(str(flagged_until).replace("Z", "+00:00")) > ctx.now:
         # A ruling found this buyer in misconduct within the year: an arbitrator decides, not the rule.
-        to_the_arbitrators(step, case)
-        return step.decision()
-    auto_rule(step, case, req, SELLER_TIMEOUT)
-    return step.decision()
+        to_the_arbitrators(c, case)
+        return c.decision()
+    auto_rule(c, case, req, SELLER_TIMEOUT)
+    return c.decision()
 
 
 # ---- arbitration.commands (rulings and appeals: rulings.py) ----------------------------------------
@@ -230,12 +230,12 @@ def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
         # Its case ruled and is over: the appeals were the way to another look, not a second case.
         return Decision.refuse("already_ruled", f"request {d.refund_id} was ruled on; a ruling is appealed, "
                                                 f"not brought again")
-    step = Step(agg, ctx, actor_of(msg))
-    case = open_case(step, d.refund_id, party, d.reason, ctx)
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
+    case = open_case(c, d.refund_id, party, d.reason, ctx)
     case.submissions.append(Submission(party=party, at=ctx.now, description=d.description, evidence=evidence_of(msg),
                                        kind="filing"))
     case.submitted[party] = True
-    return step.decision()
+    return c.decision()
 
 
 def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -258,16 +258,16 @@ def evidence_submit(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> 
     case.filed_items[party] = case.filed_items.get(party, 0) + len(msg.data.evidence)
     case.submitted[party] = True
     case.done[party] = case.done.get(party, False) or msg.data.done
-    step = Step(agg, ctx, actor_of(msg))
-    step.payloads[payload_key(agg.order_id, ref)] = {
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
+    c.payloads[payload_key(agg.order_id, ref)] = {
         "order_id": agg.order_id, "case_id": case.case_id, "party": party, "at": ctx.now, "round": case.round,
         "kind": "evidence", "description": msg.data.description, "evidence": evidence_of(msg)}
-    step.emit("evidence.submitted", {"case_id": case.case_id, "party": party, "evidence_count": len(msg.data.evidence),
+    c.emit("evidence.submitted", {"case_id": case.case_id, "party": party, "evidence_count": len(msg.data.evidence),
                                      "total_evidence": case.evidence_count(party), "done": msg.data.done},
               case, by_actor=True)
     if all(case.done.get(p) and case.submitted.get(p) for p in ("buyer", "seller")):
-        to_the_arbitrators(step, case)  # both said all they have: rule early, no window to wait out
-    return step.decision()
+        to_the_arbitrators(c, case)  # both said all they have: rule early, no window to wait out
+    return c.decision()
 
 
 def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -281,15 +281,15 @@ def evidence_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) ->
     if (refused := held_by_other(case, actor_of(msg)[1], ctx)) is not None:
         return refused
     due = ctx.after(d.due_in_seconds or ctx.settings.evidence_window_s)
-    step = Step(agg, ctx, actor_of(msg))
-    step.move(case, "evidence.request")
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
+    c.move(case, "evidence.request")
     case.evidence_due[d.party] = due
     case.submitted[d.party] = False
     case.done[d.party] = False
     case.submissions.append(Submission(party=d.party, at=ctx.now, description=d.message, kind="request", round=case.round))
-    step.emit("evidence.requested", {"case_id": case.case_id, "party": d.party, "user_id": agg.user_of(d.party) or "?",
+    c.emit("evidence.requested", {"case_id": case.case_id, "party": d.party, "user_id": agg.user_of(d.party) or "?",
                                      "due_at": due}, case, by_actor=True)
-    return step.decision()
+    return c.decision()
 
 
 # ---- deadlines ----------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ct
     case = agg.cases.get(case_id)
     if case is None or case.status != "collecting_evidence" or max(case.evidence_due.values()) != due_at:
         return Decision.ignore()
-    step = Step(agg, ctx)
+    c = ArbitrationCollector(agg, ctx)
     req = agg.requests.get(case.refund_id) if case.refund_id else None
     rule = matching_rule(case.submitted.get("buyer", False), case.submitted.get("seller", False))
     if rule is not None and rule.winner == "buyer" and req is not None and req.declined_full_offer:
@@ -307,19 +307,19 @@ def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ct
     if any(s.kind == "request" and s.round == case.round for s in case.submissions):
         rule = None  # an arbitrator asked for more: the case waits for the arbitrator, never a rule
     if case.round == 1 and req is not None and rule is not None:
-        auto_rule(step, case, req, rule)
-        return step.decision()
-    to_the_arbitrators(step, case)
-    return step.decision()
+        auto_rule(c, case, req, rule)
+        return c.decision()
+    to_the_arbitrators(c, case)
+    return c.decision()
 
 
 def on_appeal_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Context) -> Decision:
     case = agg.cases.get(case_id)
     if case is None or case.status != "ruled":
         return Decision.ignore()
-    step = Step(agg, ctx)
-    step.move(case, "appeal_window_closed")
-    return step.decision()
+    c = ArbitrationCollector(agg, ctx)
+    c.move(case, "appeal_window_closed")
+    return c.decision()
 
 
 def on_ruling_due(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Context) -> Decision:
@@ -329,9 +329,9 @@ def on_ruling_due(agg: ArbitrationOrder, case_id: str, due_at: datetime, ctx: Co
     if case is None or case.status != "awaiting_ruling" or case.ruling_due_at != due_at or case.overdue:
         return Decision.ignore()
     case.overdue = True
-    step = Step(agg, ctx)
-    step.emit("case.ruling_overdue", {"case_id": case.case_id, "ruling_due_at": due_at, "round": case.round}, case)
-    return step.decision()
+    c = ArbitrationCollector(agg, ctx)
+    c.emit("case.ruling_overdue", {"case_id": case.case_id, "ruling_due_at": due_at, "round": case.round}, case)
+    return c.decision()
 
 
 HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]] = {

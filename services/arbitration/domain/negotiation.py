@@ -12,7 +12,7 @@ from services.arbitration.domain.limits import NEGOTIATION_PER_REQUEST
 from services.arbitration.domain.payloads import post_ref
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import full_value
-from services.arbitration.domain.step import timers_of
+from services.arbitration.domain.collector import ArbitrationCollector
 
 
 def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]:
@@ -34,16 +34,16 @@ def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context
             record.update(message=d.message, buyer_due_at=d.buyer_due_at)
         elif entry == "offer_declined":
             record["message"] = d.message
-        payloads = {}
+        c = ArbitrationCollector(agg, ctx)
         if entry == "post":  # its text and attachments by reference (payloads.py): the file keeps who and when
             record.update(post_id=d.post_id, by=d.author_role)
-            payloads[payload_key(agg.order_id, post_ref(d.post_id))] = {
+            c.payloads[payload_key(agg.order_id, post_ref(d.post_id))] = {
                 "order_id": agg.order_id, "refund_id": d.refund_id, "post_id": d.post_id, "by": d.author_role,
                 "at": ctx.now, "text": d.text, "attachments": [e.model_dump() for e in d.attachments]}
         file.append(record)
         if req is not None:
             file_in(req, [record])
-        return Decision(state=agg.dump(), timers=timers_of(agg), payloads=payloads)
+        return c.decision()
     handle.__name__ = f"negotiation_{entry}"
     return handle
 

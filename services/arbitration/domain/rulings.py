@@ -6,14 +6,12 @@ from typing import Any
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision
+from runtime.decision import Decision, actor_of
 from services.arbitration.domain.claims import held_by_other
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
 from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, Rule, default_fine
 from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
-from services.arbitration.domain.step import Step, actor_of, case_for_party, case_of, evidence_of
-
-
+from services.arbitration.domain.collector import ArbitrationCollector, case_for_party, case_of, evidence_of
 def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     case, refused = case_of(agg, d.case_id)
@@ -34,15 +32,15 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     if (d.return_shipping_fen or 0) > ctx.settings.max_postage_fen:
         return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
                                                       f"is repaid; the ruling states {d.return_shipping_fen}")
-    step = Step(agg, ctx, actor_of(msg))
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
     penalty = d.penalty_fen or default_fine(d.seller_at_fault, d.misconduct, ctx.settings)
     if penalty and not d.seller_at_fault:
         return Decision.refuse("penalty_without_fault", "only a seller found at fault can be fined")
-    issue(step, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
+    issue(c, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
            at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
            costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
                   "penalty_fen": penalty})
-    return step.decision()
+    return c.decision()
 
 
 def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -58,8 +56,8 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
         return Decision.refuse("not_appealable", f"case {case.case_id} is {case.status}; its last ruling is final")
     if ctx.now > last.appealable_until:
         return Decision.refuse("appeal_window_closed", f"the appeal window closed at {last.appealable_until.isoformat()}")
-    step = Step(agg, ctx, actor_of(msg))
-    step.move(case, "ruling.appeal")
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
+    c.move(case, "ruling.appeal")
     case.round += 1
     case.appeals.append(party)  # type: ignore[arg-type]
     due = ctx.after(ctx.settings.evidence_window_s)
@@ -69,17 +67,17 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     case.submissions.append(Submission(party=party, at=ctx.now, description=msg.data.description,
                                        evidence=evidence_of(msg), kind="appeal", round=case.round))
     case.submitted[party] = True
-    step.emit("ruling.appealed", {"case_id": case.case_id, "party": party, "refund_id": case.refund_id,
+    c.emit("ruling.appealed", {"case_id": case.case_id, "party": party, "refund_id": case.refund_id,
                                   "evidence_due_at": due}, case, by_actor=True)
-    return step.decision()
+    return c.decision()
 
 
 NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0}
 
 
-def issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
+def issue(c: ArbitrationCollector, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,
            decided_by: str, costs: dict[str, Any] = NO_COSTS, final: bool = False) -> None:
-    ctx = step.ctx
+    ctx = c.ctx
     # Each party has one appeal of its own: a ruling is final once both have used theirs (the
     # winner of a round cannot use up the loser's appeal). `final`: one with no appeal at all.
     final = final or set(case.appeals) >= {"buyer", "seller"}
@@ -92,27 +90,27 @@ def issue(step: Step, case: Case, *, outcome: str, refund_fen: int, shipping: st
                                      decided_by=decided_by, at=ctx.now, appealable_until=appealable_until, final=final,
                                      **costs))
     case.ruling_due_at = None
-    step.emit("ruling.issued", {
+    c.emit("ruling.issued", {
         "case_id": case.case_id, "outcome": outcome, "refund_fen": refund_fen, "return_shipping_paid_by": shipping,
         "seller_at_fault": at_fault, "reasoning": reasoning, "decided_by": decided_by,
         "appealable_until": appealable_until, **costs,
         "refund_id": case.refund_id, "round": case.round, "final": final,
-        "reverses_previous": reverses, "buyer_id": step.agg.buyer_id, "seller_id": step.agg.seller_id,
+        "reverses_previous": reverses, "buyer_id": c.agg.buyer_id, "seller_id": c.agg.seller_id,
     }, case, by_actor=not decided_by.startswith("auto:"))
     if final:
-        step.move(case, "final_ruling")
+        c.move(case, "final_ruling")
     elif case.status == "collecting_evidence":
-        step.move(case, "auto_ruling")
+        c.move(case, "auto_ruling")
     else:
-        step.move(case, "ruling.decide")
+        c.move(case, "ruling.decide")
 
 
-def auto_rule(step: Step, case: Case, req: RequestFacts, rule: Rule, final: bool = False) -> None:
+def auto_rule(c: ArbitrationCollector, case: Case, req: RequestFacts, rule: Rule, final: bool = False) -> None:
     if rule.winner == "buyer":
         outcome = BUYER_WINS_OUTCOME[req.kind]
         amount = 0 if outcome == "exchange" else min(req.amount_fen, req.refundable_fen or req.amount_fen)
         shipping = "seller"
     else:
         outcome, amount, shipping = "reject", 0, "buyer"
-    issue(step, case, outcome=outcome, refund_fen=amount, shipping=shipping, at_fault=rule.seller_at_fault,
+    issue(c, case, outcome=outcome, refund_fen=amount, shipping=shipping, at_fault=rule.seller_at_fault,
            reasoning=rule.reasoning, decided_by=f"auto:{rule.name}", final=final)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context, derived_uuid
-from runtime.decision import Decision, Emit
+from runtime.decision import Collector, Decision, actor_of
 from services.notify.domain.model import NotifyOrder, Reminder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE, render
 
@@ -15,10 +15,13 @@ from services.notify.domain.templates import DEFAULT_LOCALE, render
 REMIND_STATES = {"requested", "offer_pending", "rejected", "return_pending", "return_in_transit", "replacement_pending"}
 
 
-class Outbox:
-    def __init__(self, agg: NotifyOrder, msg: ParsedMessage | None, ctx: Context, cause: str) -> None:
-        self.agg, self.msg, self.ctx, self.cause = agg, msg, ctx, cause
-        self.emits: list[Emit] = []
+class NotifyCollector(Collector[NotifyOrder]):
+    """What one event (or reminder) sends: messages in the recipients' languages, and the reminders
+    left pending."""
+
+    def __init__(self, agg: NotifyOrder, ctx: Context, cause: str) -> None:
+        super().__init__(agg, ctx)
+        self.cause = cause  # what the message ids derive from: the event's id, or the reminder's
 
     def send(self, to: str, template: str, **params: Any) -> None:
         """To the buyer or the seller (`to`); the params may name a party of their own."""
@@ -33,15 +36,14 @@ class Outbox:
         title, body = render(template, locale, {"order_id": self.agg.order_id, **params})
         # One message per (event, recipient, template): a replayed event produces the same id.
         message_id = derived_uuid("message", self.cause, user_id, template)
-        self.emits.append(Emit("message.sent", {
+        self.emit("message.sent", {
             "message_id": message_id, "user_id": user_id, "order_id": self.agg.order_id, "template": template,
             "title": title, "body": body, "locale": locale,
-        }))
+        })
         self.agg.sent += 1
 
-    def decision(self) -> Decision:
-        timers = {name: r.fire_at for name, r in self.agg.reminders.items()}
-        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers)
+    def timers(self) -> dict[str, datetime]:
+        return {name: r.fire_at for name, r in self.agg.reminders.items()}
 
 
 def _learn(agg: NotifyOrder, d: Any) -> None:
@@ -64,9 +66,9 @@ def _forget(agg: NotifyOrder, ref: str, party: str | None = None) -> None:
         del agg.reminders[name]
 
 
-def _out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Outbox:
+def _out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> NotifyCollector:
     _learn(agg, msg.data)  # every event that names the parties tells us who they are, whatever came first
-    return Outbox(agg, msg, ctx, msg.event_id)
+    return NotifyCollector(agg, ctx, msg.event_id)
 
 
 # ---- refund.events -------------------------------------------------------------------------
@@ -76,124 +78,128 @@ def refund_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
     d = msg.data
     _learn(agg, d)
     agg.kinds[d.refund_id] = d.kind
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     if d.auto_approved:
-        out.send("seller", "refund_unshipped", amount_fen=d.amount_fen)  # do not ship: the order is cancelled
+        c.send("seller", "refund_unshipped", amount_fen=d.amount_fen)  # do not ship: the order is cancelled
     else:
-        out.send("seller", "refund_requested", kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, due=d.seller_due_at)
-    return out.decision()
+        c.send("seller", "refund_requested", kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, due=d.seller_due_at)
+    return c.decision()
 
 
 def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _learn(agg, d)
     agg.kinds[d.refund_id] = d.kind
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     _forget(agg, d.refund_id)  # whoever had to act either did, or the deadline changed
     if d.state in REMIND_STATES and d.awaiting in ("buyer", "seller") and d.due_at:
         _remind(agg, d.refund_id, d.awaiting, d.state, d.due_at, ctx)
     if d.state == "return_pending" and d.previous_state != "return_pending":
-        out.send("buyer", "return_requested", due=d.due_at)
+        c.send("buyer", "return_requested", due=d.due_at)
     elif d.state == "return_in_transit" and d.previous_state == "return_pending":
-        out.send("seller", "return_shipped", carrier=d.return_carrier or "-", tracking_no=d.return_tracking_no or "-")
+        c.send("seller", "return_shipped", carrier=d.return_carrier or "-", tracking_no=d.return_tracking_no or "-")
     elif d.seller_timeout_taken:
-        out.send("buyer", "seller_timed_out")  # the refund service took the timeout: no withdrawal came first
+        c.send("buyer", "seller_timed_out")  # the refund service took the timeout: no withdrawal came first
     elif d.state == "rejected" and d.cause == "seller.rejected":
-        out.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
-    elif d.cause == "timer.return_confirm_expired":
-        out.send("buyer", "return_received", receiver="auto")
+        c.send("buyer", "seller_rejected", reason=agg.rejection_reasons.get(d.refund_id, "other"), due=d.due_at)
+    elif d.previous_state == "return_in_transit" and d.return_received_by == "auto":
+        c.send("buyer", "return_received", receiver="auto")
     if d.state == "replacement_pending" and d.previous_state != "replacement_pending":
-        out.send("seller", "replacement_requested", due=d.due_at)  # the goods are back: ship the replacement
+        c.send("seller", "replacement_requested", due=d.due_at)  # the goods are back: ship the replacement
     elif d.state == "payout_failed" and d.previous_state != "payout_failed":
-        out.send("buyer", "payout_delayed")  # parked for an operator: the buyer hears why the money is late
-    elif d.cause == "timer.offer_lapsed":
-        for party in ("buyer", "seller"):
-            out.send(party, "offer_lapsed", due=d.due_at)
-    return out.decision()
+        c.send("buyer", "payout_delayed")  # parked for an operator: the buyer hears why the money is late
+    return c.decision()
+
+
+def offer_lapsed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    c = _out(agg, msg, ctx)
+    for party in ("buyer", "seller"):
+        c.send(party, "offer_lapsed", due=msg.data.due_at)
+    return c.decision()
 
 
 def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "refund_paid", amount_fen=d.amount_fen, refund_to=d.refund_to)
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "refund_paid", amount_fen=d.amount_fen, refund_to=d.refund_to)
+    return c.decision()
 
 
 def postage_repaid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "postage_repaid", amount_fen=msg.data.amount_fen)
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "postage_repaid", amount_fen=msg.data.amount_fen)
+    return c.decision()
 
 
 def seller_compensated(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    out = _out(agg, msg, ctx)
-    out.to_user(msg.data.seller_id, "compensation_paid", amount_fen=msg.data.amount_fen)
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.to_user(msg.data.seller_id, "compensation_paid", amount_fen=msg.data.amount_fen)
+    return c.decision()
 
 
 def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.refund_id)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     if d.why == "cancelled":
-        out.send("seller", "refund_withdrawn")
+        c.send("seller", "refund_withdrawn")
     elif d.why in ("expired", "rejected_final"):
-        out.send("buyer", "request_closed", why=d.why)
-    return out.decision()
+        c.send("buyer", "request_closed", why=d.why)
+    return c.decision()
 
 
 def offer_answered(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
     def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
         d = msg.data
-        out = _out(agg, msg, ctx)
-        out.send("seller", template, offer=d.offer.model_dump() if d.offer else None,
+        c = _out(agg, msg, ctx)
+        c.send("seller", template, offer=d.offer.model_dump() if d.offer else None,
                  message=getattr(d, "message", None) or "-")
-        return out.decision()
+        return c.decision()
     return handle
 
 
 def conversation_posted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _learn(agg, d)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     other = "seller" if d.author_role == "buyer" else "buyer"
-    out.send(other, "conversation_post", party=d.author_role, text=d.text, attachments=len(d.attachments))
-    return out.decision()
+    c.send(other, "conversation_post", party=d.author_role, text=d.text, attachments=len(d.attachments))
+    return c.decision()
 
 
 # ---- seller.events -------------------------------------------------------------------------
 
 
 def seller_approved(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "seller_approved", kind=agg.kinds.get(msg.data.refund_id, "refund_only"))
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "seller_approved", kind=agg.kinds.get(msg.data.refund_id, "refund_only"))
+    return c.decision()
 
 
 def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     # A newer offer moves the buyer's deadline within offer_pending (no state change says so).
     _remind(agg, d.refund_id, "buyer", "offer_pending", d.buyer_due_at, ctx)
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "offer_received", offer=d.offer.model_dump(), message=d.message or "-", due=d.buyer_due_at)
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "offer_received", offer=d.offer.model_dump(), message=d.message or "-", due=d.buyer_due_at)
+    return c.decision()
 
 
 def seller_rejected(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     agg.rejection_reasons[msg.data.refund_id] = msg.data.reason  # said with the buyer's new deadline
-    return Outbox(agg, msg, ctx, msg.event_id).decision()
+    return NotifyCollector(agg, ctx, msg.event_id).decision()
 
 
 def seller_return_received(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "return_received", receiver="seller")
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "return_received", receiver="seller")
+    return c.decision()
 
 
 def seller_replacement_shipped(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    out = _out(agg, msg, ctx)
-    out.send("buyer", "replacement_shipped", carrier=msg.data.carrier, tracking_no=msg.data.tracking_no)
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "replacement_shipped", carrier=msg.data.carrier, tracking_no=msg.data.tracking_no)
+    return c.decision()
 
 
 def to_seller(template: str, **fields: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
@@ -201,9 +207,9 @@ def to_seller(template: str, **fields: str) -> Callable[[NotifyOrder, ParsedMess
     template parameter = data field."""
     def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
         d = msg.data
-        out = _out(agg, msg, ctx)
-        out.to_user(d.seller_id, template, **{param: getattr(d, field) for param, field in fields.items()})
-        return out.decision()
+        c = _out(agg, msg, ctx)
+        c.to_user(d.seller_id, template, **{param: getattr(d, field) for param, field in fields.items()})
+        return c.decision()
     return handle
 
 
@@ -213,82 +219,82 @@ def to_seller(template: str, **fields: str) -> Callable[[NotifyOrder, ParsedMess
 def case_opened(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _learn(agg, d)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     if d.asks_evidence:  # a case an automatic rule decides asks nobody for evidence (ruled at once, or queued)
         for party in ("buyer", "seller"):
-            out.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
+            c.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
             if party != d.opened_by:  # the opener's filing is its evidence already
                 _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
-    return out.decision()
+    return c.decision()
 
 
 def evidence_submitted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id, d.party)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     if d.evidence_count:
         other = "seller" if d.party == "buyer" else "buyer"
-        out.send(other, "evidence_added", case_id=d.case_id, party=d.party, count=d.evidence_count)
-    return out.decision()
+        c.send(other, "evidence_added", case_id=d.case_id, party=d.party, count=d.evidence_count)
+    return c.decision()
 
 
 def evidence_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    out = _out(agg, msg, ctx)
-    out.to_user(d.user_id, "evidence_requested", case_id=d.case_id, due=d.due_at)
+    c = _out(agg, msg, ctx)
+    c.to_user(d.user_id, "evidence_requested", case_id=d.case_id, due=d.due_at)
     _remind(agg, d.case_id, d.party, "evidence", d.due_at, ctx)
-    return out.decision()
+    return c.decision()
 
 
 def case_awaiting_ruling(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     for party in ("buyer", "seller"):
-        out.send(party, "case_in_queue", case_id=d.case_id, due=d.ruling_due_at)
-    return out.decision()
+        c.send(party, "case_in_queue", case_id=d.case_id, due=d.ruling_due_at)
+    return c.decision()
 
 
 def case_ruling_overdue(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    out = _out(agg, msg, ctx)
-    out.to_user(ctx.settings.arbitration_desk, "ruling_overdue", case_id=d.case_id, due=d.ruling_due_at)
-    return out.decision()
+    c = _out(agg, msg, ctx)
+    c.to_user(ctx.settings.arbitration_desk, "ruling_overdue", case_id=d.case_id, due=d.ruling_due_at)
+    return c.decision()
 
 
 def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _learn(agg, d)
     _forget(agg, d.case_id)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     for party in ("buyer", "seller"):
-        out.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
+        c.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
                  shipping=d.return_shipping_paid_by, reasoning=d.reasoning, round=str(d.round),
                  appeal_until=d.appealable_until)
         if d.appealable_until:  # each party may appeal once: remind both before the window closes
             _remind(agg, d.case_id, party, "appeal", d.appealable_until, ctx)
-    return out.decision()
+    return c.decision()
 
 
 def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id)  # the appeal reminders: one was used, the other party's turns into evidence
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     for party in ("buyer", "seller"):
-        out.send(party, "ruling_appealed", case_id=d.case_id, party=d.party, due=d.evidence_due_at)
+        c.send(party, "ruling_appealed", case_id=d.case_id, party=d.party, due=d.evidence_due_at)
         if party != d.party:  # the appeal carries the appellant's evidence
             _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
-    return out.decision()
+    return c.decision()
 
 
 def case_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id)
-    out = _out(agg, msg, ctx)
+    c = _out(agg, msg, ctx)
     if d.why in ("request_closed", "request_settled"):  # the case will not rule, or its ruling not be carried out
         for party in ("buyer", "seller"):
-            out.send(party, "case_ended", case_id=d.case_id)
-    return out.decision()
+            c.send(party, "case_ended", case_id=d.case_id)
+    return c.decision()
 
 
 # ---- reminders -------------------------------------------------------------------------
@@ -299,9 +305,9 @@ def on_reminder(agg: NotifyOrder, name: str, due: datetime, ctx: Context) -> Dec
     if r is None or r.fire_at != due:
         return Decision.ignore()  # the party acted, or the deadline moved
     del agg.reminders[name]
-    out = Outbox(agg, None, ctx, f"{name}|{r.due_at.isoformat()}")
-    out.send(r.party, "deadline_near", task=r.task, due=r.due_at)
-    return out.decision()
+    c = NotifyCollector(agg, ctx, f"{name}|{r.due_at.isoformat()}")
+    c.send(r.party, "deadline_near", task=r.task, due=r.due_at)
+    return c.decision()
 
 
 # ---- notify.commands (keyed by user) ----------------------------------------------------------
@@ -313,7 +319,7 @@ def message_sent(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision
     if d.message_id in prefs.messages:
         return Decision.ignore()
     prefs.remember(d.message_id, d.order_id)
-    return Decision(state=prefs.dump())
+    return Collector(prefs, ctx).decision()
 
 
 def message_read(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -327,9 +333,10 @@ def message_read(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision
     if found.read:
         return Decision.ignore()
     found.read = True
-    return Decision(state=prefs.dump(), emits=[Emit("message.marked_read", {
-        "message_id": d.message_id, "user_id": d.user_id, "order_id": found.order_id},
-        actor_role=actor.role, actor_id=actor.id)])
+    c = Collector(prefs, ctx, actor_of(msg))
+    c.emit("message.marked_read", {"message_id": d.message_id, "user_id": d.user_id, "order_id": found.order_id},
+           by_actor=True)
+    return c.decision()
 
 
 def locale_set(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -337,7 +344,9 @@ def locale_set(prefs: UserPrefs, msg: ParsedMessage, ctx: Context) -> Decision:
         return Decision.refuse("not_owner", "users set their own language")
     prefs.locale = msg.data.locale
     # Every notify instance keeps users' languages (a global table): messages about any order read it.
-    return Decision(state=prefs.dump(), emits=[Emit("locale.changed", {"user_id": prefs.user_id, "locale": prefs.locale})])
+    c = Collector(prefs, ctx)
+    c.emit("locale.changed", {"user_id": prefs.user_id, "locale": prefs.locale})
+    return c.decision()
 
 
 ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decision]] = {
@@ -349,6 +358,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.seller_compensated": seller_compensated,
     "refund.offer_accepted": offer_answered("offer_accepted"),
     "refund.offer_declined": offer_answered("offer_declined"),
+    "refund.offer_lapsed": offer_lapsed,
     "conversation.posted": conversation_posted,
     "seller.offered": seller_offered,
     "seller.penalized": to_seller("seller_penalized", case_id="case_id", amount_fen="amount_fen"),

@@ -70,3 +70,40 @@ def test_a_case_an_automatic_rule_decides_asks_nobody_for_evidence() -> None:
         assert [e.data["template"] for e in decision.emits if e.type == "message.sent"] == []
     decision = _decide("case.opened", {**opened, "reason": "shop_restricted"}, {"role": "system", "id": "svc:arbitration"})
     assert sorted(e.data["template"] for e in decision.emits if e.type == "message.sent") == ["case_opened", "case_opened"]
+
+
+def _changed(**over) -> dict:
+    return {"refund_id": "RF-1", "state": "payout_pending", "previous_state": "return_in_transit", "awaiting": "payment",
+            "due_at": None, "kind": "return_and_refund", "amount_fen": 19900, "buyer_id": "B-1", "seller_id": "S-1",
+            "cause": "seller.return_received", **over}
+
+
+def test_a_return_received_automatically_is_told_to_the_buyer_by_what_the_event_says() -> None:
+    system = {"role": "system", "id": "svc:refund"}
+    auto = _decide("refund.state_changed", _changed(cause="timer.return_confirm_expired", return_received_by="auto"), system)
+    assert [e.data["template"] for e in auto.emits if e.type == "message.sent"] == ["return_received"]
+    # the seller confirmed: the seller's own event tells the buyer, not the state change
+    by_seller = _decide("refund.state_changed", _changed(return_received_by="seller"), system)
+    assert [e.data["template"] for e in by_seller.emits if e.type == "message.sent"] == []
+
+
+def test_a_lapsed_offer_tells_both_parties_until_when_the_buyer_may_go_on() -> None:
+    due = NOW + timedelta(days=3)
+    lapsed = _decide("refund.offer_lapsed", {"refund_id": "RF-1", "offer_id": "OF-1", "due_at": due.isoformat(),
+                                             "offer": {"kind": "partial_refund", "amount_fen": 4000}},
+                     {"role": "system", "id": "svc:refund"})
+    sent = {e.data["user_id"]: e.data for e in lapsed.emits if e.type == "message.sent"}
+    assert set(sent) == {"B-1", "S-1"} and {m["template"] for m in sent.values()} == {"offer_lapsed"}
+    assert "2026-11-30" in sent["S-1"]["body"]
+    # the request's move back to `rejected` says nothing more
+    back = _decide("refund.state_changed", _changed(state="rejected", previous_state="offer_pending", awaiting="buyer",
+                                                    due_at=due.isoformat(), cause="timer.offer_lapsed"),
+                   {"role": "system", "id": "svc:refund"})
+    assert [e.data["template"] for e in back.emits if e.type == "message.sent"] == []
+
+
+def test_a_cause_nobody_declared_is_refused_at_the_door() -> None:
+    import pytest
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError):
+        _decide("refund.state_changed", _changed(cause="timer.something_new"), {"role": "system", "id": "svc:refund"})

@@ -7,10 +7,10 @@ from typing import Callable
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision
+from runtime.decision import Decision, actor_of
 from services.refund.domain import rules, settlement
 from services.refund.domain.model import OrderFacts, OrderRefunds, Parcel, Refund, Ruling
-from services.refund.domain.move import Move, actor_of, find_refund, timers_of
+from services.refund.domain.move import RefundCollector, find_refund, timers_of
 from services.refund.domain.negotiation import (
     conversation_post, offer_accept, offer_data, offer_decline, seller_offered,
 )
@@ -27,7 +27,7 @@ def order_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     agg.order = OrderFacts(buyer_id=d.buyer_id, seller_id=d.seller_id, paid_fen=d.amount_fen,
                            currency=d.currency, paid_at=d.paid_at)
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return RefundCollector(agg, ctx).decision()
 
 
 def order_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -35,14 +35,14 @@ def order_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         return Decision.ignore()
     d = msg.data
     agg.order.shipped = Parcel(carrier=d.carrier, tracking_no=d.tracking_no, at=d.shipped_at)
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return RefundCollector(agg, ctx).decision()
 
 
 def order_delivered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     if agg.order is None:
         return Decision.ignore()
     agg.order.delivered_at = msg.data.delivered_at
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return RefundCollector(agg, ctx).decision()
 
 
 # ---- refund.commands ----------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     if (r := rules.order_and_buyer(agg, msg)) is not None:
         return Decision(reject=r)
     d = msg.data
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     existing = agg.open_refund
     if existing is not None:
         if existing.state != "rejected":
@@ -68,7 +68,7 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
         refund.evidence = [e.model_dump() for e in d.evidence]
         refund.seller_rejection = None
         previous = refund.state
-        m.go(refund, "refund.request", msg.type)
+        c.go(refund, "refund.request", msg.type)
     else:
         s = ctx.settings
         attempt, r = rules.fresh_request(agg, ctx.now, s.after_sale_window_s, s.max_resubmissions)
@@ -88,20 +88,20 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     assert agg.order is not None
     # 未发货仅退款: the whole order back before it shipped cancels it; a part of it is the seller's to answer.
     unshipped = refund.kind == "refund_only" and agg.order.shipped is None and refund.amount_fen >= agg.refundable_fen()
-    m.emit("refund.requested", {
+    c.emit("refund.requested", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "kind": refund.kind, "reason": refund.reason,
         "amount_fen": refund.amount_fen, "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id,
         "seller_due_at": refund.due_at, "refund_to": refund.refund_to, "attempt": refund.attempt,
         "evidence_count": len(refund.evidence), "description": refund.description, "evidence": refund.evidence,
         "refundable_fen": agg.refundable_fen(), "auto_approved": unshipped,
     }, refund, by_actor=True)
-    m.changed(refund, previous, msg.type)
+    c.changed(refund, previous, msg.type)
     if unshipped:
-        m.emit("refund.order_cancel_requested", {
+        c.emit("refund.order_cancel_requested", {
             "order_id": agg.order_id, "refund_id": refund.refund_id, "amount_fen": refund.amount_fen,
             "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id}, refund)
-        m.transition(refund, "unshipped_refund", "unshipped_refund")
-    return m.decision()
+        c.transition(refund, "unshipped_refund", "unshipped_refund")
+    return c.decision()
 
 
 def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -113,9 +113,9 @@ def refund_cancel(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         return Decision.refuse("not_cancellable", f"request {refund.refund_id} cannot be withdrawn while {refund.state}")
     refund.cancelled_while = refund.state
     refund.withdrawal_noted = False  # until the arbitration service says what stood on it
-    m = Move(agg, actor_of(msg), ctx)
-    m.transition(refund, "refund.cancel", msg.type)
-    return m.decision()
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.transition(refund, "refund.cancel", msg.type)
+    return c.decision()
 
 
 def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -128,9 +128,9 @@ def return_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     # The goods are on their way whatever the postage: a claim above the cap is repaid up to the cap.
     refund.postage_fen = min(msg.data.postage_fen or 0, ctx.settings.max_postage_fen)
     refund.returned = Parcel(carrier=msg.data.carrier, tracking_no=msg.data.tracking_no, at=ctx.now)
-    m = Move(agg, actor_of(msg), ctx)
-    m.transition(refund, "return.shipped", msg.type)
-    return m.decision()
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.transition(refund, "return.shipped", msg.type)
+    return c.decision()
 
 
 # ---- seller.events ----------------------------------------------------------------------------
@@ -143,9 +143,9 @@ def _on_seller_event(trigger: str, prepare: Callable[[Refund, ParsedMessage, Con
             return Decision.ignore()  # stale or out of order: the state already moved on
         if prepare:
             prepare(refund, msg, ctx)
-        m = Move(agg, actor_of(msg), ctx)
-        m.transition(refund, trigger, msg.type)
-        return m.decision()
+        c = RefundCollector(agg, ctx, actor_of(msg))
+        c.transition(refund, trigger, msg.type)
+        return c.decision()
     handle.__name__ = trigger.replace(".", "_")
     return handle
 
@@ -193,9 +193,9 @@ def case_opened(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision
     if refund is None or not can(refund.state, "case.opened"):
         return Decision.ignore()
     refund.case_id = msg.data.case_id
-    m = Move(agg, actor_of(msg), ctx)
-    m.transition(refund, "case.opened", msg.type)
-    return m.decision()
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.transition(refund, "case.opened", msg.type)
+    return c.decision()
 
 
 def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -209,35 +209,35 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
                     return_shipping_paid_by=d.return_shipping_paid_by, seller_at_fault=d.seller_at_fault)
     refund.rulings.append(ruling)
     refund.case_id = d.case_id
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     if refund.state == "closed" and refund.closed_why != "completed":
         # The request ended before this ruling reached it (withdrawn, expired, or a deadline that won
         # the race): nothing is carried out, and the arbitration service closes the case on hearing it.
         refund.notes.append(f"round {d.round} ruling {d.outcome} arrived after the request closed "
                             f"({refund.closed_why}); not carried out")
-        return m.decision()
+        return c.decision()
     if refund.state not in FOLLOWS_RULINGS:
         appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
         if not appealed:  # no case may rule on a request being carried out (the arbitration service refuses it)
             refund.notes.append(f"round {d.round} ruling {d.outcome} arrived while {refund.state}, with no earlier "
                                 f"ruling to appeal; operators to review")
-            return m.decision()
+            return c.decision()
         # A ruling on appeal after an earlier one was carried out (or while it is): the earlier one
         # runs its course, and the platform settles the difference.
         if (owed := settlement.settlement_for(agg, refund, d.outcome, d.refund_fen, d.round)) is not None:
-            m.request_settlement(refund, owed)
+            c.request_settlement(refund, owed)
         refund.updated_at = ctx.now
-        return m.decision()
+        return c.decision()
     if d.outcome == "reject":
         refund.awarded_fen = refund.payout_fen = 0  # replaces an earlier ruling whose money has not moved
         if d.final or d.appealable_until is None:
-            m.transition(refund, "ruling.final_reject", msg.type)
+            c.transition(refund, "ruling.final_reject", msg.type)
         else:  # in_arbitration until the case closes
             if refund.state != "in_arbitration":
-                m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
+                c.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
             refund.awaiting, refund.timer, refund.due_at = "buyer", None, d.appealable_until
             refund.updated_at = ctx.now
-        return m.decision()
+        return c.decision()
     refundable = agg.refundable_fen(refund.refund_id)
     if d.outcome == "cancel_order":
         refund.payout_fen = refundable
@@ -247,8 +247,8 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.kind = "exchange" if d.outcome == "exchange" else "return_and_refund"
     refund.awarded_fen = settlement.award(d.outcome, refund.payout_fen, refund.amount_fen)
     refund.postage_paid_by, refund.postage_ruled_fen = d.return_shipping_paid_by, d.return_shipping_fen
-    m.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
-    return m.decision()
+    c.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
+    return c.decision()
 
 
 def case_closed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -257,14 +257,14 @@ def case_closed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision
     if refund is None or refund.case_final:
         return Decision.ignore()
     refund.case_final = True
-    m = Move(agg, None, ctx)
+    c = RefundCollector(agg, ctx)
     last = refund.rulings[-1] if refund.rulings else None
     if refund.state == "in_arbitration" and last is not None and last.outcome == "reject" \
             and msg.data.why in ("ruling_final", "final_ruling"):
-        m.transition(refund, "case.closed", msg.type)  # the 'no' stands: nobody appealed in time
+        c.transition(refund, "case.closed", msg.type)  # the 'no' stands: nobody appealed in time
     else:
-        m.compensate(refund)
-    return m.decision()
+        c.compensate(refund)
+    return c.decision()
 
 
 def withdrawal_noted(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -277,7 +277,7 @@ def withdrawal_noted(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Dec
     if msg.data.final_no:
         refund.notes.append(f"withdrawn while case {msg.data.case_id}'s 'reject' stood: a final no")
     refund.updated_at = ctx.now
-    return Decision(state=agg.dump(), timers=timers_of(agg))
+    return RefundCollector(agg, ctx).decision()
 
 
 # A ruling is carried out from these states as if it were the first: the goods have not left the
@@ -289,9 +289,9 @@ def ruling_appealed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Deci
     refund = find_refund(agg, msg.data.refund_id)
     if refund is None or not can(refund.state, "ruling.appealed"):
         return Decision.ignore()  # a ruling already carried out stays as it is; the second one will say
-    m = Move(agg, actor_of(msg), ctx)
-    m.transition(refund, "ruling.appealed", msg.type)
-    return m.decision()
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.transition(refund, "ruling.appealed", msg.type)
+    return c.decision()
 
 
 # ---- deadlines ----------------------------------------------------------------------------
@@ -303,18 +303,20 @@ def on_deadline(agg: OrderRefunds, trigger: str, refund_id: str, due_at: datetim
         return Decision.ignore()  # the party acted in time, or the deadline moved
     if not can(refund.state, trigger):
         return Decision.ignore()
-    m = Move(agg, None, ctx)
+    c = RefundCollector(agg, ctx)
     if trigger == "payout_retry_due":  # still payout_pending: the payout.request says it all
         refund.timer, refund.due_at = None, None
-        m.request_payout(refund)
-        return m.decision()
+        c.request_payout(refund)
+        return c.decision()
     if trigger == "return_confirm_expired":
         refund.return_received_by = "auto"
-    if trigger == "offer_lapsed" and (offer := refund.open_offer) is not None:
-        offer.status, offer.answered_at = "lapsed", ctx.now
-        m.emit("refund.offer_lapsed", offer_data(agg, refund, offer), refund)
-    m.transition(refund, trigger, f"timer.{trigger}")
-    return m.decision()
+    lapsed = refund.open_offer if trigger == "offer_lapsed" else None
+    if lapsed is not None:
+        lapsed.status, lapsed.answered_at = "lapsed", ctx.now
+    c.transition(refund, trigger, f"timer.{trigger}")
+    if lapsed is not None:  # said with the buyer's new deadline, which the transition set
+        c.emit("refund.offer_lapsed", {**offer_data(agg, refund, lapsed), "due_at": refund.due_at}, refund)
+    return c.decision()
 
 
 HANDLERS: dict[str, Callable[[OrderRefunds, ParsedMessage, Context], Decision]] = {

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.refund import ReturnReceiver
+
 State = Literal[
     "requested", "offer_pending", "rejected", "in_arbitration", "return_pending", "return_in_transit",
     "replacement_pending", "payout_pending", "payout_failed", "closed",
@@ -96,7 +98,7 @@ class Refund(Model):
     case_final: bool = False  # the case is closed: its last ruling stands, no appeal can change it
     rulings: list[Ruling] = Field(default_factory=list)
     returned: Parcel | None = None
-    return_received_by: str | None = None  # "seller" or "auto"
+    return_received_by: ReturnReceiver | None = None
     replacement: Parcel | None = None
     postage_fen: int = 0  # what the buyer says it paid to send the goods back
     postage_paid_by: str | None = None  # who bears the return postage: "seller", "platform" or "buyer"

@@ -1,13 +1,13 @@
 """Moving a request through the table: the one place a trigger changes a request's state, its
-deadline and the events that say so (`Move`), and the payout a move into payout_pending orders."""
+deadline and the events that say so (`RefundCollector`), and the payout a move into
+payout_pending orders."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Decision, Emit
+from runtime.decision import Collector
 from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, GRACE, STATED, next_state
@@ -27,19 +27,15 @@ def timers_of(agg: OrderRefunds) -> dict[str, datetime]:
     return out
 
 
-class Move:
-    """Collects what one message does, then turns it into a Decision."""
+class RefundCollector(Collector[OrderRefunds]):
+    """What one message does to an order's requests; its events correlate by request."""
 
-    def __init__(self, agg: OrderRefunds, msg_actor: tuple[str, str] | None, ctx: Context) -> None:
-        self.agg = agg
-        self.ctx = ctx
-        self.actor = msg_actor
-        self.emits: list[Emit] = []
+    def emit(self, type_: str, data: dict[str, Any], refund: Refund | None = None, *,  # type: ignore[override]
+             correlation_id: str | None = None, by_actor: bool = False) -> None:
+        super().emit(type_, data, correlation_id=refund.refund_id if refund else correlation_id, by_actor=by_actor)
 
-    def emit(self, type_: str, data: dict[str, Any], refund: Refund | None = None, *, by_actor: bool = False) -> None:
-        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
-        self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid,
-                               correlation_id=refund.refund_id if refund else None))
+    def timers(self) -> dict[str, datetime]:
+        return timers_of(self.agg)
 
     def go(self, refund: Refund, trigger: str, cause: str, arg: str | None = None) -> str:
         """Apply `trigger` to `refund` through the table; the caller has checked it is legal."""
@@ -131,7 +127,7 @@ class Move:
             "return_carrier": refund.returned.carrier if refund.returned else None,
             "return_tracking_no": refund.returned.tracking_no if refund.returned else None,
             "payout_id": refund.payout_id, "payout_attempts": refund.payout_attempts,
-            "closed_why": refund.closed_why,
+            "closed_why": refund.closed_why, "return_received_by": refund.return_received_by,
         }, refund)
         if refund.state == "closed" and previous != "closed":
             self.emit("refund.closed", {"order_id": self.agg.order_id, "refund_id": refund.refund_id,
@@ -142,12 +138,6 @@ class Move:
         self.go(refund, trigger, cause, arg)
         self.changed(refund, previous, cause)
 
-    def decision(self) -> Decision:
-        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg))
-
-
-def actor_of(msg: ParsedMessage) -> tuple[str, str]:
-    return msg.envelope.actor.role, msg.envelope.actor.id
 
 
 def find_refund(agg: OrderRefunds, refund_id: str | None) -> Refund | None:

@@ -9,11 +9,11 @@ from contracts.common import REFUND_OFFERS
 from contracts.parsing import ParsedMessage
 from runtime.payloads import payload_key
 from runtime.context import Context
-from runtime.decision import Decision
+from runtime.decision import Decision, actor_of
 from services.refund.domain.limits import POSTS_PER_REQUEST
 from services.refund.domain import rules, settlement
 from services.refund.domain.model import OfferRecord, OrderRefunds, Post, Refund
-from services.refund.domain.move import Move, actor_of, find_refund
+from services.refund.domain.move import RefundCollector, find_refund
 from services.refund.domain.transitions import can
 
 
@@ -24,16 +24,16 @@ def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     if refund is None or not can(refund.state, "seller.offered") or any(o.offer_id == d.offer_id for o in refund.offers) \
             or (d.attempt is not None and d.attempt < refund.attempt):
         return Decision.ignore()  # stale (already accepted, declined or closed, or for an earlier submission) or repeated
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     previous = refund.state
     if (replaced := refund.open_offer) is not None:
         replaced.status, replaced.answered_at = "replaced", ctx.now
     refund.offers.append(OfferRecord(offer_id=d.offer_id, kind=d.offer.kind, amount_fen=d.offer.amount_fen,
                                      message=d.message, at=ctx.now, buyer_due_at=d.buyer_due_at))
-    m.go(refund, "seller.offered", msg.type)
+    c.go(refund, "seller.offered", msg.type)
     refund.timer, refund.due_at = "offer_lapsed", d.buyer_due_at
-    m.changed(refund, previous, msg.type)
-    return m.decision()
+    c.changed(refund, previous, msg.type)
+    return c.decision()
 
 
 def offer_data(agg: OrderRefunds, refund: Refund, offer: OfferRecord) -> dict[str, Any]:
@@ -66,10 +66,10 @@ def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
         refund.kind = offer.kind
         # Goods go back: as after an approval, the request's reason says who bears the postage.
         refund.postage_paid_by = settlement.postage_payer_on_approval(refund.reason)
-    m = Move(agg, actor_of(msg), ctx)
-    m.emit("refund.offer_accepted", offer_data(agg, refund, offer), refund, by_actor=True)
-    m.transition(refund, "offer.accept", msg.type, arg=offer.kind)
-    return m.decision()
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.emit("refund.offer_accepted", offer_data(agg, refund, offer), refund, by_actor=True)
+    c.transition(refund, "offer.accept", msg.type, arg=offer.kind)
+    return c.decision()
 
 
 def offer_decline(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -79,11 +79,11 @@ def offer_decline(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         return refused
     assert refund is not None and offer is not None
     offer.status, offer.answered_at, offer.answer = "declined", ctx.now, msg.data.message
-    m = Move(agg, actor_of(msg), ctx)
-    m.emit("refund.offer_declined", {**offer_data(agg, refund, offer), "message": msg.data.message}, refund,
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.emit("refund.offer_declined", {**offer_data(agg, refund, offer), "message": msg.data.message}, refund,
            by_actor=True)
-    m.transition(refund, "offer.decline", msg.type)
-    return m.decision()
+    c.transition(refund, "offer.decline", msg.type)
+    return c.decision()
 
 
 def conversation_post(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -102,13 +102,13 @@ def conversation_post(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> De
     refund.posts.append(post)
     attachments = [e.model_dump() for e in d.attachments]
     refund.updated_at = ctx.now
-    m = Move(agg, actor_of(msg), ctx)
-    m.emit("conversation.posted", {
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.emit("conversation.posted", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "post_id": post.post_id, "author_role": role,
         "text": d.text, "attachments": attachments, "author_id": author,
         "buyer_id": agg.order.buyer_id, "seller_id": agg.order.seller_id,
     }, refund, by_actor=True)
-    decision = m.decision()
+    decision = c.decision()
     decision.payloads[payload_key(agg.order_id, post.post_id)] = {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "post_id": post.post_id, "author_role": role,
         "author_id": author, "at": ctx.now, "text": d.text, "attachments": attachments}

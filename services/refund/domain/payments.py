@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision
+from runtime.decision import Decision, actor_of
 from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
-from services.refund.domain.move import Move, actor_of, find_refund, with_error
+from services.refund.domain.move import RefundCollector, find_refund, with_error
 from services.refund.domain.transitions import can
 
 
@@ -19,12 +19,12 @@ def payout_retry(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
         return Decision.refuse("unknown_refund", f"order {agg.order_id} has no after-sale request {msg.data.refund_id}")
     if not can(refund.state, "payout.retry"):
         return Decision.refuse("not_parked", f"request {refund.refund_id} is {refund.state}, not payout_failed")
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     previous = refund.state
     refund.payout_attempts = 0
-    m.go(refund, "payout.retry", msg.type)
-    m.changed(refund, previous, msg.type)
-    return m.decision()
+    c.go(refund, "payout.retry", msg.type)
+    c.changed(refund, previous, msg.type)
+    return c.decision()
 
 
 def _refund_by_payout(agg: OrderRefunds, payout_id: str) -> Refund | None:
@@ -35,21 +35,21 @@ def settlement_paid(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: Pa
     if owed.status == "paid":
         return Decision.ignore()
     owed.status = "paid"
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     if owed.purpose == "return_shipping":
-        m.emit("refund.postage_repaid", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+        c.emit("refund.postage_repaid", {"order_id": agg.order_id, "refund_id": refund.refund_id,
                                          "payout_id": owed.payout_id, "amount_fen": owed.amount_fen}, refund)
     if owed.purpose == "seller_compensation":
-        m.emit("refund.seller_compensated", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+        c.emit("refund.seller_compensated", {"order_id": agg.order_id, "refund_id": refund.refund_id,
                                              "payout_id": owed.payout_id, "amount_fen": owed.amount_fen,
                                              "seller_id": owed.payee_id}, refund)
     if owed.purpose == "appeal_top_up":
         refund.paid_fen += owed.amount_fen
         agg.refunded_fen += owed.amount_fen
-        m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+        c.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
                                     "amount_fen": owed.amount_fen, "refund_to": refund.refund_to,
                                     "buyer_id": owed.payee_id}, refund)
-    return m.decision()
+    return c.decision()
 
 
 def settlement_failed(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: ParsedMessage,
@@ -57,15 +57,15 @@ def settlement_failed(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: 
     if owed.status != "requested":
         return Decision.ignore()
     owed.errors = with_error(owed.errors, msg)
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     if owed.attempts >= ctx.settings.payout_max_attempts:
         owed.status = "failed"
         refund.notes.append(f"{owed.purpose} {owed.payout_id} ({owed.amount_fen} fen) failed {owed.attempts} times; "
                             f"operators to pay it")
     else:
         owed.attempts += 1
-        m.request_settlement(refund, owed)
-    return m.decision()
+        c.request_settlement(refund, owed)
+    return c.decision()
 
 
 def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -76,12 +76,12 @@ def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Dec
         return Decision.ignore()
     refund.paid_fen += msg.data.amount_fen
     agg.refunded_fen += msg.data.amount_fen
-    m = Move(agg, actor_of(msg), ctx)
-    m.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
+    c = RefundCollector(agg, ctx, actor_of(msg))
+    c.emit("refund.completed", {"order_id": agg.order_id, "refund_id": refund.refund_id,
                                 "amount_fen": msg.data.amount_fen, "refund_to": refund.refund_to,
                                 "buyer_id": agg.order.buyer_id if agg.order else None}, refund)
-    m.transition(refund, "payout.succeeded", msg.type)
-    return m.decision()
+    c.transition(refund, "payout.succeeded", msg.type)
+    return c.decision()
 
 
 def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -92,14 +92,14 @@ def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         return Decision.ignore()
     s = ctx.settings
     refund.payout_errors = with_error(refund.payout_errors, msg)
-    m = Move(agg, actor_of(msg), ctx)
+    c = RefundCollector(agg, ctx, actor_of(msg))
     previous = refund.state
     if refund.payout_attempts >= s.payout_max_attempts:
-        m.go(refund, "payout.exhausted", msg.type)
+        c.go(refund, "payout.exhausted", msg.type)
     else:
-        m.go(refund, "payout.failed", msg.type)
+        c.go(refund, "payout.failed", msg.type)
         # Exponential backoff between attempts; the same payout_id every time.
         refund.timer = "payout_retry_due"
         refund.due_at = ctx.now + timedelta(seconds=s.payout_retry_base_s * 2 ** (refund.payout_attempts - 1))
-    m.changed(refund, previous, msg.type)
-    return m.decision()
+    c.changed(refund, previous, msg.type)
+    return c.decision()

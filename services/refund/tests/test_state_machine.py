@@ -205,3 +205,19 @@ def test_a_refund_before_shipment_is_approved_at_once_as_a_cancellation():
     part = domain.decide("O1", unshipped.dump(), msg("refund.request", REQUEST, BUYER), ctx())
     assert [r.state for r in OrderRefunds.load("O1", part.state).refunds.values()] == ["requested"]
     assert "refund.order_cancel_requested" not in [e.type for e in part.emits]
+
+
+def test_every_trigger_publishes_a_declared_cause() -> None:
+    """A new trigger must be added to `RefundCause` too, or its state change is refused downstream."""
+    from typing import get_args
+
+    from contracts.refund import RefundCause
+    from services.refund.domain.transitions import DEADLINE, TRIGGERS
+
+    timers = {name for name, _ in DEADLINE.values()} | {"offer_lapsed"}
+    said_by_their_message = {"ruling.final_reject": "ruling.issued", "payout.exhausted": "payout.failed",
+                             "payout_retry_due": None}  # the retry changes no state
+    causes = set(get_args(RefundCause))
+    for trigger in TRIGGERS:
+        cause = f"timer.{trigger}" if trigger in timers else said_by_their_message.get(trigger, trigger)
+        assert cause is None or cause in causes, trigger

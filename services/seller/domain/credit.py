@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision, Emit
+from runtime.decision import Collector, Decision
 from services.seller.domain import fines as fining
 
 BASE_SCORE = 100
@@ -51,6 +51,9 @@ class Shop(BaseModel):
     def load(cls, key: str, state: dict[str, Any] | None) -> "Shop":
         return cls.model_validate(state) if state else cls(seller_id=key.removeprefix("shop:"))
 
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="python")
+
 
 def timers_of(shop: Shop, window_s: float) -> dict[str, datetime]:
     since = [d.at for d in shop.defects.values()] + [f.at for f in shop.fines.values()]
@@ -59,14 +62,21 @@ def timers_of(shop: Shop, window_s: float) -> dict[str, datetime]:
     return {EXPIRY_TIMER: min(since) + timedelta(seconds=window_s)}
 
 
+class ShopCollector(Collector[Shop]):
+    """What one message does to a shop's standing; the defects' expiry is its deadline."""
+
+    def timers(self) -> dict[str, datetime]:
+        return timers_of(self.agg, self.ctx.settings.credit_window_s)
+
+
 def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ctx: Context) -> Decision:
     """Recompute restrictions after a change and say what changed."""
-    emits: list[Emit] = []
+    c = ShopCollector(shop, ctx)
     delta = shop.score - before_score
     if delta:
-        emits.append(Emit("shop.credit_changed", {
+        c.emit("shop.credit_changed", {
             "seller_id": shop.seller_id, "order_id": order_id, "refund_id": key, "score": shop.score, "delta": delta,
-            "defects_in_window": len(shop.defects), "why": why}))
+            "defects_in_window": len(shop.defects), "why": why})
     count, orders, rate = len(shop.defects), shop.orders_in_window, shop.defect_rate
     before = list(shop.restrictions)
     figures = {"defects_in_window": count, "orders_in_window": orders, "defect_rate": round(rate, 4)}
@@ -76,17 +86,13 @@ def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ct
         reached = count >= threshold or by_rate
         if reached and not active:
             shop.restrictions.append(name)
-            emits.append(Emit("shop.restricted", {"seller_id": shop.seller_id, "order_id": order_id,
-                                                  "restriction": name, **figures}))
+            c.emit("shop.restricted", {"seller_id": shop.seller_id, "order_id": order_id, "restriction": name, **figures})
         elif not reached and active:
             shop.restrictions.remove(name)
-            emits.append(Emit("shop.restored", {"seller_id": shop.seller_id, "order_id": order_id,
-                                                "restriction": name, **figures}))
+            c.emit("shop.restored", {"seller_id": shop.seller_id, "order_id": order_id, "restriction": name, **figures})
     if shop.restrictions != before:  # every seller instance keeps them (the order's side enforces them)
-        emits.append(Emit("shop.restrictions_changed", {"seller_id": shop.seller_id,
-                                                        "restrictions": list(shop.restrictions)}))
-    return Decision(state=shop.model_dump(mode="python"), emits=emits,
-                    timers=timers_of(shop, ctx.settings.credit_window_s))
+        c.emit("shop.restrictions_changed", {"seller_id": shop.seller_id, "restrictions": list(shop.restrictions)})
+    return c.decision()
 
 
 def _add(shop: Shop, key: str, order_id: str, why: str, penalty: int, ctx: Context) -> Decision:
@@ -114,8 +120,9 @@ def ruling_issued(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     credit = _credit_of_ruling(shop, msg, ctx)
     if not fined:
         return credit
-    return Decision(state=shop.model_dump(mode="python"), emits=credit.emits + fined,
-                    timers=timers_of(shop, ctx.settings.credit_window_s))
+    c = ShopCollector(shop, ctx)
+    c.emits.extend(credit.emits + fined)  # the fine's events are the fines module's own
+    return c.decision()
 
 
 def _credit_of_ruling(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -152,7 +159,7 @@ def on_expiry(shop: Shop, due_at: datetime, ctx: Context) -> Decision:
         del shop.fines[case_id]  # the shop shows the fines of the window
     expired = [k for k, d in shop.defects.items() if d.at + window <= ctx.now]
     if not expired:
-        return Decision(state=shop.model_dump(mode="python"), timers=timers_of(shop, ctx.settings.credit_window_s))
+        return ShopCollector(shop, ctx).decision()
     before = shop.score
     last = shop.defects[expired[-1]]
     for k in expired:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision, Emit
+from runtime.decision import Collector, Decision, actor_of
 from services.seller.domain.model import SELLER_MOVES, PendingRequest, SellerOrder
 from services.seller.domain.transitions import EMITS, FROM_REFUND_STATE, can, next_state
 
@@ -24,8 +24,11 @@ def timers_of(order: SellerOrder) -> dict[str, datetime]:
     return out
 
 
-def _decision(order: SellerOrder, emits: list[Emit] | None = None) -> Decision:
-    return Decision(state=order.dump(), emits=emits or [], timers=timers_of(order))
+class SellerCollector(Collector[SellerOrder]):
+    """What one message does to the seller's side of an order."""
+
+    def timers(self) -> dict[str, datetime]:
+        return timers_of(self.agg)
 
 
 # ---- refund.events: learning what waits on the seller ------------------------------------------
@@ -41,13 +44,13 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
         order.requests[d.refund_id] = PendingRequest(
             refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt, step="not_seller_move",
             history=[{"step": "not_seller_move", "at": ctx.now, "why": "refund before shipment"}])
-        return _decision(order)
+        return SellerCollector(order, ctx).decision()
     order.requests[d.refund_id] = PendingRequest(
         refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, reason=d.reason, attempt=d.attempt,
         step="awaiting_answer", due_at=d.seller_due_at, seller_timeout_runs=True, offers=current.offers if current else 0,
         history=(current.history if current else []) + [{"step": "awaiting_answer", "at": ctx.now, "attempt": d.attempt}],
     )
-    return _decision(order)
+    return SellerCollector(order, ctx).decision()
 
 
 def refund_state_changed(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -63,10 +66,11 @@ def refund_state_changed(order: SellerOrder, msg: ParsedMessage, ctx: Context) -
     req.due_at = d.due_at if step in SELLER_MOVES else None
     req.seller_timeout_runs = False
     req.history.append({"step": step, "at": ctx.now, "refund_state": d.state})
-    return _decision(order)
+    return SellerCollector(order, ctx).decision()
 
 
 # ---- seller.commands ----------------------------------------------------------------------------
+
 
 
 def _check(order: SellerOrder, msg: ParsedMessage) -> tuple[PendingRequest | None, Decision | None]:
@@ -117,14 +121,14 @@ def seller_offer(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decisi
     req.seller_timeout_runs = False
     req.answered_at = ctx.now
     req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id, "offer_id": req.open_offer_id})
-    actor = msg.envelope.actor
-    emit = Emit("seller.offered", {
+    c = SellerCollector(order, ctx, actor_of(msg))
+    c.emit("seller.offered", {
         "order_id": order.order_id, "refund_id": req.refund_id, "offer_id": req.open_offer_id,
         "offer": d.offer.model_dump(), "message": d.message, "buyer_due_at": ctx.after(ctx.settings.offer_window_s),
         "number": req.offers, "replaces": replaces, "buyer_id": order.buyer_id, "seller_id": order.seller_id,
         "attempt": req.attempt,
-    }, actor_role=actor.role, actor_id=actor.id, correlation_id=req.refund_id)
-    return _decision(order, [emit])
+    }, correlation_id=req.refund_id, by_actor=True)
+    return c.decision()
 
 
 def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -140,12 +144,12 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
     req.seller_timeout_runs = False
     req.answered_at = ctx.now
     req.history.append({"step": req.step, "at": ctx.now, "by": msg.envelope.actor.id})
-    actor = msg.envelope.actor
     data = _event_data(order, req, msg)
     if msg.type == "seller.reject" and reviewed(req, ctx):
         data["reviewed"] = True  # the platform reviews it: a case opens instead of the buyer deciding
-    emit = Emit(EMITS[msg.type], data, actor_role=actor.role, actor_id=actor.id, correlation_id=req.refund_id)
-    return _decision(order, [emit])
+    c = SellerCollector(order, ctx, actor_of(msg))
+    c.emit(EMITS[msg.type], data, correlation_id=req.refund_id, by_actor=True)
+    return c.decision()
 
 
 
@@ -165,9 +169,10 @@ def on_seller_timeout(order: SellerOrder, refund_id: str, due_at: datetime, ctx:
     req.step = next_state(req.step, SELLER_TIMEOUT)  # type: ignore[assignment]
     req.seller_timeout_runs = False
     req.history.append({"step": req.step, "at": ctx.now})
-    emit = Emit("seller.timed_out", {**_event_data(order, req, None), "seller_id": order.seller_id,
-                                     "due_at": due_at.isoformat()}, correlation_id=req.refund_id)
-    return _decision(order, [emit])
+    c = SellerCollector(order, ctx)
+    c.emit("seller.timed_out", {**_event_data(order, req, None), "seller_id": order.seller_id,
+                                "due_at": due_at.isoformat()}, correlation_id=req.refund_id)
+    return c.decision()
 
 
 def on_replacement_deadline(order: SellerOrder, refund_id: str, due_at: datetime, ctx: Context) -> Decision:
@@ -176,9 +181,9 @@ def on_replacement_deadline(order: SellerOrder, refund_id: str, due_at: datetime
         return Decision.ignore()  # shipped in time, or the request moved on
     req.step = next_state(req.step, REPLACEMENT_TIMER)  # type: ignore[assignment]
     req.history.append({"step": req.step, "at": ctx.now})
-    emit = Emit(EMITS[REPLACEMENT_TIMER], {**_event_data(order, req, None), "due_at": due_at},
-                correlation_id=req.refund_id)
-    return _decision(order, [emit])
+    c = SellerCollector(order, ctx)
+    c.emit(EMITS[REPLACEMENT_TIMER], {**_event_data(order, req, None), "due_at": due_at}, correlation_id=req.refund_id)
+    return c.decision()
 
 
 # "answer_deadline": the seller timeout's name in deadlines set before it was renamed.

@@ -1,5 +1,5 @@
-"""What every decision on an order's cases shares: the deadlines a case runs, a `Step` that
-collects one decision's events, finding a case and its party, opening a case, and sending one to
+"""What every decision on an order's cases shares: the deadlines a case runs, the
+`ArbitrationCollector` that collects one decision's events, finding a case and its party, opening a case, and sending one to
 the arbitrators. Pure."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts.parsing import ParsedMessage
 from runtime.context import Context
-from runtime.decision import Decision, Emit
+from runtime.decision import Collector, Decision, actor_of
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
 from services.arbitration.domain.transitions import CLOSED_WHY, next_state
 
@@ -28,19 +28,14 @@ def timers_of(agg: ArbitrationOrder) -> dict[str, datetime]:
     return out
 
 
-class Step:
-    """Collects the events of one decision and builds it."""
+class ArbitrationCollector(Collector[ArbitrationOrder]):
+    """What one decision does to an order's cases; its events carry the order and correlate by the
+    request (or the case when there is none)."""
 
-    def __init__(self, agg: ArbitrationOrder, ctx: Context, actor: tuple[str, str] | None = None) -> None:
-        self.agg, self.ctx, self.actor = agg, ctx, actor
-        self.emits: list[Emit] = []
-        self.payloads: dict[str, dict[str, Any]] = {}
-
-    def emit(self, type_: str, data: dict[str, Any], case: Case | None = None, *, by_actor: bool = False) -> None:
-        role, aid = self.actor if (by_actor and self.actor) else ("system", None)
-        corr = (case.refund_id or case.case_id) if case else None
-        self.emits.append(Emit(type_, {"order_id": self.agg.order_id, **data}, actor_role=role, actor_id=aid,
-                               correlation_id=corr))
+    def emit(self, type_: str, data: dict[str, Any], case: Case | None = None, *,  # type: ignore[override]
+             correlation_id: str | None = None, by_actor: bool = False) -> None:
+        corr = (case.refund_id or case.case_id) if case else correlation_id
+        super().emit(type_, {"order_id": self.agg.order_id, **data}, correlation_id=corr, by_actor=by_actor)
 
     def move(self, case: Case, trigger: str) -> None:
         target = next_state(case.status, trigger)
@@ -59,31 +54,31 @@ class Step:
         holder, case.claimed_by, case.claimed_until = case.claimed_by, None, None
         self.emit("case.released", {"case_id": case.case_id, "arbitrator_id": holder}, case, by_actor=True)
 
+    def timers(self) -> dict[str, datetime]:
+        return timers_of(self.agg)
+
     def decision(self) -> Decision:
         self.agg.refresh_queue()
-        return Decision(state=self.agg.dump(), emits=self.emits, timers=timers_of(self.agg), payloads=self.payloads)
+        return super().decision()
 
-
-def actor_of(msg: ParsedMessage) -> tuple[str, str]:
-    return msg.envelope.actor.role, msg.envelope.actor.id
 
 
 def evidence_of(msg: ParsedMessage) -> list[dict[str, Any]]:
     return [e.model_dump() for e in getattr(msg.data, "evidence", [])]
 
 
-def open_case(step: Step, refund_id: str | None, opened_by: str, reason: str, ctx: Context,
+def open_case(c: ArbitrationCollector, refund_id: str | None, opened_by: str, reason: str, ctx: Context,
               by_rule: bool = False) -> Case:
     """A new case. `by_rule`: opened for an automatic rule that decides it without asking the parties
     for evidence (case.opened says so, so that nobody is asked)."""
-    agg = step.agg
+    agg = c.agg
     due = ctx.after(ctx.settings.evidence_window_s)
     case = Case(case_id=ctx.new_id("CS"), refund_id=refund_id, opened_by=opened_by, reason=reason,  # type: ignore[arg-type]
                 opened_at=ctx.now, evidence_due={"buyer": due, "seller": due}, submitted={"buyer": False, "seller": False})
     agg.cases[case.case_id] = case
     req = agg.requests.get(refund_id) if refund_id else None
     earlier_filings(case, req)
-    step.emit("case.opened", {
+    c.emit("case.opened", {
         "case_id": case.case_id, "refund_id": refund_id, "opened_by": opened_by, "evidence_due_at": due,
         "buyer_id": agg.buyer_id, "seller_id": agg.seller_id, "reason": reason,
         "refund_kind": req.kind if req else None, "amount_fen": req.amount_fen if req else None,
@@ -127,9 +122,9 @@ def case_for_party(agg: ArbitrationOrder, msg: ParsedMessage) -> tuple[Case | No
     return case, party, None
 
 
-def to_the_arbitrators(step: Step, case: Case) -> None:
-    step.move(case, "evidence_window_closed")
-    case.ruling_due_at = step.ctx.after(step.ctx.settings.ruling_target_s)
+def to_the_arbitrators(c: ArbitrationCollector, case: Case) -> None:
+    c.move(case, "evidence_window_closed")
+    case.ruling_due_at = c.ctx.after(c.ctx.settings.ruling_target_s)
     case.overdue = False
-    step.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
+    c.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
                                        "round": case.round}, case)
