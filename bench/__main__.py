@@ -27,7 +27,7 @@ from bench.workbench import workbench_pages
 from bench.cpu import CpuMeter
 from ops.launcher import System, health, make_system
 from ops.topics import SERVICES
-from runtime.admin import internal_topics
+from runtime.stream.admin import internal_topics
 from sim.bus import Bus
 from sim.driver import Driver
 
@@ -251,8 +251,8 @@ async def run_disputes(bootstrap: str, rate: float, duration: float, seed: int) 
 async def restore_with(system: System, bootstrap: str, group: str, target: int) -> dict[str, Any]:
     """Fill the refund service's changelog up to `target` live aggregates (copies of one real
     aggregate under new order ids), restart the service, and time it until it says ready."""
-    from runtime.ownership import partition_of
-    from runtime.records import changelog_topic
+    from runtime.stream.ownership import partition_of
+    from runtime.stream.records import changelog_topic
 
     topic = changelog_topic(group)
     reader = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",

@@ -9,12 +9,12 @@ import time
 
 from contracts.build import encode, envelope
 from contracts.registry import topic_for
-from runtime.aggregate import Aggregate
-from runtime.batch import Batch
-from runtime.ownership import partition_of
-from runtime.processor import Processor
-from runtime.records import InRecord
-from runtime.store import StateStore
+from runtime.stream.aggregate import Aggregate
+from runtime.stream.batch import Batch
+from runtime.stream.ownership import partition_of
+from runtime.stream.processor import Processor
+from runtime.stream.records import InRecord
+from runtime.stream.store import StateStore
 from runtime.tests.test_budget import Feed, paid, request
 from services.arbitration.domain.model import ArbitrationOrder
 from services.arbitration.domain.service import ArbitrationDomain

@@ -4,8 +4,8 @@
 fields). Everything here marked `internal=True` is the project's own and documented the same way.
 """
 from contracts.envelope import Actor, Envelope, Role
-from contracts.registry import MESSAGES, MessageSpec, spec_for
 from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message
+from contracts.registry import MESSAGES, MessageSpec, spec_for
 
 __all__ = [
     "Actor", "Envelope", "Role", "MESSAGES", "MessageSpec", "spec_for",

@@ -18,8 +18,8 @@ from contracts.parsing import Invalid, parse_message
 from contracts.registry import INBOUND_ROLES, spec_for, topic_for
 from ops import render
 from ops.reader import Unreachable, read
-from runtime.kafka_auth import aiokafka_kwargs
-from runtime.views import history_of
+from runtime.stream.kafka_auth import aiokafka_kwargs
+from runtime.views.history import history_of
 from services.arbitration import queries as arbitration
 from services.seller.queries import shop_record
 
@@ -65,7 +65,7 @@ def _run(coro: Any) -> Any:
 def topics_ensure(bootstrap: Optional[str] = BootstrapOpt) -> None:
     """Create every topic of the contract and its `.dlq` twin (existing ones are left alone)."""
     from ops.topics import ensure_topics
-    from runtime.admin import PartitionCountMismatch
+    from runtime.stream.admin import PartitionCountMismatch
 
     b = _bootstrap(bootstrap)
     try:
@@ -234,8 +234,8 @@ def publish(
 
 
 def _views_dlq_topics() -> list[str]:
-    """Each service's query-model dead letters (runtime/view_refusals.py)."""
-    from runtime.records import views_dlq_topic
+    """Each service's query-model dead letters (runtime/views/refusals.py)."""
+    from runtime.stream.records import views_dlq_topic
 
     suffix = os.environ.get("AFTERSALE_GROUP_SUFFIX", "")
     return [views_dlq_topic(f"aftersale-{s}{suffix}") for s in SERVICES]
@@ -248,7 +248,7 @@ def _dlq_topics(topic: str | None) -> list[str]:
 
 
 async def dead_letters(bootstrap: str, topic: str | None) -> list[Any]:
-    from runtime.dlq import decode_headers
+    from runtime.stream.dlq import decode_headers
 
     out = []
     async for r in read(bootstrap, _dlq_topics(topic), follow=False):
@@ -259,7 +259,7 @@ async def dead_letters(bootstrap: str, topic: str | None) -> list[Any]:
 @dlq_app.command("list")
 def dlq_list(topic: Optional[str] = typer.Argument(None), bootstrap: Optional[str] = BootstrapOpt) -> None:
     """Every dead letter: where it came from and why."""
-    from runtime import dlq as D
+    from runtime.stream import dlq as D
 
     rows = _run(dead_letters(_bootstrap(bootstrap), topic)) or []
     for r, h in rows:
@@ -289,7 +289,7 @@ def dlq_replay(
     """Send dead letters back: what came in from outside to the topic it came from, with its key and
     bytes; a record of a topic only its service writes, to that service on ops.commands
     (dead_letter.replay), since operators may not write a service's topics."""
-    from runtime import dlq as D
+    from runtime.stream import dlq as D
 
     if topic.endswith(".views.dlq"):
         _fail(f"{topic} holds records the query model's database refused; sending them back would change no "
@@ -335,7 +335,7 @@ SERVICES = ("refund", "seller", "arbitration", "notify")
 def _databases(mongo: str | None, prefix: str | None, names: tuple[str, ...] = SERVICES) -> tuple[Any, dict[str, Any]]:
     from pymongo import AsyncMongoClient
 
-    from runtime.db import login
+    from runtime.views.db import login
 
     # An operator's own login, where the database asks for one (docker-compose.yml: `ops`).
     client = AsyncMongoClient(_mongo(mongo), tz_aware=True, serverSelectionTimeoutMS=5000,

@@ -8,7 +8,7 @@ from typing import AsyncIterator
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaConnectionError
 
-from runtime.kafka_auth import aiokafka_kwargs
+from runtime.stream.kafka_auth import aiokafka_kwargs
 
 
 class Unreachable(Exception):

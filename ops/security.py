@@ -30,7 +30,7 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
     "arbitrator-console": {"write": (T.ARBITRATION_DECISIONS,), "read": (T.ARBITRATION_EVENTS,)},
     "message-centre": {"write": (), "read": (T.NOTIFY_EVENTS,)},
 }
-# Global tables a service reads whole (and writes through its own events): runtime.tables.
+# Global tables a service reads whole (and writes through its own events): runtime.stream.tables.
 GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "seller": (T.SELLER_RESTRICTIONS,),
                                              "arbitration": (T.ARBITRATION_FLAGGED_BUYERS, T.SELLER_RESTRICTIONS)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support

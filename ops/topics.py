@@ -7,7 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from contracts.topics import ALL, ARBITRATION_FLAGGED_BUYERS, NOTIFY_LOCALES, SELLER_RESTRICTIONS, dlq
-from runtime.admin import (COMPACTED, DLQ_RETENTION_MS, PARTITIONS, RETENTION_MS, PartitionCountMismatch, internal_topics,
+from runtime.stream.admin import (COMPACTED, DLQ_RETENTION_MS, PARTITIONS, RETENTION_MS, PartitionCountMismatch, internal_topics,
                            partition_mismatches)
 
 SERVICES = ("refund", "seller", "arbitration", "notify")

@@ -15,8 +15,8 @@ from aiokafka.errors import KafkaError
 from contracts import topics as T
 from contracts.build import encode, envelope, key_of, new_event_id
 from contracts.registry import spec_for, topic_for
-from runtime.dlq import decode_headers
-from runtime.settings import FETCH_MIN_BYTES
+from runtime.service.settings import FETCH_MIN_BYTES
+from runtime.stream.dlq import decode_headers
 
 DEFAULT_TIMEOUT = 20.0
 

@@ -22,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts import topics
 from contracts.build import encode, envelope
 from contracts.parsing import Invalid, parse_message
-from runtime.context import derived_uuid
+from runtime.api.context import derived_uuid
 
 
 class SimSettings(BaseSettings):

@@ -21,7 +21,7 @@ from pymongo import AsyncMongoClient
 
 from ops.launcher import System, make_system
 from ops.topics import ensure_topics
-from runtime.admin import PartitionCountMismatch
+from runtime.stream.admin import PartitionCountMismatch
 from services.refund.domain.service import order_file
 from sim.bus import Bus
 from tests.support.infra import ROOT, Infra, start_infra
@@ -37,7 +37,7 @@ TEST_DEADLINES = {
     "AFTERSALE_RETURN_SHIP_S": "4",
     "AFTERSALE_RETURN_CONFIRM_S": "4",
     "AFTERSALE_ESCALATION_WINDOW_S": "6",
-    # A handler bug on demand: a record carrying `__fail_in_<service>__` fails there (runtime/settings.py).
+    # A handler bug on demand: a record carrying `__fail_in_<service>__` fails there (runtime/service/settings.py).
     "AFTERSALE_FAULT_INJECTION": "1",
     "AFTERSALE_SUPERVISORS": "zhuguan",  # the workbench test's supervisor, as the arbitration service lists it
     "AFTERSALE_RACE_GRACE_S": "1",

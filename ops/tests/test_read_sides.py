@@ -1,6 +1,6 @@
 """Each service publishes its read side: the operator's CLI and the workbench read another
 service's query model through that service's `queries` module (and every service's history
-through `runtime.views.history_of`), never by a collection's name."""
+through `runtime.views.history.history_of`), never by a collection's name."""
 from __future__ import annotations
 
 import ast

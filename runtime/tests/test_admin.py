@@ -1,7 +1,7 @@
 """Topics made for another partition count are named, not waited on."""
 from __future__ import annotations
 
-from runtime.admin import PARTITIONS, internal_topics, partition_mismatches
+from runtime.stream.admin import PARTITIONS, internal_topics, partition_mismatches
 
 
 def described(name: str, partitions: int) -> dict:

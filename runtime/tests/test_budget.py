@@ -6,11 +6,11 @@ from __future__ import annotations
 import orjson
 
 from contracts.build import encode, envelope
-from runtime.batch import Batch
-from runtime.ownership import partition_of
-from runtime.processor import REJECTED, Processor
-from runtime.records import InRecord
-from runtime.store import StateStore
+from runtime.stream.batch import Batch
+from runtime.stream.ownership import partition_of
+from runtime.stream.processor import REJECTED, Processor
+from runtime.stream.records import InRecord
+from runtime.stream.store import StateStore
 from services.arbitration.domain.service import ArbitrationDomain
 from services.arbitration.settings import ArbitrationSettings
 from services.refund.domain.service import RefundDomain
@@ -90,9 +90,9 @@ def test_an_event_past_the_budget_is_dead_lettered_and_the_partition_goes_on() -
 
 
 async def test_a_batch_the_broker_refuses_for_good_is_split_until_the_one_record_is_dead_lettered() -> None:
-    from runtime.fakes import FakeBroker, FakeChangelog, FakeTransactions
-    from runtime.stuck import isolate, permanent
-    from runtime.task import CommitFailed, Task
+    from runtime.stream.fakes import FakeBroker, FakeChangelog, FakeTransactions
+    from runtime.stream.stuck import isolate, permanent
+    from runtime.stream.task import CommitFailed, Task
 
     broker = FakeBroker()
     changelog = "aftersale-refund.changelog"

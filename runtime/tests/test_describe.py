@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from runtime.describe import describe
+from runtime.service.describe import describe
 from services.arbitration.domain.service import ArbitrationDomain
 from services.arbitration.settings import ArbitrationSettings
 from services.refund.domain.service import RefundDomain

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer
 from aiokafka.consumer.fetcher import Fetcher
 
-from runtime.fetch_pace import FetchPace, FetchTerms, set_fetch_terms
-from runtime.settings import FETCH_MIN_BYTES
+from runtime.service.settings import FETCH_MIN_BYTES
+from runtime.stream.fetch_pace import FetchPace, FetchTerms, set_fetch_terms
 
 BUSY = FetchTerms(FETCH_MIN_BYTES, 10)
 IDLE = FetchTerms(1, 500)

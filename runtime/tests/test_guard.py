@@ -5,7 +5,7 @@ import asyncio
 
 from faststream.asgi import AsgiResponse
 
-from runtime.guard import behind_token
+from runtime.service.guard import behind_token
 
 
 async def _secret(scope) -> AsgiResponse:

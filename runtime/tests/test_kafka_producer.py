@@ -7,7 +7,7 @@ from aiokafka import AIOKafkaProducer
 
 from aiokafka.producer import sender as aiokafka_sender
 
-from runtime.kafka import COORDINATOR_RETRY_BACKOFF_S, MARKERS_PENDING_BACKOFF_S, quick_coordinator_retries
+from runtime.stream.kafka import COORDINATOR_RETRY_BACKOFF_S, MARKERS_PENDING_BACKOFF_S, quick_coordinator_retries
 
 
 @pytest.mark.asyncio

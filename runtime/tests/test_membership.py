@@ -1,7 +1,7 @@
 """A replica's static member id: the same for the same subscription, new for a new one."""
 from __future__ import annotations
 
-from runtime.membership import static_member_id
+from runtime.stream.membership import static_member_id
 
 
 def test_a_replica_restarted_with_the_same_topics_is_the_same_member() -> None:
@@ -26,7 +26,7 @@ def test_each_replica_has_its_own_id_and_none_without_one() -> None:
 def test_replicas_of_one_definition_take_their_hostnames(monkeypatch) -> None:
     import socket
 
-    from runtime.settings import ServiceSettings
+    from runtime.service.settings import ServiceSettings
     ids = set()
     for host in ("refund-1", "refund-2", "refund-3"):  # compose --scale: one hostname per container
         monkeypatch.setattr(socket, "gethostname", lambda host=host: host)

@@ -1,7 +1,7 @@
 import asyncio
 import time
 
-from runtime.periodic import every
+from runtime.service.periodic import every
 
 
 async def test_a_turn_comes_at_once_then_one_each_period_until_the_service_stops() -> None:

@@ -1,8 +1,8 @@
 """Interactive queries: the owner of a key's partition answers with the committed aggregate."""
 from __future__ import annotations
 
-from runtime.fakes import FakeBroker
-from runtime.queries import aggregate_answer
+from runtime.stream.fakes import FakeBroker
+from runtime.stream.queries import aggregate_answer
 from runtime.tests.test_task import DUE, ORDER, Offsets, Shop, order_on, requested
 from services.seller.domain.service import SellerDomain
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import base64
 
 from contracts.build import encode, envelope
-from runtime.batch import Batch
-from runtime.ownership import partition_of
-from runtime.processor import APPLIED, DUPLICATE, IGNORED, Processor
-from runtime.records import InRecord
-from runtime.store import StateStore
+from runtime.stream.batch import Batch
+from runtime.stream.ownership import partition_of
+from runtime.stream.processor import APPLIED, DUPLICATE, IGNORED, Processor
+from runtime.stream.records import InRecord
+from runtime.stream.store import StateStore
 from runtime.tests.test_budget import Feed, paid
 from services.refund.domain.service import RefundDomain
 from services.refund.settings import RefundSettings

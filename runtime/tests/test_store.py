@@ -1,8 +1,8 @@
 """The state store: restored records kept compressed until first used, then the aggregate itself."""
 from __future__ import annotations
 
-from runtime.aggregate import Aggregate
-from runtime.store import StateStore
+from runtime.stream.aggregate import Aggregate
+from runtime.stream.store import StateStore
 
 
 def test_a_restored_aggregate_is_kept_small_and_comes_back_whole_on_first_use():

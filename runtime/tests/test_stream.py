@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from runtime.settings import ServiceSettings
-from runtime.stream import StreamLoop
+from runtime.service.settings import ServiceSettings
+from runtime.stream.loop import StreamLoop
 
 
 class CountingTask:

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from contracts.build import encode, envelope
-from runtime.dlq import DeadLetterLimitExceeded
-from runtime.fakes import FakeBroker, FakeChangelog, FakeTransactions
-from runtime.ownership import partition_of
-from runtime.ports import ProducerFenced
-from runtime.processor import Processor
-from runtime.records import H_AGGREGATE_KEY, InRecord, header
-from runtime.task import CommitFailed, Task
+from runtime.stream.dlq import DeadLetterLimitExceeded
+from runtime.stream.fakes import FakeBroker, FakeChangelog, FakeTransactions
+from runtime.stream.ownership import partition_of
+from runtime.stream.ports import ProducerFenced
+from runtime.stream.processor import Processor
+from runtime.stream.records import H_AGGREGATE_KEY, InRecord, header
+from runtime.stream.task import CommitFailed, Task
 from services.seller.domain.service import SellerDomain
 from services.seller.settings import SellerSettings
 
@@ -202,10 +202,10 @@ async def test_shop_credit_reaches_the_shops_own_partition_through_the_repartiti
 
 
 def test_two_services_reacting_to_one_event_emit_different_event_ids() -> None:
-    from runtime.aggregate import Aggregate
-    from runtime.batch import Batch
-    from runtime.decision import Decision, Emit
-    from runtime.store import StateStore
+    from runtime.stream.aggregate import Aggregate
+    from runtime.stream.batch import Batch
+    from runtime.api.decision import Decision, Emit
+    from runtime.stream.store import StateStore
     from services.notify.domain.service import NotifyDomain
 
     decision = Decision(state={}, emits=[Emit("locale.changed", {"user_id": "U-1", "locale": "en"})])

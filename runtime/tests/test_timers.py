@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from runtime.aggregate import Aggregate
-from runtime.store import StateStore
-from runtime.timers import TimerSchedule
+from runtime.stream.aggregate import Aggregate
+from runtime.stream.store import StateStore
+from runtime.stream.timers import TimerSchedule
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 

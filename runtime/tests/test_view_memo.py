@@ -2,7 +2,7 @@
 nothing of a write that started before the writer's partitions moved."""
 from __future__ import annotations
 
-from runtime.view_memo import WrittenDocs, digest
+from runtime.views.memo import WrittenDocs, digest
 
 
 def test_the_content_is_what_counts_not_the_version_nor_the_order_of_fields() -> None:

@@ -2,7 +2,7 @@
 keep taking longer, never past the most."""
 from __future__ import annotations
 
-from runtime.view_pace import ViewPace
+from runtime.views.pace import ViewPace
 
 
 def paced(*writes_s: float, **terms: float) -> tuple[ViewPace, list[float]]:

@@ -8,8 +8,8 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from runtime.tests.test_views import CHANGELOG, Collection, Database, ShopDomain, SETTINGS, batch_of, changes
-from runtime.view_refusals import MemoryViewDeadLetters
-from runtime.views import ViewWriter
+from runtime.views.refusals import MemoryViewDeadLetters
+from runtime.views.writer import ViewWriter
 
 
 class Refusing(Collection):

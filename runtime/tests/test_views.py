@@ -13,14 +13,14 @@ from aiokafka import TopicPartition
 from contracts.build import encode, envelope
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from runtime.aggregate import Aggregate, is_new
-from runtime.batch import Batch
-from runtime.domain import Domain, ViewDoc
-from runtime.records import changelog_topic
-from runtime.settings import ServiceSettings
-from runtime.store import StateStore
-from runtime.view_refusals import MemoryViewDeadLetters
-from runtime.views import ForgetOnRebalance, ViewWriter
+from runtime.api.domain import Domain, ViewDoc
+from runtime.service.settings import ServiceSettings
+from runtime.stream.aggregate import Aggregate, is_new
+from runtime.stream.batch import Batch
+from runtime.stream.records import changelog_topic
+from runtime.stream.store import StateStore
+from runtime.views.refusals import MemoryViewDeadLetters
+from runtime.views.writer import ForgetOnRebalance, ViewWriter
 
 SETTINGS = ServiceSettings()
 CHANGELOG = changelog_topic(SETTINGS.group_id("shop"))

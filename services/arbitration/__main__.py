@@ -1,5 +1,5 @@
 """`python -m services.arbitration`: run the arbitration service."""
-from runtime.app import run
+from runtime.service.app import run
 from services.arbitration.bootstrap import bootstrap
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The arbitration service's settings."""
 from pydantic import Field
 
-from runtime.settings import ServiceSettings
+from runtime.service.settings import ServiceSettings
 
 
 class ArbitrationSettings(ServiceSettings):

@@ -1,5 +1,5 @@
 """`python -m services.notify`: run the notify service."""
-from runtime.app import run
+from runtime.service.app import run
 from services.notify.bootstrap import bootstrap
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 
 from faststream.asgi import AsgiResponse, get
 
-from runtime.app import Service, build_service
+from runtime.service.app import Service, build_service
 from services.notify.domain.service import NotifyDomain
 from services.notify.inbox import Inbox
 from services.notify.settings import NotifySettings

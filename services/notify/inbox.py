@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from runtime.domain import ViewDoc
+from runtime.api.domain import ViewDoc
 
 MESSAGES, READS = "inbox", "reads"
 

@@ -1,5 +1,5 @@
 """`python -m services.refund`: run the refund service."""
-from runtime.app import run
+from runtime.service.app import run
 from services.refund.bootstrap import bootstrap
 
 if __name__ == "__main__":

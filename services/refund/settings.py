@@ -1,7 +1,7 @@
 """The refund service's settings: the shared ones (deadlines included) plus its HTTP port."""
 from pydantic import AliasChoices, Field
 
-from runtime.settings import ServiceSettings
+from runtime.service.settings import ServiceSettings
 
 
 class RefundSettings(ServiceSettings):

@@ -1,5 +1,5 @@
 """`python -m services.seller`: run the seller service."""
-from runtime.app import run
+from runtime.service.app import run
 from services.seller.bootstrap import bootstrap
 
 if __name__ == "__main__":

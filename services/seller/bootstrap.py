@@ -1,7 +1,7 @@
 """Wiring: settings, domain and runtime into one process."""
 from __future__ import annotations
 
-from runtime.app import Service, build_service
+from runtime.service.app import Service, build_service
 from services.seller.domain.service import SellerDomain
 from services.seller.settings import SellerSettings
 

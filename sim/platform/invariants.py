@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contracts import topics as T
-from services.arbitration.domain.model import ArbitrationOrder
 from services.arbitration.domain.buyers import BUYER, BuyerRecord
+from services.arbitration.domain.model import ArbitrationOrder
 from services.refund.domain.model import OrderRefunds
 from sim.platform.actors import Command
 from sim.platform.payments import Payout

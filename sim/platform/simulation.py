@@ -17,7 +17,7 @@ import structlog
 
 from contracts import topics as T
 from contracts.build import encode, envelope
-from runtime import metrics
+from runtime.service import metrics
 from services.arbitration.domain.service import ArbitrationDomain
 from services.arbitration.settings import ArbitrationSettings
 from services.notify.domain.service import NotifyDomain

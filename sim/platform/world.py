@@ -18,17 +18,17 @@ import orjson
 
 from contracts import topics as T
 from contracts.registry import CONSUMES
-from runtime.aggregate import Aggregate
-from runtime.batch import Batch
-from runtime.dlq import DeadLetterLimit
-from runtime.domain import Domain
-from runtime.ownership import PARTITIONS, partition_of
-from runtime.processor import Processor
-from runtime.records import H_EVENT_TYPE, InRecord, OutRecord, header, is_dlq, repartition_topic
-from runtime.retry import DEAD_LETTERED, handle_with_retry
-from runtime.settings import ServiceSettings
-from runtime.store import StateStore
-from runtime.timers import TimerSchedule
+from runtime.api.domain import Domain
+from runtime.service.settings import ServiceSettings
+from runtime.stream.aggregate import Aggregate
+from runtime.stream.batch import Batch
+from runtime.stream.dlq import DeadLetterLimit
+from runtime.stream.ownership import PARTITIONS, partition_of
+from runtime.stream.processor import Processor
+from runtime.stream.records import H_EVENT_TYPE, InRecord, OutRecord, header, is_dlq, repartition_topic
+from runtime.stream.retry import DEAD_LETTERED, handle_with_retry
+from runtime.stream.store import StateStore
+from runtime.stream.timers import TimerSchedule
 
 EPOCH = datetime(2026, 12, 1, tzinfo=timezone.utc)
 # Global tables: compacted topics every instance reads whole (the real GlobalTable keeps the

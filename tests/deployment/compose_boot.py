@@ -223,7 +223,7 @@ class Boot:
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
         from contracts.build import encode, envelope, key_of
-        from runtime.kafka_auth import aiokafka_kwargs
+        from runtime.stream.kafka_auth import aiokafka_kwargs
 
         def creds(user: str) -> dict[str, Any]:
             return aiokafka_kwargs("SASL_SCRAM_256", user, self.secret(user))

@@ -9,7 +9,7 @@ import uuid
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from runtime.membership import static_member_id
+from runtime.stream.membership import static_member_id
 
 SESSION_MS = 6000
 

@@ -101,8 +101,8 @@ async def test_new_aggregates_inserted_and_a_batch_read_again_on_the_real_databa
     """The view writer's insert of new aggregates, and its fallback when they are there already
     (the database must say which documents of an insert_many were duplicates)."""
     from runtime.tests.test_views import SETTINGS, ShopDomain, batch_of, changes
-    from runtime.view_refusals import MemoryViewDeadLetters
-    from runtime.views import ViewWriter
+    from runtime.views.refusals import MemoryViewDeadLetters
+    from runtime.views.writer import ViewWriter
 
     db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
     views = ViewWriter(ShopDomain(), SETTINGS, db, {}, MemoryViewDeadLetters())
@@ -125,8 +125,8 @@ async def test_documents_the_real_database_refuses_are_dead_lettered_and_the_res
     """FerretDB refuses an integer past 64 bits (the client already) and a NUL in a string (the
     server): each such document is set aside with its reason, the others of the batch are written."""
     from runtime.tests.test_views import SETTINGS, ShopDomain, batch_of, changes
-    from runtime.view_refusals import MemoryViewDeadLetters
-    from runtime.views import ViewWriter
+    from runtime.views.refusals import MemoryViewDeadLetters
+    from runtime.views.writer import ViewWriter
 
     db = mongo[f"probe_{uuid.uuid4().hex[:8]}"]
     letters = MemoryViewDeadLetters()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from contracts.build import encode, envelope
-from runtime.ownership import partition_of
+from runtime.stream.ownership import partition_of
 from services.refund.domain.service import order_file
 from sim.story import Market, unique
 

@@ -16,7 +16,7 @@ from contracts import topics as T
 from ops.security import acl_rows, principals
 from ops.security import main as security_main
 from ops.topics import ensure_topics, wanted
-from runtime.kafka_auth import aiokafka_kwargs
+from runtime.stream.kafka_auth import aiokafka_kwargs
 from tests.support.infra import instance_down, instance_up
 
 SECURE = {"AFTERSALE_KAFKA_SECURE": "1"}

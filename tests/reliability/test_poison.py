@@ -9,7 +9,7 @@ from collections import Counter
 
 from contracts import topics as T
 from contracts.build import encode, envelope
-from runtime.ownership import partition_of
+from runtime.stream.ownership import partition_of
 from services.arbitration.domain.limits import SUBMISSIONS_PER_PARTY
 from services.arbitration.domain.service import read_case
 from sim.story import Market, unique

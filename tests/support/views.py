@@ -8,9 +8,9 @@ import time
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from runtime.domain import Domain
-from runtime.ownership import PARTITIONS
-from runtime.records import changelog_topic
+from runtime.api.domain import Domain
+from runtime.stream.ownership import PARTITIONS
+from runtime.stream.records import changelog_topic
 from services.arbitration.domain.service import ArbitrationDomain
 from services.notify.domain.service import NotifyDomain
 from services.refund.domain.service import RefundDomain

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Callable
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Decision, actor_of
-from services.arbitration.domain.model import ArbitrationOrder, Case
+from runtime.api.context import Context
+from runtime.api.decision import Decision, actor_of
 from services.arbitration.domain.collector import CLAIMABLE, ArbitrationCollector, case_of
+from services.arbitration.domain.model import ArbitrationOrder, Case
 def held_by_other(case: Case, arbitrator: str, ctx: Context) -> Decision | None:
     """Refuses an arbitrator's action on a case someone else holds."""
     holder = case.holder(ctx.now)

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Collector, Decision, actor_of
+from runtime.api.context import Context
+from runtime.api.decision import Collector, Decision, actor_of
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
 from services.arbitration.domain.transitions import CLOSED_WHY, next_state
 

@@ -8,13 +8,13 @@ from typing import Callable
 
 from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
-from runtime.payloads import payload_key
-from runtime.context import Context
-from runtime.decision import Decision, actor_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision, actor_of
+from runtime.api.payloads import payload_key
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
-from services.arbitration.domain.payloads import submission_ref
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
+from services.arbitration.domain.payloads import submission_ref
 from services.arbitration.domain.collector import (
     APPEAL_TIMER, EVIDENCE_TIMER, RULING_TIMER, ArbitrationCollector, case_for_party, case_of, evidence_of, open_case,
     timers_of, to_the_arbitrators,

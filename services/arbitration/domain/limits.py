@@ -1,6 +1,6 @@
-"""The arbitration service's limits (runtime/limits.py); docs/domain.md lists them."""
+"""The arbitration service's limits (runtime/api/limits.py); docs/domain.md lists them."""
 from contracts.common import MAX_EVIDENCE_ITEMS
-from runtime.limits import Limit, table
+from runtime.api.limits import Limit, table
 
 EVIDENCE_PER_PARTY = Limit("evidence_per_party_per_case", 3 * MAX_EVIDENCE_ITEMS, "evidence items per party per case")
 SUBMISSIONS_PER_PARTY = Limit("submissions_per_party_per_case", 250, "evidence submissions per party per case")

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Decision
-from runtime.payloads import payload_key
-from services.arbitration.domain.limits import NEGOTIATION_PER_REQUEST
-from services.arbitration.domain.payloads import post_ref
-from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
-from services.arbitration.domain.rules import full_value
+from runtime.api.context import Context
+from runtime.api.decision import Decision
+from runtime.api.payloads import payload_key
 from services.arbitration.domain.collector import ArbitrationCollector
+from services.arbitration.domain.limits import NEGOTIATION_PER_REQUEST
+from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
+from services.arbitration.domain.payloads import post_ref
+from services.arbitration.domain.rules import full_value
 
 
 def negotiated(entry: str) -> Callable[[ArbitrationOrder, ParsedMessage, Context], Decision]:

@@ -1,4 +1,4 @@
-"""What a case file holds by reference (runtime/decision.py, `payloads`): each evidence.submit's
+"""What a case file holds by reference (runtime/api/decision.py, `payloads`): each evidence.submit's
 description and evidence, and the text and attachments of each conversation post its negotiation
 copies. The order's aggregate keeps who, when and how many; the query model keeps each as a
 document (`submissions`, `posts`), and the case file is read back whole (`with_submissions`,

@@ -1,7 +1,7 @@
 """Checks on an arbitrator's ruling: outcome fits the request, money fits what is refundable."""
 from __future__ import annotations
 
-from runtime.decision import Reject
+from runtime.api.decision import Reject
 from services.arbitration.domain.model import Case, RequestFacts
 
 # Which outcomes fit which request. None: a case with no after-sale request (a seller's complaint).

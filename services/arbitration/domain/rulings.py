@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Decision, actor_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision, actor_of
 from services.arbitration.domain.claims import held_by_other
+from services.arbitration.domain.collector import ArbitrationCollector, case_for_party, case_of, evidence_of
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
 from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, Rule, default_fine
 from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
-from services.arbitration.domain.collector import ArbitrationCollector, case_for_party, case_of, evidence_of
 def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     case, refused = case_of(agg, d.case_id)

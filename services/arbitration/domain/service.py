@@ -7,15 +7,15 @@ from typing import Any, Iterable, Mapping
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from contracts.topics import ARBITRATION_FLAGGED_BUYERS, SELLER_RESTRICTIONS
-from runtime.context import Context
-from runtime.decision import Decision
-from runtime.domain import Domain, ViewDoc, ViewIndex
-from runtime.ownership import partition_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision
+from runtime.api.domain import Domain, ViewDoc, ViewIndex
+from runtime.api.payloads import is_payload, ref_of
+from runtime.stream.ownership import partition_of
+from services.arbitration import metrics
 from services.arbitration.domain import buyers
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts
-from runtime.payloads import is_payload, ref_of
-from services.arbitration import metrics
 from services.arbitration.domain.payloads import POSTS, SUBMISSIONS, post_ids, refs, with_posts, with_submissions
 
 

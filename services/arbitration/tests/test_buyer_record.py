@@ -10,7 +10,7 @@ from typing import Any
 
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
-from runtime.context import Context
+from runtime.api.context import Context
 from services.arbitration.domain import buyers
 from services.arbitration.domain.service import BUYERS, ArbitrationDomain
 from services.arbitration.settings import ArbitrationSettings

@@ -8,13 +8,13 @@ import pytest
 
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
-from runtime.context import Context
-from services.arbitration.settings import ArbitrationSettings
+from runtime.api.context import Context
 from services.arbitration.domain.model import ArbitrationOrder, RequestFacts
 from services.arbitration.domain.rules import EVIDENCE_RULES, matching_rule
 from services.arbitration.domain.ruling_checks import ALLOWED_OUTCOMES
 from services.arbitration.domain.service import ArbitrationDomain
 from services.arbitration.domain.transitions import TRANSITIONS
+from services.arbitration.settings import ArbitrationSettings
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 S = ArbitrationSettings(evidence_window_s=3600, appeal_window_s=7200, ruling_target_s=600, supervisors="SUP")

@@ -3,8 +3,8 @@ refused as `limit_reached` naming the limit, and the case goes on."""
 from __future__ import annotations
 
 
+from runtime.api.payloads import is_payload, ref_of
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
-from runtime.payloads import is_payload, ref_of
 from services.arbitration.domain.payloads import refs, with_submissions
 from services.arbitration.tests.test_cases import BUYER, SELLER, case_of, escalate, evidence
 

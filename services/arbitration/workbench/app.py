@@ -18,8 +18,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from runtime.db import connect
-from runtime.logging import configure as configure_logging
+from runtime.service.logging import configure as configure_logging
+from runtime.views.db import connect
 from services.arbitration.workbench.accounts import Accounts
 from services.arbitration.workbench.decisions import Decisions
 from services.arbitration.workbench.pages import Pages

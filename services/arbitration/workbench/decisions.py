@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts import topics as T
 from contracts.build import encode, envelope, key_of
-from runtime.kafka_auth import aiokafka_kwargs
+from runtime.stream.kafka_auth import aiokafka_kwargs
 
 log = structlog.get_logger("workbench")
 

@@ -17,14 +17,14 @@ from starlette.templating import Jinja2Templates
 from services.arbitration.domain.model import RequestFacts, claim_holder
 from services.arbitration.workbench import forms
 from services.arbitration.workbench.accounts import Account, Accounts
-from services.arbitration.workbench.throttle import LoginThrottle
 from services.arbitration.workbench.decisions import Decisions
 from services.arbitration.workbench.evidence import shown
 from services.arbitration.workbench.reads import QueryModel, QueueFilter
 from services.arbitration.workbench.security import CSRF_FIELD, csrf_ok, csrf_token, user_id
 from services.arbitration.workbench.settings import WorkbenchSettings
-from services.arbitration.workbench.timeline import timeline
 from services.arbitration.workbench.texts import LANGS, text
+from services.arbitration.workbench.throttle import LoginThrottle
+from services.arbitration.workbench.timeline import timeline
 
 log = structlog.get_logger("workbench")
 BEIJING = timezone(timedelta(hours=8), "北京时间")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from runtime.settings import ServiceSettings
+from runtime.service.settings import ServiceSettings
 
 
 class WorkbenchSettings(ServiceSettings):

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context, derived_uuid
-from runtime.decision import Collector, Decision, actor_of
+from runtime.api.context import Context, derived_uuid
+from runtime.api.decision import Collector, Decision, actor_of
 from services.notify.domain.model import NotifyOrder, Reminder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE, render
 

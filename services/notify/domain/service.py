@@ -8,10 +8,10 @@ from typing import Any, Mapping
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from contracts.topics import NOTIFY_EVENTS, NOTIFY_LOCALES
-from runtime.context import Context
-from runtime.decision import Decision
-from runtime.domain import Domain, ViewDoc
-from runtime.ownership import partition_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision
+from runtime.api.domain import Domain, ViewDoc
+from runtime.stream.ownership import partition_of
 from services.notify import metrics
 from services.notify.domain.decide import ORDER_HANDLERS, USER_HANDLERS, on_reminder
 from services.notify.domain.model import USER, NotifyOrder, UserPrefs

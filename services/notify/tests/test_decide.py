@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
-from runtime.context import Context
+from runtime.api.context import Context
 from services.notify.domain.service import NotifyDomain
 from services.notify.settings import NotifySettings
 

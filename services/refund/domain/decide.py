@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Callable
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Decision, actor_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision, actor_of
 from services.refund.domain import rules, settlement
 from services.refund.domain.model import OrderFacts, OrderRefunds, Parcel, Refund, Ruling
 from services.refund.domain.move import RefundCollector, find_refund, timers_of

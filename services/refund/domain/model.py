@@ -67,7 +67,7 @@ class Settlement(Model):
 
 class Post(Model):
     """One post of the request's conversation (协商记录). Its text and attachments are kept by
-    reference (runtime/payloads.py): the query model's `posts` holds them, one document a post."""
+    reference (runtime/api/payloads.py): the query model's `posts` holds them, one document a post."""
 
     post_id: str
     author_role: str

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contracts.parsing import ParsedMessage
-from runtime.decision import Collector
+from runtime.api.decision import Collector
 from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, DEADLINE, GRACE, STATED, next_state

@@ -7,11 +7,11 @@ from typing import Any
 
 from contracts.common import REFUND_OFFERS
 from contracts.parsing import ParsedMessage
-from runtime.payloads import payload_key
-from runtime.context import Context
-from runtime.decision import Decision, actor_of
-from services.refund.domain.limits import POSTS_PER_REQUEST
+from runtime.api.context import Context
+from runtime.api.decision import Decision, actor_of
+from runtime.api.payloads import payload_key
 from services.refund.domain import rules, settlement
+from services.refund.domain.limits import POSTS_PER_REQUEST
 from services.refund.domain.model import OfferRecord, OrderRefunds, Post, Refund
 from services.refund.domain.move import RefundCollector, find_refund
 from services.refund.domain.transitions import can

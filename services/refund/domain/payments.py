@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Decision, actor_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision, actor_of
 from services.refund.domain import settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
 from services.refund.domain.move import RefundCollector, find_refund, with_error

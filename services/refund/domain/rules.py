@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.parsing import ParsedMessage
-from runtime.decision import Reject
+from runtime.api.decision import Reject
 from services.refund.domain.limits import REQUESTS_PER_ORDER
 from services.refund.domain.model import OfferRecord, OrderRefunds, Refund
 

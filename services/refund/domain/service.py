@@ -8,12 +8,12 @@ from typing import Any
 from pydantic_core import to_json
 
 from contracts import topics
-from contracts.registry import CONSUMES
 from contracts.parsing import ParsedMessage
-from runtime.payloads import is_payload
-from runtime.context import Context
-from runtime.decision import Decision
-from runtime.domain import Domain, ViewDoc
+from contracts.registry import CONSUMES
+from runtime.api.context import Context
+from runtime.api.decision import Decision
+from runtime.api.domain import Domain, ViewDoc
+from runtime.api.payloads import is_payload
 from services.refund import metrics
 from services.refund.domain.decide import HANDLERS, on_deadline
 from services.refund.domain.model import OrderRefunds

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from runtime.api.context import Context
+from runtime.api.payloads import is_payload
 from services.refund.domain.model import OrderRefunds
-from runtime.context import Context
-from runtime.payloads import is_payload
 from services.refund.tests.test_state_machine import BUYER, DUE, NOW, SELLER, SETTINGS, domain, msg, order_with
 
 OFFER = {"kind": "partial_refund", "amount_fen": 2500}

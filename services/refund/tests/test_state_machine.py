@@ -8,12 +8,12 @@ import pytest
 
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
-from runtime.context import Context
-from services.refund.settings import RefundSettings
-from services.refund.domain.move import payout_id_of
+from runtime.api.context import Context
 from services.refund.domain.model import OfferRecord, OrderFacts, OrderRefunds, Parcel, Refund
+from services.refund.domain.move import payout_id_of
 from services.refund.domain.service import RefundDomain
 from services.refund.domain.transitions import AWAITING, CLOSED_WHY, STATES, TRANSITIONS, TRIGGERS, check_table, next_state
+from services.refund.settings import RefundSettings
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(hours=1)

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Collector, Decision
+from runtime.api.context import Context
+from runtime.api.decision import Collector, Decision
 from services.seller.domain import fines as fining
 
 BASE_SCORE = 100

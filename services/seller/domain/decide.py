@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Collector, Decision, actor_of
+from runtime.api.context import Context
+from runtime.api.decision import Collector, Decision, actor_of
 from services.seller.domain.model import SELLER_MOVES, PendingRequest, SellerOrder
 from services.seller.domain.transitions import EMITS, FROM_REFUND_STATE, can, next_state
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from contracts.parsing import ParsedMessage
-from runtime.context import Context
-from runtime.decision import Emit
+from runtime.api.context import Context
+from runtime.api.decision import Emit
 
 
 class Fine(BaseModel):

@@ -7,9 +7,9 @@ from typing import Any, Mapping
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from contracts.topics import SELLER_RESTRICTIONS
-from runtime.context import Context
-from runtime.decision import Decision
-from runtime.domain import Domain, ViewDoc
+from runtime.api.context import Context
+from runtime.api.decision import Decision
+from runtime.api.domain import Domain, ViewDoc
 from services.seller import metrics
 from services.seller.domain import credit
 from services.seller.domain.decide import HANDLERS, TIMERS

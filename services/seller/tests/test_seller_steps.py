@@ -8,12 +8,12 @@ import pytest
 
 from contracts.build import encode, envelope
 from contracts.parsing import parse_message
-from runtime.context import Context
-from services.seller.settings import SellerSettings
+from runtime.api.context import Context
 from services.seller.domain import credit
 from services.seller.domain.model import PendingRequest, SellerOrder
 from services.seller.domain.service import SellerDomain
 from services.seller.domain.transitions import EMITS, TRANSITIONS, next_state
+from services.seller.settings import SellerSettings
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 DUE = NOW + timedelta(hours=48)

@@ -23,37 +23,22 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from contracts.parsing import Invalid, parse_message
 
-from runtime import metrics
-from runtime.aggregate import Aggregate, is_new
-from runtime.domain import Domain
-from runtime.fetch_pace import FetchTerms, set_fetch_terms
-from runtime.membership import static_member_id
-from runtime.periodic import every
-from runtime.records import changelog_topic
-from runtime.settings import FETCH_MIN_BYTES, ServiceSettings
-from runtime.view_memo import WrittenDocs, digest
-from runtime.view_refusals import Refusals, ViewDeadLetters, Write, unreachable
-from runtime.view_pace import ViewPace
+from runtime.api.domain import Domain
+from runtime.service import metrics
+from runtime.service.periodic import every
+from runtime.service.settings import FETCH_MIN_BYTES, ServiceSettings
+from runtime.stream.aggregate import Aggregate, is_new
+from runtime.stream.fetch_pace import FetchTerms, set_fetch_terms
+from runtime.stream.membership import static_member_id
+from runtime.stream.records import changelog_topic
+from runtime.views.history import HISTORY, history_doc
+from runtime.views.memo import WrittenDocs, digest
+from runtime.views.pace import ViewPace
+from runtime.views.refusals import Refusals, ViewDeadLetters, Write, unreachable
 
 log = structlog.get_logger("views")
 
-HISTORY = "history"
-
-
-async def history_of(db: Any, order_id: str) -> list[dict[str, Any]]:
-    """An order's events as one service's query model keeps them (`history`, for good), unordered.
-    The one way to read a service's history: `aftersale timeline` merges every service's."""
-    return [d async for d in db[HISTORY].find({"order_id": order_id})]
 DUPLICATE_KEY = 11000
-
-
-def history_doc(topic: str, partition: int, offset: int, timestamp: int, env: dict[str, Any],
-                text: str) -> dict[str, Any]:
-    """An event as it was sent (`text`, the record's JSON), with what it is looked up and sorted by."""
-    data = env.get("data") if isinstance(env.get("data"), dict) else {}
-    return {"_id": f"{topic}:{partition}:{offset}", "order_id": data.get("order_id"), "topic": topic,
-            "type": env.get("type"), "event_id": env.get("event_id"), "occurred_at": env.get("occurred_at"),
-            "ts": timestamp, "value": text}
 
 
 def _by_collection(writes: Iterable[Write]) -> list[tuple[str, list[Write]]]:

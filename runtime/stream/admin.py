@@ -8,8 +8,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from runtime.ownership import PARTITIONS
-from runtime.records import changelog_topic, repartition_topic, views_dlq_topic
+from runtime.stream.ownership import PARTITIONS
+from runtime.stream.records import changelog_topic, repartition_topic, views_dlq_topic
 
 RETENTION_MS = 7 * 24 * 3600 * 1000
 DLQ_RETENTION_MS = 30 * 24 * 3600 * 1000
@@ -22,7 +22,7 @@ COMPACTED = {"cleanup.policy": "compact", "segment.ms": str(10 * 60 * 1000), "se
 def internal_topics(group: str) -> list[NewTopic]:
     return [NewTopic(changelog_topic(group), PARTITIONS, 1, topic_configs=COMPACTED),
             NewTopic(repartition_topic(group), PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}),
-            # What the query model's database refused (runtime/view_refusals.py): one partition, kept a month.
+            # What the query model's database refused (runtime/views/refusals.py): one partition, kept a month.
             NewTopic(views_dlq_topic(group), 1, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)})]
 
 

@@ -4,7 +4,7 @@ A restore fills it from the changelog with the raw records, compressed (zlib at 
 of an aggregate shrinks to about a fifth, and a hundred thousand of them fit in tens of MB rather
 than the 136 MB they take as text); each is decompressed and decoded the first time it is used, so
 a partition with a hundred thousand aggregates is ready as soon as its records are read.
-A batch's changes (runtime.batch) become the store's only once their transaction committed; an
+A batch's changes (runtime.stream.batch) become the store's only once their transaction committed; an
 aborted batch leaves the store as it was.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from typing import Iterator
 
-from runtime.aggregate import Aggregate
+from runtime.stream.aggregate import Aggregate
 
 
 class StateStore:

@@ -1,10 +1,10 @@
 """The task's two ports to Kafka, so the processing steps can be tested without a broker
-(runtime.fakes has in-memory versions): a transactional producer, and a changelog to restore from."""
+(runtime.stream.fakes has in-memory versions): a transactional producer, and a changelog to restore from."""
 from __future__ import annotations
 
 from typing import AsyncIterator, Protocol
 
-from runtime.records import OutRecord
+from runtime.stream.records import OutRecord
 
 # Consumer positions to commit with a transaction: (topic, partition) -> next offset to read.
 Offsets = dict[tuple[str, int], int]

@@ -6,9 +6,9 @@ rest of the batch still commits.
 """
 from __future__ import annotations
 
-from runtime.aggregate import Aggregate
-from runtime.records import OutRecord
-from runtime.store import StateStore
+from runtime.stream.aggregate import Aggregate
+from runtime.stream.records import OutRecord
+from runtime.stream.store import StateStore
 
 
 class Batch:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import structlog
 
-from runtime import metrics
-from runtime.batch import Batch
-from runtime.dlq import DeadLetterLimit, HandlerFailed, dead_letter_record
-from runtime.processor import Processor
-from runtime.records import RecordLike
+from runtime.service import metrics
+from runtime.stream.batch import Batch
+from runtime.stream.dlq import DeadLetterLimit, HandlerFailed, dead_letter_record
+from runtime.stream.processor import Processor
+from runtime.stream.records import RecordLike
 
 log = structlog.get_logger("retry")
 DEAD_LETTERED = "dead_lettered"

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from runtime.settings import FETCH_MIN_BYTES
+from runtime.service.settings import FETCH_MIN_BYTES
 
 
 @dataclass(frozen=True)

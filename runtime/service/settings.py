@@ -32,7 +32,7 @@ class ServiceSettings(BaseSettings):
     offset_reset: str = "earliest"
     # Static group membership (KIP-345): a replica that restarts under the same id takes its
     # partitions back at once instead of waiting out the session timeout. One id per replica;
-    # the consumers add their subscription to it (runtime/membership.py).
+    # the consumers add their subscription to it (runtime/stream/membership.py).
     instance_id: str = ""  # "hostname": the host's name, one per container, so `--scale` just works
     # "" (plaintext) or "SASL_SCRAM_256"; each service has its own principal (see ops/security.py)
     kafka_security: str = ""
@@ -78,7 +78,7 @@ class ServiceSettings(BaseSettings):
     aggregate_budget_bytes: int = 256 * 1024
 
     # A task or view writer that has had work and made no progress this long is named in /health
-    # (`stuck`), which then says not ready (runtime/stuck.py).
+    # (`stuck`), which then says not ready (runtime/stream/stuck.py).
     stuck_after_s: float = 30.0
 
     timer_tick_s: float = 1.0

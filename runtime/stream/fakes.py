@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import AsyncIterator
 
-from runtime.ports import Offsets, ProducerFenced
-from runtime.records import OutRecord
+from runtime.stream.ports import Offsets, ProducerFenced
+from runtime.stream.records import OutRecord
 
 
 @dataclass

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from runtime.context import Context
+    from runtime.api.context import Context
 
 
 @dataclass(frozen=True)

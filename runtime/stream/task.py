@@ -17,17 +17,17 @@ from typing import Any
 import orjson
 import structlog
 
-from runtime import metrics
-from runtime.aggregate import next_due_of
-from runtime.batch import Batch
-from runtime.dlq import MAX_REASON, DeadLetterLimit, HandlerFailed, dead_letter_record
-from runtime.ports import Changelog, Offsets, Transactions
-from runtime.processor import Processor, now_ms
-from runtime.records import RecordLike, is_dlq
-from runtime.retry import handle_with_retry
-from runtime.settings import ServiceSettings
-from runtime.store import StateStore
-from runtime.timers import TimerSchedule
+from runtime.service import metrics
+from runtime.service.settings import ServiceSettings
+from runtime.stream.aggregate import next_due_of
+from runtime.stream.batch import Batch
+from runtime.stream.dlq import MAX_REASON, DeadLetterLimit, HandlerFailed, dead_letter_record
+from runtime.stream.ports import Changelog, Offsets, Transactions
+from runtime.stream.processor import Processor, now_ms
+from runtime.stream.records import RecordLike, is_dlq
+from runtime.stream.retry import handle_with_retry
+from runtime.stream.store import StateStore
+from runtime.stream.timers import TimerSchedule
 
 log = structlog.get_logger("task")
 

@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import ProducerFenced as KafkaProducerFenced
 from aiokafka.producer import sender as aiokafka_sender
 
-from runtime.ports import ChangelogRecord, Offsets, ProducerFenced
-from runtime.records import OutRecord
+from runtime.stream.ports import ChangelogRecord, Offsets, ProducerFenced
+from runtime.stream.records import OutRecord
 
 log = structlog.get_logger("kafka")
 

@@ -12,9 +12,9 @@ from typing import Any, Mapping
 
 from contracts.parsing import ParsedMessage
 from contracts.registry import COMMAND_TOPIC_OWNER, EVENTS_TOPIC_OF
-from runtime.context import Context
-from runtime.decision import Decision
-from runtime.ownership import partition_of
+from runtime.api.context import Context
+from runtime.api.decision import Decision
+from runtime.stream.ownership import partition_of
 
 
 @dataclass(frozen=True)

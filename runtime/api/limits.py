@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.decision import Reject
+from runtime.api.decision import Reject
 
 LIMIT_REACHED = "limit_reached"
 

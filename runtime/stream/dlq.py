@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts.envelope import rfc3339, utc_now
 from contracts.topics import DLQ_SUFFIX, dlq
-from runtime.records import OutRecord, RecordLike
+from runtime.stream.records import OutRecord, RecordLike
 
 H_REASON = "x-dlq-reason"
 H_CODE = "x-dlq-code"

@@ -1,4 +1,4 @@
-"""Keys of payloads (runtime/decision.py): what grows with every message, kept under a key of its
+"""Keys of payloads (runtime/api/decision.py): what grows with every message, kept under a key of its
 own beside the aggregate that counts it. The key is the aggregate's, a NUL, and the payload's ref.
 Every message with a NUL anywhere is refused (contracts/parsing.py), so no aggregate's key can
 ever be a payload's."""

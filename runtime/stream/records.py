@@ -25,7 +25,7 @@ def changelog_topic(group: str) -> str:
 
 
 def views_dlq_topic(group: str) -> str:
-    """What the query model's database refused, with the reason (runtime/view_refusals.py)."""
+    """What the query model's database refused, with the reason (runtime/views/refusals.py)."""
     return f"{group}.views.dlq"
 
 

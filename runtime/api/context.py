@@ -26,7 +26,7 @@ def short_id(prefix: str, *parts: str, length: int = 16) -> str:
 @dataclass
 class Context:
     now: datetime
-    settings: Any  # runtime.settings.ServiceSettings (or a subclass)
+    settings: Any  # runtime.service.settings.ServiceSettings (or a subclass)
     cause_id: str
     extra: Any = None  # read-only facts a service loaded before deciding (see Domain.load_context)
     _n: int = field(default=0, repr=False)

@@ -17,9 +17,9 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WTimeoutError
 
-from runtime import metrics
-from runtime.dlq import MAX_REASON, DeadLetter, headers_for
-from runtime.records import RecordLike
+from runtime.service import metrics
+from runtime.stream.dlq import MAX_REASON, DeadLetter, headers_for
+from runtime.stream.records import RecordLike
 
 log = structlog.get_logger("views")
 

@@ -17,15 +17,15 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
-from runtime import metrics
-from runtime.dlq import DeadLetterLimitExceeded
-from runtime.fetch_pace import FetchPace, set_fetch_terms
-from runtime.membership import static_member_id
-from runtime.periodic import every
-from runtime.ports import ProducerFenced
-from runtime.settings import ServiceSettings
-from runtime.stuck import isolate, note_failure, permanent
-from runtime.task import CommitFailed, Task
+from runtime.service import metrics
+from runtime.service.periodic import every
+from runtime.service.settings import ServiceSettings
+from runtime.stream.dlq import DeadLetterLimitExceeded
+from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
+from runtime.stream.membership import static_member_id
+from runtime.stream.ports import ProducerFenced
+from runtime.stream.stuck import isolate, note_failure, permanent
+from runtime.stream.task import CommitFailed, Task
 
 log = structlog.get_logger("stream")
 

@@ -11,8 +11,8 @@ from typing import Any, Awaitable, Callable
 from aiokafka.errors import (CorruptRecordException, InvalidMessageError, InvalidTimestampError,
                              MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
 
-from runtime import metrics
-from runtime.task import CommitFailed, Task
+from runtime.service import metrics
+from runtime.stream.task import CommitFailed, Task
 
 # What the broker (or the producer, before sending) refuses whatever the retries.
 PERMANENT = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, InvalidMessageError,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from runtime.domain import Domain
-from runtime.task import Task
+from runtime.api.domain import Domain
+from runtime.stream.task import Task
 
 
 def aggregate_answer(domain: Domain, active: Mapping[int, Task], key: str) -> tuple[int, dict[str, Any]]:

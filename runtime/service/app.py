@@ -2,7 +2,7 @@
 global tables, and HTTP (health, metrics, the AsyncAPI contract). Each service's `bootstrap`
 calls `build_service(domain, settings)`; nothing here looks for hooks by name.
 
-The records are driven by aiokafka directly (runtime.stream): FastStream's subscribers commit
+The records are driven by aiokafka directly (runtime.stream.loop): FastStream's subscribers commit
 offsets through the consumer, and exactly-once needs them committed inside the producer's
 transaction. FastStream's ASGI helpers serve the HTTP routes; uvicorn runs the process.
 """
@@ -25,24 +25,24 @@ import uvicorn
 from faststream.asgi import AsgiResponse, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from runtime import db as dbmod
-from runtime import logging as logmod
-from runtime.admin import ensure_internal_topics
-from runtime.domain import Domain
-from runtime.guard import behind_token
-from runtime.kafka import KafkaChangelog, KafkaTransactions
-from runtime.kafka_auth import aiokafka_kwargs
-from runtime.processor import Processor
-from runtime.queries import aggregate_answer
-from runtime.describe import describe
-from runtime.records import changelog_topic, repartition_topic, views_dlq_topic
-from runtime.settings import ServiceSettings
-from runtime.stream import StreamLoop, Tasks
-from runtime.tables import GlobalTable
-from runtime.task import Task
-from runtime.stuck import stuck
-from runtime.view_refusals import KafkaViewDeadLetters
-from runtime.views import ViewWriter
+from runtime.api.domain import Domain
+from runtime.service import logging as logmod
+from runtime.service.describe import describe
+from runtime.service.guard import behind_token
+from runtime.service.settings import ServiceSettings
+from runtime.stream.admin import ensure_internal_topics
+from runtime.stream.kafka import KafkaChangelog, KafkaTransactions
+from runtime.stream.kafka_auth import aiokafka_kwargs
+from runtime.stream.loop import StreamLoop, Tasks
+from runtime.stream.processor import Processor
+from runtime.stream.queries import aggregate_answer
+from runtime.stream.records import changelog_topic, repartition_topic, views_dlq_topic
+from runtime.stream.stuck import stuck
+from runtime.stream.tables import GlobalTable
+from runtime.stream.task import Task
+from runtime.views import db as dbmod
+from runtime.views.refusals import KafkaViewDeadLetters
+from runtime.views.writer import ViewWriter
 
 log = structlog.get_logger("app")
 

@@ -1,7 +1,7 @@
 """The steps a record takes inside a task, with no I/O: parse and authorize → route → apply.
 
 `apply_decision` is the one place a decision becomes a new aggregate version and records to
-write; messages and timers both go through it. The task (runtime.task) runs these steps over a
+write; messages and timers both go through it. The task (runtime.stream.task) runs these steps over a
 batch and commits what they wrote in one transaction.
 """
 from __future__ import annotations
@@ -18,15 +18,15 @@ from contracts.build import envelope as build_envelope
 from contracts.envelope import Actor, utc_now
 from contracts.parsing import Invalid, ParsedMessage, authorize, parse_message, v2_placement
 from contracts.registry import COMMAND_TOPIC_OWNER, EVENTS_TOPIC_OF, command_owner, spec_for, topic_for, topics_of
-from runtime import metrics
-from runtime.aggregate import Aggregate
-from runtime.batch import Batch
-from runtime.context import Context, derived_uuid
-from runtime.decision import Decision
-from runtime.dlq import InvalidMessage, dead_letter_record
-from runtime.domain import Domain
-from runtime.records import H_AGGREGATE_KEY, H_SOURCE_TOPIC, InRecord, OutRecord, RecordLike, event_record, header
-from runtime.settings import ServiceSettings
+from runtime.api.context import Context, derived_uuid
+from runtime.api.decision import Decision
+from runtime.api.domain import Domain
+from runtime.service import metrics
+from runtime.service.settings import ServiceSettings
+from runtime.stream.aggregate import Aggregate
+from runtime.stream.batch import Batch
+from runtime.stream.dlq import InvalidMessage, dead_letter_record
+from runtime.stream.records import H_AGGREGATE_KEY, H_SOURCE_TOPIC, InRecord, OutRecord, RecordLike, event_record, header
 
 log = structlog.get_logger("processor")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from contracts.registry import ALL_SPECS
 from contracts.topics import dlq
-from runtime.domain import Domain
-from runtime.ownership import PARTITIONS
-from runtime.records import changelog_topic, repartition_topic, views_dlq_topic
-from runtime.settings import ServiceSettings
+from runtime.api.domain import Domain
+from runtime.service.settings import ServiceSettings
+from runtime.stream.ownership import PARTITIONS
+from runtime.stream.records import changelog_topic, repartition_topic, views_dlq_topic
 
-# What a record goes through in a task (runtime/processor.py, then runtime/task.py).
+# What a record goes through in a task (runtime/stream/processor.py, then runtime/stream/task.py).
 STEPS = ("parse and authorize (the envelope, the role its topic allows)", "route (to aggregate keys; "
          "another partition's key through the repartition topic)", "apply (decide: state, events, deadlines)",
          "commit (state, events, dead letters and offsets in one transaction)")
