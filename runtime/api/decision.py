@@ -90,9 +90,10 @@ class Collector(Generic[A]):
         role, aid = self.actor if (by_actor and self.actor) else ("system", None)
         self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid, correlation_id=correlation_id))
 
-    def timers(self) -> dict[str, datetime]:
-        """The aggregate's pending deadlines after this decision (name -> due time)."""
-        return {}
+    def timers(self) -> dict[str, datetime] | None:
+        """The aggregate's pending deadlines after this decision (name -> due time); None: they stay
+        as they were (an aggregate that keeps none)."""
+        return None
 
     def decision(self) -> Decision:
         return Decision(state=self.agg.dump(), emits=self.emits, timers=self.timers(), payloads=self.payloads)

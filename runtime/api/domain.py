@@ -56,6 +56,10 @@ class Domain:
     global_tables: tuple[str, ...] = ()
     # The query model's indexes, made by the view writer before its first write.
     indexes: tuple[ViewIndex, ...] = ()
+    # The deadlines its aggregates keep, by name (a timer is "<name>" or "<name>:<what it is for>"):
+    # `describe` lists them, and a decision that sets one not named here is a bug (the processor
+    # raises, so a test or the simulation finds it).
+    timers: tuple[str, ...] = ()
     # Event types the service counts for its business metrics, once committed (`count`).
     counted: frozenset[str] = frozenset()
 

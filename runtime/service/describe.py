@@ -8,13 +8,10 @@ from contracts.registry import ALL_SPECS
 from contracts.topics import dlq
 from runtime.api.domain import Domain
 from runtime.service.settings import ServiceSettings
+from runtime.stream.steps import STEPS
 from runtime.stream.ownership import PARTITIONS
 from runtime.stream.records import changelog_topic, repartition_topic, views_dlq_topic
 
-# What a record goes through in a task (runtime/stream/processor.py, then runtime/stream/task.py).
-STEPS = ("parse and authorize (the envelope, the role its topic allows)", "route (to aggregate keys; "
-         "another partition's key through the repartition topic)", "apply (decide: state, events, deadlines)",
-         "commit (state, events, dead letters and offsets in one transaction)")
 
 
 def describe(domain: Domain, settings: ServiceSettings) -> str:
@@ -26,7 +23,10 @@ def describe(domain: Domain, settings: ServiceSettings) -> str:
         out.append("  Global tables (compacted, read whole by every instance):")
         out += [f"    {t}" for t in domain.global_tables]
     out.append("  Steps of each record:")
-    out += [f"    {n}. {step}" for n, step in enumerate(STEPS, 1)]
+    out += [f"    {n}. {step.name}: {step.does[:1].lower()}{step.does[1:]} ({step.code.__qualname__})"
+            for n, step in enumerate(STEPS, 1)]
+    if domain.timers:
+        out.append("  Deadlines (timers, kept with the state): " + ", ".join(domain.timers))
     out.append(f"  State store: aggregates in memory, changelog {changelog_topic(group)} (compacted); "
                f"repartition topic {repartition_topic(group)}")
     out.append("  Sink topics:")

@@ -1,4 +1,4 @@
-"""The steps a record takes inside a task, with no I/O: parse and authorize → route → apply.
+"""The steps a record takes inside a task, with no I/O: parse → authorize → route → apply.
 
 `apply_decision` is the one place a decision becomes a new aggregate version and records to
 write; messages and timers both go through it. The task (runtime.stream.task) runs these steps over a
@@ -60,34 +60,27 @@ class Processor:
     # ---- a record --------------------------------------------------------------------------
 
     def handle(self, record: RecordLike, batch: Batch) -> str:
-        """Never raises for a bad message (it is refused or dead-lettered); raises for a bug."""
+        """A record through the steps (STEPS, in runtime.stream.steps): parse → authorize → route →
+        apply; the task commits. Never raises for a bad message (it is refused or dead-lettered);
+        raises for a bug."""
         started = time.perf_counter()
         if self.fault_mark is not None and record.value and self.fault_mark in record.value:
             raise RuntimeError(f"fault injected: the record carries {self.fault_mark.decode()}")
         source = header(record.headers, H_SOURCE_TOPIC) if record.topic == self.repartition else None
-        try:
-            msg = parse_message(record.value, topic=source or record.topic)
-        except Invalid as inv:
-            self._refuse_unparseable(record, inv, batch)
+        msg = self.parse(record, source, batch)
+        if msg is None:
             return INVALID
         env = msg.envelope
         structlog.contextvars.bind_contextvars(
             event_id=env.event_id, type=env.type, correlation_id=env.correlation_id,
             order_id=getattr(msg.data, "order_id", None))
         try:
-            if source is None and (refused := authorize(msg, strict=self.settings.contract_strict)) is not None:
-                # Well-formed but from a role that may never send it: refused, not dead-lettered.
-                if msg.spec.kind == "command" and command_owner(msg.type) == self.service:
-                    batch.write(self.rejection(msg, refused.code, refused.message))
-                log.info("rejected", code=refused.code, reason=refused.message)
+            if not self.authorize(record, msg, source, batch):
                 outcome = REJECTED
             elif msg.type == REPLAY:
                 outcome = self._replay(record, msg, batch)
             else:
-                if source is None and v2_placement(msg) and command_owner(msg.type) == self.service:
-                    log.warning("deprecated_placement", topic=record.topic, role=env.actor.role,
-                                moved_to=topic_for(msg.type, env.actor.role))
-                outcome = self._route(record, msg, source is not None, batch)
+                outcome = self.route(record, msg, source is not None, batch)
             metrics.MESSAGES.labels(self.service, record.topic, env.type, outcome).inc()
             metrics.HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
             log.info("handled", outcome=outcome, topic=record.topic, partition=record.partition,
@@ -95,6 +88,30 @@ class Processor:
             return outcome
         finally:
             structlog.contextvars.unbind_contextvars("event_id", "type", "order_id", "correlation_id")
+
+    def parse(self, record: RecordLike, source: str | None, batch: Batch) -> ParsedMessage | None:
+        """The record's bytes into a message of the contract; a record that is none is dead-lettered
+        (and refused, when a command of this service)."""
+        try:
+            return parse_message(record.value, topic=source or record.topic)
+        except Invalid as inv:
+            self._refuse_unparseable(record, inv, batch)
+            return None
+
+    def authorize(self, record: RecordLike, msg: ParsedMessage, source: str | None, batch: Batch) -> bool:
+        """The role its topic allows for its type; anything else is refused (`forbidden`), not
+        dead-lettered. A record forwarded by another task was authorized there."""
+        if source is not None:
+            return True
+        if (refused := authorize(msg, strict=self.settings.contract_strict)) is not None:
+            if msg.spec.kind == "command" and command_owner(msg.type) == self.service:
+                batch.write(self.rejection(msg, refused.code, refused.message))
+            log.info("rejected", code=refused.code, reason=refused.message)
+            return False
+        if v2_placement(msg) and command_owner(msg.type) == self.service:
+            log.warning("deprecated_placement", topic=record.topic, role=msg.envelope.actor.role,
+                        moved_to=topic_for(msg.type, msg.envelope.actor.role))
+        return True
 
     def _replay(self, record: RecordLike, msg: ParsedMessage, batch: Batch) -> str:
         """An operator's dead_letter.replay (ops.commands): the record it carries, handled as if read
@@ -115,7 +132,9 @@ class Processor:
         return self.handle(InRecord(d.topic, record.partition, record.offset, d.key.encode(), value,
                                     (("x-replayed-from", d.dead_letter.encode()),)), batch)
 
-    def _route(self, record: RecordLike, msg: ParsedMessage, repartitioned: bool, batch: Batch) -> str:
+    def route(self, record: RecordLike, msg: ParsedMessage, repartitioned: bool, batch: Batch) -> str:
+        """To the aggregate keys it concerns; a key of another partition goes there through the
+        repartition topic, since each aggregate has one writer."""
         keys = [header(record.headers, H_AGGREGATE_KEY) or ""] if repartitioned else self.domain.route(msg)
         outcome = IGNORED
         for key in keys:
@@ -134,6 +153,8 @@ class Processor:
         return outcome
 
     def apply(self, key: str, msg: ParsedMessage, batch: Batch, record: RecordLike | None = None) -> str:
+        """The domain decides on the aggregate; its new version, events and deadlines go into the
+        batch (once per event id: a duplicate changes nothing)."""
         agg = batch.get(key)
         if agg.has_processed(msg.event_id):
             log.info("duplicate", key=key)
@@ -197,6 +218,9 @@ class Processor:
     def apply_decision(self, batch: Batch, agg: Aggregate, decision: Decision, cause: str,
                        correlation_id: str | None, new: Aggregate | None = None) -> Aggregate:
         """The decision's new version of the aggregate and the events it emits, into the batch."""
+        for name in (decision.timers or {}).keys() - agg.timers.keys():
+            if name.split(":", 1)[0] not in self.domain.timers:
+                raise ValueError(f"domain set an undeclared deadline {name!r} (Domain.timers)")
         for i, e in enumerate(decision.emits):
             spec = spec_for(e.type)
             if spec is None:

@@ -98,7 +98,7 @@ class Task:
             for r in merged(records):
                 handle_with_retry(self.processor, r, batch, self.settings.handler_attempts, self.dead_letters)
                 offsets[(r.topic, r.partition)] = r.offset + 1
-            await self._commit(batch, offsets)
+            await self.commit(batch, offsets)
             return len(records)
 
     async def dead_letter(self, record: RecordLike, reason: str) -> None:
@@ -108,7 +108,7 @@ class Task:
             batch = Batch(self.store, self.partition)
             batch.write(dead_letter_record(record, HandlerFailed("commit_refused", reason[:MAX_REASON]), self.service))
             metrics.DEAD_LETTERS.labels(self.service, record.topic, "commit_refused").inc()
-            await self._commit(batch, {(record.topic, record.partition): record.offset + 1})
+            await self.commit(batch, {(record.topic, record.partition): record.offset + 1})
         log.error("dead_lettered", code="commit_refused", reason=reason, topic=record.topic,
                   partition=record.partition, offset=record.offset)
 
@@ -135,7 +135,7 @@ class Task:
                             batch.undo_record()
                             log.error("timer_failure", key=key, timer=name, error=repr(exc), exc_info=True)
                             break  # its key waits for the next restore rather than fail every tick
-                await self._commit(batch, {})
+                await self.commit(batch, {})
             finally:
                 for key in keys:  # committed or not, the schedule follows the store
                     self.timers.schedule(key, self.store.get(key).next_due)
@@ -143,7 +143,9 @@ class Task:
 
     # ---- the transaction -------------------------------------------------------------------
 
-    async def _commit(self, batch: Batch, offsets: Offsets) -> None:
+    async def commit(self, batch: Batch, offsets: Offsets) -> None:
+        """What the batch changed (state to the changelog), its events, dead letters and the
+        offsets read, in one transaction: all of them or none."""
         if batch.empty and not offsets:
             return
         records = batch.out + batch.changelog(self.changelog_topic)

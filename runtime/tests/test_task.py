@@ -215,3 +215,52 @@ def test_two_services_reacting_to_one_event_emit_different_event_ids() -> None:
         processor.apply_decision(batch, Aggregate(ORDER), decision, "the-same-cause", None)
         ids.append(batch.out[0].envelope()["event_id"])
     assert ids[0] != ids[1]
+
+
+async def test_a_record_takes_the_declared_steps_in_their_order(broker: FakeBroker, monkeypatch) -> None:
+    """STEPS is what `describe` prints; this is what the task runs. They are one list."""
+    from runtime.stream.steps import STEPS
+
+    taken: list[str] = []
+    for step in STEPS:
+        owner = Processor if step.code.__qualname__.startswith("Processor.") else Task
+        original = step.code
+
+        if step.name == "commit":
+            async def spy(*a, _name=step.name, _code=original, **kw):
+                taken.append(_name)
+                return await _code(*a, **kw)
+        else:
+            def spy(*a, _name=step.name, _code=original, **kw):
+                taken.append(_name)
+                return _code(*a, **kw)
+        monkeypatch.setattr(owner, step.code.__name__, spy)
+    task = await Shop(broker).task(0)
+
+    await task.process([Offsets().record("refund.events", requested())])
+
+    assert taken == [s.name for s in STEPS]
+
+
+async def test_a_deadline_nobody_declared_is_a_bug_not_a_state(broker: FakeBroker, monkeypatch) -> None:
+    from runtime.api.decision import Decision
+    from services.seller.domain import service as seller_service
+
+    domain = SellerDomain()
+    decide = domain.decide
+
+    def with_a_new_timer(key, state, msg, ctx) -> Decision:
+        d = decide(key, state, msg, ctx)
+        d.timers = {**(d.timers or {}), "nudge:RF-1": DUE}
+        return d
+
+    monkeypatch.setattr(domain, "decide", with_a_new_timer)
+    task = await Shop(broker, domain).task(0)
+
+    await task.process([Offsets().record("refund.events", requested())])
+
+    # the record is not applied: a bug the handler's retries cannot fix, dead-lettered with its reason
+    [letter] = broker.records("refund.events.dlq")
+    assert "undeclared deadline 'nudge:RF-1'" in str(dict(letter.headers))
+    assert broker.records(CHANGELOG) == []
+    assert "seller_timeout" in seller_service.SellerDomain.timers  # the real ones are declared

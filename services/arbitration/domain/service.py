@@ -31,6 +31,7 @@ QUEUE_FIELDS = ("_id", "order_id", "status", "round", "opened_by", "reason", "ru
 class ArbitrationDomain(Domain):
     service = "arbitration"
     consumes = CONSUMES["arbitration"]
+    timers = tuple(TIMERS)  # a case's evidence window, ruling target and appeal window
     counted = metrics.COUNTED  # its business counters (services/arbitration/metrics.py)
 
     def count(self, type_: str, data: dict[str, Any]) -> None:

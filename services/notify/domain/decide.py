@@ -11,6 +11,7 @@ from runtime.api.decision import Collector, Decision, actor_of
 from services.notify.domain.model import NotifyOrder, Reminder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE, render
 
+REMINDER = "remind"  # the one deadline notify keeps: "remind:<request or case>:<party>"
 # Refund states in which a party has a deadline worth a reminder, and whose it is.
 REMIND_STATES = {"requested", "offer_pending", "rejected", "return_pending", "return_in_transit", "replacement_pending"}
 
@@ -52,7 +53,7 @@ def _learn(agg: NotifyOrder, d: Any) -> None:
 
 
 def _remind(agg: NotifyOrder, ref: str, party: str, task: str, due: datetime | None, ctx: Context) -> None:
-    name = f"remind:{ref}:{party}"
+    name = f"{REMINDER}:{ref}:{party}"
     agg.reminders.pop(name, None)
     if due is None:
         return
@@ -62,7 +63,7 @@ def _remind(agg: NotifyOrder, ref: str, party: str, task: str, due: datetime | N
 
 
 def _forget(agg: NotifyOrder, ref: str, party: str | None = None) -> None:
-    for name in [n for n in agg.reminders if n.startswith(f"remind:{ref}:") and (party is None or n.endswith(f":{party}"))]:
+    for name in [n for n in agg.reminders if n.startswith(f"{REMINDER}:{ref}:") and (party is None or n.endswith(f":{party}"))]:
         del agg.reminders[name]
 
 

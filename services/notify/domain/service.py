@@ -13,7 +13,7 @@ from runtime.api.decision import Decision
 from runtime.api.domain import Domain, ViewDoc
 from runtime.stream.ownership import partition_of
 from services.notify import metrics
-from services.notify.domain.decide import ORDER_HANDLERS, USER_HANDLERS, on_reminder
+from services.notify.domain.decide import ORDER_HANDLERS, REMINDER, USER_HANDLERS, on_reminder
 from services.notify.domain.model import USER, NotifyOrder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE
 from services.notify.inbox import inbox_views
@@ -22,6 +22,7 @@ from services.notify.inbox import inbox_views
 class NotifyDomain(Domain):
     service = "notify"
     consumes = CONSUMES["notify"]
+    timers = (REMINDER,)  # a reminder before a party's deadline
     counted = metrics.COUNTED  # its business counters (services/notify/metrics.py)
 
     def count(self, type_: str, data: dict[str, Any]) -> None:

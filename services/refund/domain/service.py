@@ -17,6 +17,7 @@ from runtime.api.payloads import is_payload
 from services.refund import metrics
 from services.refund.domain.decide import HANDLERS, on_deadline
 from services.refund.domain.model import OrderRefunds
+from services.refund.domain.transitions import TIMERS
 
 POSTS = "posts"  # each conversation post, kept by reference
 ORDERS = "orders"  # the query model's orders, each with its requests (order_file reads one back)
@@ -25,6 +26,7 @@ ORDERS = "orders"  # the query model's orders, each with its requests (order_fil
 class RefundDomain(Domain):
     service = "refund"
     consumes = CONSUMES["refund"]
+    timers = TIMERS  # the deadlines of a request's states (transitions.py)
     counted = metrics.COUNTED  # its business counters (services/refund/metrics.py)
 
     def count(self, type_: str, data: dict[str, Any]) -> None:

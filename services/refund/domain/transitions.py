@@ -33,6 +33,8 @@ DEADLINE: dict[str, tuple[str, str]] = {
     "return_pending": ("return_ship_expired", "return_ship_s"),
     "return_in_transit": ("return_confirm_expired", "return_confirm_s"),
 }
+# Every deadline a request can run: its states' own, the offer's window and the payout's retry.
+TIMERS: tuple[str, ...] = (*(name for name, _ in DEADLINE.values()), "offer_lapsed", "payout_retry_due")
 # Deadlines we state but another service keeps (its timer, its event when it passes): the seller
 # service keeps the seller's, so that the seller's move and its deadline can never both win.
 STATED: dict[str, str] = {"replacement_pending": "replacement_ship_s"}

@@ -25,6 +25,7 @@ CREDIT_HANDLERS = {"refund.state_changed": credit.seller_timed_out, "ruling.issu
 class SellerDomain(Domain):
     service = "seller"
     consumes = CONSUMES["seller"]
+    timers = (*TIMERS, credit.EXPIRY_TIMER)  # answer, replacement; a shop's defects expire
     counted = metrics.COUNTED  # its business counters (services/seller/metrics.py)
 
     def count(self, type_: str, data: dict[str, Any]) -> None:
