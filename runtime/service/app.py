@@ -1,47 +1,37 @@
-"""Wiring one service process: the domain, its tasks, the consumer loop, the view writer, the
-global tables, and HTTP (health, metrics, the AsyncAPI contract). Each service's `bootstrap`
-calls `build_service(domain, settings)`; nothing here looks for hooks by name.
+"""Wiring one service process: the domain on its adapters (runtime.service.adapters), its tasks,
+the consumer loop, the view writer, and HTTP (runtime.service.http). Each service's `bootstrap`
+calls `build_service(domain, settings)`; a test passes fakes as `adapters`.
 
 The records are driven by aiokafka directly (runtime.stream.loop): FastStream's subscribers commit
 offsets through the consumer, and exactly-once needs them committed inside the producer's
-transaction. FastStream's ASGI helpers serve the HTTP routes; uvicorn runs the process.
+transaction. HTTP is Starlette, like the workbench; uvicorn runs the process.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import structlog
 import uvicorn
-from faststream.asgi import AsgiResponse, get
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import BaseRoute
 
 from runtime.api.domain import Domain
 from runtime.service import logging as logmod
+from runtime.service.adapters import Adapters, kafka_adapters
 from runtime.service.describe import describe
-from runtime.service.guard import behind_token
+from runtime.service.http import http_app
 from runtime.service.settings import ServiceSettings
-from runtime.stream.admin import ensure_internal_topics
-from runtime.stream.kafka import KafkaChangelog, KafkaTransactions
-from runtime.stream.kafka_auth import aiokafka_kwargs
 from runtime.stream.loop import StreamLoop, Tasks
 from runtime.stream.processor import Processor
-from runtime.stream.queries import aggregate_answer
-from runtime.stream.records import changelog_topic, repartition_topic, views_dlq_topic
+from runtime.stream.records import changelog_topic, repartition_topic
 from runtime.stream.stuck import stuck
-from runtime.stream.tables import GlobalTable
 from runtime.stream.task import Task
-from runtime.views import db as dbmod
-from runtime.views.refusals import KafkaViewDeadLetters
 from runtime.views.writer import ViewWriter
 
 log = structlog.get_logger("app")
@@ -51,17 +41,17 @@ log = structlog.get_logger("app")
 class Service:
     settings: ServiceSettings
     domain: Domain
+    adapters: Adapters
     tasks: Tasks
     loop: StreamLoop
     views: ViewWriter
-    tables: dict[str, GlobalTable]
-    changelog: KafkaChangelog
-    db: Any
-    client: Any
-    app: Any  # the ASGI application
-    kafka: dict[str, Any]  # client security settings
+    app: Any = None  # the ASGI application (runtime.service.http)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def db(self) -> Any:
+        return self.adapters.database
 
     def health(self) -> dict[str, Any]:
         active = self.tasks.active
@@ -85,10 +75,9 @@ class Service:
             steps[step] = round(time.perf_counter() - t, 3)
             t = time.perf_counter()
 
-        await ensure_internal_topics(self.settings.kafka_bootstrap, self.settings.group_id(self.domain.service),
-                                     self.kafka)
+        await self.adapters.ensure_topics()
         done("internal_topics")
-        for table in self.tables.values():
+        for table in self.adapters.tables.values():
             await table.start()
         done("global_tables")
         await self.loop.start()
@@ -114,9 +103,7 @@ class Service:
         for t in self.background:
             t.cancel()
         await asyncio.wait(self.background, timeout=left())
-        parts = [("stream", self.loop.stop), ("views", self.views.stop), ("changelog", self.changelog.stop),
-                 *((f"table {name}", table.stop) for name, table in self.tables.items()),
-                 ("database", self.client.close)]
+        parts = [("stream", self.loop.stop), ("views", self.views.stop), *self.adapters.stops]
         for name, stop in parts:
             try:
                 await asyncio.wait_for(stop(), timeout=left())
@@ -133,79 +120,25 @@ class Service:
         log.info("service_stopped")
 
 
-def build_service(domain: Domain, settings: ServiceSettings,
-                  extra_routes: list[tuple[str, Any]] | None = None) -> Service:
+def build_service(domain: Domain, settings: ServiceSettings, *, adapters: Adapters | None = None,
+                  routes: list[BaseRoute] | None = None) -> Service:
+    """The service on its adapters (Kafka's and the database's from settings unless given) with
+    its HTTP app; `start` and `shutdown` run with the server's lifespan."""
     logmod.configure(domain.service, settings.log_level, settings.log_format)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    kafka = aiokafka_kwargs(settings.kafka_security, settings.kafka_username, settings.kafka_password)
+    ports = adapters or kafka_adapters(domain.service, domain.global_tables, settings)
     group = settings.group_id(domain.service)
-    client = dbmod.connect(settings.mongo_url, settings.mongo_username, settings.mongo_password)
-    database = dbmod.database(client, settings.db_name(domain.service))
-    tables = {t: GlobalTable(settings.kafka_bootstrap, t, kafka) for t in domain.global_tables}
-    internal = (changelog_topic(group), repartition_topic(group))
-    processor = Processor(domain, settings, internal[1], {name: t.rows for name, t in tables.items()})
-    changelog = KafkaChangelog(settings.kafka_bootstrap, internal[0], kafka)
+    changelog, repartition = changelog_topic(group), repartition_topic(group)
+    processor = Processor(domain, settings, repartition, {name: t.rows for name, t in ports.tables.items()})
 
     def make_task(n: int) -> Task:
-        producer = KafkaTransactions(settings.kafka_bootstrap, f"{group}-{n}", group, kafka,
-                                     settings.crash_in_transaction_type)
-        return Task(n, processor, producer, changelog, internal[0], settings)
+        return Task(n, processor, ports.transactions(n), ports.changelog, changelog, settings)
 
     tasks = Tasks(make_task)
-    loop = StreamLoop(settings, domain.service, (*domain.consumes, internal[1]), group, tasks, kafka)
-    views = ViewWriter(domain, settings, database, kafka,
-                       KafkaViewDeadLetters(settings.kafka_bootstrap, views_dlq_topic(group), domain.service, kafka))
-    contract_doc = Path(__file__).resolve().parents[1] / "contracts" / "asyncapi" / f"{domain.service}.json"
-    svc: Service
-
-    async def health(scope: Any) -> AsgiResponse:
-        body = svc.health()
-        return AsgiResponse(json.dumps(body).encode(), 200 if body["ready"] else 503,
-                            headers={"content-type": "application/json"})
-
-    async def prometheus(scope: Any) -> AsgiResponse:
-        svc.health()  # sets aftersale_stuck_seconds, so that a scrape alone keeps it current
-        return AsgiResponse(generate_latest(), 200, headers={"content-type": CONTENT_TYPE_LATEST})
-
-    async def contract(scope: Any) -> AsgiResponse:
-        """The service's AsyncAPI document as exported from contracts/ (every message it reads and sends)."""
-        return AsgiResponse(contract_doc.read_bytes(), 200, headers={"content-type": "application/json"})
-
-    async def state(scope: Any) -> AsgiResponse:
-        """GET /state?key=K: the aggregate this process holds for K (an interactive query)."""
-        key = (parse_qs(scope.get("query_string", b"").decode()).get("key") or [""])[0]
-        status, body = aggregate_answer(domain, svc.tasks.active, key)
-        return AsgiResponse(json.dumps(body, ensure_ascii=False, default=str).encode(), status,
-                            headers={"content-type": "application/json; charset=utf-8"})
-
-    routes = {"/health": get(health), "/metrics": get(behind_token(settings.admin_token, prometheus)),
-              "/asyncapi.json": get(contract), "/state": get(behind_token(settings.admin_token, state)),
-              **dict(extra_routes or [])}
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        """HTTP routes, and the service's start and graceful stop with the server's lifespan."""
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    try:
-                        await svc.start()
-                    except Exception as exc:  # noqa: BLE001 - said once, clearly, and the process exits
-                        log.critical("service_start_failed", error=repr(exc), exc_info=True)
-                        await send({"type": "lifespan.startup.failed", "message": repr(exc)})
-                        return
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await svc.shutdown()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        handler = routes.get(scope.get("path", ""))
-        if handler is None:
-            await AsgiResponse(b"not found", 404)(scope, receive, send)
-            return
-        await handler(scope, receive, send)
-
-    svc = Service(settings, domain, tasks, loop, views, tables, changelog, database, client, app, kafka)
+    loop = StreamLoop(settings, domain.service, (*domain.consumes, repartition), group, tasks, ports.kafka)
+    views = ViewWriter(domain, settings, ports.database, ports.kafka, ports.view_dead_letters)
+    svc = Service(settings, domain, ports, tasks, loop, views)
+    svc.app = http_app(svc, routes or [])
     return svc
 
 

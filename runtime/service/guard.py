@@ -4,24 +4,24 @@ and its metrics. With AFTERSALE_ADMIN_TOKEN set, the caller must send it as a be
 from __future__ import annotations
 
 import hmac
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
-from faststream.asgi import AsgiResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-Handler = Callable[[Any], Awaitable[AsgiResponse]]
-REFUSED = b'{"error": "unauthorized: send the header Authorization: Bearer <AFTERSALE_ADMIN_TOKEN>"}'
+Endpoint = Callable[[Request], Awaitable[Response]]
+REFUSED = {"error": "unauthorized: send the header Authorization: Bearer <AFTERSALE_ADMIN_TOKEN>"}
 
 
-def behind_token(token: str, handler: Handler) -> Handler:
+def behind_token(token: str, endpoint: Endpoint) -> Endpoint:
     if not token:
-        return handler
+        return endpoint
     expected = f"Bearer {token}".encode()
 
-    async def guarded(scope: Any) -> AsgiResponse:
-        sent = dict(scope.get("headers") or []).get(b"authorization", b"")
+    async def guarded(request: Request) -> Response:
+        sent = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(sent, expected):
-            return AsgiResponse(REFUSED, 401, headers={"content-type": "application/json",
-                                                       "www-authenticate": "Bearer"})
-        return await handler(scope)
+            return JSONResponse(REFUSED, 401, headers={"www-authenticate": "Bearer"})
+        return await endpoint(request)
 
     return guarded
