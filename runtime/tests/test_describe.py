@@ -31,3 +31,16 @@ def test_the_operators_cli_prints_it() -> None:
     out = subprocess.run([sys.executable, "-m", "ops.cli", "describe", "seller"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Service seller: consumer group aftersale-seller")
+
+
+def test_the_copy_in_the_design_doc_is_what_it_prints() -> None:
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "design.md").read_text(encoding="utf-8")
+    assert describe(RefundDomain(), RefundSettings()) in doc, "docs/design.md: paste `aftersale describe refund` again"
+
+
+def test_each_service_lists_the_deadlines_it_keeps() -> None:
+    from services.notify.domain.service import NotifyDomain
+    from services.notify.settings import NotifySettings
+    assert "Deadlines (timers, kept with the state): remind\n" in describe(NotifyDomain(), NotifySettings())
+    assert "evidence_window" in describe(ArbitrationDomain(), ArbitrationSettings())

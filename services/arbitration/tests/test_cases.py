@@ -240,7 +240,7 @@ def test_every_status_transition_is_in_the_table():
 def test_the_design_document_shows_every_case_transition():
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "design.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "domain.md").read_text(encoding="utf-8")
     assert [f"{a} --{t}-->" for a, t in TRANSITIONS if f"| `{a}` | `{t}` |" not in doc] == []
 
 

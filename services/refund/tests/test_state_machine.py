@@ -180,10 +180,10 @@ def test_a_late_ruling_is_recorded_for_operators_without_moving_money():
 
 
 def test_the_design_document_shows_every_transition_and_state():
-    """docs/design.md's tables are what the code does: a row per (state, trigger), a row per state."""
+    """docs/domain.md's tables are what the code does: a row per (state, trigger), a row per state."""
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "design.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "domain.md").read_text(encoding="utf-8")
     missing = [f"{s} --{t}-->" for s, t in TRANSITIONS if f"| `{s}` | `{t}` |" not in doc]
     missing += [f"state {s}" for s in STATES if f"| `{s}` | {AWAITING[s]} |" not in doc]
     assert missing == []
