@@ -22,7 +22,7 @@ from pymongo import AsyncMongoClient
 from ops.launcher import System, make_system
 from ops.topics import ensure_topics
 from runtime.stream.admin import PartitionCountMismatch
-from services.refund.domain.service import order_file
+from services.refund.queries import order_file
 from sim.bus import Bus
 from tests.support.infra import ROOT, Infra, start_infra
 from tests.support.views import views_caught_up

@@ -7,7 +7,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READERS = [ROOT / "ops" / "cli.py", *sorted((ROOT / "services" / "arbitration" / "workbench").glob("*.py"))]
+READERS = [ROOT / "ops" / "cli.py", *sorted((ROOT / "services" / "arbitration" / "workbench").glob("*.py")),
+           ROOT / "tests" / "deployment" / "compose_boot.py"]
 # The collections of the four services' query models.
 COLLECTIONS = {"orders", "posts", "history", "shops", "cases", "queue", "buyers", "submissions", "inbox", "reads"}
 
@@ -22,6 +23,11 @@ def by_name(path: Path) -> list[str]:
     return [f"{path.relative_to(ROOT)}:{node.lineno} [{node.value.slice.value!r}]" for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and node.attr in OPERATIONS and isinstance(node.value, ast.Subscript)
             and isinstance(node.value.slice, ast.Constant) and node.value.slice.value in COLLECTIONS]
+
+
+def test_each_service_publishes_its_read_side() -> None:
+    for service in ("refund", "seller", "arbitration", "notify"):
+        assert (ROOT / "services" / service / "queries.py").exists(), service
 
 
 def test_readers_name_no_collection_of_another_service() -> None:

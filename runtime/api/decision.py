@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Emit:
-    """An event to publish once the state change is durable (it goes through the outbox)."""
+    """An event to publish in the same transaction as the state change that emits it."""
 
     type: str
     data: dict[str, Any]

@@ -9,7 +9,7 @@ from runtime.service.adapters import Adapters
 from runtime.service.app import Service, build_service
 from runtime.service.http import Unicode
 from services.notify.domain.service import NotifyDomain
-from services.notify.inbox import Inbox
+from services.notify.queries import Inbox
 from services.notify.settings import NotifySettings
 
 

@@ -30,6 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from runtime.views.history import history_of
+from services.refund.queries import read_order
 from tests.deployment.compose import broker_properties
 from tests.support.infra import ROOT
 
@@ -310,11 +312,12 @@ class Boot:
         # The refund service's query model holds the dispute (read as the operators' login).
         client = AsyncMongoClient(url, serverSelectionTimeoutMS=5000, timeoutMS=10000, **ops)
         try:
+            order_id, refund_db = self.result["dispute"].get("order_id"), client["aftersale_refund"]
             order, deadline = None, time.monotonic() + 30
             while order is None and time.monotonic() < deadline:
-                order = await client.aftersale_refund.orders.find_one({"_id": self.result["dispute"].get("order_id")})
+                order = await read_order(refund_db, order_id)
                 await asyncio.sleep(0.5) if order is None else None
-            history = await client.aftersale_refund.history.count_documents({"order_id": self.result["dispute"].get("order_id")})
+            history = len(await history_of(refund_db, order_id))
             self.result["refund_query_model"] = {"order": order is not None, "history": history}
         finally:
             await client.close()

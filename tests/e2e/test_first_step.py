@@ -1,7 +1,7 @@
 """The first step of every story: an order is paid, the buyer asks for a refund."""
 from __future__ import annotations
 
-from services.refund.domain.service import order_file
+from services.refund.queries import order_file
 from sim.story import Market
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from services.arbitration.domain.service import read_case
-from services.refund.domain.service import read_order
+from services.refund.queries import read_order
 from sim.story import PHOTO, Market, PaymentSystem
 from tests.e2e.test_operator_cli import cli
 

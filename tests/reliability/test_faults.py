@@ -6,7 +6,7 @@ import asyncio
 
 from contracts.build import encode, envelope
 from runtime.stream.ownership import partition_of
-from services.refund.domain.service import order_file
+from services.refund.queries import order_file
 from sim.story import Market, unique
 
 

@@ -7,7 +7,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from services.refund.domain.model import OrderFacts, OrderRefunds, Refund
-from services.refund.domain.service import ORDERS, RefundDomain, order_file
+from services.refund.domain.service import ORDERS, RefundDomain
+from services.refund.queries import order_file
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
 
