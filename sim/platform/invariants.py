@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from contracts import topics as T
 from services.arbitration.domain.buyers import BUYER, BuyerRecord
 from services.arbitration.domain.model import ArbitrationOrder
+from services.arbitration.domain.rules import SELLER_TIMEOUT
 from services.refund.domain.model import OrderRefunds
 from sim.platform.actors import Command
 from sim.platform.payments import Payout
@@ -193,7 +194,7 @@ class Checker:
     def _on_case_opened(self, e: Event) -> None:
         d = e.data
         self._order(e).case_refund[d["case_id"]] = d.get("refund_id")
-        if d.get("reason") != "seller_timeout":
+        if d.get("asks_evidence", True):  # a case an automatic rule decides asks nobody for anything
             for party in ("buyer", "seller"):
                 self.waits.append((e, party, f"case {d['case_id']} opened"))
 
@@ -206,7 +207,7 @@ class Checker:
         for party in ("buyer", "seller"):
             self.waits.append((e, party, f"case {d['case_id']} ruled {d['outcome']}"))
         rid = d.get("refund_id")
-        if d["decided_by"].startswith("auto:") and d["decided_by"] != "auto:seller_timeout" \
+        if d["decided_by"].startswith("auto:") and d["decided_by"] != f"auto:{SELLER_TIMEOUT.name}" \
                 and d["outcome"] != "reject" and rid in o.declined_full:
             self.fail("case_file_complete", f"an automatic rule ruled for the buyer on request {rid}, whose buyer "
                                             f"had declined an offer worth what it asked", d["order_id"])

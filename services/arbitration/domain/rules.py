@@ -14,12 +14,14 @@ class Rule:
     winner: str  # "buyer" or "seller"
     seller_at_fault: bool
     reasoning: str
+    title: tuple[str, str]  # what people read for the rule (the workbench, the CLI): Chinese, English
 
 
 SELLER_TIMEOUT = Rule(
     "seller_timeout", None, None, "buyer", True,
     "卖家未在规定时间内处理售后申请，平台支持买家诉求。 The seller did not answer the request within the deadline; "
     "the platform rules for the buyer.",
+    ("卖家超时", "seller timeout"),
 )
 
 # The buyer withdrew a request after a case ruled 'reject' on it, then asked again: a withdrawn
@@ -29,6 +31,7 @@ ALREADY_DECIDED = Rule(
     "already_decided", None, None, "seller", False,
     "此订单的售后诉求已被平台驳回，买家撤回后不能再次申请。 The platform rejected this order's claim; withdrawing it "
     "afterwards did not undo that, and it cannot be asked again.",
+    ("已被驳回的诉求", "already decided"),
 )
 
 # Not a rule that decides: a restricted shop's 'no' on a reviewed reason goes to the arbitrators.
@@ -38,11 +41,15 @@ SHOP_RESTRICTED = "shop_restricted"
 EVIDENCE_RULES: tuple[Rule, ...] = (
     Rule("seller_missed_evidence", True, False, "buyer", True,
          "卖家未在举证期限内提交凭证，买家按时举证，平台支持买家。 The seller submitted no evidence by its deadline while "
-         "the buyer met its own; the platform rules for the buyer."),
+         "the buyer met its own; the platform rules for the buyer.", ("卖家未举证", "seller missed its evidence")),
     Rule("buyer_missed_evidence", False, True, "seller", False,
          "买家未在举证期限内提交凭证，卖家已按时举证，驳回买家诉求。 The buyer submitted no evidence by its deadline while "
-         "the seller answered; the claim is rejected."),
+         "the seller answered; the claim is rejected.", ("买家未举证", "buyer missed its evidence")),
 )
+
+
+# Every automatic rule: a case reason or a ruling's `decided_by` (auto:<name>) names one.
+AUTOMATIC_RULES: tuple[Rule, ...] = (SELLER_TIMEOUT, ALREADY_DECIDED, *EVIDENCE_RULES)
 
 
 def matching_rule(buyer_met: bool, seller_met: bool) -> Rule | None:

@@ -1,6 +1,8 @@
 """The workbench's words, Chinese first, English available (?lang=en, kept in the session)."""
 from __future__ import annotations
 
+from services.arbitration.domain.rules import AUTOMATIC_RULES
+
 LANGS = ("zh", "en")
 
 _T: dict[str, tuple[str, str]] = {
@@ -114,6 +116,7 @@ _T: dict[str, tuple[str, str]] = {
 }
 
 ENUMS: dict[str, tuple[str, str]] = {
+    **{rule.name: rule.title for rule in AUTOMATIC_RULES},  # each rule says its own name
     "full_refund": ("全额退款", "Full refund"), "partial_refund": ("部分退款", "Partial refund"),
     "return_and_refund": ("退货退款", "Return and refund"), "exchange": ("换货", "Exchange"),
     "reject": ("驳回", "Reject"), "cancel_order": ("取消订单", "Cancel the order"),
@@ -129,12 +132,16 @@ ENUMS: dict[str, tuple[str, str]] = {
     "seller_unfair": ("卖家拒绝不合理", "seller unfair"), "quality": ("质量问题", "quality"),
     "not_as_described": ("与描述不符", "not as described"), "wrong_item": ("发错货", "wrong item"),
     "damaged": ("破损", "damaged"), "no_longer_wanted": ("不想要了", "no longer wanted"),
-    "seller_timeout": ("卖家超时", "seller timeout"), "seller_rejected_unfairly": ("卖家拒绝不合理", "seller refused unfairly"),
+    "seller_rejected_unfairly": ("卖家拒绝不合理", "seller refused unfairly"),
     "not_received": ("未收到货", "not received"), "malicious_complaint": ("恶意投诉", "malicious complaint"),
     "ip_infringement": ("知识产权侵权", "IP infringement"), "system_fault": ("系统故障", "system fault"),
     "dispute": ("纠纷", "dispute"), "opened": ("已拆封", "opened"), "subjective": ("主观不满意", "subjective"),
     "resale_affected": ("影响二次销售", "affects resale"), "used": ("已使用", "used"), "other": ("其他", "other"), "shop_restricted": ("店铺受限", "shop restricted"),
 }
+
+
+def has_words(key: str) -> bool:
+    return key in _T or key in ENUMS
 
 
 def text(key: str, lang: str) -> str:

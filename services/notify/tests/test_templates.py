@@ -88,3 +88,31 @@ def test_every_zh_template_has_an_en_twin_with_the_same_placeholders():
         zt, zb = T.load(name, "zh-CN")
         et, eb = T.load(name, "en")
         assert T.placeholders(zt + zb) == T.placeholders(et + eb), name
+
+
+def _templates_sent() -> set[str]:
+    """Every template name the decisions use: `send(to, "<name>")`, `to_user(id, "<name>")`, or a
+    handler factory's first argument (`to_seller("<name>", …)`)."""
+    import ast
+    from pathlib import Path
+
+    import services.notify.domain.decide as decide
+    tree = ast.parse(Path(decide.__file__).read_text())
+    used = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        at = {"send": 1, "to_user": 1, "to_seller": 0, "offer_answered": 0}.get(name)
+        if at is not None and len(node.args) > at and isinstance(node.args[at], ast.Constant):
+            used.add(node.args[at].value)
+    return used
+
+
+def test_every_message_sent_has_its_templates_and_every_template_is_sent():
+    used = _templates_sent()
+    assert used, "the scan found no message at all"
+    for locale in T.LOCALES:
+        have = {p.stem for p in (T.TEMPLATE_DIR / locale).glob("*.txt")}
+        assert used - have == set(), f"sent without a {locale} template"
+        assert have - used == set(), f"{locale} templates nothing sends"

@@ -102,3 +102,18 @@ def test_times_are_shown_in_beijing_time(value, shown):
     from services.arbitration.workbench.pages import beijing
 
     assert beijing(value) == shown
+
+
+def test_every_declared_reason_has_words_in_both_languages() -> None:
+    """A case reason (or a request's, or a seller's refusal's) added to the contract without words
+    would show as its code on the case page."""
+    from typing import get_args
+
+    from contracts.common import RefundReason, SellerInterventionReason, SellerRejectReason, SystemCaseReason
+    from services.arbitration.domain.rules import AUTOMATIC_RULES
+    from services.arbitration.workbench.texts import has_words
+
+    reasons = {r for lit in (RefundReason, SellerInterventionReason, SellerRejectReason, SystemCaseReason)
+               for r in get_args(lit)} | {rule.name for rule in AUTOMATIC_RULES}
+    wordless = sorted(r for r in reasons if not has_words(r))
+    assert wordless == []
