@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from contracts import topics as T
 from services.arbitration.domain.buyers import BUYER, BuyerRecord
 from services.arbitration.domain.model import ArbitrationOrder
-from services.arbitration.domain.rules import SELLER_TIMEOUT
+from services.arbitration.domain.rules import EVIDENCE_RULES
 from services.refund.domain.model import OrderRefunds
 from sim.platform.actors import Command
 from sim.platform.payments import Payout
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 AGGREGATE_BUDGET = 256 * 1024
 BUYER_MONEY = frozenset({"refund", "appeal_top_up"})
 MONEY_OUTCOMES = frozenset({"full_refund", "partial_refund", "return_and_refund", "cancel_order"})
+EVIDENCE_RULED = frozenset(f"auto:{r.name}" for r in EVIDENCE_RULES)
 NEGOTIATION = frozenset({"seller.offered", "refund.offer_accepted", "refund.offer_declined", "refund.offer_lapsed",
                          "conversation.posted"})
 WAITING_ON_PARTY = frozenset({"requested", "offer_pending", "rejected", "return_pending", "return_in_transit",
@@ -207,8 +208,8 @@ class Checker:
         for party in ("buyer", "seller"):
             self.waits.append((e, party, f"case {d['case_id']} ruled {d['outcome']}"))
         rid = d.get("refund_id")
-        if d["decided_by"].startswith("auto:") and d["decided_by"] != f"auto:{SELLER_TIMEOUT.name}" \
-                and d["outcome"] != "reject" and rid in o.declined_full:
+        # The evidence rules weigh the negotiation; a rule for a seller that never answered has none.
+        if d["decided_by"] in EVIDENCE_RULED and d["outcome"] != "reject" and rid in o.declined_full:
             self.fail("case_file_complete", f"an automatic rule ruled for the buyer on request {rid}, whose buyer "
                                             f"had declined an offer worth what it asked", d["order_id"])
 
