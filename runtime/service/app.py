@@ -53,6 +53,11 @@ class Service:
     def db(self) -> Any:
         return self.adapters.database
 
+    @property
+    def active(self) -> dict[int, Task]:
+        """The tasks this process runs now, by partition."""
+        return self.tasks.active
+
     def health(self) -> dict[str, Any]:
         active = self.tasks.active
         stopped = {n: t.stopped_by for n, t in active.items() if t.stopped_by}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import Any, AsyncIterator, Mapping, Protocol
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from runtime.api.domain import Domain
 from runtime.service.guard import behind_token
+from runtime.service.settings import ServiceSettings
 from runtime.stream.queries import aggregate_answer
-
-if TYPE_CHECKING:
-    from runtime.service.app import Service
+from runtime.stream.task import Task
 
 log = structlog.get_logger("app")
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "asyncapi"
@@ -32,7 +32,23 @@ class Unicode(JSONResponse):
         return json.dumps(content, ensure_ascii=False, default=str).encode()
 
 
-def http_app(svc: "Service", routes: list[BaseRoute]) -> Starlette:
+class Served(Protocol):
+    """What the HTTP side needs of a service (runtime.service.app.Service)."""
+
+    settings: ServiceSettings
+    domain: Domain
+
+    @property
+    def active(self) -> Mapping[int, Task]: ...
+
+    def health(self) -> dict[str, Any]: ...
+
+    async def start(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+
+def http_app(svc: Served, routes: list[BaseRoute]) -> Starlette:
     token = svc.settings.admin_token
 
     async def health(request: Request) -> Response:
@@ -49,7 +65,7 @@ def http_app(svc: "Service", routes: list[BaseRoute]) -> Starlette:
 
     async def state(request: Request) -> Response:
         """GET /state?key=K: the aggregate this process holds for K (an interactive query)."""
-        status, body = aggregate_answer(svc.domain, svc.tasks.active, request.query_params.get("key", ""))
+        status, body = aggregate_answer(svc.domain, svc.active, request.query_params.get("key", ""))
         return Unicode(body, status)
 
     @asynccontextmanager

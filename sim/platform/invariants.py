@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from contracts import topics as T
 from services.arbitration.domain.buyers import BUYER, BuyerRecord
@@ -18,8 +18,6 @@ from services.refund.domain.model import OrderRefunds
 from sim.platform.actors import Command
 from sim.platform.payments import Payout
 
-if TYPE_CHECKING:
-    from sim.platform.simulation import World
 
 # Each aggregate's encoded size stays within this (the changelog's records must always fit).
 AGGREGATE_BUDGET = 256 * 1024
@@ -67,8 +65,16 @@ class OrderFacts:
     case_refund: dict[str, str | None] = field(default_factory=dict)
 
 
+class Watched(Protocol):
+    """What the checker reads of the simulated platform (simulation.World)."""
+
+    nodes: dict[str, Any]
+    payments: Any
+    orders: dict[str, Any]
+
+
 class Checker:
-    def __init__(self, world: "World") -> None:
+    def __init__(self, world: "Watched") -> None:
         self.world = world
         self.violations: list[Violation] = []
         self.events: dict[str, Event] = {}
