@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.common import (
-    Data, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party, ShippingPayer, ShortText,
+    CaseOpener, Data, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party, PlatformCaseReason,
+    ShippingPayer, ShortText,
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
@@ -19,6 +20,16 @@ class InterventionRequest(Data):
     order_id: Id
     refund_id: Id | None = None  # required for a buyer; optional for a seller
     reason: ShortText  # a seller must use one of contracts.common.SellerInterventionReason
+    description: Description
+    evidence: EvidenceList
+
+
+class CaseOpen(Data):
+    """(v3) The platform opens a case on an order without a complaint (主动介入): both parties are
+    told and given the evidence window, and it is ruled like any other."""
+
+    order_id: Id
+    reason: PlatformCaseReason
     description: Description
     evidence: EvidenceList
 
@@ -93,7 +104,7 @@ class CaseOpened(Data):
     order_id: Id
     case_id: Id
     refund_id: Id | None
-    opened_by: Literal["buyer", "seller", "system"]
+    opened_by: CaseOpener
     evidence_due_at: AwareDatetime
     # extras: what the arbitrator needs in one place
     buyer_id: Id | None = None

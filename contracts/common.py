@@ -31,6 +31,10 @@ SellerInterventionReason = Literal["malicious_complaint", "ip_infringement", "sy
 # Why the platform opened a case itself (`opened_by` "system"): an automatic rule that decides it
 # (`seller_timeout`, `already_decided`), or a restricted shop's 'no' that the platform reviews.
 SystemCaseReason = Literal["seller_timeout", "already_decided", "shop_restricted"]
+# Why the platform opens a case on its own, without a complaint (主动介入): 售假, 虚假宣传, a rule broken.
+PlatformCaseReason = Literal["counterfeit", "false_advertising", "policy_violation"]
+# Who opened a case: a party, an automatic rule of the platform, or an arbitrator for the platform.
+CaseOpener = Literal["buyer", "seller", "system", "platform"]
 Outcome = Literal["full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order"]
 ShippingPayer = Literal["seller", "buyer", "platform"]
 Misconduct = Literal["none", "buyer", "seller"]  # a party acted in bad faith (e.g. false evidence)

@@ -134,6 +134,12 @@ class Order:
                                                     "description": description, "evidence": evidence or [PHOTO],
                                                     "done": done}, who)
 
+    async def platform_opens_case(self, reason: str = "counterfeit", description: str = "抽检鉴定为假货",
+                                  arbitrator: str = "ARB-1") -> dict[str, Any]:
+        """The platform opens a case of its own on the order (主动介入, `case.open`)."""
+        return await self._send("case.open", {"order_id": self.id, "reason": reason, "description": description,
+                                              "evidence": [PHOTO]}, ("arbitrator", arbitrator))
+
     async def arbitrator_rules(self, outcome: str, arbitrator: str = "ARB-1", refund_fen: int | None = None,
                                shipping: str = "seller", seller_at_fault: bool = True,
                                reasoning: str = "卖家拒绝理由不成立", actor: tuple[str, str] | None = None,

@@ -45,6 +45,7 @@ CONTRACT = {
         "ruling.decide": {"order_id", "case_id", "outcome", "refund_fen", "return_shipping_paid_by", "seller_at_fault",
                           "reasoning", "return_shipping_fen", "misconduct", "penalty_fen"},
         "evidence.request": {"order_id", "case_id", "party", "message", "due_in_seconds"},
+        "case.open": {"order_id", "reason", "description", "evidence"},  # v3
     },
     T.NOTIFY_COMMANDS: {"message.read": {"user_id", "message_id"}},
     T.REFUND_EVENTS: {

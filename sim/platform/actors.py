@@ -15,6 +15,7 @@ KINDS = ("refund_only", "return_and_refund", "exchange")
 OUTCOMES = ("full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order")
 OUTCOME_WEIGHTS = (3, 3, 2, 1, 2, 1)  # money moves most often: that is where rulings and appeals meet
 ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
+PLATFORM_REASONS = ("counterfeit", "false_advertising", "policy_violation")
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
 
 
@@ -304,6 +305,13 @@ def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None, plain: b
     return Command("ruling.decide", data, "arbitrator", arbitrator_of(rng, c))
 
 
+def platform_case(rng: random.Random, o: OrderSeen) -> Command | None:
+    """The platform opens a case of its own on the order (主动介入), at any moment, legal or not."""
+    return Command("case.open", {"order_id": o.order_id, "reason": rng.choice(PLATFORM_REASONS),
+                                 "description": "抽检发现疑似问题", "evidence": PHOTO}, "arbitrator",
+                   rng.choice(ARBITRATORS))
+
+
 def evidence_request(rng: random.Random, o: OrderSeen) -> Command | None:
     c = _case(rng, o)
     if c is None:
@@ -368,6 +376,7 @@ ACTIONS: dict[str, tuple[float, Pick]] = {
     "replacement.ship": (1.5, replacement_ship),
     "ruling.decide": (4, ruling),
     "evidence.request": (1, evidence_request),
+    "case.open": (0.25, platform_case),  # rarer than a party's case: the platform's own investigation
     "case.claim": (0.5, claim),
     "payout.retry": (1, payout_retry),
     "message.read": (0.7, message_read),

@@ -504,3 +504,31 @@ async def test_a_buyer_ruled_in_misconduct_gets_no_automatic_refund_on_a_seller_
     record = next(line for line in out.splitlines() if line.startswith("buyer record"))
     assert "2 orders" in record and "misconduct rulings (365 days): 1" in record
     assert any(line.startswith("shop record") for line in out.splitlines())
+
+
+async def test_the_platform_opens_a_case_of_its_own_and_fines_a_counterfeit(market: Market, payments: PaymentSystem,
+                                                                           bus) -> None:
+    """主动介入: no complaint; the platform opens a case for a counterfeit, both parties are told and
+    file evidence, an arbitrator finds the seller at fault and fines it from its deposit."""
+    order = await market.paid_order(amount_fen=19900)
+    await order.platform_opens_case()
+    opened = await order.case_opened(opened_by="platform")
+    assert opened["reason"] == "counterfeit" and opened["refund_id"] is None and opened["asks_evidence"] is True
+    for user in (order.buyer, order.seller):
+        told = await bus.expect("message.sent", user_id=user, template="platform_case_opened")
+        assert "涉嫌售假" in told["body"]
+    await order.submits_evidence("seller", "有进货凭证", done=True)
+    await order.submits_evidence("buyer", "收到的商品做工粗糙", done=True)
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+
+    await order.arbitrator_rules("reject", seller_at_fault=True, reasoning="进货凭证不能证明来源，售假属实",
+                                 penalty_fen=50000)
+    ruling = await order.expect("ruling.issued", case_id=order.case_id)
+    assert ruling["penalty_fen"] == 50000 and ruling["refund_id"] is None
+    deduct = await bus.expect("deposit.deduct", case_id=order.case_id)
+    assert (deduct["amount_fen"], deduct["seller_id"]) == (50000, order.seller)
+    await bus.expect("seller.penalized", case_id=order.case_id)
+    told = await bus.expect("message.sent", user_id=order.seller, template="case_ruled")
+    assert "¥500.00" in told["body"]
+    await asyncio.sleep(1)
+    assert bus.all("payout.request", order_id=order.id) == []  # no request, no money to the buyer

@@ -111,4 +111,6 @@ def buyer_of(msg: ParsedMessage) -> str | None:
     if msg.type not in HANDLERS or (msg.type == "ruling.issued" and msg.data.misconduct != "buyer"
                                     and msg.data.round == 1):
         return None  # a later round may lift a finding of the first
+    if msg.type == "case.opened" and msg.data.opened_by == "platform":
+        return None  # the platform's own investigation of the shop is not the buyer's dispute
     return getattr(msg.data, "buyer_id", None)

@@ -20,6 +20,7 @@ from services.arbitration.domain.collector import (
     timers_of, to_the_arbitrators,
 )
 from services.arbitration.domain.negotiation import file_in, negotiated
+from services.arbitration.domain.platform_cases import case_open
 from services.arbitration.domain.rules import ALREADY_DECIDED, SELLER_TIMEOUT, SHOP_RESTRICTED, matching_rule
 from services.arbitration.domain.rulings import auto_rule, ruling_appeal, ruling_decide
 from services.arbitration.domain.transitions import can
@@ -347,6 +348,7 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "refund.offer_lapsed": negotiated("offer_lapsed"),
     "conversation.posted": negotiated("post"),
     "intervention.request": intervention_request,
+    "case.open": case_open,
     "evidence.submit": evidence_submit,
     "evidence.request": evidence_request,
     "ruling.decide": ruling_decide,

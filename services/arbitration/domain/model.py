@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.common import CaseOpener
+
 Status = Literal["collecting_evidence", "awaiting_ruling", "ruled", "closed"]
 Party = Literal["buyer", "seller"]
 
@@ -16,7 +18,7 @@ class Model(BaseModel):
 
 
 class Submission(Model):
-    party: Party
+    party: Party | Literal["platform"]  # the platform files what opened a case of its own
     at: datetime
     description: str = ""
     evidence: list[dict[str, Any]] = Field(default_factory=list)
@@ -72,7 +74,7 @@ def claim_holder(claimed_by: str | None, claimed_until: datetime | None, now: da
 class Case(Model):
     case_id: str
     refund_id: str | None
-    opened_by: Literal["buyer", "seller", "system"]
+    opened_by: CaseOpener
     reason: str
     opened_at: datetime
     status: Status = "collecting_evidence"

@@ -87,6 +87,8 @@ def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any =
         Route("/logout", s(pages.logout, post=True), methods=["POST"]),
         Route("/lang/{lang}", pages.language),
         Route("/queue", s(pages.queue)),
+        Route("/cases/new", s(pages.open_case_page), methods=["GET"]),
+        Route("/cases/new", s(pages.open_case, post=True), methods=["POST"]),
         Route("/cases/{case_id}", s(pages.case)),
         Route("/cases/{case_id}/claim", s(pages.claim, post=True), methods=["POST"]),
         Route("/cases/{case_id}/release", s(pages.release, post=True), methods=["POST"]),

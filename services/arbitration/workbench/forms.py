@@ -116,3 +116,29 @@ def check_evidence_request(form: Mapping[str, str]) -> Checked:
     if not out.errors:
         out.data = {"party": party, "message": message, "due_in_seconds": max(1, int(hours * 3600))}
     return out
+
+
+PLATFORM_REASONS = ("counterfeit", "false_advertising", "policy_violation")  # contracts.common.PlatformCaseReason
+MAX_EVIDENCE_LINKS = 20
+
+
+def check_case_open(form: Mapping[str, str]) -> Checked:
+    """The platform's own case (主动介入): an order, why, what was found, and links to the material."""
+    out = Checked()
+    order_id = form.get("order_id", "").strip()
+    if not order_id or len(order_id) > 64 or any(ch.isspace() for ch in order_id):
+        out.errors["order_id"] = "order_id_required"
+    reason = form.get("reason", "")
+    if reason not in PLATFORM_REASONS:
+        out.errors["reason"] = "choose_one"
+    description = form.get("description", "").strip()
+    if not description:
+        out.errors["description"] = "message_required"
+    links = [line.strip() for line in form.get("evidence", "").splitlines() if line.strip()]
+    if len(links) > MAX_EVIDENCE_LINKS or any(not link.startswith(("https://", "http://")) or len(link) > 2048
+                                              for link in links):
+        out.errors["evidence"] = "evidence_links"
+    if not out.errors:
+        out.data = {"order_id": order_id, "reason": reason, "description": description,
+                    "evidence": [{"kind": "document", "uri": link} for link in links]}
+    return out

@@ -226,6 +226,22 @@ class Pages:
         facts = RequestFacts.model_validate(doc["request"]) if doc.get("request") else None
         return forms.check_ruling(form, facts, self.settings.max_postage_fen), doc, form
 
+    async def open_case_page(self, request: Request, account: Account, errors: dict[str, str] | None = None,
+                             form: Any = None, status_code: int = 200) -> Response:
+        return self.render(request, "open_case.html", status_code=status_code, user=account, errors=errors or {},
+                           form=form or {}, reasons=forms.PLATFORM_REASONS, sent=request.query_params.get("sent", ""))
+
+    async def open_case(self, request: Request, account: Account) -> Response:
+        """The platform opens a case on its own (主动介入): sent as case.open; the page follows the answer."""
+        form = await request.form()
+        checked = forms.check_case_open(form)
+        if not checked.ok:
+            return await self.open_case_page(request, account, errors=checked.errors, form=form, status_code=400)
+        event_id = await self.decisions.send("case.open", checked.data, account.id)
+        log.info("workbench_action", actor=account.id, action="case.open", order_id=checked.data["order_id"],
+                 command_event_id=event_id)
+        return RedirectResponse(f"/cases/new?sent={event_id}", status_code=303)
+
     async def answer(self, request: Request, account: Account) -> Response:
         """The fragment that follows a sent command (htmx polls it until the service answered)."""
         event_id = request.path_params["event_id"]

@@ -113,6 +113,14 @@ _T: dict[str, tuple[str, str]] = {
     "window_out_of_range": ("期限须在 0 到 720 小时之间", "Between 0 and 720 hours"),
     "only_supervisors": ("只有主管可以指派案件", "Only supervisors assign cases"),
     "csrf": ("表单已失效，请重试。", "The form expired; try again."),
+    "open_platform_case": ("平台主动介入", "Open a platform case"),
+    "open_platform_case_note": ("无需投诉，平台可对涉嫌售假、虚假宣传或违规的订单主动立案调查；双方都会收到通知并可举证。",
+                                "Without a complaint, the platform may open a case on an order it suspects of a "
+                                "counterfeit, false advertising or a broken rule; both parties are told and may file evidence."),
+    "findings": ("调查发现", "What was found"),
+    "evidence_links": ("凭证链接（每行一个，http/https）", "Evidence links (one per line, http/https)"),
+    "order_id_required": ("请填写订单号", "Enter the order number"),
+    "case.open": ("立案", "Open a case"), "case.opened": ("已立案", "Case opened"),
 }
 
 ENUMS: dict[str, tuple[str, str]] = {
@@ -137,6 +145,8 @@ ENUMS: dict[str, tuple[str, str]] = {
     "ip_infringement": ("知识产权侵权", "IP infringement"), "system_fault": ("系统故障", "system fault"),
     "dispute": ("纠纷", "dispute"), "opened": ("已拆封", "opened"), "subjective": ("主观不满意", "subjective"),
     "resale_affected": ("影响二次销售", "affects resale"), "used": ("已使用", "used"), "other": ("其他", "other"), "shop_restricted": ("店铺受限", "shop restricted"),
+    "counterfeit": ("涉嫌售假", "suspected counterfeit"), "false_advertising": ("涉嫌虚假宣传", "suspected false advertising"),
+    "policy_violation": ("涉嫌违规", "suspected rule breach"),
 }
 
 

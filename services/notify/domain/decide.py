@@ -223,7 +223,10 @@ def case_opened(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     c = _out(agg, msg, ctx)
     if d.asks_evidence:  # a case an automatic rule decides asks nobody for evidence (ruled at once, or queued)
         for party in ("buyer", "seller"):
-            c.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
+            if d.opened_by == "platform":  # the platform's own investigation says why
+                c.send(party, "platform_case_opened", case_id=d.case_id, reason=d.reason, due=d.evidence_due_at)
+            else:
+                c.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
             if party != d.opened_by:  # the opener's filing is its evidence already
                 _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
     return c.decision()
@@ -268,10 +271,15 @@ def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisio
     _learn(agg, d)
     _forget(agg, d.case_id)
     c = _out(agg, msg, ctx)
+    finding = "fined" if d.penalty_fen else "at_fault" if d.seller_at_fault else "no_breach"
     for party in ("buyer", "seller"):
-        c.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
-                 shipping=d.return_shipping_paid_by, reasoning=d.reasoning, round=str(d.round),
-                 appeal_until=d.appealable_until)
+        if d.refund_id is None:  # no request to refund or reject: what the platform found is the news
+            c.send(party, "case_ruled", case_id=d.case_id, finding=finding, penalty_fen=d.penalty_fen,
+                   reasoning=d.reasoning, round=str(d.round), appeal_until=d.appealable_until)
+        else:
+            c.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
+                   shipping=d.return_shipping_paid_by, reasoning=d.reasoning, round=str(d.round),
+                   appeal_until=d.appealable_until)
         if d.appealable_until:  # each party may appeal once: remind both before the window closes
             _remind(agg, d.case_id, party, "appeal", d.appealable_until, ctx)
     return c.decision()

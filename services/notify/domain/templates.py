@@ -29,11 +29,13 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "zh-CN": {"quality": "商品质量问题", "not_received": "未收到货物", "not_as_described": "与描述不符",
                   "wrong_item": "发错货", "damaged": "商品破损", "no_longer_wanted": "不想要了", "other": "其他",
                   "opened": "商品已拆封", "subjective": "主观不满意", "resale_affected": "影响二次销售",
-                  "used": "商品已使用"},
+                  "used": "商品已使用", "counterfeit": "涉嫌售假", "false_advertising": "涉嫌虚假宣传",
+                  "policy_violation": "涉嫌违反平台规则"},
         "en": {"quality": "quality problem", "not_received": "not received", "not_as_described": "not as described",
                "wrong_item": "wrong item sent", "damaged": "damaged", "no_longer_wanted": "no longer wanted",
                "other": "other", "opened": "package opened", "subjective": "subjective dissatisfaction",
-               "resale_affected": "affects resale", "used": "item used"},
+               "resale_affected": "affects resale", "used": "item used", "counterfeit": "a suspected counterfeit",
+               "false_advertising": "suspected false advertising", "policy_violation": "a suspected breach of the platform's rules"},
     },
     "outcome": {
         "zh-CN": {"full_refund": "全额退款", "partial_refund": "部分退款", "return_and_refund": "退货退款",
@@ -52,6 +54,13 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     "receiver": {
         "zh-CN": {"seller": "商家", "auto": "系统（超时自动确认）"},
         "en": {"seller": "the seller", "auto": "the system (confirmed automatically after the deadline)"},
+    },
+    # What the platform found on a case with no request (its own investigation, a seller's complaint).
+    "finding": {
+        "zh-CN": {"fined": "商家存在违规，处以罚款 {amount}（从保证金中扣除）", "at_fault": "商家存在违规",
+                  "no_breach": "未发现违规，不作处理"},
+        "en": {"fined": "the seller broke the rules and is fined {amount} (taken from its deposit)",
+               "at_fault": "the seller broke the rules", "no_breach": "no breach was found; nothing further is done"},
     },
     "refund_to": {
         "zh-CN": {"original": "原支付账户", "balance": "平台余额"},
@@ -142,6 +151,8 @@ def words(params: dict[str, Any], locale: str) -> dict[str, str]:
         elif k == "offer":
             amount = yuan(int(v["amount_fen"])) if v.get("amount_fen") is not None else ""
             out[k] = label(k, locale, v["kind"]).format(amount=amount)
+        elif k == "finding":
+            out[k] = label(k, locale, v).format(amount=yuan(int(params.get("penalty_fen") or 0)))
         elif k == "attachments":
             out[k] = ATTACHMENTS[locale].format(n=int(v)) if int(v) else ""
         elif k == "text":

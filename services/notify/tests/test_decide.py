@@ -107,3 +107,26 @@ def test_a_cause_nobody_declared_is_refused_at_the_door() -> None:
     from pydantic import ValidationError
     with pytest.raises(ValidationError):
         _decide("refund.state_changed", _changed(cause="timer.something_new"), {"role": "system", "id": "svc:refund"})
+
+
+def test_a_case_the_platform_opens_tells_both_parties_why() -> None:
+    opened = _decide("case.opened", {"case_id": "CS-9", "refund_id": None, "opened_by": "platform", "buyer_id": "B-1",
+                                     "seller_id": "S-1", "reason": "counterfeit",
+                                     "evidence_due_at": (NOW + timedelta(days=3)).isoformat()},
+                     {"role": "arbitrator", "id": "A-1"})
+    sent = {e.data["user_id"]: e.data for e in opened.emits if e.type == "message.sent"}
+    assert {m["template"] for m in sent.values()} == {"platform_case_opened"} and set(sent) == {"B-1", "S-1"}
+    assert "涉嫌售假" in sent["B-1"]["body"] and "a suspected counterfeit" in sent["S-1"]["body"]
+    assert sorted(opened.timers) == ["remind:CS-9:buyer", "remind:CS-9:seller"]  # both may file evidence
+
+
+def test_a_ruling_with_no_request_says_what_the_platform_found_not_a_refund() -> None:
+    ruled = _decide("ruling.issued", {
+        "case_id": "CS-9", "outcome": "reject", "refund_fen": 0, "return_shipping_paid_by": "seller",
+        "seller_at_fault": True, "reasoning": "售假属实", "decided_by": "A-1", "appealable_until": None,
+        "return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 50000, "buyer_id": "B-1", "seller_id": "S-1"},
+        {"role": "arbitrator", "id": "A-1"})
+    sent = {e.data["user_id"]: e.data for e in ruled.emits if e.type == "message.sent"}
+    assert {m["template"] for m in sent.values()} == {"case_ruled"}
+    assert "罚款 ¥500.00" in sent["B-1"]["body"] and "fined ¥500.00" in sent["S-1"]["body"]
+    assert "rejected" not in sent["S-1"]["body"]

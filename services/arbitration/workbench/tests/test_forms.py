@@ -109,11 +109,14 @@ def test_every_declared_reason_has_words_in_both_languages() -> None:
     would show as its code on the case page."""
     from typing import get_args
 
-    from contracts.common import RefundReason, SellerInterventionReason, SellerRejectReason, SystemCaseReason
+    from contracts.common import (
+        PlatformCaseReason, RefundReason, SellerInterventionReason, SellerRejectReason, SystemCaseReason,
+    )
     from services.arbitration.domain.rules import AUTOMATIC_RULES
     from services.arbitration.workbench.texts import has_words
 
-    reasons = {r for lit in (RefundReason, SellerInterventionReason, SellerRejectReason, SystemCaseReason)
+    reasons = {r for lit in (RefundReason, SellerInterventionReason, SellerRejectReason, SystemCaseReason,
+                             PlatformCaseReason)
                for r in get_args(lit)} | {rule.name for rule in AUTOMATIC_RULES}
     wordless = sorted(r for r in reasons if not has_words(r))
     assert wordless == []

@@ -278,3 +278,24 @@ def test_a_logout_ends_the_session_everywhere_and_a_session_ends_at_its_lifetime
     for sid, (who, _) in list(accounts.sessions.items()):
         accounts.sessions[sid] = (who, 0.0)  # its absolute lifetime ran out
     assert wb.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_an_arbitrator_opens_a_platform_case_from_the_form(wb):
+    log_in(wb)
+    page = wb.get("/cases/new").text
+    assert "平台主动介入" in page and 'value="counterfeit"' in page
+    token = csrf_of(page)
+    bad = wb.post("/cases/new", data={"csrf_token": token, "order_id": "", "reason": "gossip", "description": " ",
+                                       "evidence": "javascript:alert(1)"})
+    assert bad.status_code == 400 and wb.decisions.sent == []
+    assert all(word in bad.text for word in ("请填写订单号", "请选择", "请写明需要什么"))
+    r = wb.post("/cases/new", data={"csrf_token": token, "order_id": "O-9", "reason": "counterfeit",
+                                     "description": "鉴定为假货", "evidence": "https://img.example.cn/appraisal.pdf\n"},
+                follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/cases/new?sent=")
+    assert wb.decisions.sent == [("case.open", {
+        "order_id": "O-9", "reason": "counterfeit", "description": "鉴定为假货",
+        "evidence": [{"kind": "document", "uri": "https://img.example.cn/appraisal.pdf"}]}, "xiaoer1")]
+    event_id = r.headers["location"].split("sent=")[1]
+    wb.decisions.answers[event_id].types.append("case.opened")
+    assert 'data-types="case.opened"' in wb.get(f"/answers/{event_id}").text

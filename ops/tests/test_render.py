@@ -1,0 +1,18 @@
+"""`aftersale tail`: one line per event, with the fields that matter for it."""
+from __future__ import annotations
+
+from contracts.build import encode, envelope
+from ops.render import line
+
+
+def test_a_platform_case_and_its_fine_read_in_the_tail() -> None:
+    opened = envelope("case.opened", {"order_id": "O-9", "case_id": "CS-1", "refund_id": None, "opened_by": "platform",
+                                      "reason": "counterfeit", "evidence_due_at": "2026-12-09T08:00:00Z"},
+                      actor={"role": "arbitrator", "id": "xiaoer1"})
+    text = line("arbitration.events", encode(opened))
+    assert "case.opened" in text and "order=O-9" in text and "arbitrator:xiaoer1" in text
+    assert "opened_by=platform" in text and "reason=counterfeit" in text
+    fined = envelope("seller.penalized", {"order_id": "O-9", "seller_id": "S-1", "case_id": "CS-1",
+                                          "amount_fen": 50000, "reason": "at_fault", "deduction_id": "deduct:CS-1:r1"},
+                     actor={"role": "system", "id": "svc:seller"})
+    assert "amount_fen=50000" in line("seller.events", encode(fined))

@@ -1,0 +1,72 @@
+"""Cases the platform opens on its own (主动介入): told to both parties, investigated with their
+evidence, ruled by an arbitrator (never an automatic rule), a fine where the seller is at fault."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.arbitration.domain.model import ArbitrationOrder
+from services.arbitration.tests.test_cases import ARB, BUYER, NOW, SELLER, close_window, ctx, domain, msg, rule
+
+FILING = {"reason": "counterfeit", "description": "鉴定为假货 / found to be a counterfeit",
+          "evidence": [{"kind": "document", "uri": "https://evidence.example.cn/appraisal.pdf"}]}
+
+
+def paid_order() -> dict:
+    return ArbitrationOrder(order_id="O1", buyer_id="B1", seller_id="S1", paid_fen=10000).dump()
+
+
+def open_platform_case(state=None, by=ARB):
+    return domain.decide("O1", state or paid_order(), msg("case.open", FILING, by), ctx(NOW, "platform"))
+
+
+def test_the_platform_opens_a_case_and_both_parties_are_asked_for_evidence():
+    d = open_platform_case()
+    [opened] = [e for e in d.emits if e.type == "case.opened"]
+    assert opened.data["opened_by"] == "platform" and opened.data["reason"] == "counterfeit"
+    assert opened.data["refund_id"] is None and opened.data["asks_evidence"] is True
+    assert (opened.actor_role, opened.actor_id) == ARB  # the arbitrator who opened it, for the record
+    case = next(iter(ArbitrationOrder.load("O1", d.state).cases.values()))
+    assert set(case.evidence_due) == {"buyer", "seller"} and case.submitted == {"buyer": False, "seller": False}
+    assert [(s.party, s.kind) for s in case.submissions] == [("platform", "filing")]
+
+
+def test_only_an_arbitrator_on_a_known_order_and_one_open_case_at_a_time():
+    assert domain.decide("O1", None, msg("case.open", FILING, ARB), ctx()).reject.code == "unknown_order"
+    again = open_platform_case(open_platform_case().state)
+    assert again.reject.code == "case_already_open"
+
+
+def test_no_automatic_rule_rules_on_it_and_the_arbitrator_may_fine_the_seller():
+    d = open_platform_case()
+    d = domain.decide("O1", d.state, msg("evidence.submit", {
+        "case_id": next(iter(ArbitrationOrder.load("O1", d.state).cases)), "description": "正品 / genuine",
+        "evidence": []}, SELLER), ctx(NOW, "ev"))
+    # the buyer said nothing and the seller answered: a party's case would be ruled for the seller here
+    waited = close_window(d.state, NOW + timedelta(hours=2))
+    assert [e.type for e in waited.emits] == ["case.awaiting_ruling"]
+    assert rule(waited.state, "full_refund").reject.code == "outcome_not_allowed"  # money needs a request
+    case = next(iter(ArbitrationOrder.load("O1", waited.state).cases.values()))
+    fined = domain.decide("O1", waited.state, msg("ruling.decide", {
+        "case_id": case.case_id, "outcome": "reject", "return_shipping_paid_by": "seller", "seller_at_fault": True,
+        "reasoning": "售假属实 / counterfeit confirmed", "penalty_fen": 50000}, ARB), ctx(NOW + timedelta(hours=3), "r"))
+    [issued] = [e for e in fined.emits if e.type == "ruling.issued"]
+    assert issued.data["penalty_fen"] == 50000 and issued.data["seller_at_fault"] is True
+    assert issued.data["decided_by"] == "A1"
+
+
+def test_the_platforms_investigation_is_not_counted_on_the_buyers_record():
+    from services.arbitration.domain import buyers
+    opened = next(e for e in open_platform_case().emits if e.type == "case.opened")
+    from contracts.build import encode, envelope
+    from contracts.parsing import parse_message
+    event = parse_message(encode(envelope("case.opened", opened.data, actor={"role": "arbitrator", "id": "A1"})))
+    assert buyers.buyer_of(event) is None
+    from contracts.parsing import authorize
+    assert authorize(event, strict=True) is None  # its readers take it in the arbitrator's name
+
+
+def test_a_buyer_or_seller_cannot_open_one():
+    from contracts.parsing import authorize
+    for party in (BUYER, SELLER):  # the contract gives case.open to arbitrators alone (the authorize step)
+        assert authorize(msg("case.open", FILING, party), strict=True).code == "forbidden"
+    assert authorize(msg("case.open", FILING, ARB), strict=True) is None
