@@ -16,6 +16,7 @@ class OrderPaid(Data):
     currency: Currency
     paid_at: AwareDatetime
     items: Annotated[list[Item], Field(max_length=MAX_ITEMS)] | None = None
+    ship_by: AwareDatetime | None = None  # (v3) the seller ships by then (发货时效)
 
 
 class OrderShipped(Data):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StrictInt, StrictStr
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.common import (
     MAX_MESSAGE_LEN, MAX_POST_LEN, Awaiting, ClosedWhy, Data, Description, EvidenceList, Fen, Id, NonNegativeFen,
@@ -90,6 +90,18 @@ class RefundRequested(Data):
     evidence: EvidenceList = []
     refundable_fen: NonNegativeFen | None = None  # paid minus already refunded, when requested
     auto_approved: bool = False  # a refund before shipment: approved at once, the seller is not asked
+    # ... because the order had not shipped by its ship_by: a cancellation for late shipment, which
+    # counts against the shop.
+    late_shipment: StrictBool = False
+
+
+class OrderShippedLate(Data):
+    """Internal: an order shipped after its ship_by (order.paid), which counts against the shop."""
+
+    order_id: Id
+    seller_id: Id
+    ship_by: AwareDatetime
+    shipped_at: AwareDatetime
 
 
 class RefundCompleted(Data):

@@ -63,6 +63,7 @@ _ALL = [
     _spec("payout.retry", refund.PayoutRetry, topics.OPS_COMMANDS, "command", EXTERNAL, SYSTEM, "An operator re-triggers a parked payout.", internal=True),
     _spec("refund.requested", refund.RefundRequested, topics.REFUND_EVENTS, "event", "refund", BUYER, "A request was accepted; the seller must answer by `seller_due_at`."),
     _spec("refund.order_cancel_requested", refund.OrderCancelRequested, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "A refund before shipment: the order system cancels the order and does not ship.", internal=True),
+    _spec("order.shipped_late", refund.OrderShippedLate, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "An order shipped after its ship_by date: late, in the shop's credit.", internal=True),
     _spec("refund.postage_repaid", refund.PostageRepaid, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "The buyer's return postage was repaid.", internal=True),
     _spec("refund.seller_compensated", refund.SellerCompensated, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "The platform's compensation reached the seller.", internal=True),
     _spec("refund.completed", refund.RefundCompleted, topics.REFUND_EVENTS, "event", "refund", SYSTEM, "The money reached the buyer."),

@@ -9,7 +9,7 @@ KEY_FIELDS = (
     "refund_id", "case_id", "state", "awaiting", "due_at", "kind", "reason", "amount_fen", "refund_fen",
     "outcome", "seller_at_fault", "decided_by", "why", "payout_id", "code", "user_id", "template", "party",
     "evidence_due_at", "seller_due_at", "appealable_until", "score", "restriction", "attempt", "round",
-    "offer_id", "offer", "buyer_due_at", "author_role", "text", "opened_by", "penalty_fen",
+    "offer_id", "offer", "buyer_due_at", "author_role", "text", "opened_by", "penalty_fen", "ship_by", "late_shipment",
 )
 
 

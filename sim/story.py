@@ -204,14 +204,16 @@ class Market:
     recorded: Callable[[str, bool], Awaitable[bool]] | None = None
 
     async def paid_order(self, amount_fen: int = 12900, buyer: str | None = None, seller: str | None = None,
-                         shipped: bool = True, order_id: str | None = None) -> Order:
-        """A paid order, shipped unless asked otherwise (a refund before shipment is a cancellation)."""
+                         shipped: bool = True, order_id: str | None = None, ship_by: str | None = None) -> Order:
+        """A paid order, shipped unless asked otherwise (a refund before shipment is a cancellation);
+        `ship_by`: the date it must ship by (order.paid's, contract version 3)."""
         order = Order(self.bus, order_id or unique("O"), buyer or unique("B"), seller or unique("S"), amount_fen)
-        await self.bus.send("order.paid", {
-            "order_id": order.id, "buyer_id": order.buyer, "seller_id": order.seller, "amount_fen": amount_fen,
-            "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",
-            "items": [{"sku": "SKU-1", "title": "保温杯", "qty": 1, "price_fen": amount_fen}],
-        }, ("system", "order-system"), validate=True)
+        paid = {"order_id": order.id, "buyer_id": order.buyer, "seller_id": order.seller, "amount_fen": amount_fen,
+                "currency": "CNY", "paid_at": "2026-11-20T08:00:00Z",
+                "items": [{"sku": "SKU-1", "title": "保温杯", "qty": 1, "price_fen": amount_fen}]}
+        if ship_by:
+            paid["ship_by"] = ship_by
+        await self.bus.send("order.paid", paid, ("system", "order-system"), validate=True)
         if shipped:
             await self.order_shipped(order)
         if self.recorded is not None:

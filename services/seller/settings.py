@@ -14,6 +14,7 @@ class SellerSettings(ServiceSettings):
     credit_window_s: float = 60 * 24 * 3600  # defects count for 60 days, like an order defect rate
     credit_penalty_timeout: int = 3
     credit_penalty_at_fault: int = 5
+    credit_penalty_late_shipment: int = 2  # not shipped by the order's ship_by (发货超时)
     # The levels (rules table): name:defects[:rate], lowest first. A shop is restricted at a level
     # when its defects in the window reach the count, or its defect rate (defects / orders paid in
     # the window) reaches the rate once it has `rate_min_orders`; lifted when both fall back below.

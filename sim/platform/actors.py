@@ -132,8 +132,9 @@ def _amount(rng: random.Random, o: OrderSeen, asked: int | None = None) -> int:
 
 
 def order_shipped(rng: random.Random, o: OrderSeen) -> Command | None:
+    shipped_at = rng.choice(("2026-12-01T00:00:00Z", "2026-12-01T02:00:00Z", "2026-12-06T00:00:00Z"))  # late, or not
     return Command("order.shipped", {"order_id": o.order_id, "carrier": "SF", "tracking_no": f"SF{rng.randrange(10**6)}",
-                                     "shipped_at": "2026-12-01T00:00:00Z"}, "system", "orders")
+                                     "shipped_at": shipped_at}, "system", "orders")
 
 
 def order_delivered(rng: random.Random, o: OrderSeen) -> Command | None:

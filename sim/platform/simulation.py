@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,11 +169,12 @@ class World:
 
     def pay_order(self, o: OrderSeen) -> None:
         o.paid = True
-        self.send(Command("order.paid", {"order_id": o.order_id, "buyer_id": o.buyer_id, "seller_id": o.seller_id,
-                                         "amount_fen": o.paid_fen, "currency": "CNY",
-                                         "paid_at": self.clock().isoformat(),
-                                         "items": [{"sku": "SKU1", "title": "商品", "qty": 1, "price_fen": o.paid_fen}]},
-                          "system", "orders"))
+        paid = {"order_id": o.order_id, "buyer_id": o.buyer_id, "seller_id": o.seller_id, "amount_fen": o.paid_fen,
+                "currency": "CNY", "paid_at": self.clock().isoformat(),
+                "items": [{"sku": "SKU1", "title": "商品", "qty": 1, "price_fen": o.paid_fen}]}
+        if self.rng.random() < 0.4:  # a ship-by date (发货时效): an hour or three days
+            paid["ship_by"] = (self.clock() + timedelta(seconds=self.rng.choice((3600, 3 * 86400)))).isoformat()
+        self.send(Command("order.paid", paid, "system", "orders"))
 
     # ---- steps ----------------------------------------------------------------------------
 

@@ -72,3 +72,28 @@ async def test_a_second_request_after_a_partial_refund_asks_at_most_what_is_left
 
     second = await order.expect("refund.requested", amount_fen=7000)
     assert second["refundable_fen"] == 7000
+
+
+async def test_an_order_not_shipped_by_its_ship_by_is_cancelled_at_once_and_counts_against_the_shop(
+        market, payments, bus) -> None:
+    order = await market.paid_order(amount_fen=8800, shipped=False, ship_by="2026-11-21T08:00:00Z")
+    await order.buyer_requests(kind="refund_only", amount_fen=1000)  # a part: late, the whole order is cancelled
+    requested = await order.requested()
+    assert requested["late_shipment"] is True and requested["auto_approved"] is True
+    payout = await order.payout()
+    assert payout["amount_fen"] == 8800
+    credit = await bus.expect("shop.credit_changed", seller_id=order.seller)
+    assert credit["why"] == "late_shipment"
+    told = await bus.expect("message.sent", user_id=order.seller, template="cancelled_late_shipment")
+    assert "发货" in told["body"]
+    await payments.pay(payout)
+    await order.expect("refund.closed", why="completed")
+
+
+async def test_an_order_shipped_after_its_ship_by_is_late_in_the_shops_credit(market, bus) -> None:
+    order = await market.paid_order(amount_fen=8800, ship_by="2026-11-21T00:00:00Z")  # shipped 2026-11-21T08:00
+    late = await bus.expect("order.shipped_late", order_id=order.id)
+    assert late["seller_id"] == order.seller
+    credit = await bus.expect("shop.credit_changed", seller_id=order.seller)
+    assert credit["why"] == "late_shipment"
+    await bus.expect("message.sent", user_id=order.seller, template="shipped_late")

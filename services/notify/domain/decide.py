@@ -80,7 +80,9 @@ def refund_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
     _learn(agg, d)
     agg.kinds[d.refund_id] = d.kind
     c = _out(agg, msg, ctx)
-    if d.auto_approved:
+    if d.late_shipment:  # not shipped by its ship_by: cancelled at once, and it counts against the shop
+        c.send("seller", "cancelled_late_shipment", amount_fen=d.amount_fen)
+    elif d.auto_approved:
         c.send("seller", "refund_unshipped", amount_fen=d.amount_fen)  # do not ship: the order is cancelled
     else:
         c.send("seller", "refund_requested", kind=d.kind, reason=d.reason, amount_fen=d.amount_fen, due=d.seller_due_at)
@@ -123,6 +125,12 @@ def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
     d = msg.data
     c = _out(agg, msg, ctx)
     c.send("buyer", "refund_paid", amount_fen=d.amount_fen, refund_to=d.refund_to)
+    return c.decision()
+
+
+def shipped_late(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    c = _out(agg, msg, ctx)
+    c.to_user(msg.data.seller_id, "shipped_late", due=msg.data.ship_by)
     return c.decision()
 
 
@@ -362,6 +370,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.requested": refund_requested,
     "refund.state_changed": refund_state_changed,
     "refund.completed": refund_completed,
+    "order.shipped_late": shipped_late,
     "refund.closed": refund_closed,
     "refund.postage_repaid": postage_repaid,
     "refund.seller_compensated": seller_compensated,

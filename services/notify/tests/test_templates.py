@@ -45,6 +45,8 @@ REALISTIC = {
     "compensation_paid": dict(amount_fen=2500),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
     "refund_unshipped": dict(amount_fen=12900),
+    "cancelled_late_shipment": dict(amount_fen=12900),
+    "shipped_late": dict(due=DUE),
     "postage_repaid": dict(amount_fen=1200),
     "seller_penalized": dict(case_id="CS1a2b", amount_fen=50000),
     "penalty_refunded": dict(case_id="CS1a2b", amount_fen=50000),

@@ -26,7 +26,7 @@ def order_paid(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
         return Decision.ignore()  # the first word on an order's payment stands
     d = msg.data
     agg.order = OrderFacts(buyer_id=d.buyer_id, seller_id=d.seller_id, paid_fen=d.amount_fen,
-                           currency=d.currency, paid_at=d.paid_at)
+                           currency=d.currency, paid_at=d.paid_at, ship_by=d.ship_by)
     return RefundCollector(agg, ctx).decision()
 
 
@@ -34,8 +34,13 @@ def order_shipped(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     if agg.order is None:
         return Decision.ignore()
     d = msg.data
+    first = agg.order.shipped is None
     agg.order.shipped = Parcel(carrier=d.carrier, tracking_no=d.tracking_no, at=d.shipped_at)
-    return RefundCollector(agg, ctx).decision()
+    c = RefundCollector(agg, ctx)
+    if first and agg.order.ship_by is not None and d.shipped_at > agg.order.ship_by:
+        c.emit("order.shipped_late", {"order_id": agg.order_id, "seller_id": agg.order.seller_id,
+                                      "ship_by": agg.order.ship_by, "shipped_at": d.shipped_at})
+    return c.decision()
 
 
 def order_delivered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -87,13 +92,18 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     refund.timer, refund.due_at = None, ctx.after(ctx.settings.seller_timeout_s)
     assert agg.order is not None
     # 未发货仅退款: the whole order back before it shipped cancels it; a part of it is the seller's to answer.
+    # Past its ship_by, any refund of an unshipped order cancels the whole order at once: late shipment.
+    late = (refund.kind == "refund_only" and agg.order.shipped is None and agg.order.ship_by is not None
+            and ctx.now > agg.order.ship_by and agg.refundable_fen() > 0)
+    if late:
+        refund.amount_fen = agg.refundable_fen()
     unshipped = refund.kind == "refund_only" and agg.order.shipped is None and refund.amount_fen >= agg.refundable_fen()
     c.emit("refund.requested", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "kind": refund.kind, "reason": refund.reason,
         "amount_fen": refund.amount_fen, "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id,
         "seller_due_at": refund.due_at, "refund_to": refund.refund_to, "attempt": refund.attempt,
         "evidence_count": len(refund.evidence), "description": refund.description, "evidence": refund.evidence,
-        "refundable_fen": agg.refundable_fen(), "auto_approved": unshipped,
+        "refundable_fen": agg.refundable_fen(), "auto_approved": unshipped, "late_shipment": late,
     }, refund, by_actor=True)
     c.changed(refund, previous, msg.type)
     if unshipped:

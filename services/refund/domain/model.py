@@ -149,6 +149,7 @@ class OrderFacts(Model):
     paid_fen: int
     currency: str = "CNY"
     paid_at: datetime
+    ship_by: datetime | None = None
     shipped: Parcel | None = None
     delivered_at: datetime | None = None
 

@@ -221,3 +221,31 @@ def test_every_trigger_publishes_a_declared_cause() -> None:
     for trigger in TRIGGERS:
         cause = f"timer.{trigger}" if trigger in timers else said_by_their_message.get(trigger, trigger)
         assert cause is None or cause in causes, trigger
+
+
+def test_past_its_ship_by_an_unshipped_order_is_cancelled_for_late_shipment_whatever_part_was_asked():
+    late = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW,
+                                                        ship_by=NOW - timedelta(hours=1)))
+    d = domain.decide("O1", late.dump(), msg("refund.request", REQUEST, BUYER), ctx())  # asked ¥10 of ¥100
+    [refund] = OrderRefunds.load("O1", d.state).refunds.values()
+    assert refund.state == "payout_pending" and refund.payout_fen == 10000  # the whole order, at once
+    requested = next(e for e in d.emits if e.type == "refund.requested").data
+    assert requested["late_shipment"] is True and requested["auto_approved"] is True
+    # before its ship_by, the same part is the seller's to answer
+    on_time = late.model_copy(deep=True)
+    on_time.order.ship_by = NOW + timedelta(hours=1)
+    d = domain.decide("O1", on_time.dump(), msg("refund.request", REQUEST, BUYER), ctx())
+    assert [r.state for r in OrderRefunds.load("O1", d.state).refunds.values()] == ["requested"]
+
+
+def test_an_order_shipped_after_its_ship_by_is_said_once():
+    state = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000, paid_at=NOW,
+                                                         ship_by=NOW)).dump()
+    shipped = {"carrier": "SF", "tracking_no": "SF1", "shipped_at": (NOW + timedelta(hours=2)).isoformat()}
+    d = domain.decide("O1", state, msg("order.shipped", shipped), ctx())
+    [late] = [e.data for e in d.emits if e.type == "order.shipped_late"]
+    assert late["seller_id"] == "S1" and late["ship_by"] == NOW
+    again = domain.decide("O1", d.state, msg("order.shipped", shipped), ctx("e2"))
+    assert [e for e in again.emits if e.type == "order.shipped_late"] == []
+    in_time = domain.decide("O1", state, msg("order.shipped", {**shipped, "shipped_at": NOW.isoformat()}), ctx())
+    assert [e for e in in_time.emits if e.type == "order.shipped_late"] == []

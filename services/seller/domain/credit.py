@@ -22,7 +22,7 @@ EXPIRY_TIMER = "defect_expiry"
 class Defect(BaseModel):
     model_config = ConfigDict(extra="ignore")
     order_id: str
-    why: str  # "timeout" or "ruling"
+    why: str  # "timeout", "ruling" or "late_shipment"
     penalty: int
     at: datetime
 
@@ -105,8 +105,19 @@ def _add(shop: Shop, key: str, order_id: str, why: str, penalty: int, ctx: Conte
 
 
 def concerns_shop(msg: ParsedMessage) -> bool:
-    """Of the refund service's state changes, only a timeout it took is the shop's."""
-    return msg.type != "refund.state_changed" or msg.data.seller_timeout_taken
+    """Of the refund service's state changes, only a timeout it took is the shop's; of its new
+    requests, only a cancellation for late shipment."""
+    if msg.type == "refund.state_changed":
+        return msg.data.seller_timeout_taken
+    if msg.type == "refund.requested":
+        return msg.data.late_shipment
+    return True
+
+
+def shipped_late(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
+    """Not shipped by the order's ship_by: shipped late, or cancelled for it. One defect per order."""
+    d = msg.data
+    return _add(shop, f"late:{d.order_id}", d.order_id, "late_shipment", ctx.settings.credit_penalty_late_shipment, ctx)
 
 
 def seller_timed_out(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:

@@ -240,3 +240,21 @@ def test_the_replacement_deadline_is_the_sellers_shipped_in_time_or_expired_neve
     late = domain.decide("O1", expired.state, msg("replacement.ship", {"refund_id": "R1", **COMMANDS["replacement.ship"]}),
                          ctx(DUE))
     assert late.reject.code == "not_your_move"
+
+
+def test_a_late_shipment_is_one_defect_per_order_whether_shipped_late_or_cancelled_for_it():
+    late = msg("order.shipped_late", {"seller_id": "S1", "ship_by": NOW.isoformat(),
+                                      "shipped_at": (NOW + timedelta(hours=5)).isoformat()}, ("system", "svc:refund"))
+    assert domain.route(late) == ["shop:S1"]
+    d = domain.decide("shop:S1", None, late, ctx())
+    [changed] = [e.data for e in d.emits if e.type == "shop.credit_changed"]
+    assert changed["why"] == "late_shipment" and changed["delta"] == -SETTINGS.credit_penalty_late_shipment
+    cancelled = msg("refund.requested", {"refund_id": "R9", "kind": "refund_only", "reason": "other", "amount_fen": 100,
+                                         "seller_id": "S1", "buyer_id": "B1", "seller_due_at": DUE.isoformat(),
+                                         "auto_approved": True, "late_shipment": True}, ("buyer", "B1"))
+    assert "shop:S1" in domain.route(cancelled)
+    assert domain.decide("shop:S1", d.state, cancelled, ctx()).emits == []  # the same order: counted once
+    on_time = msg("refund.requested", {"refund_id": "R9", "kind": "refund_only", "reason": "other", "amount_fen": 100,
+                                       "seller_id": "S1", "buyer_id": "B1", "seller_due_at": DUE.isoformat()},
+                  ("buyer", "B1"))
+    assert domain.route(on_time) == ["O1"]  # an ordinary request is not the shop's credit
