@@ -307,6 +307,12 @@ def on_evidence_window(agg: ArbitrationOrder, case_id: str, due_at: datetime, ct
         rule = None  # the buyer turned down what it asked for: an arbitrator weighs that, not a rule
     if any(s.kind == "request" and s.round == case.round for s in case.submissions):
         rule = None  # an arbitrator asked for more: the case waits for the arbitrator, never a rule
+    if rule is not None and req is not None and req.state != "in_arbitration":
+        # The refund service has not taken the case yet as far as we have heard (it never will for a
+        # request it closed first). Its events of an order come in order, so until its in_arbitration
+        # arrives we may not know all that came before - an offer the buyer declined, a withdrawal:
+        # an arbitrator rules, not a rule on a partial file.
+        rule = None
     if case.round == 1 and req is not None and rule is not None:
         auto_rule(c, case, req, rule)
         return c.decision()

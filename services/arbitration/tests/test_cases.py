@@ -55,6 +55,14 @@ def evidence(state, party_actor, now=NOW):
                                                               "evidence": []}, party_actor), ctx(now, "ev"))
 
 
+def taken(state, kind: str = "refund_only"):
+    """The refund service took the case: its request is in_arbitration (what an automatic rule waits for)."""
+    return domain.decide("O1", state, msg("refund.state_changed", {
+        "refund_id": "R1", "state": "in_arbitration", "previous_state": "rejected", "awaiting": "platform",
+        "due_at": None, "kind": kind, "amount_fen": 6000, "buyer_id": "B1", "seller_id": "S1", "cause": "case.opened"},
+        ("system", "svc:refund")), ctx(NOW, "taken")).state
+
+
 def close_window(state, now):
     case = next(iter(ArbitrationOrder.load("O1", state).cases.values()))
     return domain.on_timer("O1", state, f"evidence_window:{case.case_id}", max(case.evidence_due.values()), ctx(now, "w"))
@@ -99,7 +107,7 @@ def test_the_automatic_rules_table(buyer_met, seller_met, expected):
 def test_a_silent_seller_loses_when_the_window_closes():
     d = escalate()
     later = NOW + timedelta(hours=2)
-    ruled = close_window(d.state, later)
+    ruled = close_window(taken(d.state), later)
     issued = [e for e in ruled.emits if e.type == "ruling.issued"][0].data
     assert issued["decided_by"] == "auto:seller_missed_evidence" and issued["outcome"] == "full_refund"
     assert issued["refund_fen"] == 6000 and issued["appealable_until"] == later + timedelta(hours=2)
@@ -122,7 +130,7 @@ def test_a_buyer_who_declined_a_full_value_offer_waits_for_an_arbitrator_not_the
     assert [(n["entry"], n.get("post_id") or n.get("message")) for n in talks] == [
         ("offer", "m"), ("post", "P1"), ("offer_declined", "no")]
 
-    closed = close_window(escalate(state).state, NOW + timedelta(hours=2))  # the seller stays silent
+    closed = close_window(taken(escalate(state).state), NOW + timedelta(hours=2))  # the seller stays silent
 
     types = [e.type for e in closed.emits]
     assert types == (["case.awaiting_ruling"] if full else ["ruling.issued"])
@@ -256,3 +264,13 @@ def test_a_seller_at_fault_with_misconduct_is_fined_by_the_table_unless_the_arbi
             "seller_at_fault": False, "reasoning": "r", "penalty_fen": 100}
     refused = domain.decide("O1", waiting, msg("ruling.decide", data, ARB), ctx(NOW + timedelta(hours=3)))
     assert refused.reject.code == "penalty_without_fault"
+
+
+def test_no_rule_rules_before_the_refund_service_took_the_case():
+    """The arbitration service may be behind on refund.events (an offer declined, a withdrawal):
+    found by the simulation, seed 10319787. Until the request is in_arbitration, an arbitrator rules."""
+    escalated = escalate().state
+    not_yet = close_window(escalated, NOW + timedelta(hours=2))
+    assert [e.type for e in not_yet.emits] == ["case.awaiting_ruling"]
+    ruled = close_window(taken(escalated), NOW + timedelta(hours=2))
+    assert [e.data["decided_by"] for e in ruled.emits if e.type == "ruling.issued"] == ["auto:seller_missed_evidence"]
