@@ -59,7 +59,7 @@ class OrderFacts:
     replacement_shipped: set[str] = field(default_factory=set)
     reviewable_no: set[str] = field(default_factory=set)  # refund ids a restricted shop said no to
     # Requests the refund service took after a final 'no' it had not heard of yet: what became of them.
-    after_final_no: dict[str, str] = field(default_factory=dict)
+    after_final_no: dict[str, tuple[str, str]] = field(default_factory=dict)  # refund -> (case, why)
     negotiation: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # refund -> entries
     declined_full: set[str] = field(default_factory=set)
     case_refund: dict[str, str | None] = field(default_factory=dict)
@@ -85,6 +85,9 @@ class Checker:
         self.offers: dict[str, dict[str, Any]] = {}  # offer_id -> offer
         self.state: dict[str, str] = {}  # refund_id -> its state, as the refund service last said
         self.closed_at: dict[str, int] = {}  # refund_id -> when (in events heard) the refund service closed it
+        # Cases closed because the refund service carried their request out another way first (the
+        # seller approved, an offer was accepted): their rulings bind nothing, a 'reject' included.
+        self.settled_cases: set[str] = set()
         world.payments.on_paid.append(self._paid)
 
     def fail(self, invariant: str, message: str, order_id: str) -> None:
@@ -137,7 +140,12 @@ class Checker:
             refund_id = o.case_refund.get(case_id)
             if refund_id and refund_id != d["refund_id"] and rulings and rulings[-1]["outcome"] == "reject" \
                     and self.closed_at.get(refund_id, 1 << 60) > rulings[-1]["heard_at"]:
-                o.after_final_no[d["refund_id"]] = f"case {case_id} ruled 'reject' on request {refund_id} while it was open"
+                o.after_final_no[d["refund_id"]] = (
+                    case_id, f"case {case_id} ruled 'reject' on request {refund_id} while it was open")
+
+    def _on_case_closed(self, e: Event) -> None:
+        if e.data.get("why") == "request_settled":
+            self.settled_cases.add(e.data["case_id"])
 
     def _on_refund_state_changed(self, e: Event) -> None:
         o, d = self._order(e), e.data
@@ -259,7 +267,7 @@ class Checker:
                 self.fail("seller_compensated_only_for_money_paid", f"the seller was compensated {comp} fen for request "
                                                                f"{payout.refund_id}, whose buyer was paid {got}",
                           payout.order_id)
-        if payout.purpose in BUYER_MONEY and (why := self.orders[payout.order_id].after_final_no.get(payout.refund_id)):
+        if payout.purpose in BUYER_MONEY and (why := self._final_nos(payout.order_id).get(payout.refund_id)):
             self.fail("a_final_no_is_final", f"request {payout.refund_id} was paid, though {why}", payout.order_id)
         if payout.purpose in BUYER_MONEY and payout.refund_id in self.orders[payout.order_id].replacement_shipped:
             self.fail("replacement_or_refund", f"request {payout.refund_id} was refunded after its replacement "
@@ -298,10 +306,15 @@ class Checker:
     def _paid_on(self, order_id: str) -> list[Payout]:
         return [p for p in self.world.payments.payouts.values() if p.order_id == order_id and p.paid]
 
+    def _final_nos(self, oid: str) -> dict[str, str]:
+        """The requests asked after a 'no' that still stands (its case did not close request_settled)."""
+        return {rid: why for rid, (case_id, why) in self.orders[oid].after_final_no.items()
+                if case_id not in self.settled_cases}
+
     def _order_at_rest(self, oid: str, paid_fen: int, agg: OrderRefunds | None, arb: ArbitrationOrder | None) -> None:
         facts = self.orders[oid]
         ledger = self._paid_on(oid)
-        for rid, why in facts.after_final_no.items():
+        for rid, why in self._final_nos(oid).items():
             r = agg.refunds.get(rid) if agg else None
             if r is None or r.state != "closed" or r.closed_why not in ("rejected_final", "cancelled", "expired"):
                 self.fail("a_final_no_is_final", f"request {rid} ended {r.closed_why if r else 'unknown'}, though {why}",
