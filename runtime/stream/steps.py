@@ -21,10 +21,6 @@ class Step:
         doc = " ".join((self.code.__doc__ or "").split())
         return doc.split(". ")[0].rstrip(".")
 
-    @property
-    def where(self) -> str:
-        return f"{self.code.__module__}.{self.code.__qualname__}"
-
 
 STEPS: tuple[Step, ...] = (
     Step("parse", Processor.parse),
