@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, get_args
 
+from contracts.common import PlatformCaseReason
 from contracts.registry import spec_for, topic_for
 
 REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
@@ -15,7 +16,7 @@ KINDS = ("refund_only", "return_and_refund", "exchange")
 OUTCOMES = ("full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order")
 OUTCOME_WEIGHTS = (3, 3, 2, 1, 2, 1)  # money moves most often: that is where rulings and appeals meet
 ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
-PLATFORM_REASONS = ("counterfeit", "false_advertising", "policy_violation")
+PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any, Mapping, get_args
+
+from contracts.common import PlatformCaseReason
 
 from services.arbitration.domain.model import RequestFacts
 from services.arbitration.domain.ruling_checks import ALLOWED_OUTCOMES, NEEDS_AMOUNT, refund_amount
@@ -118,7 +120,7 @@ def check_evidence_request(form: Mapping[str, str]) -> Checked:
     return out
 
 
-PLATFORM_REASONS = ("counterfeit", "false_advertising", "policy_violation")  # contracts.common.PlatformCaseReason
+PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 MAX_EVIDENCE_LINKS = 20
 
 
