@@ -93,17 +93,19 @@ def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     assert agg.order is not None
     # 未发货仅退款: the whole order back before it shipped cancels it; a part of it is the seller's to answer.
     # Past its ship_by, any refund of an unshipped order cancels the whole order at once: late shipment.
-    late = (refund.kind == "refund_only" and agg.order.shipped is None and agg.order.ship_by is not None
-            and ctx.now > agg.order.ship_by and agg.refundable_fen() > 0)
+    refundable = agg.refundable_fen()
+    money_before_shipment = refund.kind == "refund_only" and agg.order.shipped is None
+    late = (money_before_shipment and agg.order.ship_by is not None and ctx.now > agg.order.ship_by
+            and refundable > 0)
     if late:
-        refund.amount_fen = agg.refundable_fen()
-    unshipped = refund.kind == "refund_only" and agg.order.shipped is None and refund.amount_fen >= agg.refundable_fen()
+        refund.amount_fen = refundable
+    unshipped = money_before_shipment and refund.amount_fen >= refundable
     c.emit("refund.requested", {
         "order_id": agg.order_id, "refund_id": refund.refund_id, "kind": refund.kind, "reason": refund.reason,
         "amount_fen": refund.amount_fen, "seller_id": agg.order.seller_id, "buyer_id": agg.order.buyer_id,
         "seller_due_at": refund.due_at, "refund_to": refund.refund_to, "attempt": refund.attempt,
         "evidence_count": len(refund.evidence), "description": refund.description, "evidence": refund.evidence,
-        "refundable_fen": agg.refundable_fen(), "auto_approved": unshipped, "late_shipment": late,
+        "refundable_fen": refundable, "auto_approved": unshipped, "late_shipment": late,
     }, refund, by_actor=True)
     c.changed(refund, previous, msg.type)
     if unshipped:
