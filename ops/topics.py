@@ -4,11 +4,13 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError
 
 from contracts.topics import ALL, ARBITRATION_FLAGGED_BUYERS, NOTIFY_LOCALES, SELLER_RESTRICTIONS, dlq
-from runtime.stream.admin import (COMPACTED, DLQ_RETENTION_MS, PARTITIONS, RETENTION_MS, PartitionCountMismatch, internal_topics,
-                           partition_mismatches)
+from runtime.stream.admin import (
+    COMPACTED, DLQ_RETENTION_MS, PARTITIONS, RETENTION_MS, PartitionCountMismatch, create_missing, internal_topics,
+    partition_mismatches,
+)
 
 SERVICES = ("refund", "seller", "arbitration", "notify")
 DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
@@ -42,13 +44,7 @@ async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs
             await asyncio.sleep(0.5)
     topics = wanted()
     try:
-        existing = set(await admin.list_topics())
-        missing = [t for t in topics if t.name not in existing]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # a concurrent creator won the race
+        missing = await create_missing(admin, topics)
         # Creation is asynchronous in the broker: wait until every topic has its metadata.
         while True:
             desc = await admin.describe_topics([t.name for t in topics])

@@ -46,19 +46,26 @@ def partition_mismatches(described: list[dict[str, Any]], wanted: list[NewTopic]
     return out
 
 
+async def create_missing(admin: AIOKafkaAdminClient, wanted: list[NewTopic]) -> list[NewTopic]:
+    """Creates those of `wanted` that do not exist yet, and returns them. Another creator winning
+    the race (a replica, the operator's CLI) is no error."""
+    existing = set(await admin.list_topics())
+    missing = [t for t in wanted if t.name not in existing]
+    if missing:
+        try:
+            await admin.create_topics(missing)
+        except TopicAlreadyExistsError:
+            pass
+    return missing
+
+
 async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, Any],
                                  timeout_s: float = 30.0) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000, **client)
     await admin.start()
     try:
         wanted = internal_topics(group)
-        existing = set(await admin.list_topics())
-        missing = [t for t in wanted if t.name not in existing]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another replica created them first
+        missing = await create_missing(admin, wanted)
         # Creation is asynchronous: a consumer subscribing before every partition has a leader
         # would be assigned only some of them.
         deadline = asyncio.get_running_loop().time() + timeout_s
