@@ -65,6 +65,9 @@ class RulingDecide(Data):
     return_shipping_fen: NonNegativeFen | None = None  # the buyer's return postage, repaid when not the buyer's
     misconduct: Misconduct = "none"
     penalty_fen: NonNegativeFen = 0  # a fine on the seller, from its deposit
+    # v3: paid to the buyer beyond any refund (赔偿, 补偿差价), from the seller's deposit; capped
+    # (services/arbitration/domain/ruling_checks.py: COMPENSATION_MULTIPLE)
+    compensation_fen: NonNegativeFen = 0
 
 
 class CaseClaim(Data):
@@ -169,6 +172,7 @@ class RulingIssued(Data):
     return_shipping_fen: NonNegativeFen
     misconduct: Misconduct
     penalty_fen: NonNegativeFen
+    compensation_fen: NonNegativeFen = 0  # v3; 0 in rulings recorded before it
     # extras
     refund_id: Id | None = None
     round: StrictInt = 1

@@ -38,7 +38,11 @@ CaseOpener = Literal["buyer", "seller", "system", "platform"]
 Outcome = Literal["full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order"]
 ShippingPayer = Literal["seller", "buyer", "platform"]
 Misconduct = Literal["none", "buyer", "seller"]  # a party acted in bad faith (e.g. false evidence)
-PayoutPurpose = Literal["refund", "return_shipping", "appeal_top_up", "seller_compensation"]
+# `compensation`: what a ruling awards the buyer beyond any refund (赔偿), from the seller's deposit;
+# `seller_compensation`: the platform's to the seller when an appeal lowered an award already paid.
+PayoutPurpose = Literal["refund", "return_shipping", "appeal_top_up", "seller_compensation", "compensation"]
+# Why a seller's deposit (保证金) is drawn on: a fine (at fault, or misconduct), or the buyer's compensation.
+DeductionReason = Literal["at_fault", "misconduct", "compensation"]
 ClosedWhy = Literal["cancelled", "rejected_final", "expired", "completed"]
 Party = Literal["buyer", "seller"]
 Awaiting = Literal["buyer", "seller", "platform", "payment", "nobody"]

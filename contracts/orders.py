@@ -5,7 +5,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from contracts.common import MAX_ITEMS, Currency, Data, Fen, Id, Item, PayoutPurpose, RefundTo, ShortText
+from contracts.common import (MAX_ITEMS, Currency, Data, DeductionReason, Fen, Id, Item, PayoutPurpose, RefundTo,
+                              ShortText)
 
 
 class OrderPaid(Data):
@@ -57,20 +58,20 @@ class PayoutRequest(Data):
 
 
 class DepositDeduct(Data):
-    """On `payments.commands`: take a fine from the seller's deposit (保证金). `deduction_id` is the
-    idempotency key."""
+    """On `payments.commands`: take a fine, or the buyer's compensation, from the seller's deposit
+    (保证金). `deduction_id` is the idempotency key."""
 
     deduction_id: Id
     order_id: Id
     seller_id: Id
     case_id: Id
     amount_fen: Fen
-    reason: ShortText
+    reason: DeductionReason
 
 
 class DepositRefund(Data):
-    """Internal, on `payments.commands`: give a deduction back (the fine was lifted on appeal).
-    One per `deduction_id`."""
+    """On `payments.commands` (public since version 3): give a deduction back (a fine or compensation
+    lifted or changed on appeal). One per `deduction_id`."""
 
     deduction_id: Id
     order_id: Id

@@ -237,6 +237,31 @@ class PostageRepaid(Data):
     amount_fen: Fen
 
 
+class CompensationAwarded(Data):
+    """Internal: what a case's rulings now award the buyer beyond any refund changed (a ruling that
+    the refund service carried out). The seller service draws the seller's deposit to this figure."""
+
+    order_id: Id
+    case_id: Id
+    refund_id: Id | None = None  # none for a case without a request (the platform's own)
+    amount_fen: NonNegativeFen
+    previous_fen: NonNegativeFen
+    round: StrictInt
+    buyer_id: Id
+    seller_id: Id
+
+
+class CompensationPaid(Data):
+    """Internal: a compensation payout reached the buyer."""
+
+    order_id: Id
+    case_id: Id
+    refund_id: Id | None = None
+    payout_id: Id
+    amount_fen: Fen
+    buyer_id: Id
+
+
 class SellerCompensated(Data):
     """Internal: the platform's compensation reached the seller (a ruling on appeal lowered an award
     the buyer had already received; the buyer keeps it)."""

@@ -71,7 +71,9 @@ CONTRACT = {
     },
     T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to", "purpose",
                                              "payee_id"},
-                          "deposit.deduct": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"}},
+                          "deposit.deduct": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"},
+                          # v3, made public
+                          "deposit.refund": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"}},
     T.NOTIFY_EVENTS: {"message.sent": {"message_id", "user_id", "order_id", "template", "title", "body", "locale"}},
 }
 

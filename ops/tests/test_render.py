@@ -16,3 +16,15 @@ def test_a_platform_case_and_its_fine_read_in_the_tail() -> None:
                                           "amount_fen": 50000, "reason": "at_fault", "deduction_id": "deduct:CS-1:r1"},
                      actor={"role": "system", "id": "svc:seller"})
     assert "amount_fen=50000" in line("seller.events", encode(fined))
+
+
+def test_compensation_reads_in_the_tail_with_its_purpose_and_deduction() -> None:
+    paid = envelope("payout.request", {"order_id": "O-9", "payout_id": "payout:CS-1:compensation:r1", "refund_id": "CS-1",
+                                       "amount_fen": 100000, "refund_to": "balance", "purpose": "compensation",
+                                       "payee_id": "B-1"}, actor={"role": "system", "id": "svc:refund"})
+    assert "purpose=compensation" in line("payments.commands", encode(paid))
+    drawn = envelope("deposit.deduct", {"order_id": "O-9", "seller_id": "S-1", "case_id": "CS-1", "amount_fen": 100000,
+                                        "reason": "compensation", "deduction_id": "deduct:CS-1:compensation:r1"},
+                     actor={"role": "system", "id": "svc:seller"})
+    text = line("payments.commands", encode(drawn))
+    assert "reason=compensation" in text and "deduction_id=deduct:CS-1:compensation:r1" in text

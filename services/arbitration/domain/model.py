@@ -43,6 +43,7 @@ class RulingRecord(Model):
     return_shipping_fen: int = 0
     misconduct: str = "none"
     penalty_fen: int = 0
+    compensation_fen: int = 0
 
 
 class RequestFacts(Model):

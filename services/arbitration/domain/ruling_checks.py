@@ -14,6 +14,13 @@ ALLOWED_OUTCOMES: dict[str | None, frozenset[str]] = {
     None: frozenset({"reject"}),
 }
 NEEDS_AMOUNT = frozenset({"full_refund", "partial_refund", "return_and_refund"})
+# Compensation (赔偿) a case may award the buyer beyond any refund, as a multiple of what the buyer
+# paid, by the case's reason: ten times for a counterfeit (假一赔十); once for any other case.
+COMPENSATION_MULTIPLE: dict[str, int] = {"counterfeit": 10}
+
+
+def compensation_cap(reason: str, paid_fen: int | None) -> int:
+    return (paid_fen or 0) * COMPENSATION_MULTIPLE.get(reason, 1)
 
 
 def refund_amount(outcome: str, asked: int | None, request: RequestFacts | None) -> tuple[int, Reject | None]:

@@ -11,7 +11,7 @@ from services.arbitration.domain.claims import held_by_other
 from services.arbitration.domain.collector import ArbitrationCollector, case_for_party, case_of, evidence_of
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
 from services.arbitration.domain.rules import BUYER_WINS_OUTCOME, Rule, default_fine
-from services.arbitration.domain.ruling_checks import check_ruling, refund_amount
+from services.arbitration.domain.ruling_checks import check_ruling, compensation_cap, refund_amount
 def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     case, refused = case_of(agg, d.case_id)
@@ -32,15 +32,33 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     if (d.return_shipping_fen or 0) > ctx.settings.max_postage_fen:
         return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "
                                                       f"is repaid; the ruling states {d.return_shipping_fen}")
-    c = ArbitrationCollector(agg, ctx, actor_of(msg))
     penalty = d.penalty_fen or default_fine(d.seller_at_fault, d.misconduct, ctx.settings)
     if penalty and not d.seller_at_fault:
         return Decision.refuse("penalty_without_fault", "only a seller found at fault can be fined")
+    if (refused := check_compensation(agg, case, req, d)) is not None:
+        return refused
+    c = ArbitrationCollector(agg, ctx, actor_of(msg))
     issue(c, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
            at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
            costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
-                  "penalty_fen": penalty})
+                  "penalty_fen": penalty, "compensation_fen": d.compensation_fen})
     return c.decision()
+
+
+def check_compensation(agg: ArbitrationOrder, case: Case, req: RequestFacts | None, d: Any) -> Decision | None:
+    if not d.compensation_fen:
+        return None
+    if not d.seller_at_fault:
+        return Decision.refuse("compensation_without_fault", "compensation is taken from the seller's deposit: "
+                                                             "only a seller found at fault pays it")
+    if req is not None and d.outcome == "reject":
+        return Decision.refuse("compensation_with_reject", "a ruling that rejects the buyer's claim awards no "
+                                                           "compensation")
+    cap = compensation_cap(case.reason, agg.paid_fen)
+    if d.compensation_fen > cap:
+        return Decision.refuse("compensation_exceeds_cap", f"compensation of at most {cap} fen on this case "
+                                                           f"({case.reason}); the ruling states {d.compensation_fen}")
+    return None
 
 
 def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -72,7 +90,7 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     return c.decision()
 
 
-NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0}
+NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0, "compensation_fen": 0}
 
 
 def issue(c: ArbitrationCollector, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,

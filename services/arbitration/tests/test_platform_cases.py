@@ -70,3 +70,36 @@ def test_a_buyer_or_seller_cannot_open_one():
     for party in (BUYER, SELLER):  # the contract gives case.open to arbitrators alone (the authorize step)
         assert authorize(msg("case.open", FILING, party), strict=True).code == "forbidden"
     assert authorize(msg("case.open", FILING, ARB), strict=True) is None
+
+
+def _ruled(state, compensation_fen: int, *, outcome: str = "reject", at_fault: bool = True):
+    case = next(iter(ArbitrationOrder.load("O1", state).cases.values()))
+    return domain.decide("O1", state, msg("ruling.decide", {
+        "case_id": case.case_id, "outcome": outcome, "return_shipping_paid_by": "seller", "seller_at_fault": at_fault,
+        "reasoning": "售假属实 / counterfeit confirmed", "compensation_fen": compensation_fen}, ARB),
+        ctx(NOW + timedelta(hours=80), "r"))
+
+
+def test_a_counterfeit_may_be_compensated_up_to_ten_times_what_the_buyer_paid():
+    waited = close_window(open_platform_case().state, NOW + timedelta(hours=73)).state
+    [issued] = [e for e in _ruled(waited, 100000).emits if e.type == "ruling.issued"]  # 假一赔十 on ¥100
+    assert issued.data["compensation_fen"] == 100000
+    assert _ruled(waited, 100001).reject.code == "compensation_exceeds_cap"
+    assert _ruled(waited, 5000, at_fault=False).reject.code == "compensation_without_fault"
+
+
+def test_other_cases_compensate_at_most_what_was_paid_and_never_with_a_rejected_claim():
+    from services.arbitration.tests.test_cases import _awaiting, rule
+    awaiting = _awaiting()  # the buyer's case over a ¥60 request on a ¥100 order
+    case = next(iter(ArbitrationOrder.load("O1", awaiting).cases.values()))
+
+    def decide(outcome: str, fen: int):
+        return domain.decide("O1", awaiting, msg("ruling.decide", {
+            "case_id": case.case_id, "outcome": outcome, "refund_fen": 6000, "return_shipping_paid_by": "seller",
+            "seller_at_fault": True, "reasoning": "理由", "compensation_fen": fen}, ARB), ctx(NOW + timedelta(hours=3)))
+    assert decide("full_refund", 10001).reject.code == "compensation_exceeds_cap"
+    [issued] = [e for e in decide("full_refund", 10000).emits if e.type == "ruling.issued"]
+    assert (issued.data["refund_fen"], issued.data["compensation_fen"]) == (6000, 10000)
+    assert decide("reject", 100).reject.code == "compensation_with_reject"
+    [plain] = [e for e in rule(awaiting, "full_refund").emits if e.type == "ruling.issued"]
+    assert plain.data["compensation_fen"] == 0

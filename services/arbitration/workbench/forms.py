@@ -54,14 +54,16 @@ class Checked:
         return not self.errors
 
 
-def check_ruling(form: Mapping[str, str], request: RequestFacts | None, max_postage_fen: int) -> Checked:
+def check_ruling(form: Mapping[str, str], request: RequestFacts | None, max_postage_fen: int,
+                 compensation_cap_fen: int = 0) -> Checked:
+    """`compensation_cap_fen`: the most this case may award beyond any refund (compensation_cap)."""
     out = Checked()
     outcome = form.get("outcome", "")
     if outcome not in outcomes_for(request):
         out.errors["outcome"] = "outcome_not_allowed"
         return out
     amounts: dict[str, int | None] = {}
-    for name in ("refund", "return_shipping", "penalty"):
+    for name in ("refund", "return_shipping", "penalty", "compensation"):
         try:
             amounts[name] = fen_of(form.get(f"{name}_yuan", ""))
         except ValueError:
@@ -85,6 +87,13 @@ def check_ruling(form: Mapping[str, str], request: RequestFacts | None, max_post
     at_fault = form.get("seller_at_fault") in ("on", "true", "1")
     if amounts["penalty"] and not at_fault:
         out.errors["penalty_yuan"] = "penalty_without_fault"
+    if amounts["compensation"]:
+        if not at_fault:
+            out.errors["compensation_yuan"] = "compensation_without_fault"
+        elif request is not None and outcome == "reject":
+            out.errors["compensation_yuan"] = "compensation_with_reject"
+        elif amounts["compensation"] > compensation_cap_fen:
+            out.errors["compensation_yuan"] = "compensation_exceeds_cap"
     reasoning = "：".join(p for p in (form.get("canned", "").strip(), form.get("reasoning", "").strip()) if p)
     if not form.get("reasoning", "").strip():
         out.errors["reasoning"] = "reasoning_required"
@@ -94,6 +103,8 @@ def check_ruling(form: Mapping[str, str], request: RequestFacts | None, max_post
         return out
     out.data = {"outcome": outcome, "return_shipping_paid_by": payer, "seller_at_fault": at_fault,
                 "reasoning": reasoning, "misconduct": misconduct, "penalty_fen": amounts["penalty"] or 0}
+    if amounts["compensation"]:
+        out.data["compensation_fen"] = amounts["compensation"]
     if outcome in NEEDS_AMOUNT:
         out.data["refund_fen"] = refund_fen
     if amounts["return_shipping"] is not None:

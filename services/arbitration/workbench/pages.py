@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from services.arbitration.domain.model import RequestFacts, claim_holder
+from services.arbitration.domain.ruling_checks import compensation_cap
 from services.arbitration.workbench import forms
 from services.arbitration.workbench.accounts import Account, Accounts
 from services.arbitration.workbench.decisions import Decisions
@@ -175,7 +176,8 @@ class Pages:
             canned=forms.CANNED_REASONS, errors=errors or {}, form=form or {},
             held_by=holder(doc, datetime.now(timezone.utc)), sent=sent if self.decisions.answer(sent) else "",
             colleagues=await self.accounts.all() if account.supervisor else [],
-            max_postage_fen=self.settings.max_postage_fen)
+            max_postage_fen=self.settings.max_postage_fen,
+            compensation_cap_fen=compensation_cap(doc.get("reason", ""), doc.get("paid_fen")))
 
     async def claim(self, request: Request, account: Account) -> Response:
         return await self.act(request, account, request.path_params["case_id"], "case.claim", {})
@@ -224,7 +226,8 @@ class Pages:
         if doc is None:
             return forms.Checked(), None, form
         facts = RequestFacts.model_validate(doc["request"]) if doc.get("request") else None
-        return forms.check_ruling(form, facts, self.settings.max_postage_fen), doc, form
+        cap = compensation_cap(doc.get("reason", ""), doc.get("paid_fen"))
+        return forms.check_ruling(form, facts, self.settings.max_postage_fen, cap), doc, form
 
     async def open_case_page(self, request: Request, account: Account, errors: dict[str, str] | None = None,
                              form: Any = None, status_code: int = 200) -> Response:

@@ -38,11 +38,15 @@ def test_an_exchange_request_offers_an_exchange_and_a_case_without_request_only_
     ({"outcome": "exchange"}, "outcome", "outcome_not_allowed"),
     ({"return_shipping_yuan": "30.01"}, "return_shipping_yuan", "postage_exceeds_cap"),
     ({"penalty_yuan": "10"}, "penalty_yuan", "penalty_without_fault"),
+    ({"compensation_yuan": "10"}, "compensation_yuan", "compensation_without_fault"),
+    ({"compensation_yuan": "100.01", "seller_at_fault": "on"}, "compensation_yuan", "compensation_exceeds_cap"),
+    ({"compensation_yuan": "1", "seller_at_fault": "on", "outcome": "reject"}, "compensation_yuan",
+     "compensation_with_reject"),
     ({"reasoning": ""}, "reasoning", "reasoning_required"),
     ({"return_shipping_paid_by": "nobody"}, "return_shipping_paid_by", "choose_one"),
 ])
 def test_a_ruling_the_service_would_refuse_is_refused_in_the_form(over, field, code):
-    checked = check_ruling(form(**over), REQ, max_postage_fen=3000)
+    checked = check_ruling(form(**over), REQ, max_postage_fen=3000, compensation_cap_fen=10000)
     assert checked.errors.get(field) == code and checked.data == {}
 
 
@@ -120,3 +124,9 @@ def test_every_declared_reason_has_words_in_both_languages() -> None:
                for r in get_args(lit)} | {rule.name for rule in AUTOMATIC_RULES}
     wordless = sorted(r for r in reasons if not has_words(r))
     assert wordless == []
+
+
+def test_compensation_within_the_cap_goes_into_the_ruling():
+    checked = check_ruling(form(seller_at_fault="on", compensation_yuan="1,000"), REQ,
+                           max_postage_fen=3000, compensation_cap_fen=100000)
+    assert checked.ok and checked.data["compensation_fen"] == 100000 and checked.data["seller_at_fault"] is True
