@@ -532,3 +532,42 @@ async def test_the_platform_opens_a_case_of_its_own_and_fines_a_counterfeit(mark
     assert "¥500.00" in told["body"]
     await asyncio.sleep(1)
     assert bus.all("payout.request", order_id=order.id) == []  # no request, no money to the buyer
+
+
+async def test_a_counterfeit_is_compensated_ten_times_from_the_deposit_and_an_appeal_lowers_it(
+        market: Market, payments: PaymentSystem, bus) -> None:
+    """假一赔十: the platform's case rules compensation of ten times the price; the buyer is paid it
+    to its balance, the seller's deposit gives it; an appeal lowers it to the price, the deposit
+    gets the difference back and the buyer keeps what it was paid."""
+    order = await market.paid_order(amount_fen=19900)
+    await order.platform_opens_case()
+    await order.case_opened(opened_by="platform")
+    await order.submits_evidence("seller", "有进货凭证", done=True)
+    await order.submits_evidence("buyer", "收到的商品做工粗糙", done=True)
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    over = await order.arbitrator_rules("reject", reasoning="售假属实", compensation_fen=199001)
+    assert (await order.rejection_of(over))["code"] == "compensation_exceeds_cap"
+
+    await order.arbitrator_rules("reject", reasoning="售假属实，假一赔十", compensation_fen=199000)
+    payout = await bus.expect("payout.request", order_id=order.id, purpose="compensation")
+    assert (payout["amount_fen"], payout["payee_id"], payout["refund_to"]) == (199000, order.buyer, "balance")
+    assert payout["refund_id"] == order.case_id  # no request: the case names it
+    deduct = await bus.expect("deposit.deduct", case_id=order.case_id, reason="compensation")
+    assert (deduct["amount_fen"], deduct["seller_id"]) == (199000, order.seller)
+    charged = await bus.expect("message.sent", user_id=order.seller, template="compensation_charged")
+    assert "¥1990.00" in charged["body"]
+    await payments.pay(payout)
+    await order.expect("refund.compensation_paid", case_id=order.case_id)
+    received = await bus.expect("message.sent", user_id=order.buyer, template="compensation_received")
+    assert "¥1990.00" in received["body"]
+
+    await order.appeals("seller", "进货渠道正规，赔偿过高")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, round=2, timeout=20)
+    await order.arbitrator_rules("reject", arbitrator="ARB-2", reasoning="复核：赔偿以实付为限", compensation_fen=19900)
+    back = await bus.expect("deposit.refund", case_id=order.case_id)
+    assert (back["deduction_id"], back["amount_fen"]) == (deduct["deduction_id"], 199000)
+    again = await bus.expect("deposit.deduct", case_id=order.case_id, amount_fen=19900)
+    assert again["deduction_id"] == f"deduct:{order.case_id}:compensation:r2"
+    await bus.expect("message.sent", user_id=order.seller, template="compensation_lifted")
+    await asyncio.sleep(1)
+    assert len(bus.all("payout.request", order_id=order.id)) == 1  # the buyer keeps it: nothing clawed back

@@ -142,7 +142,24 @@ def postage_repaid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisi
 
 def seller_compensated(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     c = _out(agg, msg, ctx)
-    c.to_user(msg.data.seller_id, "compensation_paid", amount_fen=msg.data.amount_fen)
+    c.to_user(msg.data.seller_id, "seller_compensated", amount_fen=msg.data.amount_fen)
+    return c.decision()
+
+
+def compensation_awarded(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The seller hears what its deposit does: what an appeal gives back, what is drawn."""
+    d = msg.data
+    c = _out(agg, msg, ctx)
+    if d.previous_fen:
+        c.to_user(d.seller_id, "compensation_lifted", case_id=d.case_id, amount_fen=d.previous_fen)
+    if d.amount_fen:
+        c.to_user(d.seller_id, "compensation_charged", case_id=d.case_id, amount_fen=d.amount_fen)
+    return c.decision()
+
+
+def compensation_paid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    c = _out(agg, msg, ctx)
+    c.to_user(msg.data.buyer_id, "compensation_received", case_id=msg.data.case_id, amount_fen=msg.data.amount_fen)
     return c.decision()
 
 
@@ -374,6 +391,8 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.closed": refund_closed,
     "refund.postage_repaid": postage_repaid,
     "refund.seller_compensated": seller_compensated,
+    "refund.compensation_awarded": compensation_awarded,
+    "refund.compensation_paid": compensation_paid,
     "refund.offer_accepted": offer_answered("offer_accepted"),
     "refund.offer_declined": offer_answered("offer_declined"),
     "refund.offer_lapsed": offer_lapsed,

@@ -130,3 +130,20 @@ def test_a_ruling_with_no_request_says_what_the_platform_found_not_a_refund() ->
     assert {m["template"] for m in sent.values()} == {"case_ruled"}
     assert "罚款 ¥500.00" in sent["B-1"]["body"] and "fined ¥500.00" in sent["S-1"]["body"]
     assert "rejected" not in sent["S-1"]["body"]
+
+
+def test_compensation_tells_the_seller_what_its_deposit_does_and_the_buyer_when_paid() -> None:
+    def awarded(amount: int, previous: int, round_: int):
+        return _decide("refund.compensation_awarded", {
+            "case_id": "CS-9", "refund_id": None, "amount_fen": amount, "previous_fen": previous, "round": round_,
+            "buyer_id": "B-1", "seller_id": "S-1"}, {"role": "system", "id": "svc:refund"})
+    first = [(e.data["user_id"], e.data["template"]) for e in awarded(100000, 0, 1).emits]
+    assert first == [("S-1", "compensation_charged")]
+    changed = [e.data for e in awarded(30000, 100000, 2).emits]
+    assert [m["template"] for m in changed] == ["compensation_lifted", "compensation_charged"]
+    assert "¥1000.00 goes back to your deposit" in changed[0]["body"] and "¥300.00" in changed[1]["body"]
+    paid = _decide("refund.compensation_paid", {"case_id": "CS-9", "refund_id": None, "payout_id": "p",
+                                                "amount_fen": 100000, "buyer_id": "B-1"},
+                   {"role": "system", "id": "payments"})
+    [told] = [e.data for e in paid.emits]
+    assert (told["user_id"], told["template"]) == ("B-1", "compensation_received") and "¥1000.00" in told["body"]

@@ -8,7 +8,7 @@ from typing import Callable
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
-from services.refund.domain import rules, settlement
+from services.refund.domain import compensation, rules, settlement
 from services.refund.domain.model import OrderFacts, OrderRefunds, Parcel, Refund, Ruling
 from services.refund.domain.move import RefundCollector, find_refund, timers_of
 from services.refund.domain.negotiation import (
@@ -214,6 +214,11 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
     d = msg.data
     refund = find_refund(agg, d.refund_id) or next(
         (r for r in agg.refunds.values() if r.case_id == d.case_id), None)
+    if refund is None and d.refund_id is None:
+        # A case with no request (the platform's own, a seller's complaint): only compensation moves.
+        c = RefundCollector(agg, ctx, actor_of(msg))
+        compensation.follow(c, d)
+        return c.decision()
     if refund is None or any(x.case_id == d.case_id and x.round == d.round for x in refund.rulings):
         return Decision.ignore()
     ruling = Ruling(case_id=d.case_id, outcome=d.outcome, refund_fen=d.refund_fen, decided_by=d.decided_by,
@@ -227,6 +232,7 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         # the race): nothing is carried out, and the arbitration service closes the case on hearing it.
         refund.notes.append(f"round {d.round} ruling {d.outcome} arrived after the request closed "
                             f"({refund.closed_why}); not carried out")
+        compensation.follow(c, d, first=False)  # an earlier ruling's award, which an appeal changes
         return c.decision()
     if refund.state not in FOLLOWS_RULINGS:
         appealed = any(x.case_id == d.case_id and x.round < d.round for x in refund.rulings[:-1])
@@ -238,8 +244,10 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         # runs its course, and the platform settles the difference.
         if (owed := settlement.settlement_for(agg, refund, d.outcome, d.refund_fen, d.round)) is not None:
             c.request_settlement(refund, owed)
+        compensation.follow(c, d)
         refund.updated_at = ctx.now
         return c.decision()
+    compensation.follow(c, d)
     if d.outcome == "reject":
         refund.awarded_fen = refund.payout_fen = 0  # replaces an earlier ruling whose money has not moved
         if d.final or d.appealable_until is None:

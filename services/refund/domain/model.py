@@ -56,13 +56,30 @@ class Settlement(Model):
     the platform's compensation to the seller. Its own stable payout id, paid once."""
 
     payout_id: str
-    purpose: Literal["appeal_top_up", "seller_compensation", "return_shipping"]
+    purpose: Literal["appeal_top_up", "seller_compensation", "return_shipping", "compensation"]
     amount_fen: int
     payee_id: str
     round: int
     attempts: int = 1
     status: Literal["requested", "paid", "failed"] = "requested"
     errors: list[str] = Field(default_factory=list)
+
+
+class CaseCompensation(Model):
+    """What a case awards the buyer beyond any refund (compensation.py), and its payouts."""
+
+    case_id: str
+    refund_id: str | None = None
+    buyer_id: str
+    seller_id: str
+    awarded_fen: int = 0  # what the latest ruling carried out awards
+    round: int = 0  # the latest ruling carried out
+    payouts: list[Settlement] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # for operators: a payout that kept failing
+
+    @property
+    def requested_fen(self) -> int:
+        return sum(p.amount_fen for p in self.payouts)
 
 
 class Post(Model):
@@ -163,6 +180,7 @@ class OrderRefunds(Model):
     nos: int = 0  # times the order's requests were answered "no" (rejected, an offer declined or lapsed)
     open_refund_id: str | None = None
     refunds: dict[str, Refund] = Field(default_factory=dict)
+    compensations: dict[str, CaseCompensation] = Field(default_factory=dict)  # key: case_id
 
     @property
     def open_refund(self) -> Refund | None:

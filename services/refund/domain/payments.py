@@ -7,7 +7,7 @@ from datetime import timedelta
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
-from services.refund.domain import settlement
+from services.refund.domain import compensation, settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
 from services.refund.domain.move import RefundCollector, find_refund, with_error
 from services.refund.domain.transitions import can
@@ -71,6 +71,8 @@ def settlement_failed(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: 
 def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     if (found := settlement.find(agg, msg.data.payout_id)) is not None:
         return settlement_paid(agg, *found, msg, ctx)
+    if (owed := compensation.find(agg, msg.data.payout_id)) is not None:
+        return compensation.paid(agg, *owed, msg, ctx)
     refund = _refund_by_payout(agg, msg.data.payout_id)
     if refund is None or not can(refund.state, "payout.succeeded"):
         return Decision.ignore()
@@ -87,6 +89,8 @@ def payout_succeeded(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Dec
 def payout_failed(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     if (found := settlement.find(agg, msg.data.payout_id)) is not None:
         return settlement_failed(agg, *found, msg, ctx)
+    if (owed := compensation.find(agg, msg.data.payout_id)) is not None:
+        return compensation.failed(agg, *owed, msg, ctx)
     refund = _refund_by_payout(agg, msg.data.payout_id)
     if refund is None or refund.state != "payout_pending":
         return Decision.ignore()

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Collector, Decision
-from services.seller.domain import fines as fining
+from services.seller.domain import deposit
 
 BASE_SCORE = 100
 EXPIRY_TIMER = "defect_expiry"
@@ -32,7 +32,9 @@ class Shop(BaseModel):
     seller_id: str
     defects: dict[str, Defect] = Field(default_factory=dict)  # key: refund_id (or case_id)
     restrictions: list[str] = Field(default_factory=list)
-    fines: dict[str, fining.Fine] = Field(default_factory=dict)  # key: case_id; kept for the credit window
+    # What rulings drew from the deposit, by case_id; kept for the credit window.
+    fines: dict[str, deposit.Deduction] = Field(default_factory=dict)
+    compensations: dict[str, deposit.Deduction] = Field(default_factory=dict)
     orders: dict[str, int] = Field(default_factory=dict)  # orders paid per day (YYYY-MM-DD) in the window
 
     @property
@@ -56,7 +58,8 @@ class Shop(BaseModel):
 
 
 def timers_of(shop: Shop, window_s: float) -> dict[str, datetime]:
-    since = [d.at for d in shop.defects.values()] + [f.at for f in shop.fines.values()]
+    since = ([d.at for d in shop.defects.values()] + [f.at for f in shop.fines.values()]
+             + [f.at for f in shop.compensations.values()])
     if not since:
         return {}
     return {EXPIRY_TIMER: min(since) + timedelta(seconds=window_s)}
@@ -127,13 +130,20 @@ def seller_timed_out(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
 
 def ruling_issued(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     """A ruling weighs on the shop twice: its credit (a defect) and its deposit (a fine)."""
-    fined = fining.on_ruling(shop.fines, shop.seller_id, msg, ctx)
+    fined = deposit.on_ruling(shop.fines, shop.seller_id, msg, ctx)
     credit = _credit_of_ruling(shop, msg, ctx)
     if not fined:
         return credit
     c = ShopCollector(shop, ctx)
-    c.emits.extend(credit.emits + fined)  # the fine's events are the fines module's own
+    c.emits.extend(credit.emits + fined)  # the fine's events are the deposit module's own
     return c.decision()
+
+
+def compensation_awarded(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The buyer's compensation on a case changed: the deposit follows it."""
+    c = ShopCollector(shop, ctx)
+    c.emits.extend(deposit.on_compensation(shop.compensations, shop.seller_id, msg, ctx))
+    return c.decision() if c.emits else Decision.ignore()
 
 
 def _credit_of_ruling(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -166,8 +176,9 @@ def _forget_old_orders(shop: Shop, ctx: Context) -> None:
 def on_expiry(shop: Shop, due_at: datetime, ctx: Context) -> Decision:
     _forget_old_orders(shop, ctx)
     window = timedelta(seconds=ctx.settings.credit_window_s)
-    for case_id in [k for k, f in shop.fines.items() if f.at + window <= ctx.now]:
-        del shop.fines[case_id]  # the shop shows the fines of the window
+    for held in (shop.fines, shop.compensations):  # the shop shows those of the window
+        for case_id in [k for k, f in held.items() if f.at + window <= ctx.now]:
+            del held[case_id]
     expired = [k for k, d in shop.defects.items() if d.at + window <= ctx.now]
     if not expired:
         return ShopCollector(shop, ctx).decision()

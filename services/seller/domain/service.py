@@ -19,6 +19,7 @@ SHOP = "shop:"
 SHOPS = "shops"  # the query model's shop credit, one document per seller
 # A timeout weighs on the shop once the refund service took it (a withdrawal may have won the race).
 CREDIT_HANDLERS = {"refund.state_changed": credit.seller_timed_out, "ruling.issued": credit.ruling_issued,
+                   "refund.compensation_awarded": credit.compensation_awarded,
                    "order.paid": credit.order_paid, "refund.requested": credit.shipped_late,
                    "order.shipped_late": credit.shipped_late}
 
@@ -69,4 +70,6 @@ class SellerDomain(Domain):
         return [ViewDoc(SHOPS, {"_id": shop.seller_id, "score": shop.score, "restrictions": shop.restrictions,
                                 "orders_in_window": shop.orders_in_window, "defect_rate": round(shop.defect_rate, 4),
                                 "defects": {k: d.model_dump(mode="python") for k, d in shop.defects.items()},
-                                "fines": {k: f.model_dump(mode="python") for k, f in shop.fines.items()}})]
+                                "fines": {k: f.model_dump(mode="python") for k, f in shop.fines.items()},
+                                "compensations": {k: f.model_dump(mode="python")
+                                                  for k, f in shop.compensations.items()}})]

@@ -159,6 +159,26 @@ def test_a_fine_is_deducted_once_and_given_back_once_when_an_appeal_lifts_it():
     assert not [e for e in twice.emits if e.type == "deposit.refund"]
 
 
+def awarded(amount_fen: int, previous_fen: int, round_: int):
+    return msg("refund.compensation_awarded", {"case_id": "C1", "refund_id": "R1", "amount_fen": amount_fen,
+                                               "previous_fen": previous_fen, "round": round_, "buyer_id": "B1",
+                                               "seller_id": "S1"}, ("system", "svc:refund"))
+
+
+def test_the_deposit_follows_the_buyers_compensation_through_appeals():
+    def moves(d):
+        return [(e.type, e.data["deduction_id"], e.data["amount_fen"], e.data["reason"]) for e in d.emits]
+    drawn = domain.decide("shop:S1", None, awarded(20000, 0, 1), ctx())
+    assert moves(drawn) == [("deposit.deduct", "deduct:C1:compensation:r1", 20000, "compensation")]
+    assert not domain.decide("shop:S1", drawn.state, awarded(20000, 0, 1), ctx()).emits  # heard twice
+    changed = domain.decide("shop:S1", drawn.state, awarded(50000, 20000, 2), ctx())
+    assert moves(changed) == [("deposit.refund", "deduct:C1:compensation:r1", 20000, "lifted_on_appeal"),
+                              ("deposit.deduct", "deduct:C1:compensation:r2", 50000, "compensation")]
+    lifted = domain.decide("shop:S1", changed.state, awarded(0, 50000, 3), ctx())
+    assert moves(lifted) == [("deposit.refund", "deduct:C1:compensation:r2", 50000, "lifted_on_appeal")]
+    assert not domain.decide("shop:S1", lifted.state, awarded(0, 50000, 3), ctx()).emits
+
+
 def timeout(refund: str):
     """A seller timeout as the refund service took it: what weighs on the shop."""
     return msg("refund.state_changed", {"refund_id": refund, "state": "in_arbitration", "previous_state": "requested",
