@@ -304,6 +304,8 @@ def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None, plain: b
         data["misconduct"] = rng.choice(("buyer", "seller"))
     if data["seller_at_fault"] and rng.random() < 0.2:
         data["penalty_fen"] = 5000
+    if rng.random() < 0.15:  # 赔偿, legal or not: half the price, the price, a counterfeit's cap, past any cap
+        data["compensation_fen"] = rng.choice((o.paid_fen // 2, o.paid_fen, o.paid_fen * 10, o.paid_fen * 10 + 1))
     return Command("ruling.decide", data, "arbitrator", arbitrator_of(rng, c))
 
 

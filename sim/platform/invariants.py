@@ -14,6 +14,7 @@ from contracts import topics as T
 from services.arbitration.domain.buyers import BUYER, BuyerRecord
 from services.arbitration.domain.model import ArbitrationOrder
 from services.arbitration.domain.rules import EVIDENCE_RULES
+from services.arbitration.domain.ruling_checks import COMPENSATION_MULTIPLE
 from services.refund.domain.model import OrderRefunds
 from sim.platform.actors import Command
 from sim.platform.payments import Payout
@@ -63,6 +64,7 @@ class OrderFacts:
     negotiation: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # refund -> entries
     declined_full: set[str] = field(default_factory=set)
     case_refund: dict[str, str | None] = field(default_factory=dict)
+    case_reason: dict[str, str] = field(default_factory=dict)
 
 
 class Watched(Protocol):
@@ -88,6 +90,8 @@ class Checker:
         # Cases closed because the refund service carried their request out another way first (the
         # seller approved, an offer was accepted): their rulings bind nothing, a 'reject' included.
         self.settled_cases: set[str] = set()
+        self.unfinished: set[str] = set()  # requests the refund service closed other than completed
+        self.compensating: set[str] = set()  # requests (or cases without one) with compensation asked for
         world.payments.on_paid.append(self._paid)
 
     def fail(self, invariant: str, message: str, order_id: str) -> None:
@@ -173,6 +177,20 @@ class Checker:
 
     def _on_refund_closed(self, e: Event) -> None:
         self.closed_at.setdefault(e.data["refund_id"], len(self.events))
+        if e.data["why"] != "completed":
+            self.unfinished.add(e.data["refund_id"])
+
+    def _on_payout_request(self, e: Event) -> None:
+        d = e.data
+        if d["purpose"] != "compensation" or d["refund_id"] in self.compensating:
+            return
+        self.compensating.add(d["refund_id"])
+        # A ruling's compensation moves only as the ruling is carried out: never first for a request
+        # that had ended another way before the ruling reached it.
+        if d["refund_id"] in self.unfinished:
+            self.fail("money_only_for_rulings_carried_out", f"compensation {d['payout_id']} was asked for on request "
+                                                            f"{d['refund_id']}, which had already ended unpaid",
+                      d["order_id"])
 
     def _on_refund_order_cancel_requested(self, e: Event) -> None:
         self._order(e).cancel_requested.append(e.data)
@@ -209,6 +227,7 @@ class Checker:
     def _on_case_opened(self, e: Event) -> None:
         d = e.data
         self._order(e).case_refund[d["case_id"]] = d.get("refund_id")
+        self._order(e).case_reason[d["case_id"]] = d.get("reason") or ""
         if d.get("asks_evidence", True):  # a case an automatic rule decides asks nobody for anything
             for party in ("buyer", "seller"):
                 self.waits.append((e, party, f"case {d['case_id']} opened"))
@@ -221,6 +240,11 @@ class Checker:
         o.rulings[d["case_id"]].append({**d, "heard_at": len(self.events)})
         for party in ("buyer", "seller"):
             self.waits.append((e, party, f"case {d['case_id']} ruled {d['outcome']}"))
+        order = self.world.orders.get(d["order_id"])
+        cap = (order.paid_fen if order else 0) * COMPENSATION_MULTIPLE.get(o.case_reason.get(d["case_id"], ""), 1)
+        if d.get("compensation_fen", 0) > cap:
+            self.fail("compensation_within_the_cap", f"case {d['case_id']} awarded {d['compensation_fen']} fen of "
+                                                     f"compensation; the cap is {cap}", d["order_id"])
         rid = d.get("refund_id")
         # The evidence rules weigh the negotiation; a rule for a seller that never answered has none.
         if d["decided_by"] in EVIDENCE_RULED and d["outcome"] != "reject" and rid in o.declined_full:
@@ -229,6 +253,12 @@ class Checker:
 
     def _on_refund_seller_compensated(self, e: Event) -> None:
         self.waits.append((e, "seller", f"compensation for request {e.data['refund_id']} was paid"))
+
+    def _on_refund_compensation_awarded(self, e: Event) -> None:
+        self.waits.append((e, "seller", f"the compensation of case {e.data['case_id']} changed its deposit"))
+
+    def _on_refund_compensation_paid(self, e: Event) -> None:
+        self.waits.append((e, "buyer", f"compensation on case {e.data['case_id']} was paid"))
 
     def _on_message_sent(self, e: Event) -> None:
         self.messages.append(e)
@@ -267,6 +297,13 @@ class Checker:
                 self.fail("seller_compensated_only_for_money_paid", f"the seller was compensated {comp} fen for request "
                                                                f"{payout.refund_id}, whose buyer was paid {got}",
                           payout.order_id)
+        if payout.purpose == "compensation":
+            facts = self.orders[payout.order_id]
+            ruled = sum(max((r.get("compensation_fen", 0) for r in rs), default=0) for rs in facts.rulings.values())
+            comp = sum(p.amount_fen for p in ledger if p.purpose == "compensation")
+            if comp > ruled:
+                self.fail("compensation_as_ruled", f"the buyer was paid {comp} fen of compensation; the order's "
+                                                   f"rulings awarded at most {ruled}", payout.order_id)
         if payout.purpose in BUYER_MONEY and (why := self._final_nos(payout.order_id).get(payout.refund_id)):
             self.fail("a_final_no_is_final", f"request {payout.refund_id} was paid, though {why}", payout.order_id)
         if payout.purpose in BUYER_MONEY and payout.refund_id in self.orders[payout.order_id].replacement_shipped:
@@ -334,6 +371,7 @@ class Checker:
             last = c.last_ruling
             standing = last if c.closed_why in ("ruling_final", "final_ruling") else None
             r = agg.refunds.get(c.refund_id or "") if agg else None
+            self._deposit_at_rest(oid, c.case_id, c.refund_id, standing)
             if standing is None:
                 continue
             if standing.outcome == "cancel_order" and buyer_total < paid_fen:
@@ -384,6 +422,29 @@ class Checker:
             if req.refund_id in facts.declined_full and not req.declined_full_offer:
                 self.fail("case_file_complete", f"the case file of request {req.refund_id} forgot that the buyer "
                                                 f"declined a full-value offer", oid)
+
+    def _deposit_at_rest(self, oid: str, case_id: str, refund_id: str | None, standing: Any) -> None:
+        """Compensation a case carried out: the buyer has what its last word awards, and the seller's
+        deposit holds exactly that; a case that carried none out drew nothing."""
+        pay = self.world.payments
+        asked = [p for p in pay.payouts.values() if p.order_id == oid and p.purpose == "compensation"
+                 and p.refund_id in (refund_id, case_id)]
+        held = sum(d.amount_fen for d in pay.deductions.values()
+                   if d.case_id == case_id and d.reason == "compensation" and not d.refunded)
+        if not asked:
+            if held:
+                self.fail("deposit_follows_the_ruling", f"{held} fen of the seller's deposit is held as compensation "
+                                                        f"on case {case_id}, which paid the buyer none", oid)
+            return
+        if standing is None:
+            return  # closed another way (the request was carried out first): what moved stays
+        paid = sum(p.amount_fen for p in asked if p.paid)
+        if paid < standing.compensation_fen:
+            self.fail("rulings_carried_out", f"case {case_id} awards {standing.compensation_fen} fen of compensation; "
+                                             f"the buyer was paid {paid}", oid)
+        if held != standing.compensation_fen:
+            self.fail("deposit_follows_the_ruling", f"case {case_id} awards {standing.compensation_fen} fen of "
+                                                    f"compensation; the seller's deposit holds {held}", oid)
 
     def _misconduct(self, buyers: dict[str, BuyerRecord], cases: dict[str, ArbitrationOrder]) -> None:
         last: dict[str, str] = {}

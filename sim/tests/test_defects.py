@@ -361,7 +361,7 @@ def test_compensation_is_paid_once_the_case_is_over_and_the_seller_is_told():
     assert s.paid("seller_compensation") == 0  # the buyer may still appeal
     s.later(7 * DAY + 1)  # nobody does: the case closes with 4000 awarded, 10000 received
     assert s.paid("seller_compensation") == 6000
-    assert [m["user_id"] for m in s.messages("compensation_paid")] == [s.order.seller_id]
+    assert [m["user_id"] for m in s.messages("seller_compensated")] == [s.order.seller_id]
     assert s.settle() == []
 
 
@@ -449,4 +449,33 @@ def test_a_withdrawal_with_no_no_standing_lets_the_buyer_ask_again():
     s.seller("seller.approve", refund_id=s.refund_id)
     s.deliver()
     assert len(s.events("refund.requested")) == 2 and s.paid() == 5000
+    assert s.settle() == []
+
+
+def test_compensation_is_paid_as_ruled_and_the_deposit_follows_each_appeal():
+    s = Story(paid_fen=10000)
+    rejected_then_escalated(s)
+    s.rule("full_refund", refund_fen=10000, compensation_fen=10000)
+    s.deliver()
+    assert (s.paid(), s.paid("compensation")) == (10000, 10000)
+    appeal_ruled(s, s.seller, "reject", who="xiaoer2")  # lifted: the buyer keeps it, the deposit gets it back
+    assert s.paid("compensation") == 10000
+    held = {d.deduction_id: d.refunded for d in s.world.payments.deductions.values() if d.reason == "compensation"}
+    assert list(held.values()) == [True]
+    assert [m["template"] for m in s.messages("compensation_lifted")] == ["compensation_lifted"]
+    s.later(8 * DAY)
+    assert s.settle() == []
+
+
+def test_a_ruling_that_reaches_a_withdrawn_request_moves_no_compensation():
+    s = Story(paid_fen=10000)
+    rejected_then_escalated(s)
+    s.buyer("refund.cancel", refund_id=s.refund_id)
+    s.deliver("refund")  # the refund service took the withdrawal; the arbitration service has not heard
+    s.rule("full_refund", refund_fen=10000, compensation_fen=10000)
+    s.read("arbitration", "arbitration.decisions")  # ruled before it heard of the withdrawal
+    assert s.events("ruling.issued")
+    s.deliver()
+    assert s.paid("compensation") == 0 and not s.world.payments.deductions
+    s.later(8 * DAY)
     assert s.settle() == []
