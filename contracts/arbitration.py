@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.common import (
-    CaseOpener, Data, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party, PlatformCaseReason,
-    ShippingPayer, ShortText,
+    CaseOpener, Data, Demand, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party,
+    PlatformCaseReason, ShippingPayer, ShortText,
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
@@ -22,6 +22,8 @@ class InterventionRequest(Data):
     reason: ShortText  # a seller must use one of contracts.common.SellerInterventionReason
     description: Description
     evidence: EvidenceList
+    # v3: what the party asks of the platform, shown on the case; the arbitrator decides (funds.hold)
+    demands: Annotated[list[Demand], Field(max_length=4)] = Field(default_factory=list)
 
 
 class CaseOpen(Data):
@@ -32,6 +34,24 @@ class CaseOpen(Data):
     reason: PlatformCaseReason
     description: Description
     evidence: EvidenceList
+
+
+class FundsHold(Data):
+    """(v3) The arbitrator holds a party's settlement of this order until the case ends (冻结)."""
+
+    order_id: Id
+    case_id: Id
+    party: Party
+    reason: Description
+
+
+class FundsRelease(Data):
+    """(v3) The arbitrator releases a hold before the case ends (a case's end releases them all)."""
+
+    order_id: Id
+    case_id: Id
+    party: Party
+    reason: Description
 
 
 class EvidenceSubmit(Data):
@@ -216,6 +236,29 @@ class CaseClosed(Data):
     order_id: Id
     case_id: Id
     why: ShortText
+
+
+class FundsHeld(Data):
+    """Internal: a party's settlement of the order is held (what `settlement.hold` asked for)."""
+
+    order_id: Id
+    case_id: Id
+    hold_id: Id
+    party: Party
+    party_id: Id
+    reason: Description
+
+
+class FundsReleased(Data):
+    """Internal: a hold ended: an arbitrator released it, or its case ended (`released_by` says)."""
+
+    order_id: Id
+    case_id: Id
+    hold_id: Id
+    party: Party
+    party_id: Id
+    reason: Description
+    released_by: Literal["arbitrator", "case_closed"]
 
 
 class WithdrawalNoted(Data):

@@ -43,6 +43,9 @@ Misconduct = Literal["none", "buyer", "seller"]  # a party acted in bad faith (e
 PayoutPurpose = Literal["refund", "return_shipping", "appeal_top_up", "seller_compensation", "compensation"]
 # Why a seller's deposit (保证金) is drawn on: a fine (at fault, or misconduct), or the buyer's compensation.
 DeductionReason = Literal["at_fault", "misconduct", "compensation"]
+# What a party asks of the platform when it asks it to step in (v3): freeze the other side's
+# settlement of the order until the case ends (冻结对方账户), refund at once, compensation, other.
+Demand = Literal["freeze_counterparty", "force_refund", "compensation", "other"]
 ClosedWhy = Literal["cancelled", "rejected_final", "expired", "completed"]
 Party = Literal["buyer", "seller"]
 Awaiting = Literal["buyer", "seller", "platform", "payment", "nobody"]

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from contracts.common import (MAX_ITEMS, Currency, Data, DeductionReason, Fen, Id, Item, PayoutPurpose, RefundTo,
-                              ShortText)
+from contracts.common import (MAX_ITEMS, Currency, Data, DeductionReason, Description, Fen, Id, Item, Party,
+                              PayoutPurpose, RefundTo, ShortText)
 
 
 class OrderPaid(Data):
@@ -67,6 +67,22 @@ class DepositDeduct(Data):
     case_id: Id
     amount_fen: Fen
     reason: DeductionReason
+
+
+class SettlementHold(Data):
+    """(v3) On `payments.commands`: keep that party's settlement of this order until released.
+    `hold_id` is stable; every hold is released once, when its case ends at the latest."""
+
+    hold_id: Id
+    order_id: Id
+    case_id: Id
+    party: Party
+    party_id: Id
+    reason: Description
+
+
+class SettlementRelease(SettlementHold):
+    """(v3) On `payments.commands`: the hold `hold_id` ends; once per hold."""
 
 
 class DepositRefund(Data):

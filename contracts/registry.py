@@ -100,6 +100,8 @@ _ALL = [
     _spec("evidence.submit", arb.EvidenceSubmit, topics.ARBITRATION_COMMANDS, "command", EXTERNAL, BUYER, "The buyer adds evidence to a case."),
     _spec("case.open", arb.CaseOpen, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The platform opens a case on an order without a complaint (主动介入)."),
     _spec("evidence.request", arb.EvidenceRequest, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator asks a party for more."),
+    _spec("funds.hold", arb.FundsHold, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator holds a party's settlement of the order until the case ends."),
+    _spec("funds.release", arb.FundsRelease, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator releases a hold before the case ends."),
     _spec("ruling.decide", arb.RulingDecide, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator rules."),
     _spec("case.claim", arb.CaseClaim, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator takes a case to work on.", internal=True),
     _spec("case.release", arb.CaseRelease, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "The arbitrator holding a case gives it back.", internal=True),
@@ -116,6 +118,10 @@ _ALL = [
     _spec("case.claimed", arb.CaseClaimed, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "An arbitrator holds the case.", internal=True),
     _spec("case.released", arb.CaseReleased, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The case is unclaimed again.", internal=True),
     _spec("case.closed", arb.CaseClosed, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "The case is over.", internal=True),
+    _spec("funds.held", arb.FundsHeld, topics.ARBITRATION_EVENTS, "event", "arbitration", ARBITRATOR, "A party's settlement of the order is held.", internal=True),
+    _spec("funds.released", arb.FundsReleased, topics.ARBITRATION_EVENTS, "event", "arbitration", ARBITRATOR + SYSTEM, "A hold ended (released, or its case ended).", internal=True),
+    _spec("settlement.hold", orders.SettlementHold, topics.PAYMENTS_COMMANDS, "command", "arbitration", ARBITRATOR, "Keep a party's settlement of the order until released; `hold_id` is stable."),
+    _spec("settlement.release", orders.SettlementRelease, topics.PAYMENTS_COMMANDS, "command", "arbitration", ARBITRATOR + SYSTEM, "End the hold `hold_id`; once per hold."),
     _spec("withdrawal.noted", arb.WithdrawalNoted, topics.ARBITRATION_EVENTS, "event", "arbitration", SYSTEM, "A withdrawn request, and whether a 'no' stood on it.", internal=True),
     # -- the seller's own placements (version 3) --
     # The seller backend writes only seller.commands, so its posts, interventions, evidence

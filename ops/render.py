@@ -10,7 +10,7 @@ KEY_FIELDS = (
     "outcome", "seller_at_fault", "decided_by", "why", "payout_id", "code", "user_id", "template", "party",
     "evidence_due_at", "seller_due_at", "appealable_until", "score", "restriction", "attempt", "round",
     "offer_id", "offer", "buyer_due_at", "author_role", "text", "opened_by", "penalty_fen", "ship_by", "late_shipment",
-    "compensation_fen", "previous_fen", "purpose", "deduction_id",
+    "compensation_fen", "previous_fen", "purpose", "deduction_id", "hold_id", "released_by", "demands",
 )
 
 

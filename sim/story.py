@@ -110,10 +110,17 @@ class Order:
 
     # -- asking the platform (平台介入) --
     async def buyer_escalates(self, description: str = "商家拒绝退款，理由不成立", evidence: list[dict[str, str]] | None = None,
-                              reason: str = "seller_rejected_unfairly") -> dict[str, Any]:
-        return await self._send("intervention.request", {
-            "order_id": self.id, "refund_id": self.refund_id, "reason": reason, "description": description,
-            "evidence": [PHOTO, CHAT] if evidence is None else evidence}, ("buyer", self.buyer))
+                              reason: str = "seller_rejected_unfairly", demands: list[str] | None = None) -> dict[str, Any]:
+        data = {"order_id": self.id, "refund_id": self.refund_id, "reason": reason, "description": description,
+                "evidence": [PHOTO, CHAT] if evidence is None else evidence}
+        if demands:
+            data["demands"] = demands
+        return await self._send("intervention.request", data, ("buyer", self.buyer))
+
+    async def arbitrator_holds(self, party: str, release: bool = False, arbitrator: str = "ARB-1",
+                               reason: str = "调查期间冻结") -> dict[str, Any]:
+        return await self._send("funds.release" if release else "funds.hold", {
+            "order_id": self.id, "case_id": self.case_id, "party": party, "reason": reason}, ("arbitrator", arbitrator))
 
     async def seller_escalates(self, reason: str = "malicious_complaint", with_refund: bool = True,
                                description: str = "买家恶意投诉") -> dict[str, Any]:

@@ -46,6 +46,8 @@ CONTRACT = {
                           "reasoning", "return_shipping_fen", "misconduct", "penalty_fen"},
         "evidence.request": {"order_id", "case_id", "party", "message", "due_in_seconds"},
         "case.open": {"order_id", "reason", "description", "evidence"},  # v3
+        "funds.hold": {"order_id", "case_id", "party", "reason"},  # v3
+        "funds.release": {"order_id", "case_id", "party", "reason"},  # v3
     },
     T.NOTIFY_COMMANDS: {"message.read": {"user_id", "message_id"}},
     T.REFUND_EVENTS: {
@@ -73,7 +75,9 @@ CONTRACT = {
                                              "payee_id"},
                           "deposit.deduct": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"},
                           # v3, made public
-                          "deposit.refund": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"}},
+                          "deposit.refund": {"deduction_id", "order_id", "seller_id", "case_id", "amount_fen", "reason"},
+                          "settlement.hold": {"hold_id", "order_id", "case_id", "party", "party_id", "reason"},  # v3
+                          "settlement.release": {"hold_id", "order_id", "case_id", "party", "party_id", "reason"}},
     T.NOTIFY_EVENTS: {"message.sent": {"message_id", "user_id", "order_id", "template", "title", "body", "locale"}},
 }
 

@@ -571,3 +571,39 @@ async def test_a_counterfeit_is_compensated_ten_times_from_the_deposit_and_an_ap
     await bus.expect("message.sent", user_id=order.seller, template="compensation_lifted")
     await asyncio.sleep(1)
     assert len(bus.all("payout.request", order_id=order.id)) == 1  # the buyer keeps it: nothing clawed back
+
+
+async def test_a_hold_asked_for_is_kept_until_the_case_ends_and_released_once(market: Market, payments: PaymentSystem,
+                                                                             bus, dbs) -> None:
+    """冻结对方账户直至调查结束: the buyer asks for the seller's funds to be frozen; the arbitrator holds
+    them; both parties hear it; the case ends with its ruling and the hold ends with it, once."""
+    order = await market.paid_order(amount_fen=6600)
+    await order.buyer_requests(kind="refund_only", amount_fen=6600)
+    await order.requested()
+    await order.seller_rejects()
+    await order.state("rejected")
+    await order.buyer_escalates(demands=["freeze_counterparty", "compensation"])
+    await order.case_opened(opened_by="buyer")
+    doc = case_file(await dbs.aggregate("arbitration", order.case_id, collection="cases"))
+    assert doc["case"]["demands"] == {"buyer": ["freeze_counterparty", "compensation"]}  # shown on the case page
+
+    await order.arbitrator_holds("seller")
+    hold = await bus.expect("settlement.hold", order_id=order.id)
+    assert (hold["party"], hold["party_id"], hold["case_id"]) == ("seller", order.seller, order.case_id)
+    for user in (order.buyer, order.seller):
+        await bus.expect("message.sent", user_id=user, template="funds_held")
+    refused = await order.arbitrator_holds("seller")
+    assert (await order.rejection_of(refused))["code"] == "already_held"
+
+    await order.submits_evidence("seller", "理由充分")
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.arbitrator_rules("full_refund", refund_fen=6600)
+    await payments.pay(await order.payout())
+    await order.expect("case.closed", case_id=order.case_id, timeout=30)  # the appeal window passed
+    release = await bus.expect("settlement.release", order_id=order.id)
+    assert release["hold_id"] == hold["hold_id"]
+    released = await bus.expect("funds.released", order_id=order.id)
+    assert released["released_by"] == "case_closed"
+    await bus.expect("message.sent", user_id=order.seller, template="funds_released")
+    await asyncio.sleep(1)
+    assert len(bus.all("settlement.release", order_id=order.id)) == 1

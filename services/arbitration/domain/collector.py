@@ -9,7 +9,7 @@ from typing import Any
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Collector, Decision, actor_of
-from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
+from services.arbitration.domain.model import ArbitrationOrder, Case, Hold, RequestFacts, Submission
 from services.arbitration.domain.transitions import CLOSED_WHY, next_state
 
 CLAIMABLE = frozenset({"collecting_evidence", "awaiting_ruling"})  # the statuses an arbitrator works on
@@ -45,7 +45,17 @@ class ArbitrationCollector(Collector[ArbitrationOrder]):
             self.release(case)  # ruled or closed: nothing left to work on
         if target == "closed":
             case.closed_why = CLOSED_WHY.get(trigger, trigger)
+            for hold in [h for h in case.holds if h.released_at is None]:
+                self.release_hold(case, hold, "case_closed")  # however it closes, every hold ends with it
             self.emit("case.closed", {"case_id": case.case_id, "why": case.closed_why}, case)
+
+    def release_hold(self, case: Case, hold: Hold, by: str) -> None:
+        """End a hold, once: the payment system is told, and so are the parties."""
+        hold.released_at = self.ctx.now
+        data = {"case_id": case.case_id, "hold_id": hold.hold_id, "party": hold.party,
+                "party_id": self.agg.user_of(hold.party) or "?", "reason": hold.reason}
+        self.emit("settlement.release", data, case, by_actor=by == "arbitrator")
+        self.emit("funds.released", {**data, "released_by": by}, case, by_actor=by == "arbitrator")
 
     def release(self, case: Case) -> None:
         """The case's claim ends (released, ruled or closed)."""

@@ -12,6 +12,7 @@ from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
 from runtime.api.payloads import payload_key
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
+from services.arbitration.domain.holds import funds_hold, funds_release
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, Submission
 from services.arbitration.domain.payloads import submission_ref
@@ -236,6 +237,8 @@ def intervention_request(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context
     case.submissions.append(Submission(party=party, at=ctx.now, description=d.description, evidence=evidence_of(msg),
                                        kind="filing"))
     case.submitted[party] = True
+    if d.demands:
+        case.demands[party] = list(dict.fromkeys(d.demands))
     return c.decision()
 
 
@@ -357,6 +360,8 @@ HANDLERS: dict[str, Callable[[ArbitrationOrder, ParsedMessage, Context], Decisio
     "case.open": case_open,
     "evidence.submit": evidence_submit,
     "evidence.request": evidence_request,
+    "funds.hold": funds_hold,
+    "funds.release": funds_release,
     "ruling.decide": ruling_decide,
     "ruling.appeal": ruling_appeal,
     "case.claim": case_claim,

@@ -46,6 +46,16 @@ class RulingRecord(Model):
     compensation_fen: int = 0
 
 
+class Hold(Model):
+    """A party's settlement of the order held during the case (冻结), until released or the case ends."""
+
+    hold_id: str
+    party: Party
+    reason: str
+    at: datetime
+    released_at: datetime | None = None
+
+
 class RequestFacts(Model):
     """What the arbitration service knows of an after-sale request, from refund.events."""
 
@@ -96,6 +106,11 @@ class Case(Model):
     claimed_by: str | None = None
     claimed_until: datetime | None = None
     closed_why: str | None = None
+    demands: dict[str, list[str]] = Field(default_factory=dict)  # party -> what it asked of the platform
+    holds: list[Hold] = Field(default_factory=list)
+
+    def held(self, party: str) -> Hold | None:
+        return next((h for h in self.holds if h.party == party and h.released_at is None), None)
 
     @property
     def open(self) -> bool:

@@ -103,3 +103,37 @@ def test_other_cases_compensate_at_most_what_was_paid_and_never_with_a_rejected_
     assert decide("reject", 100).reject.code == "compensation_with_reject"
     [plain] = [e for e in rule(awaiting, "full_refund").emits if e.type == "ruling.issued"]
     assert plain.data["compensation_fen"] == 0
+
+
+def test_a_hold_stands_until_released_or_the_case_ends_and_ends_once():
+    def send(state, type_: str, party: str = "seller", cause: str = "h"):
+        case_id = next(iter(ArbitrationOrder.load("O1", state).cases))
+        return domain.decide("O1", state, msg(type_, {"case_id": case_id, "party": party, "reason": "售假调查"}, ARB),
+                             ctx(NOW + timedelta(hours=1), cause))
+    opened = open_platform_case().state
+    held = send(opened, "funds.hold")
+    [hold] = [e.data for e in held.emits if e.type == "settlement.hold"]
+    assert (hold["party"], hold["party_id"], hold["hold_id"]) == ("seller", "S1", hold["hold_id"])
+    assert [e.type for e in held.emits] == ["settlement.hold", "funds.held"]
+    assert send(held.state, "funds.hold").reject.code == "already_held"
+    assert send(held.state, "funds.release", "buyer").reject.code == "not_held"
+    released = send(held.state, "funds.release")
+    [back] = [e.data for e in released.emits if e.type == "settlement.release"]
+    assert back["hold_id"] == hold["hold_id"]
+    again = send(released.state, "funds.hold", cause="h2")  # held anew: a hold of its own
+    [second] = [e.data for e in again.emits if e.type == "settlement.hold"]
+    assert second["hold_id"] != hold["hold_id"]
+
+    # The case ends (ruled, and the appeal window passes): the hold standing is released with it.
+    waited = close_window(again.state, NOW + timedelta(hours=73)).state
+    ruled = domain.decide("O1", waited, msg("ruling.decide", {
+        "case_id": next(iter(ArbitrationOrder.load("O1", waited).cases)), "outcome": "reject",
+        "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "售假属实"}, ARB),
+        ctx(NOW + timedelta(hours=80), "r"))
+    case = next(iter(ArbitrationOrder.load("O1", ruled.state).cases.values()))
+    ended = domain.on_timer("O1", ruled.state, f"appeal_window:{case.case_id}", case.last_ruling.appealable_until,
+                            ctx(case.last_ruling.appealable_until, "end"))
+    releases = [e.data for e in ended.emits if e.type == "settlement.release"]
+    assert [r["hold_id"] for r in releases] == [second["hold_id"]]
+    assert [e.data["released_by"] for e in ended.emits if e.type == "funds.released"] == ["case_closed"]
+    assert send(ended.state, "funds.hold", cause="h3").reject.code == "case_closed"

@@ -94,6 +94,7 @@ def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any =
         Route("/cases/{case_id}/release", s(pages.release, post=True), methods=["POST"]),
         Route("/cases/{case_id}/assign", s(pages.assign, post=True), methods=["POST"]),
         Route("/cases/{case_id}/evidence-request", s(pages.ask_evidence, post=True), methods=["POST"]),
+        Route("/cases/{case_id}/hold", s(pages.hold, post=True), methods=["POST"]),
         Route("/cases/{case_id}/ruling/review", s(pages.review_ruling, post=True), methods=["POST"]),
         Route("/cases/{case_id}/ruling", s(pages.rule, post=True), methods=["POST"]),
         Route("/answers/{event_id}", s(pages.answer)),

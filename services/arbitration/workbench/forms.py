@@ -131,6 +131,22 @@ def check_evidence_request(form: Mapping[str, str]) -> Checked:
     return out
 
 
+def check_hold(form: Mapping[str, str]) -> Checked:
+    """funds.hold / funds.release: whose settlement, and why (told to both parties)."""
+    out = Checked()
+    party = form.get("party", "")
+    if party not in ("buyer", "seller"):
+        out.errors["party"] = "choose_one"
+    reason = form.get("reason", "").strip()
+    if not reason:
+        out.errors["reason"] = "reason_required"
+    elif len(reason) > 2000:
+        out.errors["reason"] = "too_long"
+    if not out.errors:
+        out.data = {"party": party, "reason": reason}
+    return out
+
+
 PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 MAX_EVIDENCE_LINKS = 20
 

@@ -202,6 +202,15 @@ class Pages:
             return await self.case(request, account, errors=checked.errors, form=form, status_code=400)
         return await self.act(request, account, request.path_params["case_id"], "evidence.request", checked.data)
 
+    async def hold(self, request: Request, account: Account) -> Response:
+        """funds.hold, or funds.release when the form says so: the case page follows the answer."""
+        form = await request.form()
+        checked = forms.check_hold(form)
+        if not checked.ok:
+            return await self.case(request, account, errors=checked.errors, form=form, status_code=400)
+        type_ = "funds.release" if form.get("release") else "funds.hold"
+        return await self.act(request, account, request.path_params["case_id"], type_, checked.data)
+
     async def review_ruling(self, request: Request, account: Account) -> Response:
         """The ruling form, checked: errors go back to the case page; a good ruling is shown for
         confirmation, and only the confirmation sends it."""

@@ -310,6 +310,17 @@ def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisio
     return c.decision()
 
 
+def funds_moved(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
+    """A hold begins or ends: both parties hear whose settlement it is."""
+    def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+        d = msg.data
+        c = _out(agg, msg, ctx)
+        for party in ("buyer", "seller"):
+            c.send(party, template, case_id=d.case_id, party=d.party, note=d.reason.strip().rstrip("。."))
+        return c.decision()
+    return handle
+
+
 def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id)  # the appeal reminders: one was used, the other party's turns into evidence
@@ -392,6 +403,8 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.postage_repaid": postage_repaid,
     "refund.seller_compensated": seller_compensated,
     "refund.compensation_awarded": compensation_awarded,
+    "funds.held": funds_moved("funds_held"),
+    "funds.released": funds_moved("funds_released"),
     "refund.compensation_paid": compensation_paid,
     "refund.offer_accepted": offer_answered("offer_accepted"),
     "refund.offer_declined": offer_answered("offer_declined"),

@@ -147,3 +147,11 @@ def test_compensation_tells_the_seller_what_its_deposit_does_and_the_buyer_when_
                    {"role": "system", "id": "payments"})
     [told] = [e.data for e in paid.emits]
     assert (told["user_id"], told["template"]) == ("B-1", "compensation_received") and "¥1000.00" in told["body"]
+
+
+def test_a_hold_is_told_to_both_parties_whose_it_is() -> None:
+    held = _decide("funds.held", {"case_id": "CS-9", "hold_id": "hold:CS-9:seller:1", "party": "seller",
+                                  "party_id": "S-1", "reason": "售假调查。"}, {"role": "arbitrator", "id": "A-1"})
+    sent = {e.data["user_id"]: e.data for e in held.emits}
+    assert {m["template"] for m in sent.values()} == {"funds_held"} and set(sent) == {"B-1", "S-1"}
+    assert "冻结商家" in sent["B-1"]["body"] and "holds the seller's settlement" in sent["S-1"]["body"]

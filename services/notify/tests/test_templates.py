@@ -46,6 +46,8 @@ REALISTIC = {
     "compensation_received": dict(case_id="CS1a2b", amount_fen=20000),
     "compensation_charged": dict(case_id="CS1a2b", amount_fen=20000),
     "compensation_lifted": dict(case_id="CS1a2b", amount_fen=20000),
+    "funds_held": dict(case_id="CS1a2b", party="seller", note="售假调查"),
+    "funds_released": dict(case_id="CS1a2b", party="seller", note="售假调查"),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
     "refund_unshipped": dict(amount_fen=12900),
     "cancelled_late_shipment": dict(amount_fen=12900),
@@ -100,7 +102,7 @@ def test_every_zh_template_has_an_en_twin_with_the_same_placeholders():
 
 def _templates_sent() -> set[str]:
     """Every template name the decisions use: `send(to, "<name>")`, `to_user(id, "<name>")`, or a
-    handler factory's first argument (`to_seller("<name>", …)`)."""
+    handler factory's first argument (`to_seller("<name>", …)`, `funds_moved("<name>")`)."""
     import ast
     from pathlib import Path
 
@@ -111,7 +113,7 @@ def _templates_sent() -> set[str]:
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        at = {"send": 1, "to_user": 1, "to_seller": 0, "offer_answered": 0}.get(name)
+        at = {"send": 1, "to_user": 1, "to_seller": 0, "offer_answered": 0, "funds_moved": 0}.get(name)
         if at is not None and len(node.args) > at and isinstance(node.args[at], ast.Constant):
             used.add(node.args[at].value)
     return used

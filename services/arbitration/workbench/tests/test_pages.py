@@ -299,3 +299,28 @@ def test_an_arbitrator_opens_a_platform_case_from_the_form(wb):
     event_id = r.headers["location"].split("sent=")[1]
     wb.decisions.answers[event_id].types.append("case.opened")
     assert 'data-types="case.opened"' in wb.get(f"/answers/{event_id}").text
+
+
+def test_the_case_shows_what_the_parties_ask_and_holds_and_releases_a_partys_funds(accounts):
+    held = case_doc("CS3")
+    held["case"] = {**held["case"], "demands": {"buyer": ["freeze_counterparty", "compensation"]},
+                    "holds": [{"hold_id": "hold:CS3:seller:1", "party": "seller", "reason": "售假调查",
+                               "at": NOW - timedelta(hours=2), "released_at": None}]}
+    reads = MemoryReads([held])
+    decisions = RecordingDecisions()
+    app = build_app(WorkbenchSettings(secret="test-secret"), reads=reads, accounts=accounts, decisions=decisions)
+    with TestClient(app, base_url="http://workbench.test") as client:
+        log_in(client)
+        html = client.get("/cases/CS3").text
+        assert "冻结对方账户" in html and "赔偿" in html.split('id="demands"')[1]
+        assert 'data-hold="hold:CS3:seller:1"' in html and "售假调查" in html
+        token = csrf_of(html)
+        blank = client.post("/cases/CS3/hold", data={"csrf_token": token, "party": "buyer", "reason": " "})
+        assert blank.status_code == 400 and "请写明原因" in blank.text and decisions.sent == []
+        client.post("/cases/CS3/hold", data={"csrf_token": token, "party": "seller", "reason": "售假调查",
+                                             "release": "1"}, follow_redirects=False)
+        client.post("/cases/CS3/hold", data={"csrf_token": token, "party": "buyer", "reason": "疑似恶意退款"},
+                    follow_redirects=False)
+    assert decisions.sent == [
+        ("funds.release", {"order_id": "O1", "case_id": "CS3", "party": "seller", "reason": "售假调查"}, "xiaoer1"),
+        ("funds.hold", {"order_id": "O1", "case_id": "CS3", "party": "buyer", "reason": "疑似恶意退款"}, "xiaoer1")]
