@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, get_args
 
-from contracts.common import PlatformCaseReason
+from contracts.common import Demand, PlatformCaseReason
 from contracts.registry import spec_for, topic_for
 
 REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
@@ -18,6 +18,7 @@ OUTCOME_WEIGHTS = (3, 3, 2, 1, 2, 1)  # money moves most often: that is where ru
 ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
 PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
+DEMANDS: list[str] = list(get_args(Demand))
 
 
 @dataclass
@@ -201,6 +202,8 @@ def intervention(role: str) -> Pick:
                                 "evidence": PHOTO}
         if r is not None and (role == "buyer" or rng.random() < 0.8):
             data["refund_id"] = r.refund_id
+        if rng.random() < 0.3:
+            data["demands"] = rng.sample(DEMANDS, rng.randint(1, 2))
         return Command("intervention.request", data, role, actor)
     return pick
 
@@ -326,6 +329,16 @@ def evidence_request(rng: random.Random, o: OrderSeen) -> Command | None:
                    arbitrator_of(rng, c))
 
 
+def funds(rng: random.Random, o: OrderSeen) -> Command | None:
+    """An arbitrator holds a party's settlement during the case, or releases it, legal or not."""
+    c = _case(rng, o)
+    if c is None:
+        return None
+    return Command(rng.choice(("funds.hold", "funds.hold", "funds.release")), {
+        "order_id": o.order_id, "case_id": c.case_id, "party": rng.choice(("buyer", "seller")),
+        "reason": "调查期间冻结"}, "arbitrator", arbitrator_of(rng, c))
+
+
 def claim(rng: random.Random, o: OrderSeen) -> Command | None:
     c = _case(rng, o)
     if c is None:
@@ -382,6 +395,7 @@ ACTIONS: dict[str, tuple[float, Pick]] = {
     "evidence.request": (1, evidence_request),
     "case.open": (0.25, platform_case),  # rarer than a party's case: the platform's own investigation
     "case.claim": (0.5, claim),
+    "funds.hold": (0.6, funds),
     "payout.retry": (1, payout_retry),
     "message.read": (0.7, message_read),
     "locale.set": (0.2, locale_set),
@@ -406,8 +420,8 @@ FITTING: dict[str, tuple[str, ...]] = {
     "payout_failed": ("payout.retry",),
     "closed": ("refund.request", "order.delivered"),
     "case:collecting_evidence": ("buyer.evidence", "seller.evidence", "buyer.evidence", "seller.evidence",
-                                 "evidence.request"),
-    "case:awaiting_ruling": ("ruling.decide", "ruling.decide", "evidence.request", "case.claim"),
+                                 "evidence.request", "funds.hold"),
+    "case:awaiting_ruling": ("ruling.decide", "ruling.decide", "evidence.request", "case.claim", "funds.hold"),
     "case:ruled": ("buyer.appeal", "seller.appeal", "buyer.appeal", "seller.appeal", "refund.request"),
 }
 

@@ -90,6 +90,7 @@ class Checker:
         # Cases closed because the refund service carried their request out another way first (the
         # seller approved, an offer was accepted): their rulings bind nothing, a 'reject' included.
         self.settled_cases: set[str] = set()
+        self.cases_closed: set[str] = set()
         self.unfinished: set[str] = set()  # requests the refund service closed other than completed
         self.compensating: set[str] = set()  # requests (or cases without one) with compensation asked for
         world.payments.on_paid.append(self._paid)
@@ -148,6 +149,7 @@ class Checker:
                     case_id, f"case {case_id} ruled 'reject' on request {refund_id} while it was open")
 
     def _on_case_closed(self, e: Event) -> None:
+        self.cases_closed.add(e.data["case_id"])
         if e.data.get("why") == "request_settled":
             self.settled_cases.add(e.data["case_id"])
 
@@ -260,6 +262,17 @@ class Checker:
     def _on_refund_compensation_paid(self, e: Event) -> None:
         self.waits.append((e, "buyer", f"compensation on case {e.data['case_id']} was paid"))
 
+    def _on_funds_held(self, e: Event) -> None:
+        for party in ("buyer", "seller"):
+            self.waits.append((e, party, f"the {e.data['party']}'s funds were held on case {e.data['case_id']}"))
+        if e.data["case_id"] in self.cases_closed:
+            self.fail("holds_end_with_their_case", f"hold {e.data['hold_id']} began after case {e.data['case_id']} "
+                                                   f"closed", e.data["order_id"])
+
+    def _on_funds_released(self, e: Event) -> None:
+        for party in ("buyer", "seller"):
+            self.waits.append((e, party, f"the {e.data['party']}'s funds were released on case {e.data['case_id']}"))
+
     def _on_message_sent(self, e: Event) -> None:
         self.messages.append(e)
 
@@ -336,6 +349,10 @@ class Checker:
         for oid, order in self.world.orders.items():
             self._order_at_rest(oid, order.paid_fen, refunds.get(oid), cases.get(oid))
         self._misconduct(buyers, cases)
+        for hold in self.world.payments.holds.values():
+            if hold.releases != 1:
+                self.fail("holds_released_once", f"hold {hold.hold_id} on case {hold.case_id} was released "
+                                                 f"{hold.releases} times", hold.hold_id)
         self._told()
         self._sizes()
         self.after_step()

@@ -36,6 +36,14 @@ class Deduction:
 
 
 @dataclass
+class Hold:
+    hold_id: str
+    case_id: str
+    party: str
+    releases: int = 0
+
+
+@dataclass
 class Payments:
     log: Log
     clock: Clock
@@ -46,6 +54,7 @@ class Payments:
     inbox: list[Logged] = field(default_factory=list)  # requests read, not yet answered
     payouts: dict[str, Payout] = field(default_factory=dict)
     deductions: dict[str, Deduction] = field(default_factory=dict)
+    holds: dict[str, Hold] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # what a payment system would refuse
     on_paid: list[Callable[[Payout], None]] = field(default_factory=list)
     reliable: bool = False  # while draining: every payout succeeds
@@ -82,6 +91,19 @@ class Payments:
             if d["deduction_id"] not in self.deductions:
                 self.deductions[d["deduction_id"]] = Deduction(d["deduction_id"], d["order_id"], d["seller_id"],
                                                                d["case_id"], d["amount_fen"], d["reason"])
+        elif type_ == "settlement.hold":
+            if d["hold_id"] in self.holds:
+                self.problems.append(f"hold {d['hold_id']} asked for twice")
+            else:
+                self.holds[d["hold_id"]] = Hold(d["hold_id"], d["case_id"], d["party"])
+        elif type_ == "settlement.release":
+            hold = self.holds.get(d["hold_id"])
+            if hold is None:
+                self.problems.append(f"settlement.release of unknown hold {d['hold_id']}")
+            else:
+                hold.releases += 1
+                if hold.releases > 1:
+                    self.problems.append(f"hold {d['hold_id']} released {hold.releases} times")
         elif type_ == "deposit.refund":
             known_d = self.deductions.get(d["deduction_id"])
             if known_d is None:
