@@ -175,6 +175,8 @@ class PayoutRequested(Data):
     payout_id: Id
     amount_fen: Fen
     attempt: StrictInt
+    # The promise to the buyer (退款将在几个工作日内退回): paid by then, in working days from the order.
+    promised_by: AwareDatetime | None = None
 
 
 class RefundOfferAccepted(Data):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import warnings
+from datetime import datetime
 from typing import ClassVar
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.api import workdays
 
 
 # A fetch's minimum size, larger than what any wait gathers: the wait (fetch_max_wait_ms) decides
@@ -49,6 +52,12 @@ class ServiceSettings(BaseSettings):
     # refund.commands / arbitration.commands) and payout.retry on refund.commands, instead of
     # accepting them with a deprecation warning.
     contract_strict: bool = False
+    # The calendar of working days (runtime/api/workdays.py): China's holidays of this year are in
+    # the repository; an operator points this at a file with next year's once it is published.
+    holidays_file: str = ""
+
+    def after_working_days(self, start: datetime, days: int) -> datetime:
+        return workdays.load(self.holidays_file).after(start, days)
 
     # A record the service fails on is tried `handler_attempts` times, then dead-lettered; more
     # than `dead_letter_limit` of those among `dead_letter_window` records stop the task (a bug).

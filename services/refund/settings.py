@@ -26,4 +26,7 @@ class RefundSettings(ServiceSettings):
     # --- what a ruling costs ---
     max_postage_fen: int = 3000  # return postage repaid to the buyer, at most (¥30)
     payout_max_attempts: int = 4
+    # What the buyer is promised when its refund is ordered: paid within this many working days
+    # (退款将在几个工作日内退回), counted on the calendar of runtime/api/workdays.py.
+    payout_promise_working_days: int = 3
     payout_retry_base_s: float = 60.0

@@ -5,7 +5,14 @@ import asyncio
 import json
 import urllib.request
 
+from runtime.api.workdays import BEIJING
+from runtime.service.settings import ServiceSettings
 from sim.story import Market, PaymentSystem
+
+
+def _at(value: str):
+    from datetime import datetime
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def inbox(user_id: str) -> dict:
@@ -36,7 +43,13 @@ async def test_a_full_dispute_messages_each_party_in_order_and_in_their_language
     buyer = [m for m in bus.all("message.sent", order_id=order.id, user_id=order.buyer) if m["template"] != "deadline_near"]
     seller = [m for m in bus.all("message.sent", order_id=order.id, user_id=order.seller) if m["template"] != "deadline_near"]
     assert [m["template"] for m in buyer] == ["seller_rejected", "case_opened", "evidence_added", "case_in_queue",
-                                              "ruling_issued", "refund_paid"]
+                                              "ruling_issued", "refund_on_its_way", "refund_paid"]
+    # The promise: three working days from the order of the payout, on China's calendar, in Beijing time.
+    ordered = bus.all("refund.payout_requested", order_id=order.id)[0]
+    promised = ServiceSettings().after_working_days(_at(ordered.env["occurred_at"]), 3)
+    assert abs((_at(ordered["promised_by"]) - promised).total_seconds()) < 1  # the decision's clock, not the record's
+    on_its_way = next(m for m in buyer if m["template"] == "refund_on_its_way")
+    assert promised.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") in on_its_way["body"]
     assert [m["template"] for m in seller][:4] == ["refund_requested", "case_opened", "case_in_queue", "ruling_issued"]
     assert {m["locale"] for m in buyer} == {"zh-CN"} and {m["locale"] for m in seller} == {"en"}
     paid = buyer[-1]

@@ -134,7 +134,7 @@ def case_for_party(agg: ArbitrationOrder, msg: ParsedMessage) -> tuple[Case | No
 
 def to_the_arbitrators(c: ArbitrationCollector, case: Case) -> None:
     c.move(case, "evidence_window_closed")
-    case.ruling_due_at = c.ctx.after(c.ctx.settings.ruling_target_s)
+    case.ruling_due_at = c.ctx.settings.ruling_due(c.ctx.now)
     case.overdue = False
     c.emit("case.awaiting_ruling", {"case_id": case.case_id, "ruling_due_at": case.ruling_due_at,
                                        "round": case.round}, case)

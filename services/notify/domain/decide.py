@@ -121,6 +121,16 @@ def offer_lapsed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision
     return c.decision()
 
 
+def payout_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The refund is ordered: the buyer hears by when it arrives (once; retries say nothing)."""
+    d = msg.data
+    if d.attempt != 1 or d.promised_by is None:
+        return Decision.ignore()
+    c = _out(agg, msg, ctx)
+    c.send("buyer", "refund_on_its_way", amount_fen=d.amount_fen, due=d.promised_by)
+    return c.decision()
+
+
 def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     c = _out(agg, msg, ctx)
@@ -403,6 +413,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.postage_repaid": postage_repaid,
     "refund.seller_compensated": seller_compensated,
     "refund.compensation_awarded": compensation_awarded,
+    "refund.payout_requested": payout_requested,
     "funds.held": funds_moved("funds_held"),
     "funds.released": funds_moved("funds_released"),
     "refund.compensation_paid": compensation_paid,

@@ -155,3 +155,13 @@ def test_a_hold_is_told_to_both_parties_whose_it_is() -> None:
     sent = {e.data["user_id"]: e.data for e in held.emits}
     assert {m["template"] for m in sent.values()} == {"funds_held"} and set(sent) == {"B-1", "S-1"}
     assert "冻结商家" in sent["B-1"]["body"] and "holds the seller's settlement" in sent["S-1"]["body"]
+
+
+def test_an_ordered_refund_tells_the_buyer_by_when_once() -> None:
+    data = {"refund_id": "RF-1", "payout_id": "payout:RF-1", "amount_fen": 19900, "attempt": 1,
+            "promised_by": "2026-12-09T02:00:00Z"}
+    first = _decide("refund.payout_requested", data, {"role": "system", "id": "svc:refund"})
+    [told] = [e.data for e in first.emits]
+    assert (told["user_id"], told["template"]) == ("B-1", "refund_on_its_way")
+    assert "2026-12-09 10:00" in told["body"] and "¥199.00" in told["body"]
+    assert not _decide("refund.payout_requested", {**data, "attempt": 2}, {"role": "system", "id": "svc:refund"}).emits

@@ -47,6 +47,7 @@ REALISTIC = {
     "compensation_charged": dict(case_id="CS1a2b", amount_fen=20000),
     "compensation_lifted": dict(case_id="CS1a2b", amount_fen=20000),
     "funds_held": dict(case_id="CS1a2b", party="seller", note="售假调查"),
+    "refund_on_its_way": dict(amount_fen=19900, due="2026-12-09T02:00:00+00:00"),
     "funds_released": dict(case_id="CS1a2b", party="seller", note="售假调查"),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
     "refund_unshipped": dict(amount_fen=12900),

@@ -110,6 +110,7 @@ class RefundCollector(Collector[OrderRefunds]):
         self.emit("refund.payout_requested", {
             "order_id": self.agg.order_id, "refund_id": refund.refund_id, "payout_id": refund.payout_id,
             "amount_fen": refund.payout_fen, "attempt": refund.payout_attempts,
+            "promised_by": self.ctx.settings.after_working_days(self.ctx.now, self.ctx.settings.payout_promise_working_days),
         }, refund)
 
     def changed(self, refund: Refund, previous: str | None, cause: str) -> None:

@@ -83,3 +83,10 @@ def test_the_payment_systems_answers_settle_it_and_failures_are_retried_then_par
     assert (told["amount_fen"], told["buyer_id"], told["case_id"]) == (20000, "B1", "C1")
     twice = domain.decide("O1", paid.state, msg("payout.succeeded", {"payout_id": pid, "amount_fen": 20000}), ctx("2"))
     assert not twice.emits
+
+
+def test_an_ordered_refund_promises_payment_within_three_working_days():
+    # NOW is Thursday 26 November 2026, 16:00 in Beijing: Friday, Monday, Tuesday.
+    d = domain.decide("O1", order_with("in_arbitration"), ruling(0), ctx())
+    [ordered] = of(d, "refund.payout_requested")
+    assert ordered["promised_by"].isoformat() == "2026-12-01T08:00:00+00:00"
