@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from contracts.common import (
     CaseOpener, Data, Demand, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party,
-    PlatformCaseReason, ShippingPayer, ShortText,
+    PlatformCaseReason, SanctionLevel, ShippingPayer, ShortText,
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
@@ -74,6 +74,20 @@ class EvidenceRequest(Data):
     due_in_seconds: Annotated[StrictInt, Field(gt=0, le=30 * 24 * 3600)] | None = None
 
 
+class Sanction(Data):
+    """(v3) A step on the ladder for a party found at fault: `days` for a suspension, none else."""
+
+    party: Party
+    level: SanctionLevel
+    days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
+
+    @model_validator(mode="after")
+    def _days_for_suspensions(self) -> "Sanction":
+        if (self.level == "suspended") != (self.days is not None):
+            raise ValueError("a suspension states its days; no other level does")
+        return self
+
+
 class RulingDecide(Data):
     order_id: Id
     case_id: Id
@@ -88,6 +102,7 @@ class RulingDecide(Data):
     # v3: paid to the buyer beyond any refund (赔偿, 补偿差价), from the seller's deposit; capped
     # (services/arbitration/domain/ruling_checks.py: COMPENSATION_MULTIPLE)
     compensation_fen: NonNegativeFen = 0
+    sanction: Sanction | None = None  # v3
 
 
 class CaseClaim(Data):
@@ -193,6 +208,7 @@ class RulingIssued(Data):
     misconduct: Misconduct
     penalty_fen: NonNegativeFen
     compensation_fen: NonNegativeFen = 0  # v3; 0 in rulings recorded before it
+    sanction: Sanction | None = None  # v3
     # extras
     refund_id: Id | None = None
     round: StrictInt = 1
@@ -272,6 +288,29 @@ class WithdrawalNoted(Data):
     final_no: StrictBool
 
 
+class AccountSanctioned(Data):
+    """(v3) A party moved up the ladder: `seller` on seller.events, `buyer` on arbitration.events.
+    `until`: when a suspension ends (none: until lifted)."""
+
+    party: Party
+    party_id: Id
+    level: SanctionLevel
+    until: AwareDatetime | None = None
+    case_id: Id | None = None
+    order_id: Id | None = None
+
+
+class AccountSanctionLifted(Data):
+    """(v3) A sanction ended: its time ran out, or an appeal lifted it."""
+
+    party: Party
+    party_id: Id
+    level: SanctionLevel
+    case_id: Id | None = None
+    order_id: Id | None = None
+    why: Literal["expired", "appeal_won"]
+
+
 class BuyerFlagged(Data):
     """Internal, on the compacted `arbitration.flagged_buyers`: a ruling found the buyer in
     misconduct; until `flagged_until` no automatic rule refunds this buyer in full. Never shown to
@@ -281,3 +320,7 @@ class BuyerFlagged(Data):
     misconduct_cases: StrictInt
     last_case_id: Id
     flagged_until: AwareDatetime | None  # None: no finding stands any more (lifted on appeal)
+    # v3: the buyer's sanction in force, if any: `restricted` stops automatic refunds, `banned`
+    # refuses its new requests (the refund service reads this table too).
+    sanction: SanctionLevel | None = None
+    sanction_until: AwareDatetime | None = None

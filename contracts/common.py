@@ -46,6 +46,9 @@ DeductionReason = Literal["at_fault", "misconduct", "compensation"]
 # What a party asks of the platform when it asks it to step in (v3): freeze the other side's
 # settlement of the order until the case ends (冻结对方账户), refund at once, compensation, other.
 Demand = Literal["freeze_counterparty", "force_refund", "compensation", "other"]
+# The ladder of sanctions (v3): 警告, 限制 (no promotions, no automatic refunds for a buyer),
+# 暂停 (a shop's requests are answered by the platform), 永久封禁 (a buyer's new requests refused).
+SanctionLevel = Literal["warning", "restricted", "suspended", "banned"]
 ClosedWhy = Literal["cancelled", "rejected_final", "expired", "completed"]
 Party = Literal["buyer", "seller"]
 Awaiting = Literal["buyer", "seller", "platform", "payment", "nobody"]

@@ -32,6 +32,7 @@ EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Global tables a service reads whole (and writes through its own events): runtime.stream.tables.
 GLOBAL_TABLES: dict[str, tuple[str, ...]] = {"notify": (T.NOTIFY_LOCALES,), "seller": (T.SELLER_RESTRICTIONS,),
+                                             "refund": (T.ARBITRATION_FLAGGED_BUYERS,),
                                              "arbitration": (T.ARBITRATION_FLAGGED_BUYERS, T.SELLER_RESTRICTIONS)}
 OPERATORS = "ops"  # the operator's CLI: read everything, replay dead letters, publish for support
 KAFKA_UI = "kafka-ui"

@@ -65,11 +65,15 @@ CONTRACT = {
         "seller.timed_out": {"order_id", "refund_id"},
         "seller.offered": {"order_id", "refund_id", "offer_id", "offer", "message", "buyer_due_at"},
         "seller.penalized": {"order_id", "seller_id", "case_id", "amount_fen", "reason"},
+        "account.sanctioned": {"party", "party_id", "level", "until", "case_id"},  # v3
+        "account.sanction_lifted": {"party", "party_id", "level", "case_id"},  # v3
     },
     T.ARBITRATION_EVENTS: {
         "case.opened": {"order_id", "case_id", "refund_id", "opened_by", "evidence_due_at"},
         "ruling.issued": {"order_id", "case_id", "outcome", "refund_fen", "return_shipping_paid_by", "seller_at_fault",
                           "reasoning", "decided_by", "appealable_until", "return_shipping_fen", "misconduct", "penalty_fen"},
+        "account.sanctioned": {"party", "party_id", "level", "until", "case_id"},  # v3
+        "account.sanction_lifted": {"party", "party_id", "level", "case_id"},  # v3
     },
     T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to", "purpose",
                                              "payee_id"},

@@ -85,10 +85,11 @@ class Collector(Generic[A]):
         self.payloads: dict[str, dict[str, Any]] = {}
 
     def emit(self, type_: str, data: dict[str, Any], *, correlation_id: str | None = None,
-             by_actor: bool = False) -> None:
-        """An event; `by_actor`: published in the name of whoever sent the message, not the service."""
+             by_actor: bool = False, topic: str | None = None) -> None:
+        """An event; `by_actor`: published in the name of whoever sent the message, not the service;
+        `topic`: for a type the contract places on more than one service's topic."""
         role, aid = self.actor if (by_actor and self.actor) else ("system", None)
-        self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid, correlation_id=correlation_id))
+        self.emits.append(Emit(type_, data, actor_role=role, actor_id=aid, topic=topic, correlation_id=correlation_id))
 
     def timers(self) -> dict[str, datetime] | None:
         """The aggregate's pending deadlines after this decision (name -> due time); None: they stay

@@ -607,3 +607,46 @@ async def test_a_hold_asked_for_is_kept_until_the_case_ends_and_released_once(ma
     await bus.expect("message.sent", user_id=order.seller, template="funds_released")
     await asyncio.sleep(1)
     assert len(bus.all("settlement.release", order_id=order.id)) == 1
+
+
+async def test_a_suspended_shop_is_answered_by_the_platform_and_a_banned_buyer_asks_no_more(
+        market: Market, payments: PaymentSystem, bus) -> None:
+    """The ladder of sanctions: a counterfeit suspends the shop for 7 days (its next request is
+    approved by the platform at once); a buyer found forging evidence is banned (refused)."""
+    order = await market.paid_order(amount_fen=19900)
+    await order.platform_opens_case()
+    await order.case_opened(opened_by="platform")
+    await order.submits_evidence("seller", "有进货凭证", done=True)
+    await order.submits_evidence("buyer", "做工粗糙", done=True)
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    wrong = await order.arbitrator_rules("reject", seller_at_fault=False, reasoning="售假属实",
+                                         sanction={"party": "seller", "level": "suspended", "days": 7})
+    assert (await order.rejection_of(wrong))["code"] == "sanction_without_finding"
+    await order.arbitrator_rules("reject", reasoning="售假属实，暂停店铺七天",
+                                 sanction={"party": "seller", "level": "suspended", "days": 7})
+    said = await bus.expect("account.sanctioned", party_id=order.seller)
+    assert (said["level"], said["party"], said["case_id"]) == ("suspended", "seller", order.case_id)
+    told = await bus.expect("message.sent", user_id=order.seller, template="account_sanctioned")
+    assert "暂停账户" in told["body"]
+    await bus.expect("shop.restrictions_changed", seller_id=order.seller, restrictions=["suspended"])
+    await asyncio.sleep(1)  # every seller instance reads the table
+
+    next_order = await market.paid_order(seller=order.seller)
+    await next_order.buyer_requests(kind="refund_only", amount_fen=next_order.amount_fen)
+    await next_order.requested()
+    approved = await next_order.expect("seller.approved", timeout=20)
+    assert approved.env["actor"]["role"] == "system"  # the platform answered for the suspended shop
+    await payments.pay(await next_order.payout())
+    await next_order.expect("refund.closed", why="completed")
+
+    # A buyer who forged evidence, banned: its next request is refused.
+    cheat = await market.paid_order()
+    await cheat.case_awaiting_ruling(kind="refund_only", amount_fen=cheat.amount_fen)
+    await cheat.arbitrator_rules("reject", seller_at_fault=False, shipping="buyer", misconduct="buyer",
+                                 reasoning="凭证系伪造", sanction={"party": "buyer", "level": "banned"})
+    await bus.expect("account.sanctioned", party_id=cheat.buyer, level="banned")
+    await bus.expect("buyer.flagged", buyer_id=cheat.buyer, sanction="banned")
+    await asyncio.sleep(1)  # every refund instance reads the table
+    again = await market.paid_order(buyer=cheat.buyer)
+    refused = await again.buyer_requests(kind="refund_only", amount_fen=again.amount_fen)
+    assert (await again.rejection_of(refused))["code"] == "account_banned"

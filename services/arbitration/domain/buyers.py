@@ -11,6 +11,8 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.parsing import ParsedMessage
+from contracts import ladder
+from contracts.topics import ARBITRATION_EVENTS
 from runtime.api.context import Context
 from runtime.api.decision import Collector, Decision
 
@@ -34,6 +36,7 @@ class BuyerRecord(BaseModel):
     # the cases the buyer was party to: case id -> the day it opened
     cases: dict[str, str] = Field(default_factory=dict)
     misconduct: list[Misconduct] = Field(default_factory=list)
+    sanction: ladder.Standing | None = None  # the ladder (contracts/ladder.py): the latest ruling's
 
     @classmethod
     def load(cls, key: str, state: dict[str, Any] | None) -> "BuyerRecord":
@@ -51,7 +54,7 @@ class BuyerRecord(BaseModel):
     def read_by_arbitrators(self) -> bool:
         """Arbitrators read a buyer's record beside a case of theirs. Most buyers are never in
         one, and their records (one write or more per order) stay out of the query model."""
-        return bool(self.cases or self.misconduct)
+        return bool(self.cases or self.misconduct or self.sanction)
 
 
 def _count(record: BuyerRecord, field: str, ctx: Context) -> Decision:
@@ -81,10 +84,11 @@ def case_opened(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decisi
 
 def ruling_issued(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Decision:
     """A finding of misconduct flags the buyer; a later ruling of the same case without it (an appeal
-    the buyer won) lifts that finding."""
+    the buyer won) lifts that finding. A sanction of the buyer moves it on the ladder."""
     d = msg.data
     found = any(m.case_id == d.case_id for m in record.misconduct)
-    if (d.misconduct == "buyer") == found:
+    record.sanction, said = ladder.on_ruling(record.sanction, "buyer", record.buyer_id, d, ctx.now)
+    if (d.misconduct == "buyer") == found and not said:
         return Decision.ignore()
     window = timedelta(seconds=ctx.settings.misconduct_window_s)
     record.misconduct = [m for m in record.misconduct if m.at + window > ctx.now and m.case_id != d.case_id]
@@ -92,8 +96,12 @@ def ruling_issued(record: BuyerRecord, msg: ParsedMessage, ctx: Context) -> Deci
         record.misconduct.append(Misconduct(case_id=d.case_id, order_id=d.order_id, at=ctx.now))
     until = max((m.at + window for m in record.misconduct), default=None)
     c = Collector(record, ctx)
+    for type_, data in said:
+        c.emit(type_, data, topic=ARBITRATION_EVENTS)  # the buyer's side of the ladder (seller.events has the shops')
+    s = record.sanction
     c.emit("buyer.flagged", {"buyer_id": record.buyer_id, "misconduct_cases": len(record.misconduct),
-                             "last_case_id": d.case_id, "flagged_until": until})
+                             "last_case_id": d.case_id, "flagged_until": until,
+                             "sanction": s.level if s else None, "sanction_until": s.until if s else None})
     return c.decision()
 
 
@@ -109,7 +117,7 @@ HANDLERS: dict[str, Callable[[BuyerRecord, ParsedMessage, Context], Decision]] =
 def buyer_of(msg: ParsedMessage) -> str | None:
     """The buyer a message adds to the record of, if any."""
     if msg.type not in HANDLERS or (msg.type == "ruling.issued" and msg.data.misconduct != "buyer"
-                                    and msg.data.round == 1):
+                                    and msg.data.round == 1 and msg.data.sanction is None):
         return None  # a later round may lift a finding of the first
     if msg.type == "case.opened" and msg.data.opened_by == "platform":
         return None  # the platform's own investigation of the shop is not the buyer's dispute

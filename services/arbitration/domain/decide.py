@@ -11,6 +11,7 @@ from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
 from runtime.api.payloads import payload_key
+from contracts import ladder
 from services.arbitration.domain.claims import case_assign, case_claim, case_release, held_by_other
 from services.arbitration.domain.holds import funds_hold, funds_release
 from services.arbitration.domain.limits import EVIDENCE_PER_PARTY, SUBMISSIONS_PER_PARTY
@@ -177,9 +178,9 @@ def seller_timed_out(agg: ArbitrationOrder, req: RequestFacts, ctx: Context) -> 
         return ArbitrationCollector(agg, ctx).decision()  # its case is open, or ruled already
     c = ArbitrationCollector(agg, ctx)
     case = open_case(c, req.refund_id, "system", SELLER_TIMEOUT.name, ctx, by_rule=True)
-    flagged_until = (ctx.extra or {}).get("buyer_flagged_until")
-    if flagged_until and datetime.fromisoformat(str(flagged_until).replace("Z", "+00:00")) > ctx.now:
-        # A ruling found this buyer in misconduct within the year: an arbitrator decides, not the rule.
+    if ladder.held_back((ctx.extra or {}).get("buyer"), ctx.now):
+        # A ruling found this buyer in misconduct within the year, or the buyer is sanctioned
+        # (restricted and up): an arbitrator decides, not the rule.
         to_the_arbitrators(c, case)
         return c.decision()
     auto_rule(c, case, req, SELLER_TIMEOUT)

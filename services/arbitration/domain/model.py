@@ -44,6 +44,7 @@ class RulingRecord(Model):
     misconduct: str = "none"
     penalty_fen: int = 0
     compensation_fen: int = 0
+    sanction: dict[str, Any] | None = None  # party, level, days (contracts.arbitration.Sanction)
 
 
 class Hold(Model):

@@ -37,11 +37,17 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
         return Decision.refuse("penalty_without_fault", "only a seller found at fault can be fined")
     if (refused := check_compensation(agg, case, req, d)) is not None:
         return refused
+    s = d.sanction
+    if s is not None and ((s.party == "seller" and not d.seller_at_fault)
+                          or (s.party == "buyer" and d.misconduct != "buyer")):
+        return Decision.refuse("sanction_without_finding", f"a sanction of the {s.party} needs the ruling to find it "
+                                                           f"at fault ({'seller_at_fault' if s.party == 'seller' else 'misconduct: buyer'})")
     c = ArbitrationCollector(agg, ctx, actor_of(msg))
     issue(c, case, outcome=d.outcome, refund_fen=amount, shipping=d.return_shipping_paid_by,
            at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
            costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
-                  "penalty_fen": penalty, "compensation_fen": d.compensation_fen})
+                  "penalty_fen": penalty, "compensation_fen": d.compensation_fen,
+                  "sanction": s.model_dump() if s is not None else None})
     return c.decision()
 
 
@@ -90,7 +96,7 @@ def ruling_appeal(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
     return c.decision()
 
 
-NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0, "compensation_fen": 0}
+NO_COSTS = {"return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0, "compensation_fen": 0, "sanction": None}
 
 
 def issue(c: ArbitrationCollector, case: Case, *, outcome: str, refund_fen: int, shipping: str, at_fault: bool, reasoning: str,

@@ -65,7 +65,7 @@ class ArbitrationDomain(Domain):
         if msg.data.cause != "seller.timed_out":
             return None
         buyer_id = ArbitrationOrder.load(key, state).buyer_id or ""
-        return {"buyer_flagged_until": (tables.get(ARBITRATION_FLAGGED_BUYERS, {}).get(buyer_id) or {}).get("flagged_until")}
+        return {"buyer": tables.get(ARBITRATION_FLAGGED_BUYERS, {}).get(buyer_id)}
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
         if key.startswith(buyers.BUYER):

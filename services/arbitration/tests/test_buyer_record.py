@@ -82,3 +82,23 @@ def test_a_case_older_than_the_window_drops_out_of_the_count() -> None:
 
 def test_a_case_without_a_known_buyer_reaches_only_its_order() -> None:
     assert domain.route(case_opened("C1", buyer_id=None)) == []
+
+
+def test_a_buyers_sanction_is_said_on_its_own_topic_and_in_the_table_every_service_reads() -> None:
+    from contracts import ladder
+    from contracts.topics import ARBITRATION_EVENTS
+
+    ruled = msg("ruling.issued", {"case_id": "C1", "refund_id": "R1", "outcome": "reject", "refund_fen": 0,
+                                  "return_shipping_paid_by": "buyer", "seller_at_fault": False, "reasoning": "伪造凭证",
+                                  "decided_by": "A1", "appealable_until": None, "return_shipping_fen": 0,
+                                  "misconduct": "buyer", "penalty_fen": 0, "buyer_id": "B1",
+                                  "sanction": {"party": "buyer", "level": "banned"}})
+    assert domain.route(ruled)[-1] == KEY
+    d = domain.decide(KEY, None, ruled, Context(now=NOW, settings=S, cause_id="r"))
+    [said] = [e for e in d.emits if e.type == "account.sanctioned"]
+    assert said.topic == ARBITRATION_EVENTS and (said.data["party"], said.data["level"]) == ("buyer", "banned")
+    [flagged] = [e.data for e in d.emits if e.type == "buyer.flagged"]
+    assert flagged["sanction"] == "banned" and flagged["sanction_until"] is None
+    assert ladder.held_back(flagged, NOW) == "banned"
+    assert ladder.held_back({"sanction": "suspended", "sanction_until": NOW.isoformat()}, NOW) is None  # over
+    assert ladder.held_back({"sanction": "warning"}, NOW) is None

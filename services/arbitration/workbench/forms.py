@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, get_args
 
-from contracts.common import PlatformCaseReason
+from contracts.common import PlatformCaseReason, SanctionLevel
 
 from services.arbitration.domain.model import RequestFacts
 from services.arbitration.domain.ruling_checks import ALLOWED_OUTCOMES, NEEDS_AMOUNT, refund_amount
@@ -94,6 +94,7 @@ def check_ruling(form: Mapping[str, str], request: RequestFacts | None, max_post
             out.errors["compensation_yuan"] = "compensation_with_reject"
         elif amounts["compensation"] > compensation_cap_fen:
             out.errors["compensation_yuan"] = "compensation_exceeds_cap"
+    sanction = _sanction(form, at_fault, misconduct, out.errors)
     reasoning = "：".join(p for p in (form.get("canned", "").strip(), form.get("reasoning", "").strip()) if p)
     if not form.get("reasoning", "").strip():
         out.errors["reasoning"] = "reasoning_required"
@@ -105,10 +106,40 @@ def check_ruling(form: Mapping[str, str], request: RequestFacts | None, max_post
                 "reasoning": reasoning, "misconduct": misconduct, "penalty_fen": amounts["penalty"] or 0}
     if amounts["compensation"]:
         out.data["compensation_fen"] = amounts["compensation"]
+    if sanction:
+        out.data["sanction"] = sanction
     if outcome in NEEDS_AMOUNT:
         out.data["refund_fen"] = refund_fen
     if amounts["return_shipping"] is not None:
         out.data["return_shipping_fen"] = amounts["return_shipping"]
+    return out
+
+
+SANCTION_LEVELS: tuple[str, ...] = get_args(SanctionLevel)
+
+
+def _sanction(form: Mapping[str, str], at_fault: bool, misconduct: str, errors: dict[str, str]) -> dict[str, Any] | None:
+    """The ladder (contracts/ladder.py): a level for the party the ruling finds at fault; days for a suspension."""
+    level = form.get("sanction_level", "")
+    if not level:
+        return None
+    party = form.get("sanction_party", "")
+    if level not in SANCTION_LEVELS or party not in ("buyer", "seller"):
+        errors["sanction_level"] = "choose_one"
+        return None
+    if (party == "seller" and not at_fault) or (party == "buyer" and misconduct != "buyer"):
+        errors["sanction_level"] = "sanction_without_finding"
+        return None
+    out: dict[str, Any] = {"party": party, "level": level}
+    if level == "suspended":
+        try:
+            days = int(form.get("sanction_days", "") or 0)
+        except ValueError:
+            days = 0
+        if not 1 <= days <= 3650:
+            errors["sanction_days"] = "days_out_of_range"
+            return None
+        out["days"] = days
     return out
 
 

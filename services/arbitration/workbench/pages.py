@@ -177,7 +177,8 @@ class Pages:
             held_by=holder(doc, datetime.now(timezone.utc)), sent=sent if self.decisions.answer(sent) else "",
             colleagues=await self.accounts.all() if account.supervisor else [],
             max_postage_fen=self.settings.max_postage_fen,
-            compensation_cap_fen=compensation_cap(doc.get("reason", ""), doc.get("paid_fen")))
+            compensation_cap_fen=compensation_cap(doc.get("reason", ""), doc.get("paid_fen")),
+            sanction_levels=forms.SANCTION_LEVELS)
 
     async def claim(self, request: Request, account: Account) -> Response:
         return await self.act(request, account, request.path_params["case_id"], "case.claim", {})

@@ -331,6 +331,21 @@ def funds_moved(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context]
     return handle
 
 
+def account_sanctioned(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    c = _out(agg, msg, ctx)
+    c.to_user(d.party_id, "account_sanctioned", level=d.level, case_id=d.case_id or "-",
+              until=d.until if d.until else None)
+    return c.decision()
+
+
+def account_sanction_lifted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    c = _out(agg, msg, ctx)
+    c.to_user(d.party_id, "account_sanction_lifted", level=d.level, case_id=d.case_id or "-")
+    return c.decision()
+
+
 def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     _forget(agg, d.case_id)  # the appeal reminders: one was used, the other party's turns into evidence
@@ -415,6 +430,8 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "refund.compensation_awarded": compensation_awarded,
     "refund.payout_requested": payout_requested,
     "funds.held": funds_moved("funds_held"),
+    "account.sanctioned": account_sanctioned,
+    "account.sanction_lifted": account_sanction_lifted,
     "funds.released": funds_moved("funds_released"),
     "refund.compensation_paid": compensation_paid,
     "refund.offer_accepted": offer_answered("offer_accepted"),

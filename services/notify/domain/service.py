@@ -37,7 +37,7 @@ class NotifyDomain(Domain):
     def route(self, msg: ParsedMessage) -> list[str]:
         if msg.type in USER_HANDLERS:
             return [USER + msg.data.user_id]
-        if msg.type in ORDER_HANDLERS:
+        if msg.type in ORDER_HANDLERS and msg.data.order_id:  # a sanction may come of no order's case
             return [msg.data.order_id]
         return []
 
@@ -47,7 +47,7 @@ class NotifyDomain(Domain):
         if key.startswith(USER):
             return None
         order = NotifyOrder.load(key, state)
-        mentioned = [getattr(msg.data, f, None) for f in ("buyer_id", "seller_id", "user_id")] if msg else []
+        mentioned = [getattr(msg.data, f, None) for f in ("buyer_id", "seller_id", "user_id", "party_id")] if msg else []
         locales = tables.get(NOTIFY_LOCALES, {})
         users = {u for u in (order.buyer_id, order.seller_id, *mentioned) if u}
         return {"locales": {u: (locales.get(u) or {}).get("locale", DEFAULT_LOCALE) for u in users}}

@@ -47,6 +47,10 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "zh-CN": {"seller": "商家", "buyer": "买家", "platform": "平台"},
         "en": {"seller": "seller", "buyer": "buyer", "platform": "platform"},
     },
+    "level": {
+        "zh-CN": {"warning": "警告", "restricted": "限制部分功能", "suspended": "暂停账户", "banned": "永久封禁"},
+        "en": {"warning": "a warning", "restricted": "restricted", "suspended": "suspended", "banned": "banned for good"},
+    },
     "party": {
         "zh-CN": {"buyer": "买家", "seller": "商家"},
         "en": {"buyer": "buyer", "seller": "seller"},
@@ -102,6 +106,8 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
 ATTACHMENTS = {"zh-CN": "（附 {n} 个凭证）", "en": " ({n} attachment(s))"}
 POST_PREVIEW = 200  # characters of a post quoted in a message; the whole post is on the request
 
+# How long a sanction lasts: a suspension until a date; anything else until lifted.
+UNTIL = {"zh-CN": ("处罚持续至 {until}。", ""), "en": ("It lasts until {until}. ", "")}
 APPEAL = {
     "zh-CN": ("如不认可，可在 {until} 前申诉一次。", "此为最终结果。"),
     "en": ("You may appeal once before {until}.", "This ruling is final."),
@@ -166,6 +172,9 @@ def words(params: dict[str, Any], locale: str) -> dict[str, str]:
             out[k] = str(v).strip().rstrip("。.")  # the template ends the sentence itself
         else:
             out[k] = str(v)
+    if "until" in params:
+        until = params["until"]
+        out["until_text"] = UNTIL[locale][0].format(until=when(until, locale)) if until else UNTIL[locale][1]
     if "appeal_until" in params:
         until = params["appeal_until"]
         out["appeal"] = APPEAL[locale][0].format(until=when(until, locale)) if until else APPEAL[locale][1]

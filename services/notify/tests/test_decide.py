@@ -165,3 +165,15 @@ def test_an_ordered_refund_tells_the_buyer_by_when_once() -> None:
     assert (told["user_id"], told["template"]) == ("B-1", "refund_on_its_way")
     assert "2026-12-09 10:00" in told["body"] and "¥199.00" in told["body"]
     assert not _decide("refund.payout_requested", {**data, "attempt": 2}, {"role": "system", "id": "svc:refund"}).emits
+
+
+def test_a_sanction_is_told_to_the_party_with_its_end() -> None:
+    sanctioned = _decide("account.sanctioned", {"party": "seller", "party_id": "S-1", "level": "suspended",
+                                                "until": "2026-12-04T02:00:00Z", "case_id": "CS-9"},
+                         {"role": "arbitrator", "id": "A-1"})
+    [told] = [e.data for e in sanctioned.emits]
+    assert (told["user_id"], told["template"]) == ("S-1", "account_sanctioned")
+    assert "suspended" in told["body"] and "2026-12-04 02:00 UTC" in told["body"]  # English: UTC
+    lifted = _decide("account.sanction_lifted", {"party": "seller", "party_id": "S-1", "level": "suspended",
+                                                 "case_id": "CS-9", "why": "expired"}, {"role": "system", "id": "svc"})
+    assert [e.data["template"] for e in lifted.emits] == ["account_sanction_lifted"]

@@ -47,6 +47,8 @@ REALISTIC = {
     "compensation_charged": dict(case_id="CS1a2b", amount_fen=20000),
     "compensation_lifted": dict(case_id="CS1a2b", amount_fen=20000),
     "funds_held": dict(case_id="CS1a2b", party="seller", note="售假调查"),
+    "account_sanctioned": dict(case_id="CS1a2b", level="suspended", until="2026-12-13T02:00:00+00:00"),
+    "account_sanction_lifted": dict(case_id="CS1a2b", level="suspended"),
     "refund_on_its_way": dict(amount_fen=19900, due="2026-12-09T02:00:00+00:00"),
     "funds_released": dict(case_id="CS1a2b", party="seller", note="售假调查"),
     "ruling_overdue": dict(case_id="CS1a2b", due=DUE),
@@ -68,7 +70,7 @@ def test_every_template_file_has_realistic_test_data():
 def test_every_template_renders_in_both_languages(name, locale):
     title, body = T.render(name, locale, {"order_id": "O-20261126-001", **REALISTIC[name]})
     assert title and body and "{" not in title + body
-    assert "O-20261126-001" in body or name.startswith("shop_")
+    assert "O-20261126-001" in body or name.startswith(("shop_", "account_"))  # a shop's or an account's standing
     if locale == "zh-CN":
         assert any("\u4e00" <= ch <= "\u9fff" for ch in title)
 

@@ -8,6 +8,7 @@ from typing import Callable
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
+from contracts import ladder
 from services.refund.domain import compensation, rules, settlement
 from services.refund.domain.model import OrderFacts, OrderRefunds, Parcel, Refund, Ruling
 from services.refund.domain.move import RefundCollector, find_refund, timers_of
@@ -56,6 +57,9 @@ def order_delivered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Deci
 def refund_request(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decision:
     if (r := rules.order_and_buyer(agg, msg)) is not None:
         return Decision(reject=r)
+    if (level := ladder.held_back((ctx.extra or {}).get("buyer"), ctx.now)) in ("suspended", "banned"):
+        return Decision.refuse(f"account_{level}", f"the platform {level} this buyer's account (a ruling's sanction): "
+                                                   f"no new after-sale requests")
     d = msg.data
     c = RefundCollector(agg, ctx, actor_of(msg))
     existing = agg.open_refund

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic_core import to_json
 
 from contracts import topics
+from contracts.topics import ARBITRATION_FLAGGED_BUYERS
 from contracts.parsing import ParsedMessage
 from contracts.registry import CONSUMES
 from runtime.api.context import Context
@@ -34,6 +35,15 @@ class RefundDomain(Domain):
     # Timelines start with the order and follow the money: the outside systems' topics too.
     history_topics = (topics.REFUND_COMMANDS, topics.REFUND_EVENTS, topics.ORDERS_EVENTS, topics.PAYMENTS_COMMANDS,
                       topics.PAYMENTS_EVENTS)
+
+    # Buyers' sanctions (the arbitration service's table): a suspended or banned buyer asks no more.
+    global_tables = (ARBITRATION_FLAGGED_BUYERS,)
+
+    def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
+                tables: Mapping[str, Mapping[str, Any]]) -> Any:
+        if msg is None or msg.type != "refund.request":
+            return None
+        return {"buyer": tables.get(ARBITRATION_FLAGGED_BUYERS, {}).get(msg.envelope.actor.id)}
 
     def route(self, msg: ParsedMessage) -> list[str]:
         if msg.type not in HANDLERS:

@@ -249,3 +249,16 @@ def test_an_order_shipped_after_its_ship_by_is_said_once():
     assert [e for e in again.emits if e.type == "order.shipped_late"] == []
     in_time = domain.decide("O1", state, msg("order.shipped", {**shipped, "shipped_at": NOW.isoformat()}), ctx())
     assert [e for e in in_time.emits if e.type == "order.shipped_late"] == []
+
+
+def test_a_suspended_or_banned_buyer_asks_no_more_and_a_restricted_one_still_may():
+    from services.refund.domain.model import OrderFacts
+    state = OrderRefunds(order_id="O1", order=OrderFacts(buyer_id="B1", seller_id="S1", paid_fen=10000,
+                                                         paid_at=NOW)).dump()
+    for entry, code in (({"sanction": "banned"}, "account_banned"),
+                        ({"sanction": "suspended", "sanction_until": (NOW + timedelta(days=1)).isoformat()},
+                         "account_suspended"),
+                        ({"sanction": "restricted"}, None), (None, None)):
+        c = Context(now=NOW, settings=SETTINGS, cause_id="e1", extra={"buyer": entry})
+        d = domain.decide("O1", state, msg("refund.request", REQUEST, BUYER), c)
+        assert (d.reject.code if d.reject else None) == code

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
-from runtime.api.decision import Collector, Decision
+from runtime.api.decision import Collector, Decision, Emit
+from contracts import ladder
 from services.seller.domain import deposit
 
 BASE_SCORE = 100
@@ -36,6 +37,12 @@ class Shop(BaseModel):
     fines: dict[str, deposit.Deduction] = Field(default_factory=dict)
     compensations: dict[str, deposit.Deduction] = Field(default_factory=dict)
     orders: dict[str, int] = Field(default_factory=dict)  # orders paid per day (YYYY-MM-DD) in the window
+    sanction: ladder.Standing | None = None  # the ladder (contracts/ladder.py): the latest ruling's
+
+    def published(self) -> list[str]:
+        """What every seller instance enforces: the restrictions, and a sanction past a warning."""
+        level = self.sanction.level if self.sanction and self.sanction.level != "warning" else None
+        return self.restrictions + ([level] if level else [])
 
     @property
     def orders_in_window(self) -> int:
@@ -60,9 +67,10 @@ class Shop(BaseModel):
 def timers_of(shop: Shop, window_s: float) -> dict[str, datetime]:
     since = ([d.at for d in shop.defects.values()] + [f.at for f in shop.fines.values()]
              + [f.at for f in shop.compensations.values()])
-    if not since:
-        return {}
-    return {EXPIRY_TIMER: min(since) + timedelta(seconds=window_s)}
+    due = [min(since) + timedelta(seconds=window_s)] if since else []
+    if shop.sanction is not None and shop.sanction.until is not None:
+        due.append(shop.sanction.until)  # a suspension ends by itself
+    return {EXPIRY_TIMER: min(due)} if due else {}
 
 
 class ShopCollector(Collector[Shop]):
@@ -81,7 +89,7 @@ def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ct
             "seller_id": shop.seller_id, "order_id": order_id, "refund_id": key, "score": shop.score, "delta": delta,
             "defects_in_window": len(shop.defects), "why": why})
     count, orders, rate = len(shop.defects), shop.orders_in_window, shop.defect_rate
-    before = list(shop.restrictions)
+    before = shop.published()
     figures = {"defects_in_window": count, "orders_in_window": orders, "defect_rate": round(rate, 4)}
     for name, threshold, rate_threshold in ctx.settings.restriction_levels():
         active = name in shop.restrictions
@@ -93,9 +101,21 @@ def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ct
         elif not reached and active:
             shop.restrictions.remove(name)
             c.emit("shop.restored", {"seller_id": shop.seller_id, "order_id": order_id, "restriction": name, **figures})
-    if shop.restrictions != before:  # every seller instance keeps them (the order's side enforces them)
-        c.emit("shop.restrictions_changed", {"seller_id": shop.seller_id, "restrictions": list(shop.restrictions)})
+    if shop.published() != before:  # every seller instance keeps them (the order's side enforces them)
+        c.emit("shop.restrictions_changed", {"seller_id": shop.seller_id, "restrictions": shop.published()})
     return c.decision()
+
+
+def _sanctioned(shop: Shop, moved: tuple[ladder.Standing | None, list[ladder.Said]], ctx: Context) -> list[Emit]:
+    """The shop's standing after a ruling or the clock, and its events (the table follows)."""
+    before = shop.published()
+    shop.sanction, said = moved
+    c = ShopCollector(shop, ctx)
+    for type_, data in said:
+        c.emit(type_, data, by_actor=False)
+    if shop.published() != before:
+        c.emit("shop.restrictions_changed", {"seller_id": shop.seller_id, "restrictions": shop.published()})
+    return c.emits
 
 
 def _add(shop: Shop, key: str, order_id: str, why: str, penalty: int, ctx: Context) -> Decision:
@@ -131,11 +151,12 @@ def seller_timed_out(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
 def ruling_issued(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     """A ruling weighs on the shop twice: its credit (a defect) and its deposit (a fine)."""
     fined = deposit.on_ruling(shop.fines, shop.seller_id, msg, ctx)
+    sanctioned = _sanctioned(shop, ladder.on_ruling(shop.sanction, "seller", shop.seller_id, msg.data, ctx.now), ctx)
     credit = _credit_of_ruling(shop, msg, ctx)
-    if not fined:
+    if not fined and not sanctioned:
         return credit
     c = ShopCollector(shop, ctx)
-    c.emits.extend(credit.emits + fined)  # the fine's events are the deposit module's own
+    c.emits.extend(credit.emits + fined + sanctioned)  # the fine's events are the deposit module's own
     return c.decision()
 
 
@@ -174,6 +195,11 @@ def _forget_old_orders(shop: Shop, ctx: Context) -> None:
 
 
 def on_expiry(shop: Shop, due_at: datetime, ctx: Context) -> Decision:
+    lifted = _sanctioned(shop, ladder.on_clock(shop.sanction, "seller", shop.seller_id, ctx.now), ctx)
+    if lifted:
+        c = ShopCollector(shop, ctx)
+        c.emits.extend(lifted)
+        return c.decision()
     _forget_old_orders(shop, ctx)
     window = timedelta(seconds=ctx.settings.credit_window_s)
     for held in (shop.fines, shop.compensations):  # the shop shows those of the window

@@ -45,12 +45,20 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
             refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, attempt=d.attempt, step="not_seller_move",
             history=[{"step": "not_seller_move", "at": ctx.now, "why": "refund before shipment"}])
         return SellerCollector(order, ctx).decision()
-    order.requests[d.refund_id] = PendingRequest(
+    req = order.requests[d.refund_id] = PendingRequest(
         refund_id=d.refund_id, kind=d.kind, amount_fen=d.amount_fen, reason=d.reason, attempt=d.attempt,
         step="awaiting_answer", due_at=d.seller_due_at, seller_timeout_runs=True, offers=current.offers if current else 0,
         history=(current.history if current else []) + [{"step": "awaiting_answer", "at": ctx.now, "attempt": d.attempt}],
     )
-    return SellerCollector(order, ctx).decision()
+    c = SellerCollector(order, ctx)
+    if ANSWERED_BY_PLATFORM & set((ctx.extra or {}).get("restrictions", [])):
+        # A suspended or banned shop cannot answer: the platform approves at once, in its name.
+        req.step = next_state(req.step, "seller.approve")  # type: ignore[assignment]
+        req.seller_timeout_runs = False
+        req.answered_at = ctx.now
+        req.history.append({"step": req.step, "at": ctx.now, "by": "platform"})
+        c.emit("seller.approved", _event_data(order, req, None), correlation_id=req.refund_id)
+    return c.decision()
 
 
 def refund_state_changed(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decision:
@@ -152,6 +160,10 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
     return c.decision()
 
 
+
+
+# The ladder's levels at which the shop no longer answers its requests (contracts/ladder.py).
+ANSWERED_BY_PLATFORM = frozenset({"suspended", "banned"})
 
 
 def reviewed(req: PendingRequest, ctx: Context) -> bool:

@@ -44,9 +44,9 @@ class SellerDomain(Domain):
 
     def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
                 tables: Mapping[str, Mapping[str, Any]]) -> Any:
-        if key.startswith(SHOP) or msg is None or msg.type != "seller.reject":
+        if key.startswith(SHOP) or msg is None or msg.type not in ("seller.reject", "refund.requested"):
             return None
-        seller_id = SellerOrder.load(key, state).seller_id or ""
+        seller_id = (msg.data.seller_id if msg.type == "refund.requested" else SellerOrder.load(key, state).seller_id) or ""
         return {"restrictions": (tables.get(SELLER_RESTRICTIONS, {}).get(seller_id) or {}).get("restrictions", [])}
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:

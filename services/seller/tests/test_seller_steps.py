@@ -278,3 +278,46 @@ def test_a_late_shipment_is_one_defect_per_order_whether_shipped_late_or_cancell
                                        "seller_id": "S1", "buyer_id": "B1", "seller_due_at": DUE.isoformat()},
                   ("buyer", "B1"))
     assert domain.route(on_time) == ["O1"]  # an ordinary request is not the shop's credit
+
+
+def sanctioning(round_: int, sanction: dict[str, Any] | None, at_fault: bool = True):
+    return msg("ruling.issued", {"case_id": "C-R1", "refund_id": "R1", "outcome": "full_refund", "refund_fen": 1,
+                                 "return_shipping_paid_by": "seller", "seller_at_fault": at_fault, "reasoning": "r",
+                                 "decided_by": f"A{round_}", "appealable_until": None, "round": round_,
+                                 "seller_id": "S1", "return_shipping_fen": 0, "misconduct": "none", "penalty_fen": 0,
+                                 "sanction": sanction}, ("arbitrator", "A1"))
+
+
+def test_a_suspension_is_published_answered_by_the_platform_and_ends_by_itself():
+    suspended = domain.decide("shop:S1", None, sanctioning(1, {"party": "seller", "level": "suspended", "days": 7}), ctx())
+    said = {e.type: e.data for e in suspended.emits}
+    assert said["account.sanctioned"]["level"] == "suspended"
+    assert said["account.sanctioned"]["until"] == NOW + timedelta(days=7)
+    assert said["shop.restrictions_changed"]["restrictions"] == ["suspended"]
+    hour = NOW + timedelta(seconds=SETTINGS.credit_window_s)  # the ruling's defect expires first
+    assert suspended.timers == {credit.EXPIRY_TIMER: hour}
+    state = domain.on_timer("shop:S1", suspended.state, credit.EXPIRY_TIMER, hour, ctx(hour)).state
+    assert credit.timers_of(credit.Shop.load("shop:S1", state), SETTINGS.credit_window_s) == {
+        credit.EXPIRY_TIMER: NOW + timedelta(days=7)}  # then the suspension's end
+
+    # A new request to the suspended shop: the platform approves it at once.
+    asked = msg("refund.requested", {"refund_id": "R9", "kind": "refund_only", "reason": "quality", "amount_fen": 100,
+                                     "seller_id": "S1", "buyer_id": "B1", "seller_due_at": DUE.isoformat()},
+                ("buyer", "B1"))
+    c = Context(now=NOW, settings=SETTINGS, cause_id="e2", extra={"restrictions": ["suspended"]})
+    [approved] = domain.decide("O2", None, asked, c).emits
+    assert (approved.type, approved.actor_role, approved.data["refund_id"]) == ("seller.approved", "system", "R9")
+    assert not domain.decide("O2", None, asked, ctx()).emits  # an active shop answers itself
+
+    ended = domain.on_timer("shop:S1", state, credit.EXPIRY_TIMER, NOW + timedelta(days=7),
+                            ctx(NOW + timedelta(days=7)))
+    said = {e.type: e.data for e in ended.emits}
+    assert said["account.sanction_lifted"]["why"] == "expired" and said["shop.restrictions_changed"]["restrictions"] == []
+
+
+def test_an_appeal_won_lifts_the_sanction_of_its_case():
+    banned = domain.decide("shop:S1", None, sanctioning(1, {"party": "seller", "level": "banned"}), ctx())
+    assert not domain.decide("shop:S1", banned.state, sanctioning(1, {"party": "seller", "level": "banned"}), ctx()).emits
+    won = domain.decide("shop:S1", banned.state, sanctioning(2, None, at_fault=False), ctx())
+    [lifted] = [e.data for e in won.emits if e.type == "account.sanction_lifted"]
+    assert (lifted["level"], lifted["why"]) == ("banned", "appeal_won")

@@ -130,3 +130,18 @@ def test_compensation_within_the_cap_goes_into_the_ruling():
     checked = check_ruling(form(seller_at_fault="on", compensation_yuan="1,000"), REQ,
                            max_postage_fen=3000, compensation_cap_fen=100000)
     assert checked.ok and checked.data["compensation_fen"] == 100000 and checked.data["seller_at_fault"] is True
+
+
+@pytest.mark.parametrize("over,expected", [
+    ({"sanction_level": "suspended", "sanction_party": "seller", "sanction_days": "7"},
+     {"party": "seller", "level": "suspended", "days": 7}),
+    ({"sanction_level": "banned", "sanction_party": "seller"}, {"party": "seller", "level": "banned"}),
+    ({"sanction_level": "suspended", "sanction_party": "seller", "sanction_days": ""}, "days_out_of_range"),
+    ({"sanction_level": "warning", "sanction_party": "buyer"}, "sanction_without_finding"),  # no misconduct found
+])
+def test_a_sanction_names_a_party_found_at_fault_and_a_suspension_its_days(over, expected):
+    checked = check_ruling(form(seller_at_fault="on", **over), REQ, max_postage_fen=3000)
+    if isinstance(expected, dict):
+        assert checked.ok and checked.data["sanction"] == expected
+    else:
+        assert expected in checked.errors.values()
