@@ -309,6 +309,9 @@ def ruling(rng: random.Random, o: OrderSeen, c: CaseSeen | None = None, plain: b
         data["penalty_fen"] = 5000
     if rng.random() < 0.15:  # 赔偿, legal or not: half the price, the price, a counterfeit's cap, past any cap
         data["compensation_fen"] = rng.choice((o.paid_fen // 2, o.paid_fen, o.paid_fen * 10, o.paid_fen * 10 + 1))
+    if rng.random() < 0.1:  # the ladder, legal or not (a party not found at fault, a suspension's days)
+        party, level = rng.choice(("seller", "buyer")), rng.choice(("warning", "restricted", "suspended", "banned"))
+        data["sanction"] = {"party": party, "level": level, **({"days": rng.choice((1, 7))} if level == "suspended" else {})}
     return Command("ruling.decide", data, "arbitrator", arbitrator_of(rng, c))
 
 

@@ -16,6 +16,7 @@ from services.arbitration.domain.model import ArbitrationOrder
 from services.arbitration.domain.rules import EVIDENCE_RULES
 from services.arbitration.domain.ruling_checks import COMPENSATION_MULTIPLE
 from services.refund.domain.model import OrderRefunds
+from services.seller.domain.credit import Shop
 from sim.platform.actors import Command
 from sim.platform.payments import Payout
 
@@ -349,6 +350,7 @@ class Checker:
         for oid, order in self.world.orders.items():
             self._order_at_rest(oid, order.paid_fen, refunds.get(oid), cases.get(oid))
         self._misconduct(buyers, cases)
+        self._sanctions(buyers, cases)
         for hold in self.world.payments.holds.values():
             if hold.releases != 1:
                 self.fail("holds_released_once", f"hold {hold.hold_id} on case {hold.case_id} was released "
@@ -462,6 +464,22 @@ class Checker:
         if held != standing.compensation_fen:
             self.fail("deposit_follows_the_ruling", f"case {case_id} awards {standing.compensation_fen} fen of "
                                                     f"compensation; the seller's deposit holds {held}", oid)
+
+    def _sanctions(self, buyers: dict[str, BuyerRecord], cases: dict[str, ArbitrationOrder]) -> None:
+        """A party's standing on the ladder is what the last ruling of its case said of it."""
+        last = {c.case_id: c.last_ruling for arb in cases.values() for c in arb.cases.values() if c.last_ruling}
+        shops = {k: Shop.load(k, a.state) for k, a in self.world.nodes["seller"].aggregates().items()
+                 if k.startswith("shop:")}
+        standings = [("seller", s.seller_id, s.sanction) for s in shops.values()]
+        standings += [("buyer", b.buyer_id, b.sanction) for b in buyers.values()]
+        for party, who, s in standings:
+            if s is None:
+                continue
+            ruled = last.get(s.case_id)
+            said = ruled.sanction if ruled else None
+            if not said or said.get("party") != party or said.get("level") != s.level:
+                self.fail("sanctions_follow_the_ruling", f"the {party} {who} stands {s.level} for case {s.case_id}, "
+                                                         f"whose last ruling says {said}", s.order_id)
 
     def _misconduct(self, buyers: dict[str, BuyerRecord], cases: dict[str, ArbitrationOrder]) -> None:
         last: dict[str, str] = {}
