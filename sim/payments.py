@@ -86,6 +86,8 @@ def answer_to(value: bytes | None) -> tuple[dict[str, Any], bytes] | None:
         m = parse_message(value, topic=topics.PAYMENTS_COMMANDS)
     except Invalid:
         return None
+    if m.type != "payout.request":
+        return None  # deductions, holds and releases move no money to answer for here
     d = m.data
     attempt = requests_seen[d.payout_id] = requests_seen.get(d.payout_id, 0) + 1
     actor = {"role": "system", "id": "payment-simulator"}

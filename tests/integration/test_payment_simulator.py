@@ -31,8 +31,15 @@ async def test_a_burst_of_payout_requests_is_answered_and_each_id_paid_once(infr
                                                "refund_to": "original", "purpose": "refund", "payee_id": "B-1"},
                             ("system", "aftersale-refund"), validate=True)
 
-        # Sent together, so that the simulator takes them as one burst.
-        await asyncio.gather(*(request(i, p) for i, p in enumerate(asked)))
+        # Sent together, so that the simulator takes them as one burst, with the commands that move
+        # no money to answer for among them (a deduction, a hold): they must not stop the burst.
+        others = [bus.send("deposit.deduct", {"deduction_id": f"D-{run}", "order_id": f"O-{run}-0", "seller_id": "S-1",
+                                              "case_id": "CS-1", "amount_fen": 500, "reason": "compensation"},
+                           ("system", "aftersale-seller"), validate=True),
+                  bus.send("settlement.hold", {"hold_id": f"H-{run}", "order_id": f"O-{run}-1", "case_id": "CS-1",
+                                               "party": "seller", "party_id": "S-1", "reason": "调查"},
+                           ("arbitrator", "A-1"), validate=True)]
+        await asyncio.gather(*(request(i, p) for i, p in enumerate(asked)), *others)
 
         def ours() -> list:
             return bus.all("payout.succeeded", payout_id=lambda p: isinstance(p, str) and p.startswith(f"PAY-{run}-"))
