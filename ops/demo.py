@@ -91,6 +91,33 @@ async def silent_seller(market: Market) -> None:
     await order.expect("refund.closed", timeout=60)
 
 
+async def counterfeit(market: Market) -> None:
+    say("The platform steps in on its own (主动介入): a counterfeit found by spot check (¥199.00)")
+    order = await market.paid_order(amount_fen=19900)
+    await order.platform_opens_case(reason="counterfeit", description="抽检鉴定为假货")
+    await order.case_opened(opened_by="platform")
+    say("The buyer asks for the seller's funds to be frozen; the arbitrator holds them until the case ends")
+    await order.arbitrator_holds("seller", reason="售假调查期间冻结")
+    await order.expect("funds.held", case_id=order.case_id)
+    await order.submits_evidence("seller", "有进货凭证", done=True)
+    await order.submits_evidence("buyer", "做工粗糙，与正品不符", done=True)
+    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=60)
+    say("The ruling: counterfeit confirmed; ten times the price to the buyer (假一赔十) from the deposit, "
+        "the shop suspended for 7 days")
+    await order.arbitrator_rules("reject", reasoning="进货凭证不能证明来源，售假属实；假一赔十，暂停店铺七天",
+                                 compensation_fen=199000, sanction={"party": "seller", "level": "suspended", "days": 7})
+    await market.bus.expect("deposit.deduct", case_id=order.case_id, reason="compensation", timeout=30)
+    await market.bus.expect("account.sanctioned", party_id=order.seller, timeout=30)
+    await order.expect("refund.compensation_paid", case_id=order.case_id, timeout=60)
+    say("While it is suspended, the shop's next request is approved by the platform at once")
+    await market.bus.expect("shop.restrictions_changed", seller_id=order.seller, restrictions=["suspended"], timeout=30)
+    await asyncio.sleep(1)
+    after = await market.paid_order(seller=order.seller, amount_fen=5900)
+    await after.buyer_requests(kind="refund_only", reason="quality", amount_fen=5900)
+    await after.expect("seller.approved", timeout=30)
+    await after.expect("refund.closed", timeout=60)
+
+
 def photo(name: str) -> dict[str, str]:
     """A photo in the demo's evidence store (`make run` serves one), else the stories' usual one."""
     base = os.environ.get("AFTERSALE_DEMO_EVIDENCE")
@@ -124,6 +151,7 @@ async def main(bootstrap: str, follow: bool) -> int:
         await negotiated_refund(market)
         await seed_dispute(market)
         await silent_seller(market)
+        await counterfeit(market)
         await case_for_the_workbench(market)
         say("Demo done. Still following every topic live; Ctrl-C stops everything.")
         if follow:
