@@ -28,3 +28,11 @@ def test_compensation_reads_in_the_tail_with_its_purpose_and_deduction() -> None
                      actor={"role": "system", "id": "svc:seller"})
     text = line("payments.commands", encode(drawn))
     assert "reason=compensation" in text and "deduction_id=deduct:CS-1:compensation:r1" in text
+
+
+def test_a_sanction_reads_in_the_tail_with_its_level_and_end() -> None:
+    said = envelope("account.sanctioned", {"party": "seller", "party_id": "S-1", "level": "suspended",
+                                           "until": "2026-12-13T08:00:00Z", "case_id": "CS-1", "order_id": "O-9"},
+                    actor={"role": "system", "id": "svc:seller"})
+    text = line("seller.events", encode(said))
+    assert "level=suspended" in text and "until=2026-12-13T08:00:00Z" in text and "party=seller" in text
