@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr, mod
 
 from contracts.common import (
     CaseOpener, Data, Demand, Description, EvidenceList, Id, Misconduct, NonNegativeFen, Outcome, Party,
-    PlatformCaseReason, SanctionLevel, ShippingPayer, ShortText,
+    PlatformCaseReason, ReturnAddress, SanctionLevel, ShippingPayer, ShortText,
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
@@ -209,6 +209,8 @@ class RulingIssued(Data):
     penalty_fen: NonNegativeFen
     compensation_fen: NonNegativeFen = 0  # v3; 0 in rulings recorded before it
     sanction: Sanction | None = None  # v3
+    # v3: a ruling that orders goods back names where: the shop's last return address, if known
+    return_address: ReturnAddress | None = None
     # extras
     refund_id: Id | None = None
     round: StrictInt = 1

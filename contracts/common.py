@@ -85,11 +85,25 @@ class Item(Data):
     price_fen: NonNegativeFen
 
 
+# The requests and offers whose goods go back to the seller: they need its return address.
+GOODS_BACK = frozenset({"return_and_refund", "exchange"})
+
+
+class ReturnAddress(Data):
+    """(v3) Where the buyer sends the goods back (退货地址): shown to the buyer, masked in logs."""
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=50)]
+    phone: Annotated[StrictStr, Field(pattern=r"^\+?[0-9][0-9 -]{4,19}$")]
+    address: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+
+
 class Offer(Data):
-    """A seller's counter-offer. The offers that pay money name how much."""
+    """A seller's counter-offer. The offers that pay money name how much; those whose goods go back
+    say where (v3 `return_address`, required by the seller service)."""
 
     kind: OfferKind
     amount_fen: Fen | None = None
+    return_address: ReturnAddress | None = None
 
     @model_validator(mode="after")
     def _amount_fits_kind(self) -> "Offer":

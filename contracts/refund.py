@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StrictStr
 
 from contracts.common import (
     MAX_MESSAGE_LEN, MAX_POST_LEN, Awaiting, ClosedWhy, Data, Description, EvidenceList, Fen, Id, NonNegativeFen,
-    Offer, Party, RefundKind, RefundReason, RefundTo, ShortText,
+    Offer, Party, RefundKind, RefundReason, RefundTo, ReturnAddress, ShortText,
 )
 
 Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
@@ -140,7 +140,8 @@ ReturnReceiver = Literal["seller", "auto"]
 
 
 class RefundStateChanged(Data):
-    """Internal: every transition of an after-sale request, saying whose move it is and until when."""
+    """Internal: every transition of an after-sale request, saying whose move it is and until when.
+    `return_address`: where the goods go back, once the request waits for them."""
 
     order_id: Id
     refund_id: Id
@@ -159,6 +160,7 @@ class RefundStateChanged(Data):
     payout_attempts: StrictInt = 0
     closed_why: ClosedWhy | None = None
     return_received_by: ReturnReceiver | None = None
+    return_address: ReturnAddress | None = None
 
     @property
     def seller_timeout_taken(self) -> bool:

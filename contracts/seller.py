@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, StrictInt, StrictStr
 
 from contracts.common import (
-    MAX_MESSAGE_LEN, Data, EvidenceList, Fen, Id, NonNegativeFen, Offer, SellerRejectReason, ShortText,
+    MAX_MESSAGE_LEN, Data, EvidenceList, Fen, Id, NonNegativeFen, Offer, ReturnAddress, SellerRejectReason, ShortText,
 )
 
 Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
@@ -15,6 +15,7 @@ Message = Annotated[StrictStr, Field(max_length=MAX_MESSAGE_LEN)]
 class SellerApprove(Data):
     order_id: Id
     refund_id: Id
+    return_address: ReturnAddress | None = None  # v3: required when the request needs goods back
     # extra, not in the external contract: the return postage the seller will repay (capped)
     return_shipping_fen: NonNegativeFen | None = None
 
@@ -53,6 +54,7 @@ class SellerOffer(Data):
 class SellerApproved(Data):
     order_id: Id
     refund_id: Id
+    return_address: ReturnAddress | None = None  # v3
     # extra, not in the external contract
     return_shipping_fen: NonNegativeFen | None = None
     # extras: the parties, so that a reader who has not seen the request yet knows them
@@ -161,6 +163,7 @@ class ShopRestrictionsChanged(Data):
 
     seller_id: Id
     restrictions: list[ShortText]
+    return_address: ReturnAddress | None = None  # the shop's last (for a ruling that orders a return)
 
 
 class ShopRestored(Data):

@@ -8,10 +8,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from contracts.common import GOODS_BACK
 from sim.bus import Bus, Seen
 
 PHOTO = {"kind": "photo", "uri": "https://img.example.cn/evidence/1.jpg"}
 CHAT = {"kind": "chat_log", "uri": "https://chat.example.cn/log/42"}
+RETURN_ADDRESS = {"name": "售后部", "phone": "13800138000", "address": "浙江省杭州市余杭区仓前街道 1 号"}
 
 _counter = itertools.count(1)
 
@@ -58,7 +60,7 @@ class Order:
     # -- what the seller does --
     async def seller_approves(self, actor: tuple[str, str] | None = None,
                               return_shipping_fen: int | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = {"order_id": self.id, "refund_id": self.refund_id}
+        data: dict[str, Any] = {"order_id": self.id, "refund_id": self.refund_id, "return_address": RETURN_ADDRESS}
         if return_shipping_fen is not None:
             data["return_shipping_fen"] = return_shipping_fen  # the postage the seller promises to repay
         return await self._send("seller.approve", data, actor or ("seller", self.seller))
@@ -85,6 +87,8 @@ class Order:
         offer: dict[str, Any] = {"kind": kind}
         if amount_fen is not None:
             offer["amount_fen"] = amount_fen
+        if kind in GOODS_BACK:
+            offer["return_address"] = RETURN_ADDRESS
         return await self._send("seller.offer", {"order_id": self.id, "refund_id": self.refund_id, "offer": offer,
                                                  "message": message}, ("seller", self.seller))
 

@@ -11,7 +11,7 @@ import structlog
 # Free text and contact details never reach a log line in clear.
 PII_KEYS = frozenset({
     "description", "message", "reasoning", "note", "body", "title", "address", "phone",
-    "mobile", "email", "name", "receiver", "tracking_no", "evidence",
+    "mobile", "email", "name", "receiver", "tracking_no", "evidence", "return_address",
 })
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, get_args
 
-from contracts.common import Demand, PlatformCaseReason
+from contracts.common import GOODS_BACK, Demand, PlatformCaseReason
 from contracts.registry import spec_for, topic_for
 
 REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
@@ -19,6 +19,7 @@ ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
 PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
 DEMANDS: list[str] = list(get_args(Demand))
+RETURN_ADDRESS = {"name": "售后部", "phone": "13800138000", "address": "浙江省杭州市余杭区仓前街道 1 号"}
 
 
 @dataclass
@@ -244,7 +245,8 @@ def seller_approve(rng: random.Random, o: OrderSeen) -> Command | None:
         return None
     promised = rng.choice((None, None, 0, 1000, 3500))
     return seller("seller.approve", {"refund_id": r.refund_id,
-                                     **({"return_shipping_fen": promised} if promised is not None else {})}, o)
+                                     **({"return_shipping_fen": promised} if promised is not None else {}),
+                                     **({"return_address": RETURN_ADDRESS} if rng.random() < 0.9 else {})}, o)
 
 
 def seller_reject(rng: random.Random, o: OrderSeen) -> Command | None:
@@ -263,6 +265,8 @@ def seller_offer(rng: random.Random, o: OrderSeen) -> Command | None:
     offer: dict[str, Any] = {"kind": kind}
     if kind in ("partial_refund", "return_and_refund"):
         offer["amount_fen"] = rng.choice((1, max(1, r.amount_fen // 2), r.amount_fen))
+    if kind in GOODS_BACK and rng.random() < 0.9:
+        offer["return_address"] = RETURN_ADDRESS
     return seller("seller.offer", {"refund_id": r.refund_id, "offer": offer, "message": "协商"}, o)
 
 

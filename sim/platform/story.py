@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from contracts import topics as T
-from sim.platform.actors import Command
+from contracts.common import GOODS_BACK
+from sim.platform.actors import RETURN_ADDRESS, Command
 from sim.platform.invariants import Violation
 from sim.platform.simulation import World
 
@@ -35,6 +36,11 @@ class Story:
         return self.send("buyer", self.order.buyer_id, type_, **data)
 
     def seller(self, type_: str, **data: Any) -> str:
+        """The seller's command; an approval or a goods-back offer says where, unless told otherwise."""
+        if type_ == "seller.approve":
+            data.setdefault("return_address", RETURN_ADDRESS)
+        if type_ == "seller.offer" and data["offer"].get("kind") in GOODS_BACK:
+            data["offer"] = {"return_address": RETURN_ADDRESS, **data["offer"]}
         return self.send("seller", self.order.seller_id, type_, **data)
 
     def arbitrator(self, type_: str, who: str = "xiaoer1", **data: Any) -> str:

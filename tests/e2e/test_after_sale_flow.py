@@ -1,7 +1,7 @@
 """The everyday after-sale path (domain.md sections 1-2), through the real services, Kafka and database."""
 from __future__ import annotations
 
-from sim.story import Market, PaymentSystem
+from sim.story import RETURN_ADDRESS, Market, PaymentSystem
 
 
 async def test_refund_only_is_approved_and_paid(market: Market, payments: PaymentSystem) -> None:
@@ -29,9 +29,15 @@ async def test_return_and_refund_shipped_received_and_paid(market: Market, payme
     await market.order_shipped(order)
     await order.buyer_requests(kind="return_and_refund", reason="not_as_described")
     await order.requested()
+    bare = await order._send("seller.approve", {"order_id": order.id, "refund_id": order.refund_id},
+                             ("seller", order.seller))
+    assert (await order.rejection_of(bare))["code"] == "return_address_required"  # goods go back: say where
     await order.seller_approves()
     pending = await order.state("return_pending")
     assert pending["awaiting"] == "buyer" and pending["due_at"]
+    assert pending["return_address"] == RETURN_ADDRESS
+    told = await order.bus.expect("message.sent", user_id=order.buyer, template="return_requested")
+    assert "退货地址：售后部，13800138000，浙江省杭州市余杭区仓前街道 1 号" in told["body"]
 
     await order.buyer_ships_return(carrier="SF", tracking_no="SF100200300")
     transit = await order.state("return_in_transit")

@@ -6,7 +6,7 @@ import asyncio
 
 from services.arbitration.domain.service import read_case
 from services.refund.queries import read_order
-from sim.story import PHOTO, Market, PaymentSystem
+from sim.story import PHOTO, RETURN_ADDRESS, Market, PaymentSystem
 from tests.e2e.test_operator_cli import cli
 
 
@@ -29,7 +29,7 @@ async def test_an_accepted_partial_refund_pays_the_offered_amount_once(market: M
     await order.buyer_accepts_offer()
 
     accepted = await order.expect("refund.offer_accepted", offer_id=order.offer_id)
-    assert accepted["offer"] == {"kind": "partial_refund", "amount_fen": 5000}
+    assert accepted["offer"] == {"kind": "partial_refund", "amount_fen": 5000, "return_address": None}
     request = await order.payout()
     assert request["amount_fen"] == 5000
     await payments.pay(request)
@@ -61,7 +61,7 @@ async def test_a_declined_offer_can_be_escalated_and_the_case_shows_the_talks(ma
     doc = await read_case(dbs.db("arbitration"), case["case_id"])
     talks = doc["request"]["negotiation"]
     assert [n["entry"] for n in talks] == ["offer", "post", "offer_declined"]
-    assert talks[0]["offer"] == {"kind": "partial_refund", "amount_fen": 3000} and talks[0]["message"] == "补偿30元"
+    assert talks[0]["offer"] == {"kind": "partial_refund", "amount_fen": 3000, "return_address": None} and talks[0]["message"] == "补偿30元"
     assert talks[1]["text"] == "杯子漏水，30元不够" and talks[1]["by"] == "buyer"
     code, out, err = await cli(env, "case", case["case_id"])
     assert code == 0, err
@@ -80,7 +80,7 @@ async def test_an_unanswered_offer_lapses_after_a_reminder(market: Market, bus) 
     lapsed = await order.expect("refund.offer_lapsed", offer_id=order.offer_id, timeout=20)
     rejected = await order.state("rejected", cause="timer.offer_lapsed")
 
-    assert lapsed["offer"] == {"kind": "exchange", "amount_fen": None}
+    assert lapsed["offer"] == {"kind": "exchange", "amount_fen": None, "return_address": RETURN_ADDRESS}
     assert rejected["awaiting"] == "buyer" and rejected["due_at"]  # the escalation window runs
     for user in (order.buyer, order.seller):
         await bus.expect("message.sent", user_id=user, template="offer_lapsed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.common import GOODS_BACK
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
@@ -47,7 +48,9 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
            at_fault=d.seller_at_fault, reasoning=d.reasoning, decided_by=arbitrator,
            costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
                   "penalty_fen": penalty, "compensation_fen": d.compensation_fen,
-                  "sanction": s.model_dump() if s is not None else None})
+                  "sanction": s.model_dump() if s is not None else None,
+                  "return_address": ((ctx.extra or {}).get("shop") or {}).get("return_address")
+                  if d.outcome in GOODS_BACK else None})
     return c.decision()
 
 

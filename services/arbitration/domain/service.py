@@ -57,7 +57,12 @@ class ArbitrationDomain(Domain):
 
     def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
                 tables: Mapping[str, Mapping[str, Any]]) -> Any:
-        if key.startswith(buyers.BUYER) or msg is None or msg.type != "refund.state_changed":
+        if key.startswith(buyers.BUYER) or msg is None:
+            return None
+        if msg.type == "ruling.decide":  # a ruling that orders goods back names the shop's last address
+            seller_id = ArbitrationOrder.load(key, state).seller_id or ""
+            return {"shop": tables.get(SELLER_RESTRICTIONS, {}).get(seller_id)}
+        if msg.type != "refund.state_changed":
             return None
         if msg.data.state == "rejected":
             shop = tables.get(SELLER_RESTRICTIONS, {}).get(msg.data.seller_id) or {}

@@ -274,3 +274,19 @@ def test_no_rule_rules_before_the_refund_service_took_the_case():
     assert [e.type for e in not_yet.emits] == ["case.awaiting_ruling"]
     ruled = close_window(taken(escalated), NOW + timedelta(hours=2))
     assert [e.data["decided_by"] for e in ruled.emits if e.type == "ruling.issued"] == ["auto:seller_missed_evidence"]
+
+
+def test_a_ruling_that_orders_goods_back_names_the_shops_last_address():
+    address = {"name": "售后部", "phone": "13800138000", "address": "杭州市余杭区 1 号"}
+    awaiting = _awaiting("return_and_refund")
+    case = next(iter(ArbitrationOrder.load("O1", awaiting).cases.values()))
+    data = {"case_id": case.case_id, "outcome": "return_and_refund", "refund_fen": 6000,
+            "return_shipping_paid_by": "seller", "seller_at_fault": True, "reasoning": "理由"}
+    ruling = msg("ruling.decide", data, ARB)
+    with_shop = Context(now=NOW + timedelta(hours=3), settings=S, cause_id="r",
+                        extra=domain.context("O1", awaiting, ruling, {"seller.restrictions": {"S1": {
+                            "restrictions": [], "return_address": address}}}))
+    [issued] = [e.data for e in domain.decide("O1", awaiting, ruling, with_shop).emits if e.type == "ruling.issued"]
+    assert issued["return_address"] == address
+    [unknown] = [e.data for e in rule(awaiting, "return_and_refund", refund_fen=6000).emits if e.type == "ruling.issued"]
+    assert unknown["return_address"] is None  # no address known: the buyer is told the seller will give one

@@ -98,7 +98,8 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
     if d.state in REMIND_STATES and d.awaiting in ("buyer", "seller") and d.due_at:
         _remind(agg, d.refund_id, d.awaiting, d.state, d.due_at, ctx)
     if d.state == "return_pending" and d.previous_state != "return_pending":
-        c.send("buyer", "return_requested", due=d.due_at)
+        address = d.return_address.model_dump() if d.return_address else None
+        c.send("buyer", "return_requested", due=d.due_at, return_address=address)
     elif d.state == "return_in_transit" and d.previous_state == "return_pending":
         c.send("seller", "return_shipped", carrier=d.return_carrier or "-", tracking_no=d.return_tracking_no or "-")
     elif d.seller_timeout_taken:

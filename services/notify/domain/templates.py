@@ -106,6 +106,9 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
 ATTACHMENTS = {"zh-CN": "（附 {n} 个凭证）", "en": " ({n} attachment(s))"}
 POST_PREVIEW = 200  # characters of a post quoted in a message; the whole post is on the request
 
+# Where the goods go back, when the seller (or a ruling) said.
+ADDRESS = {"zh-CN": ("退货地址：{name}，{phone}，{address}。", "商家将提供退货地址。"),
+           "en": (" Send them to: {name}, {phone}, {address}.", " The seller will give the return address.")}
 # How long a sanction lasts: a suspension until a date; anything else until lifted.
 UNTIL = {"zh-CN": ("处罚持续至 {until}。", ""), "en": ("It lasts until {until}. ", "")}
 APPEAL = {
@@ -172,6 +175,9 @@ def words(params: dict[str, Any], locale: str) -> dict[str, str]:
             out[k] = str(v).strip().rstrip("。.")  # the template ends the sentence itself
         else:
             out[k] = str(v)
+    if "return_address" in params:
+        a = params["return_address"]
+        out["address_text"] = ADDRESS[locale][0].format(**a) if a else ADDRESS[locale][1]
     if "until" in params:
         until = params["until"]
         out["until_text"] = UNTIL[locale][0].format(until=when(until, locale)) if until else UNTIL[locale][1]

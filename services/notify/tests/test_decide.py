@@ -177,3 +177,17 @@ def test_a_sanction_is_told_to_the_party_with_its_end() -> None:
     lifted = _decide("account.sanction_lifted", {"party": "seller", "party_id": "S-1", "level": "suspended",
                                                  "case_id": "CS-9", "why": "expired"}, {"role": "system", "id": "svc"})
     assert [e.data["template"] for e in lifted.emits] == ["account_sanction_lifted"]
+
+
+def test_the_buyer_is_told_where_to_send_the_goods_back() -> None:
+    def waiting(address):
+        return _decide("refund.state_changed", {
+            "refund_id": "RF-1", "state": "return_pending", "previous_state": "requested", "awaiting": "buyer",
+            "due_at": (NOW + timedelta(days=7)).isoformat(), "kind": "return_and_refund", "amount_fen": 100,
+            "buyer_id": "B-1", "seller_id": "S-1", "cause": "seller.approved", "return_address": address},
+            {"role": "seller", "id": "S-1"})
+    [told] = [e.data for e in waiting({"name": "王店长", "phone": "13800138000", "address": "杭州市余杭区 1 号"}).emits
+              if e.data.get("template") == "return_requested"]
+    assert "退货地址：王店长，13800138000，杭州市余杭区 1 号" in told["body"]
+    [unknown] = [e.data for e in waiting(None).emits if e.data.get("template") == "return_requested"]
+    assert "商家将提供退货地址" in unknown["body"]

@@ -181,6 +181,8 @@ def _record_rejection(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
 def _record_approval(refund: Refund, msg: ParsedMessage, ctx: Context) -> None:
     """The reason decides who bears the return postage, unless the seller promised to repay it."""
     promised = msg.data.return_shipping_fen
+    if msg.data.return_address is not None:
+        refund.return_address = msg.data.return_address.model_dump()
     refund.postage_paid_by = "seller" if promised else settlement.postage_payer_on_approval(refund.reason)
     refund.postage_ruled_fen = promised or 0
 
@@ -271,6 +273,8 @@ def ruling_issued(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisi
         refund.kind = "exchange" if d.outcome == "exchange" else "return_and_refund"
     refund.awarded_fen = settlement.award(d.outcome, refund.payout_fen, refund.amount_fen)
     refund.postage_paid_by, refund.postage_ruled_fen = d.return_shipping_paid_by, d.return_shipping_fen
+    if d.return_address is not None:
+        refund.return_address = d.return_address.model_dump()
     c.transition(refund, "ruling.issued", msg.type, arg=d.outcome)
     return c.decision()
 

@@ -49,6 +49,7 @@ class OfferRecord(Model):
     status: Literal["open", "accepted", "declined", "lapsed", "replaced"] = "open"
     answered_at: datetime | None = None
     answer: str = ""  # the buyer's message when declining
+    return_address: dict[str, Any] | None = None  # where goods go back, for an offer that sends them
 
 
 class Settlement(Model):
@@ -120,6 +121,7 @@ class Refund(Model):
     postage_fen: int = 0  # what the buyer says it paid to send the goods back
     postage_paid_by: str | None = None  # who bears the return postage: "seller", "platform" or "buyer"
     postage_ruled_fen: int = 0  # the postage a ruling states, if it does
+    return_address: dict[str, Any] | None = None  # where the goods go back (the seller's word, or a ruling's)
     offers: list[OfferRecord] = Field(default_factory=list)
     remedy: str | None = None  # the offer kind the buyer accepted, if the request goes on as one
     posts: list[Post] = Field(default_factory=list)

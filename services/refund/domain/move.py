@@ -129,6 +129,7 @@ class RefundCollector(Collector[OrderRefunds]):
             "return_tracking_no": refund.returned.tracking_no if refund.returned else None,
             "payout_id": refund.payout_id, "payout_attempts": refund.payout_attempts,
             "closed_why": refund.closed_why, "return_received_by": refund.return_received_by,
+            "return_address": refund.return_address if refund.state == "return_pending" else None,
         }, refund)
         if refund.state == "closed" and previous != "closed":
             self.emit("refund.closed", {"order_id": self.agg.order_id, "refund_id": refund.refund_id,

@@ -29,7 +29,9 @@ def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
     if (replaced := refund.open_offer) is not None:
         replaced.status, replaced.answered_at = "replaced", ctx.now
     refund.offers.append(OfferRecord(offer_id=d.offer_id, kind=d.offer.kind, amount_fen=d.offer.amount_fen,
-                                     message=d.message, at=ctx.now, buyer_due_at=d.buyer_due_at))
+                                     message=d.message, at=ctx.now, buyer_due_at=d.buyer_due_at,
+                                     return_address=d.offer.return_address.model_dump() if d.offer.return_address
+                                     else None))
     c.go(refund, "seller.offered", msg.type)
     refund.timer, refund.due_at = "offer_lapsed", d.buyer_due_at
     c.changed(refund, previous, msg.type)
@@ -38,7 +40,7 @@ def seller_offered(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decis
 
 def offer_data(agg: OrderRefunds, refund: Refund, offer: OfferRecord) -> dict[str, Any]:
     return {"order_id": agg.order_id, "refund_id": refund.refund_id, "offer_id": offer.offer_id,
-            "offer": {"kind": offer.kind, "amount_fen": offer.amount_fen}}
+            "offer": {"kind": offer.kind, "amount_fen": offer.amount_fen, "return_address": offer.return_address}}
 
 
 def _answering(agg: OrderRefunds, msg: ParsedMessage) -> tuple[Refund | None, OfferRecord | None, Decision | None]:
@@ -64,6 +66,7 @@ def offer_accept(agg: OrderRefunds, msg: ParsedMessage, ctx: Context) -> Decisio
         refund.payout_fen = min(offer.amount_fen, agg.refundable_fen(refund.refund_id))  # agreed, not asked
     if offer.kind in ("return_and_refund", "exchange"):
         refund.kind = offer.kind
+        refund.return_address = offer.return_address or refund.return_address
         # Goods go back: as after an approval, the request's reason says who bears the postage.
         refund.postage_paid_by = settlement.postage_payer_on_approval(refund.reason)
     c = RefundCollector(agg, ctx, actor_of(msg))

@@ -262,3 +262,11 @@ def test_a_suspended_or_banned_buyer_asks_no_more_and_a_restricted_one_still_may
         c = Context(now=NOW, settings=SETTINGS, cause_id="e1", extra={"buyer": entry})
         d = domain.decide("O1", state, msg("refund.request", REQUEST, BUYER), c)
         assert (d.reject.code if d.reject else None) == code
+
+
+def test_the_return_address_of_an_approval_travels_with_the_wait_for_the_goods():
+    address = {"name": "售后部", "phone": "13800138000", "address": "杭州市余杭区 1 号"}
+    state = order_with("requested", kind="return_and_refund")
+    d = domain.decide("O1", state, msg("seller.approved", {"refund_id": "R1", "return_address": address}, SELLER), ctx())
+    [changed] = [e.data for e in d.emits if e.type == "refund.state_changed"]
+    assert (changed["state"], changed["return_address"]) == ("return_pending", address)

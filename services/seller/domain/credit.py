@@ -38,6 +38,7 @@ class Shop(BaseModel):
     compensations: dict[str, deposit.Deduction] = Field(default_factory=dict)
     orders: dict[str, int] = Field(default_factory=dict)  # orders paid per day (YYYY-MM-DD) in the window
     sanction: ladder.Standing | None = None  # the ladder (contracts/ladder.py): the latest ruling's
+    return_address: dict[str, Any] | None = None  # the last the shop gave (退货地址), for rulings
 
     def published(self) -> list[str]:
         """What every seller instance enforces: the restrictions, and a sanction past a warning."""
@@ -102,8 +103,13 @@ def _settle(shop: Shop, before_score: int, key: str, order_id: str, why: str, ct
             shop.restrictions.remove(name)
             c.emit("shop.restored", {"seller_id": shop.seller_id, "order_id": order_id, "restriction": name, **figures})
     if shop.published() != before:  # every seller instance keeps them (the order's side enforces them)
-        c.emit("shop.restrictions_changed", {"seller_id": shop.seller_id, "restrictions": shop.published()})
+        c.emit("shop.restrictions_changed", _table_entry(shop))
     return c.decision()
+
+
+def _table_entry(shop: Shop) -> dict[str, Any]:
+    """The shop's entry of seller.restrictions: what every instance of every service needs of it."""
+    return {"seller_id": shop.seller_id, "restrictions": shop.published(), "return_address": shop.return_address}
 
 
 def _sanctioned(shop: Shop, moved: tuple[ladder.Standing | None, list[ladder.Said]], ctx: Context) -> list[Emit]:
@@ -114,7 +120,7 @@ def _sanctioned(shop: Shop, moved: tuple[ladder.Standing | None, list[ladder.Sai
     for type_, data in said:
         c.emit(type_, data, by_actor=False)
     if shop.published() != before:
-        c.emit("shop.restrictions_changed", {"seller_id": shop.seller_id, "restrictions": shop.published()})
+        c.emit("shop.restrictions_changed", _table_entry(shop))
     return c.emits
 
 
@@ -129,11 +135,15 @@ def _add(shop: Shop, key: str, order_id: str, why: str, penalty: int, ctx: Conte
 
 def concerns_shop(msg: ParsedMessage) -> bool:
     """Of the refund service's state changes, only a timeout it took is the shop's; of its new
-    requests, only a cancellation for late shipment."""
+    requests, only a cancellation for late shipment; of its own answers, those that give an address."""
     if msg.type == "refund.state_changed":
         return msg.data.seller_timeout_taken
     if msg.type == "refund.requested":
         return msg.data.late_shipment
+    if msg.type == "seller.approved":
+        return msg.data.return_address is not None
+    if msg.type == "seller.offered":
+        return msg.data.offer.return_address is not None
     return True
 
 
@@ -157,6 +167,19 @@ def ruling_issued(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
         return credit
     c = ShopCollector(shop, ctx)
     c.emits.extend(credit.emits + fined + sanctioned)  # the fine's events are the deposit module's own
+    return c.decision()
+
+
+def return_address_given(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
+    """The shop's last return address (an approval's or an offer's) goes into the table, so that a
+    ruling that orders goods back, or the platform answering for a suspended shop, can name it."""
+    d = msg.data
+    given = d.return_address if msg.type == "seller.approved" else d.offer.return_address
+    if given is None or given.model_dump() == shop.return_address:
+        return Decision.ignore()
+    shop.return_address = given.model_dump()
+    c = ShopCollector(shop, ctx)
+    c.emit("shop.restrictions_changed", _table_entry(shop))
     return c.decision()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from contracts.common import REVIEWED_REASONS, REVIEWED_RESTRICTION
+from contracts.common import GOODS_BACK, REVIEWED_REASONS, REVIEWED_RESTRICTION
 from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Collector, Decision, actor_of
@@ -57,7 +57,10 @@ def refund_requested(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> De
         req.seller_timeout_runs = False
         req.answered_at = ctx.now
         req.history.append({"step": req.step, "at": ctx.now, "by": "platform"})
-        c.emit("seller.approved", _event_data(order, req, None), correlation_id=req.refund_id)
+        data = _event_data(order, req, None)
+        if (address := (ctx.extra or {}).get("return_address")) is not None:
+            data["return_address"] = address  # the shop's last, for goods that go back
+        c.emit("seller.approved", data, correlation_id=req.refund_id)
     return c.decision()
 
 
@@ -105,8 +108,11 @@ def _event_data(order: SellerOrder, req: PendingRequest, msg: ParsedMessage | No
         data.update(reason=d.reason, message=d.message, evidence=[e.model_dump() for e in d.evidence])
     elif msg.type == "replacement.ship":
         data.update(carrier=d.carrier, tracking_no=d.tracking_no)
-    elif msg.type == "seller.approve" and d.return_shipping_fen is not None:
-        data.update(return_shipping_fen=d.return_shipping_fen)
+    elif msg.type == "seller.approve":
+        if d.return_shipping_fen is not None:
+            data.update(return_shipping_fen=d.return_shipping_fen)
+        if d.return_address is not None:
+            data.update(return_address=d.return_address.model_dump())
     return data
 
 
@@ -119,6 +125,9 @@ def seller_offer(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Decisi
     d, limit = msg.data, ctx.settings.max_offers
     if req.offers >= limit:
         return Decision.refuse("offer_limit", f"at most {limit} offers per request; {req.refund_id} has had {req.offers}")
+    if d.offer.kind in GOODS_BACK and d.offer.return_address is None:
+        return Decision.refuse("return_address_required", f"a {d.offer.kind} offer sends goods back: say where "
+                                                          f"(offer.return_address)")
     if d.offer.amount_fen is not None and d.offer.amount_fen > req.amount_fen:
         return Decision.refuse("offer_exceeds_request", f"{d.offer.amount_fen} fen offered, more than the "
                                                         f"{req.amount_fen} fen asked; approve the request instead")
@@ -143,6 +152,9 @@ def seller_command(order: SellerOrder, msg: ParsedMessage, ctx: Context) -> Deci
     req, refused = _check(order, msg)
     if refused is not None:
         return refused
+    if msg.type == "seller.approve" and req is not None and req.kind in GOODS_BACK and msg.data.return_address is None:
+        return Decision.refuse("return_address_required", f"request {req.refund_id} ({req.kind}) sends goods back: "
+                                                          f"approve it with the return_address they go to")
     postage = getattr(msg.data, "return_shipping_fen", None) or 0
     if postage > ctx.settings.max_postage_fen:
         return Decision.refuse("postage_exceeds_cap", f"return postage of at most {ctx.settings.max_postage_fen} fen "

@@ -20,6 +20,7 @@ SHOPS = "shops"  # the query model's shop credit, one document per seller
 # A timeout weighs on the shop once the refund service took it (a withdrawal may have won the race).
 CREDIT_HANDLERS = {"refund.state_changed": credit.seller_timed_out, "ruling.issued": credit.ruling_issued,
                    "refund.compensation_awarded": credit.compensation_awarded,
+                   "seller.approved": credit.return_address_given, "seller.offered": credit.return_address_given,
                    "order.paid": credit.order_paid, "refund.requested": credit.shipped_late,
                    "order.shipped_late": credit.shipped_late}
 
@@ -47,7 +48,8 @@ class SellerDomain(Domain):
         if key.startswith(SHOP) or msg is None or msg.type not in ("seller.reject", "refund.requested"):
             return None
         seller_id = (msg.data.seller_id if msg.type == "refund.requested" else SellerOrder.load(key, state).seller_id) or ""
-        return {"restrictions": (tables.get(SELLER_RESTRICTIONS, {}).get(seller_id) or {}).get("restrictions", [])}
+        shop = tables.get(SELLER_RESTRICTIONS, {}).get(seller_id) or {}
+        return {"restrictions": shop.get("restrictions", []), "return_address": shop.get("return_address")}
 
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
         if key.startswith(SHOP):

@@ -321,3 +321,27 @@ def test_an_appeal_won_lifts_the_sanction_of_its_case():
     won = domain.decide("shop:S1", banned.state, sanctioning(2, None, at_fault=False), ctx())
     [lifted] = [e.data for e in won.emits if e.type == "account.sanction_lifted"]
     assert (lifted["level"], lifted["why"]) == ("banned", "appeal_won")
+
+
+ADDRESS = {"name": "售后部", "phone": "13800138000", "address": "杭州市余杭区 1 号"}
+
+
+def test_goods_that_go_back_need_an_address_and_the_shop_keeps_its_last_for_the_table():
+    o = SellerOrder(order_id="O1", seller_id="S1", buyer_id="B1")
+    o.requests["R1"] = PendingRequest(refund_id="R1", kind="return_and_refund", amount_fen=100, step="awaiting_answer",
+                                      due_at=DUE, seller_timeout_runs=True)
+    bare = domain.decide("O1", o.dump(), msg("seller.approve", {"refund_id": "R1"}), ctx())
+    assert bare.reject.code == "return_address_required"
+    offer = domain.decide("O1", o.dump(), msg("seller.offer", {"refund_id": "R1", "message": "换货",
+                                                                "offer": {"kind": "exchange"}}), ctx())
+    assert offer.reject.code == "return_address_required"
+    [approved] = domain.decide("O1", o.dump(), msg("seller.approve", {"refund_id": "R1", "return_address": ADDRESS}),
+                               ctx()).emits
+    assert approved.data["return_address"] == ADDRESS
+
+    event = msg("seller.approved", {"refund_id": "R1", "seller_id": "S1", "return_address": ADDRESS})
+    assert domain.route(event) == ["shop:S1"]
+    [entry] = domain.decide("shop:S1", None, event, ctx()).emits
+    assert (entry.type, entry.data["return_address"]) == ("shop.restrictions_changed", ADDRESS)
+    state = domain.decide("shop:S1", None, event, ctx()).state
+    assert not domain.decide("shop:S1", state, event, ctx()).emits  # the same address: nothing to say
