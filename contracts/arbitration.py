@@ -12,6 +12,7 @@ from contracts.common import (
 )
 
 Reasoning = Annotated[StrictStr, Field(min_length=1, max_length=4000)]
+HoldReason = Annotated[StrictStr, Field(min_length=1, max_length=2000)]  # told to both parties: never empty
 
 # ---- commands -------------------------------------------------------------------------------
 
@@ -42,7 +43,7 @@ class FundsHold(Data):
     order_id: Id
     case_id: Id
     party: Party
-    reason: Description
+    reason: HoldReason
 
 
 class FundsRelease(Data):
@@ -51,7 +52,7 @@ class FundsRelease(Data):
     order_id: Id
     case_id: Id
     party: Party
-    reason: Description
+    reason: HoldReason
 
 
 class EvidenceSubmit(Data):
