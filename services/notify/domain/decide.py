@@ -1,75 +1,20 @@
-"""Which message each event sends to whom, and which reminders it sets or cancels. Pure: the
+"""Which message each event sends to whom, and which reminders it sets or cancels: the request's
+(refund.events, seller.events), the reminders, a user's inbox; a case's are in cases.py. Pure: the
 recipients' languages come in through `ctx.extra`."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Callable
+from datetime import datetime
+from typing import Callable
 
 from contracts.parsing import ParsedMessage
-from runtime.api.context import Context, derived_uuid
+from runtime.api.context import Context
 from runtime.api.decision import Collector, Decision, actor_of
-from services.notify.domain.model import NotifyOrder, Reminder, UserPrefs
-from services.notify.domain.templates import DEFAULT_LOCALE, render
-
-REMINDER = "remind"  # the one deadline notify keeps: "remind:<request or case>:<party>"
-# Refund states in which a party has a deadline worth a reminder, and whose it is.
-REMIND_STATES = {"requested", "offer_pending", "rejected", "return_pending", "return_in_transit", "replacement_pending"}
-
-
-class NotifyCollector(Collector[NotifyOrder]):
-    """What one event (or reminder) sends: messages in the recipients' languages, and the reminders
-    left pending."""
-
-    def __init__(self, agg: NotifyOrder, ctx: Context, cause: str) -> None:
-        super().__init__(agg, ctx)
-        self.cause = cause  # what the message ids derive from: the event's id, or the reminder's
-
-    def send(self, to: str, template: str, **params: Any) -> None:
-        """To the buyer or the seller (`to`); the params may name a party of their own."""
-        user_id = self.agg.user(to)
-        if not user_id:
-            return  # we do not know who that is yet; nothing to address
-        self.to_user(user_id, template, **params)
-
-    def to_user(self, user_id: str, template: str, **params: Any) -> None:
-        locales = (self.ctx.extra or {}).get("locales", {})
-        locale = locales.get(user_id, DEFAULT_LOCALE)
-        title, body = render(template, locale, {"order_id": self.agg.order_id, **params})
-        # One message per (event, recipient, template): a replayed event produces the same id.
-        message_id = derived_uuid("message", self.cause, user_id, template)
-        self.emit("message.sent", {
-            "message_id": message_id, "user_id": user_id, "order_id": self.agg.order_id, "template": template,
-            "title": title, "body": body, "locale": locale,
-        })
-        self.agg.sent += 1
-
-    def timers(self) -> dict[str, datetime]:
-        return {name: r.fire_at for name, r in self.agg.reminders.items()}
-
-
-def _learn(agg: NotifyOrder, d: Any) -> None:
-    agg.buyer_id = getattr(d, "buyer_id", None) or agg.buyer_id
-    agg.seller_id = getattr(d, "seller_id", None) or agg.seller_id
-
-
-def _remind(agg: NotifyOrder, ref: str, party: str, task: str, due: datetime | None, ctx: Context) -> None:
-    name = f"{REMINDER}:{ref}:{party}"
-    agg.reminders.pop(name, None)
-    if due is None:
-        return
-    fire_at = due - timedelta(seconds=ctx.settings.reminder_lead_s)
-    if fire_at > ctx.now:
-        agg.reminders[name] = Reminder(party=party, task=task, due_at=due, fire_at=fire_at)
-
-
-def _forget(agg: NotifyOrder, ref: str, party: str | None = None) -> None:
-    for name in [n for n in agg.reminders if n.startswith(f"{REMINDER}:{ref}:") and (party is None or n.endswith(f":{party}"))]:
-        del agg.reminders[name]
-
-
-def _out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> NotifyCollector:
-    _learn(agg, msg.data)  # every event that names the parties tells us who they are, whatever came first
-    return NotifyCollector(agg, ctx, msg.event_id)
+from services.notify.domain.cases import (
+    account_sanction_lifted, account_sanctioned, case_awaiting_ruling, case_closed, case_opened, case_ruling_overdue,
+    evidence_requested, evidence_submitted, funds_moved, ruling_appealed, ruling_issued,
+)
+from services.notify.domain.collector import REMIND_STATES, NotifyCollector, forget, learn, out, remind
+from services.notify.domain.model import NotifyOrder, UserPrefs
 
 
 # ---- refund.events -------------------------------------------------------------------------
@@ -77,9 +22,9 @@ def _out(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> NotifyCollector:
 
 def refund_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    _learn(agg, d)
+    learn(agg, d)
     agg.kinds[d.refund_id] = d.kind
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     if d.late_shipment:  # not shipped by its ship_by: cancelled at once, and it counts against the shop
         c.send("seller", "cancelled_late_shipment", amount_fen=d.amount_fen)
     elif d.auto_approved:
@@ -91,12 +36,12 @@ def refund_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
 
 def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    _learn(agg, d)
+    learn(agg, d)
     agg.kinds[d.refund_id] = d.kind
-    c = _out(agg, msg, ctx)
-    _forget(agg, d.refund_id)  # whoever had to act either did, or the deadline changed
+    c = out(agg, msg, ctx)
+    forget(agg, d.refund_id)  # whoever had to act either did, or the deadline changed
     if d.state in REMIND_STATES and d.awaiting in ("buyer", "seller") and d.due_at:
-        _remind(agg, d.refund_id, d.awaiting, d.state, d.due_at, ctx)
+        remind(agg, d.refund_id, d.awaiting, d.state, d.due_at, ctx)
     if d.state == "return_pending" and d.previous_state != "return_pending":
         address = d.return_address.model_dump() if d.return_address else None
         c.send("buyer", "return_requested", due=d.due_at, return_address=address)
@@ -116,7 +61,7 @@ def refund_state_changed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
 
 
 def offer_lapsed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     for party in ("buyer", "seller"):
         c.send(party, "offer_lapsed", due=msg.data.due_at)
     return c.decision()
@@ -127,32 +72,32 @@ def payout_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Deci
     d = msg.data
     if d.attempt != 1 or d.promised_by is None:
         return Decision.ignore()
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "refund_on_its_way", amount_fen=d.amount_fen, due=d.promised_by)
     return c.decision()
 
 
 def refund_completed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "refund_paid", amount_fen=d.amount_fen, refund_to=d.refund_to)
     return c.decision()
 
 
 def shipped_late(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.to_user(msg.data.seller_id, "shipped_late", due=msg.data.ship_by)
     return c.decision()
 
 
 def postage_repaid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "postage_repaid", amount_fen=msg.data.amount_fen)
     return c.decision()
 
 
 def seller_compensated(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.to_user(msg.data.seller_id, "seller_compensated", amount_fen=msg.data.amount_fen)
     return c.decision()
 
@@ -160,7 +105,7 @@ def seller_compensated(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> De
 def compensation_awarded(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     """The seller hears what its deposit does: what an appeal gives back, what is drawn."""
     d = msg.data
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     if d.previous_fen:
         c.to_user(d.seller_id, "compensation_lifted", case_id=d.case_id, amount_fen=d.previous_fen)
     if d.amount_fen:
@@ -169,15 +114,15 @@ def compensation_awarded(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> 
 
 
 def compensation_paid(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.to_user(msg.data.buyer_id, "compensation_received", case_id=msg.data.case_id, amount_fen=msg.data.amount_fen)
     return c.decision()
 
 
 def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    _forget(agg, d.refund_id)
-    c = _out(agg, msg, ctx)
+    forget(agg, d.refund_id)
+    c = out(agg, msg, ctx)
     if d.why == "cancelled":
         c.send("seller", "refund_withdrawn")
     elif d.why in ("expired", "rejected_final"):
@@ -188,7 +133,7 @@ def refund_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decisio
 def offer_answered(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
     def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
         d = msg.data
-        c = _out(agg, msg, ctx)
+        c = out(agg, msg, ctx)
         c.send("seller", template, offer=d.offer.model_dump() if d.offer else None,
                  message=getattr(d, "message", None) or "-")
         return c.decision()
@@ -197,8 +142,8 @@ def offer_answered(template: str) -> Callable[[NotifyOrder, ParsedMessage, Conte
 
 def conversation_posted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
-    _learn(agg, d)
-    c = _out(agg, msg, ctx)
+    learn(agg, d)
+    c = out(agg, msg, ctx)
     other = "seller" if d.author_role == "buyer" else "buyer"
     c.send(other, "conversation_post", party=d.author_role, text=d.text, attachments=len(d.attachments))
     return c.decision()
@@ -208,7 +153,7 @@ def conversation_posted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> D
 
 
 def seller_approved(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "seller_approved", kind=agg.kinds.get(msg.data.refund_id, "refund_only"))
     return c.decision()
 
@@ -216,8 +161,8 @@ def seller_approved(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decis
 def seller_offered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     # A newer offer moves the buyer's deadline within offer_pending (no state change says so).
-    _remind(agg, d.refund_id, "buyer", "offer_pending", d.buyer_due_at, ctx)
-    c = _out(agg, msg, ctx)
+    remind(agg, d.refund_id, "buyer", "offer_pending", d.buyer_due_at, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "offer_received", offer=d.offer.model_dump(), message=d.message or "-", due=d.buyer_due_at)
     return c.decision()
 
@@ -228,13 +173,13 @@ def seller_rejected(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decis
 
 
 def seller_return_received(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "return_received", receiver="seller")
     return c.decision()
 
 
 def seller_replacement_shipped(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    c = _out(agg, msg, ctx)
+    c = out(agg, msg, ctx)
     c.send("buyer", "replacement_shipped", carrier=msg.data.carrier, tracking_no=msg.data.tracking_no)
     return c.decision()
 
@@ -244,128 +189,10 @@ def to_seller(template: str, **fields: str) -> Callable[[NotifyOrder, ParsedMess
     template parameter = data field."""
     def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
         d = msg.data
-        c = _out(agg, msg, ctx)
+        c = out(agg, msg, ctx)
         c.to_user(d.seller_id, template, **{param: getattr(d, field) for param, field in fields.items()})
         return c.decision()
     return handle
-
-
-# ---- arbitration.events -------------------------------------------------------------------------
-
-
-def case_opened(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    _learn(agg, d)
-    c = _out(agg, msg, ctx)
-    if d.asks_evidence:  # a case an automatic rule decides asks nobody for evidence (ruled at once, or queued)
-        for party in ("buyer", "seller"):
-            if d.opened_by == "platform":  # the platform's own investigation says why
-                c.send(party, "platform_case_opened", case_id=d.case_id, reason=d.reason, due=d.evidence_due_at)
-            else:
-                c.send(party, "case_opened", case_id=d.case_id, due=d.evidence_due_at)
-            if party != d.opened_by:  # the opener's filing is its evidence already
-                _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
-    return c.decision()
-
-
-def evidence_submitted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    _forget(agg, d.case_id, d.party)
-    c = _out(agg, msg, ctx)
-    if d.evidence_count:
-        other = "seller" if d.party == "buyer" else "buyer"
-        c.send(other, "evidence_added", case_id=d.case_id, party=d.party, count=d.evidence_count)
-    return c.decision()
-
-
-def evidence_requested(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    c = _out(agg, msg, ctx)
-    c.to_user(d.user_id, "evidence_requested", case_id=d.case_id, due=d.due_at)
-    _remind(agg, d.case_id, d.party, "evidence", d.due_at, ctx)
-    return c.decision()
-
-
-def case_awaiting_ruling(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    _forget(agg, d.case_id)
-    c = _out(agg, msg, ctx)
-    for party in ("buyer", "seller"):
-        c.send(party, "case_in_queue", case_id=d.case_id, due=d.ruling_due_at)
-    return c.decision()
-
-
-def case_ruling_overdue(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    c = _out(agg, msg, ctx)
-    c.to_user(ctx.settings.arbitration_desk, "ruling_overdue", case_id=d.case_id, due=d.ruling_due_at)
-    return c.decision()
-
-
-def ruling_issued(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    _learn(agg, d)
-    _forget(agg, d.case_id)
-    c = _out(agg, msg, ctx)
-    finding = "fined" if d.penalty_fen else "at_fault" if d.seller_at_fault else "no_breach"
-    for party in ("buyer", "seller"):
-        if d.refund_id is None:  # no request to refund or reject: what the platform found is the news
-            c.send(party, "case_ruled", case_id=d.case_id, finding=finding, penalty_fen=d.penalty_fen,
-                   reasoning=d.reasoning, round=str(d.round), appeal_until=d.appealable_until)
-        else:
-            c.send(party, "ruling_issued", case_id=d.case_id, outcome=d.outcome, amount_fen=d.refund_fen,
-                   shipping=d.return_shipping_paid_by, reasoning=d.reasoning, round=str(d.round),
-                   appeal_until=d.appealable_until)
-        if d.appealable_until:  # each party may appeal once: remind both before the window closes
-            _remind(agg, d.case_id, party, "appeal", d.appealable_until, ctx)
-    return c.decision()
-
-
-def funds_moved(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context], Decision]:
-    """A hold begins or ends: both parties hear whose settlement it is."""
-    def handle(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-        d = msg.data
-        c = _out(agg, msg, ctx)
-        for party in ("buyer", "seller"):
-            c.send(party, template, case_id=d.case_id, party=d.party, note=d.reason.strip().rstrip("。."))
-        return c.decision()
-    return handle
-
-
-def account_sanctioned(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    c = _out(agg, msg, ctx)
-    c.to_user(d.party_id, "account_sanctioned", level=d.level, case_id=d.case_id or "-",
-              until=d.until if d.until else None)
-    return c.decision()
-
-
-def account_sanction_lifted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    c = _out(agg, msg, ctx)
-    c.to_user(d.party_id, "account_sanction_lifted", level=d.level, case_id=d.case_id or "-")
-    return c.decision()
-
-
-def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    _forget(agg, d.case_id)  # the appeal reminders: one was used, the other party's turns into evidence
-    c = _out(agg, msg, ctx)
-    for party in ("buyer", "seller"):
-        c.send(party, "ruling_appealed", case_id=d.case_id, party=d.party, due=d.evidence_due_at)
-        if party != d.party:  # the appeal carries the appellant's evidence
-            _remind(agg, d.case_id, party, "evidence", d.evidence_due_at, ctx)
-    return c.decision()
-
-
-def case_closed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
-    d = msg.data
-    _forget(agg, d.case_id)
-    c = _out(agg, msg, ctx)
-    if d.why in ("request_closed", "request_settled"):  # the case will not rule, or its ruling not be carried out
-        for party in ("buyer", "seller"):
-            c.send(party, "case_ended", case_id=d.case_id)
-    return c.decision()
 
 
 # ---- reminders -------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from runtime.api.decision import Decision
 from runtime.api.domain import Domain, ViewDoc
 from runtime.stream.ownership import partition_of
 from services.notify import metrics
-from services.notify.domain.decide import ORDER_HANDLERS, REMINDER, USER_HANDLERS, on_reminder
+from services.notify.domain.collector import REMINDER
+from services.notify.domain.decide import ORDER_HANDLERS, USER_HANDLERS, on_reminder
 from services.notify.domain.model import USER, NotifyOrder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE
 from services.notify.inbox import inbox_views

@@ -110,10 +110,11 @@ def _templates_sent() -> set[str]:
     import ast
     from pathlib import Path
 
+    import services.notify.domain.cases as cases
     import services.notify.domain.decide as decide
-    tree = ast.parse(Path(decide.__file__).read_text())
+    trees = [ast.parse(Path(m.__file__).read_text()) for m in (decide, cases)]
     used = set()
-    for node in ast.walk(tree):
+    for node in (n for tree in trees for n in ast.walk(tree)):
         if not isinstance(node, ast.Call):
             continue
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
