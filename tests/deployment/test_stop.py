@@ -2,6 +2,7 @@
 started (the four services, the payment simulator, the workbench) and exits; nothing is left."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import uuid
 from pathlib import Path
 
 from ops.launcher import health
+from ops.topics import ensure_topics
 from tests.support.infra import instance_down, instance_up
 
 PORTS = {"AFTERSALE_REFUND_HTTP_PORT": 28081, "AFTERSALE_SELLER_HTTP_PORT": 28082,
@@ -68,6 +70,9 @@ def test_a_service_sent_sigterm_with_kafka_gone_exits_within_its_stop_timeout(tm
     first); the service, sent SIGTERM, does not wait for it: it exits within its stop timeout."""
     root = Path(__file__).resolve().parents[2]
     found = instance_up("stopping", fresh=True)
+    # As every deployment does before its services start (the compose topics job, `make run`): the
+    # refund service reads a table the arbitration service writes, which must exist.
+    asyncio.run(ensure_topics(found["KAFKA_BOOTSTRAP"]))
     port = 28191
     service = None
     try:
