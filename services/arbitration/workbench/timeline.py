@@ -54,6 +54,7 @@ def timeline(doc: dict[str, Any]) -> list[Entry]:
         out.append(Entry(_at(r.get("at")), "platform", "ruling", r.get("reasoning", ""), (), {
             "outcome": r.get("outcome"), "refund_fen": r.get("refund_fen"), "decided_by": r.get("decided_by"),
             "round": r.get("round"), "final": r.get("final"), "paid_by": r.get("return_shipping_paid_by"),
-            "seller_at_fault": r.get("seller_at_fault")}))
+            "seller_at_fault": r.get("seller_at_fault"), "penalty_fen": r.get("penalty_fen") or 0,
+            "compensation_fen": r.get("compensation_fen") or 0, "sanction": r.get("sanction")}))
     # Evidence filed before the case (with the request, with the rejection) comes first on a tie.
     return sorted(out, key=lambda e: e.at or EPOCH)

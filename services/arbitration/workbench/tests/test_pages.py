@@ -324,3 +324,17 @@ def test_the_case_shows_what_the_parties_ask_and_holds_and_releases_a_partys_fun
     assert decisions.sent == [
         ("funds.release", {"order_id": "O1", "case_id": "CS3", "party": "seller", "reason": "售假调查"}, "xiaoer1"),
         ("funds.hold", {"order_id": "O1", "case_id": "CS3", "party": "buyer", "reason": "疑似恶意退款"}, "xiaoer1")]
+
+
+def test_a_ruling_in_the_story_shows_what_it_cost_the_seller(accounts):
+    ruled = case_doc("CS4")
+    ruled["case"] = {**ruled["case"], "rulings": [{
+        "round": 1, "outcome": "reject", "refund_fen": 0, "return_shipping_paid_by": "seller", "seller_at_fault": True,
+        "reasoning": "售假属实", "decided_by": "xiaoer2", "at": NOW - timedelta(hours=1), "final": False,
+        "penalty_fen": 50000, "compensation_fen": 199000, "sanction": {"party": "seller", "level": "suspended", "days": 7}}]}
+    app = build_app(WorkbenchSettings(secret="test-secret"), reads=MemoryReads([ruled]), accounts=accounts,
+                    decisions=RecordingDecisions())
+    with TestClient(app, base_url="http://workbench.test") as client:
+        log_in(client)
+        story = client.get("/cases/CS4").text.split('id="timeline"')[1]
+    assert "罚款 ¥500.00" in story and "赔偿 ¥1,990.00" in story and "卖家 暂停 7d" in story
