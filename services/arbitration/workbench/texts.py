@@ -76,6 +76,7 @@ _T: dict[str, tuple[str, str]] = {
     "penalty_yuan": ("罚款（元，可空）", "Fine (¥, optional)"),
     "sanction": ("处罚", "Sanction"),
     "fine": ("罚款", "fine"),
+    "return_address": ("退货地址", "Return address"),
     "sanction_party": ("处罚对象", "Sanctioned party"),
     "sanction_days": ("暂停天数", "Days suspended"),
     "warning": ("警告", "warning"), "restricted": ("限制", "restricted"), "suspended": ("暂停", "suspended"),

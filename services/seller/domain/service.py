@@ -74,4 +74,6 @@ class SellerDomain(Domain):
                                 "defects": {k: d.model_dump(mode="python") for k, d in shop.defects.items()},
                                 "fines": {k: f.model_dump(mode="python") for k, f in shop.fines.items()},
                                 "compensations": {k: f.model_dump(mode="python")
-                                                  for k, f in shop.compensations.items()}})]
+                                                  for k, f in shop.compensations.items()},
+                                "sanction": shop.sanction.model_dump(mode="python") if shop.sanction else None,
+                                "return_address": shop.return_address})]

@@ -326,6 +326,18 @@ def test_the_case_shows_what_the_parties_ask_and_holds_and_releases_a_partys_fun
         ("funds.hold", {"order_id": "O1", "case_id": "CS3", "party": "buyer", "reason": "疑似恶意退款"}, "xiaoer1")]
 
 
+def test_the_shops_record_shows_its_sanction_and_return_address(accounts):
+    shop = {"defect_rate": 0.1, "defects": {}, "restrictions": ["suspended"],
+            "sanction": {"level": "suspended", "until": NOW + timedelta(days=7), "case_id": "CS9", "order_id": "O9"},
+            "return_address": {"name": "售后部", "phone": "13800138000", "address": "杭州市余杭区 1 号"}}
+    app = build_app(WorkbenchSettings(secret="test-secret"), reads=MemoryReads([case_doc()], shops={"S1": shop}),
+                    accounts=accounts, decisions=RecordingDecisions())
+    with TestClient(app, base_url="http://workbench.test") as client:
+        log_in(client)
+        records = client.get("/cases/CS1").text.split('id="records"')[1]
+    assert "暂停" in records and "售后部, 13800138000, 杭州市余杭区 1 号" in records
+
+
 def test_a_ruling_in_the_story_shows_what_it_cost_the_seller(accounts):
     ruled = case_doc("CS4")
     ruled["case"] = {**ruled["case"], "rulings": [{
