@@ -301,6 +301,7 @@ class AccountSanctioned(Data):
     until: AwareDatetime | None = None
     case_id: Id | None = None
     order_id: Id | None = None
+    complaint_id: Id | None = None  # when a complaint's ruling put it there
 
 
 class AccountSanctionLifted(Data):
@@ -311,6 +312,7 @@ class AccountSanctionLifted(Data):
     level: SanctionLevel
     case_id: Id | None = None
     order_id: Id | None = None
+    complaint_id: Id | None = None
     why: Literal["expired", "appeal_won"]
 
 

@@ -17,8 +17,9 @@ class Standing(BaseModel):
     model_config = ConfigDict(extra="ignore")
     level: SanctionLevel
     until: AwareDatetime | None = None
-    case_id: str
-    order_id: str
+    case_id: str = ""  # the case that put it there, or
+    complaint_id: str | None = None  # the complaint (a shop's)
+    order_id: str = ""
     round: int = 1
 
 
@@ -41,6 +42,17 @@ def on_ruling(current: Standing | None, party: Party, party_id: str, d: Any,
     return current, []
 
 
+def on_complaint(current: Standing | None, party_id: str, d: Any, now: datetime) -> tuple[Standing | None, list[Said]]:
+    """`d`: a complaint.ruled's data. An upheld complaint's sanction puts the accused shop there."""
+    s = d.sanction
+    if d.outcome != "upheld" or s is None or (current is not None and current.complaint_id == d.complaint_id):
+        return current, []
+    until = now + timedelta(days=s.days) if s.days else None
+    new = Standing(level=s.level, until=until, complaint_id=d.complaint_id)
+    return new, [("account.sanctioned", {"party": "seller", "party_id": party_id, "level": s.level, "until": until,
+                                         "complaint_id": d.complaint_id})]
+
+
 def on_clock(current: Standing | None, party: Party, party_id: str, now: datetime) -> tuple[Standing | None, list[Said]]:
     if current is not None and current.until is not None and current.until <= now:
         return None, [lifted(current, party, party_id, "expired")]
@@ -49,7 +61,8 @@ def on_clock(current: Standing | None, party: Party, party_id: str, now: datetim
 
 def lifted(current: Standing, party: Party, party_id: str, why: str) -> Said:
     return ("account.sanction_lifted", {"party": party, "party_id": party_id, "level": current.level,
-                                        "case_id": current.case_id, "order_id": current.order_id, "why": why})
+                                        "case_id": current.case_id or None, "order_id": current.order_id or None,
+                                        "complaint_id": current.complaint_id, "why": why})
 
 
 def held_back(entry: dict[str, Any] | None, now: datetime) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from contracts import arbitration as arb
-from contracts import notify, orders, refund, seller, topics
+from contracts import complaints, notify, orders, refund, seller, topics
 from contracts import ops as ops_
 from contracts.common import Data
 from contracts.rejection import CommandRejected
@@ -118,6 +118,12 @@ _ALL = [
     _spec("account.sanction_lifted", arb.AccountSanctionLifted, topics.SELLER_EVENTS, "event", "seller", ARBITRATOR + SYSTEM, "A shop's sanction ended.", key="party_id"),
     _spec("account.sanctioned", arb.AccountSanctioned, topics.ARBITRATION_EVENTS, "event", "arbitration", ARBITRATOR + SYSTEM, "A buyer moved up the ladder of sanctions.", key="party_id"),
     _spec("account.sanction_lifted", arb.AccountSanctionLifted, topics.ARBITRATION_EVENTS, "event", "arbitration", ARBITRATOR + SYSTEM, "A buyer's sanction ended.", key="party_id"),
+    _spec("complaint.file", complaints.ComplaintFile, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "A seller complains that another shop infringes its rights.", key="complaint_id"),
+    _spec("complaint.respond", complaints.ComplaintRespond, topics.SELLER_COMMANDS, "command", EXTERNAL, SELLER, "The accused shop answers a complaint.", key="complaint_id"),
+    _spec("complaint.decide", complaints.ComplaintDecide, topics.ARBITRATION_DECISIONS, "command", EXTERNAL, ARBITRATOR, "An arbitrator decides a complaint.", key="complaint_id"),
+    _spec("complaint.filed", complaints.ComplaintFiled, topics.ARBITRATION_EVENTS, "event", "arbitration", SELLER, "A complaint against a shop was filed.", key="complaint_id"),
+    _spec("complaint.answered", complaints.ComplaintAnswered, topics.ARBITRATION_EVENTS, "event", "arbitration", SELLER, "The accused shop answered.", key="complaint_id"),
+    _spec("complaint.ruled", complaints.ComplaintRuled, topics.ARBITRATION_EVENTS, "event", "arbitration", ARBITRATOR, "A complaint was upheld or dismissed.", key="complaint_id"),
     _spec("buyer.flagged", arb.BuyerFlagged, topics.ARBITRATION_FLAGGED_BUYERS, "event", "arbitration", SYSTEM, "A ruling found the buyer in misconduct, for every arbitration instance.", internal=True, key="buyer_id"),
     _spec("case.claimed", arb.CaseClaimed, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator",), "An arbitrator holds the case.", internal=True),
     _spec("case.released", arb.CaseReleased, topics.ARBITRATION_EVENTS, "event", "arbitration", ("arbitrator", "system"), "The case is unclaimed again.", internal=True),

@@ -11,7 +11,7 @@ KEY_FIELDS = (
     "evidence_due_at", "seller_due_at", "appealable_until", "score", "restriction", "attempt", "round",
     "offer_id", "offer", "buyer_due_at", "author_role", "text", "opened_by", "penalty_fen", "ship_by", "late_shipment",
     "compensation_fen", "previous_fen", "purpose", "deduction_id", "hold_id", "released_by", "demands",
-    "level", "until", "sanction", "restrictions",
+    "level", "until", "sanction", "restrictions", "complaint_id", "against_seller_id", "complainant_id", "right",
 )
 
 

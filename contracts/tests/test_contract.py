@@ -35,6 +35,8 @@ CONTRACT = {
         "seller.reject": {"order_id", "refund_id", "reason", "message", "evidence"},
         "return.received": {"order_id", "refund_id"},
         "seller.offer": {"order_id", "refund_id", "offer", "message"},
+        "complaint.file": {"complaint_id", "against_seller_id", "subject", "right", "description", "evidence"},  # v3
+        "complaint.respond": {"complaint_id", "description", "evidence"},  # v3
     },
     T.ARBITRATION_COMMANDS: {
         "intervention.request": {"order_id", "reason", "description", "evidence"},
@@ -47,6 +49,7 @@ CONTRACT = {
         "evidence.request": {"order_id", "case_id", "party", "message", "due_in_seconds"},
         "case.open": {"order_id", "reason", "description", "evidence"},  # v3
         "funds.hold": {"order_id", "case_id", "party", "reason"},  # v3
+        "complaint.decide": {"complaint_id", "outcome", "reasoning"},  # v3
         "funds.release": {"order_id", "case_id", "party", "reason"},  # v3
     },
     T.NOTIFY_COMMANDS: {"message.read": {"user_id", "message_id"}},
@@ -74,6 +77,9 @@ CONTRACT = {
                           "reasoning", "decided_by", "appealable_until", "return_shipping_fen", "misconduct", "penalty_fen"},
         "account.sanctioned": {"party", "party_id", "level", "until", "case_id"},  # v3
         "account.sanction_lifted": {"party", "party_id", "level", "case_id"},  # v3
+        "complaint.filed": {"complaint_id", "against_seller_id"},  # v3
+        "complaint.answered": {"complaint_id", "against_seller_id"},  # v3
+        "complaint.ruled": {"complaint_id", "against_seller_id", "outcome"},  # v3
     },
     T.PAYMENTS_COMMANDS: {"payout.request": {"payout_id", "order_id", "refund_id", "amount_fen", "refund_to", "purpose",
                                              "payee_id"},

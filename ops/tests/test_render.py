@@ -36,3 +36,11 @@ def test_a_sanction_reads_in_the_tail_with_its_level_and_end() -> None:
                     actor={"role": "system", "id": "svc:seller"})
     text = line("seller.events", encode(said))
     assert "level=suspended" in text and "until=2026-12-13T08:00:00Z" in text and "party=seller" in text
+
+
+def test_a_complaint_reads_in_the_tail_by_whom_against_whom() -> None:
+    filed = envelope("complaint.filed", {"complaint_id": "CP-1", "against_seller_id": "S-2", "complainant_id": "S-1",
+                                         "subject": "商标 ABC", "right": "trademark"},
+                     actor={"role": "seller", "id": "S-1"})
+    text = line("arbitration.events", encode(filed))
+    assert "complaint_id=CP-1" in text and "against_seller_id=S-2" in text and "right=trademark" in text

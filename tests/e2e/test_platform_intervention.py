@@ -650,3 +650,41 @@ async def test_a_suspended_shop_is_answered_by_the_platform_and_a_banned_buyer_a
     again = await market.paid_order(buyer=cheat.buyer)
     refused = await again.buyer_requests(kind="refund_only", amount_fen=again.amount_fen)
     assert (await again.rejection_of(refused))["code"] == "account_banned"
+
+
+async def test_a_shop_complains_of_another_and_an_upheld_complaint_restricts_the_accused(bus, dbs) -> None:
+    """知识产权投诉: a seller complains of another shop's trademark infringement; the accused is told
+    and answers; an arbitrator upholds it and restricts the accused shop."""
+    from sim.story import unique
+    complainant, accused, complaint_id = unique("S"), unique("S"), unique("CP")
+    await bus.send("complaint.file", {"complaint_id": complaint_id, "against_seller_id": accused, "subject": "商标 ABC",
+                                      "right": "trademark", "description": "仿冒我方注册商标",
+                                      "evidence": [{"kind": "document", "uri": "https://e.example.cn/tm.pdf"}]},
+                   ("seller", complainant), validate=True)
+    filed = await bus.expect("complaint.filed", complaint_id=complaint_id)
+    assert (filed["complainant_id"], filed["against_seller_id"]) == (complainant, accused)
+    told = await bus.expect("message.sent", user_id=accused, template="complaint_filed")
+    assert "商标权" in told["body"]
+    self_complaint = await bus.send("complaint.file", {"complaint_id": unique("CP"), "against_seller_id": accused,
+                                                       "subject": "x", "right": "patent", "description": "d",
+                                                       "evidence": []}, ("seller", accused), validate=True)
+    assert (await bus.expect("command.rejected", command_event_id=self_complaint["event_id"]))["code"] == \
+        "complaint_against_self"
+
+    await bus.send("complaint.respond", {"complaint_id": complaint_id, "description": "有授权书", "evidence": []},
+                   ("seller", accused), validate=True)
+    await bus.expect("complaint.answered", complaint_id=complaint_id)
+    await bus.expect("message.sent", user_id=complainant, template="complaint_answered")
+    await dbs.settled()
+    doc = await dbs.aggregate("arbitration", complaint_id, collection="complaints")
+    assert doc["status"] == "answered" and doc["answer"] == "有授权书"  # what the workbench shows
+
+    await bus.send("complaint.decide", {"complaint_id": complaint_id, "outcome": "upheld", "reasoning": "授权书系伪造",
+                                        "sanction": {"party": "seller", "level": "restricted"}},
+                   ("arbitrator", "ARB-1"), validate=True)
+    ruled = await bus.expect("complaint.ruled", complaint_id=complaint_id)
+    assert ruled["outcome"] == "upheld"
+    sanctioned = await bus.expect("account.sanctioned", party_id=accused)
+    assert (sanctioned["level"], sanctioned["complaint_id"]) == ("restricted", complaint_id)
+    for user in (complainant, accused):
+        await bus.expect("message.sent", user_id=user, template="complaint_ruled")

@@ -13,7 +13,7 @@ from runtime.api.domain import Domain, ViewDoc, ViewIndex
 from runtime.api.payloads import is_payload, ref_of
 from runtime.stream.ownership import partition_of
 from services.arbitration import metrics
-from services.arbitration.domain import buyers
+from services.arbitration.domain import buyers, complaints
 from services.arbitration.domain.decide import HANDLERS, TIMERS
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts
 from services.arbitration.domain.payloads import POSTS, SUBMISSIONS, post_ids, refs, with_posts, with_submissions
@@ -22,6 +22,7 @@ from services.arbitration.domain.payloads import POSTS, SUBMISSIONS, post_ids, r
 CASES = "cases"  # the query model's collection of cases (each with its whole file)
 QUEUE = "queue"  # the same cases, a few fields each: the workbench's queue scans these, not the files
 BUYERS = "buyers"  # the buyers' records, for arbitrators only
+COMPLAINTS = "complaints"  # complaints against shops, for the workbench beside its cases
 
 
 QUEUE_FIELDS = ("_id", "order_id", "status", "round", "opened_by", "reason", "ruling_due_at", "overdue",
@@ -50,6 +51,8 @@ class ArbitrationDomain(Domain):
         return partition_of(key.removeprefix(buyers.BUYER))
 
     def route(self, msg: ParsedMessage) -> list[str]:
+        if msg.type in complaints.HANDLERS:
+            return [complaints.COMPLAINT + msg.data.complaint_id]
         keys = [msg.data.order_id] if msg.type in HANDLERS else []
         if (buyer := buyers.buyer_of(msg)) is not None:
             keys.append(buyers.BUYER + buyer)
@@ -57,7 +60,7 @@ class ArbitrationDomain(Domain):
 
     def context(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage | None,
                 tables: Mapping[str, Mapping[str, Any]]) -> Any:
-        if key.startswith(buyers.BUYER) or msg is None:
+        if key.startswith((buyers.BUYER, complaints.COMPLAINT)) or msg is None:
             return None
         if msg.type == "ruling.decide":  # a ruling that orders goods back names the shop's last address
             seller_id = ArbitrationOrder.load(key, state).seller_id or ""
@@ -75,10 +78,12 @@ class ArbitrationDomain(Domain):
     def decide(self, key: str, state: dict[str, Any] | None, msg: ParsedMessage, ctx: Context) -> Decision:
         if key.startswith(buyers.BUYER):
             return buyers.HANDLERS[msg.type](buyers.BuyerRecord.load(key, state), msg, ctx)
+        if key.startswith(complaints.COMPLAINT):
+            return complaints.HANDLERS[msg.type](state, msg, ctx)
         return HANDLERS[msg.type](ArbitrationOrder.load(key, state), msg, ctx)
 
     def on_timer(self, key: str, state: dict[str, Any] | None, name: str, due_at: datetime, ctx: Context) -> Decision:
-        if key.startswith(buyers.BUYER):
+        if key.startswith((buyers.BUYER, complaints.COMPLAINT)):
             return Decision.ignore()
         kind, _, case_id = name.partition(":")
         handler = TIMERS.get(kind)
@@ -94,6 +99,8 @@ class ArbitrationDomain(Domain):
             if ref.startswith("post/"):
                 return [ViewDoc(POSTS, {**state, "_id": state["post_id"]})]
             return [ViewDoc(SUBMISSIONS, {"_id": ref, **state})]
+        if key.startswith(complaints.COMPLAINT):  # the workbench's complaints, beside its cases
+            return [ViewDoc(COMPLAINTS, {"_id": state["complaint_id"], **state})]
         if key.startswith(buyers.BUYER):
             record = buyers.BuyerRecord.load(key, state)
             if not record.read_by_arbitrators():

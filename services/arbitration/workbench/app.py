@@ -97,6 +97,8 @@ def build_app(settings: WorkbenchSettings, *, reads: Any = None, accounts: Any =
         Route("/cases/{case_id}/hold", s(pages.hold, post=True), methods=["POST"]),
         Route("/cases/{case_id}/ruling/review", s(pages.review_ruling, post=True), methods=["POST"]),
         Route("/cases/{case_id}/ruling", s(pages.rule, post=True), methods=["POST"]),
+        Route("/complaints/{complaint_id}", s(pages.complaint)),
+        Route("/complaints/{complaint_id}/decide", s(pages.decide_complaint, post=True), methods=["POST"]),
         Route("/answers/{event_id}", s(pages.answer)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

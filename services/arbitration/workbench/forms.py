@@ -143,6 +143,23 @@ def _sanction(form: Mapping[str, str], at_fault: bool, misconduct: str, errors: 
     return out
 
 
+def check_complaint_decision(form: Mapping[str, str]) -> Checked:
+    """complaint.decide: upheld or dismissed, why, and a sanction of the accused shop when upheld."""
+    out = Checked()
+    outcome = form.get("outcome", "")
+    if outcome not in ("upheld", "dismissed"):
+        out.errors["outcome"] = "choose_one"
+    reasoning = form.get("reasoning", "").strip()
+    if not reasoning:
+        out.errors["reasoning"] = "reasoning_required"
+    elif len(reasoning) > 4000:
+        out.errors["reasoning"] = "too_long"
+    sanction = _sanction({**form, "sanction_party": "seller"}, outcome == "upheld", "none", out.errors)
+    if not out.errors:
+        out.data = {"outcome": outcome, "reasoning": reasoning, **({"sanction": sanction} if sanction else {})}
+    return out
+
+
 def check_evidence_request(form: Mapping[str, str]) -> Checked:
     out = Checked()
     party = form.get("party", "")

@@ -158,7 +158,35 @@ class Pages:
         f = QueueFilter(reason=q.get("reason", ""), opened_by=q.get("opened_by", ""), min_fen=low, max_fen=high,
                         appeals_only=q.get("appeals") == "1")
         rows = await self.reads.queue(f, self.settings.queue_limit)
-        return self.render(request, "queue.html", user=account, rows=rows, f=f, q=q, reasons=await self.reads.reasons())
+        return self.render(request, "queue.html", user=account, rows=rows, f=f, q=q, reasons=await self.reads.reasons(),
+                           complaints=await self.reads.complaints(self.settings.queue_limit))
+
+    async def complaint(self, request: Request, account: Account, errors: dict[str, str] | None = None,
+                        form: Any = None, status_code: int = 200) -> Response:
+        doc = await self.reads.complaint(request.path_params["complaint_id"])
+        if doc is None:
+            return self.render(request, "error.html", status_code=404, user=account, error="not_found")
+        sent = request.query_params.get("sent", "")
+        return self.render(request, "complaint.html", status_code=status_code, user=account, doc=doc,
+                           evidence=[shown(e) for e in doc.get("evidence") or []],
+                           answer_evidence=[shown(e) for e in doc.get("answer_evidence") or []],
+                           errors=errors or {}, form=form or {}, sanction_levels=forms.SANCTION_LEVELS,
+                           sent=sent if self.decisions.answer(sent) else "")
+
+    async def decide_complaint(self, request: Request, account: Account) -> Response:
+        """complaint.decide, in the arbitrator's name; the page follows the answer."""
+        complaint_id = request.path_params["complaint_id"]
+        if await self.reads.complaint(complaint_id) is None:
+            return self.render(request, "error.html", status_code=404, user=account, error="not_found")
+        form = await request.form()
+        checked = forms.check_complaint_decision(form)
+        if not checked.ok:
+            return await self.complaint(request, account, errors=checked.errors, form=form, status_code=400)
+        event_id = await self.decisions.send("complaint.decide", {"complaint_id": complaint_id, **checked.data},
+                                             account.id)
+        log.info("workbench_action", actor=account.id, action="complaint.decide", complaint_id=complaint_id,
+                 command_event_id=event_id)
+        return RedirectResponse(f"/complaints/{complaint_id}?sent={event_id}", status_code=303)
 
     async def case(self, request: Request, account: Account, errors: dict[str, str] | None = None,
                    form: Any = None, status_code: int = 200) -> Response:

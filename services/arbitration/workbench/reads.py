@@ -10,7 +10,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.arbitration import queries
-from services.arbitration.domain.service import QUEUE
+from services.arbitration.domain.service import COMPLAINTS, QUEUE
 from services.seller.queries import shop_record
 
 QUEUE_STATUS = queries.AWAITING_RULING
@@ -60,6 +60,16 @@ class QueryModel:
         it with the client's timeoutMS.)"""
         cursor = self.queued.find({"status": QUEUE_STATUS}, projection={"reason": 1, "_id": 0}).limit(5000)
         return sorted({d["reason"] async for d in cursor if d.get("reason")})
+
+    async def complaints(self, limit: int) -> list[dict[str, Any]]:
+        """Complaints against shops not decided yet, oldest first (the queue shows them beside cases)."""
+        cursor = self.db[COMPLAINTS].find({"status": {"$ne": "ruled"}}).sort("filed_at", ASCENDING)
+        return [doc async for doc in cursor.limit(limit)]
+
+    async def complaint(self, complaint_id: str) -> dict[str, Any] | None:
+        if not ID.match(complaint_id):
+            return None
+        return await self.db[COMPLAINTS].find_one({"_id": complaint_id})
 
     async def case(self, case_id: str) -> dict[str, Any] | None:
         if not ID.match(case_id):

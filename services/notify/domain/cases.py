@@ -105,6 +105,35 @@ def account_sanction_lifted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) 
     return c.decision()
 
 
+def complaint_filed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    c = out(agg, msg, ctx)
+    c.to_user(d.against_seller_id, "complaint_filed", complaint_id=d.complaint_id, subject=d.subject, right=d.right)
+    return c.decision()
+
+
+def complaint_answered(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    c = out(agg, msg, ctx)
+    c.to_user(d.complainant_id, "complaint_answered", complaint_id=d.complaint_id)
+    return c.decision()
+
+
+def complaint_ruled(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
+    d = msg.data
+    c = out(agg, msg, ctx)
+    for user in (d.complainant_id, d.against_seller_id):
+        if user:
+            c.to_user(user, "complaint_ruled", complaint_id=d.complaint_id, outcome=d.outcome,
+                      reasoning=d.reasoning or "")
+    return c.decision()
+
+
+COMPLAINT_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decision]] = {
+    "complaint.filed": complaint_filed, "complaint.answered": complaint_answered, "complaint.ruled": complaint_ruled,
+}
+
+
 def ruling_appealed(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     forget(agg, d.case_id)  # the appeal reminders: one was used, the other party's turns into evidence

@@ -10,7 +10,7 @@ from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Collector, Decision, actor_of
 from services.notify.domain.cases import (
-    account_sanction_lifted, account_sanctioned, case_awaiting_ruling, case_closed, case_opened, case_ruling_overdue,
+    COMPLAINT_HANDLERS, account_sanction_lifted, account_sanctioned, case_awaiting_ruling, case_closed, case_opened, case_ruling_overdue,
     evidence_requested, evidence_submitted, funds_moved, ruling_appealed, ruling_issued,
 )
 from services.notify.domain.collector import REMIND_STATES, NotifyCollector, forget, learn, out, remind
@@ -283,6 +283,7 @@ ORDER_HANDLERS: dict[str, Callable[[NotifyOrder, ParsedMessage, Context], Decisi
     "ruling.issued": ruling_issued,
     "ruling.appealed": ruling_appealed,
     "case.closed": case_closed,
+    **COMPLAINT_HANDLERS,
 }
 USER_HANDLERS: dict[str, Callable[[UserPrefs, ParsedMessage, Context], Decision]] = {
     "message.sent": message_sent,

@@ -14,6 +14,7 @@ from runtime.api.domain import Domain, ViewDoc
 from runtime.stream.ownership import partition_of
 from services.notify import metrics
 from services.notify.domain.collector import REMINDER
+from services.notify.domain.cases import COMPLAINT_HANDLERS
 from services.notify.domain.decide import ORDER_HANDLERS, USER_HANDLERS, on_reminder
 from services.notify.domain.model import USER, NotifyOrder, UserPrefs
 from services.notify.domain.templates import DEFAULT_LOCALE
@@ -38,6 +39,8 @@ class NotifyDomain(Domain):
     def route(self, msg: ParsedMessage) -> list[str]:
         if msg.type in USER_HANDLERS:
             return [USER + msg.data.user_id]
+        if msg.type in COMPLAINT_HANDLERS:  # a complaint belongs to no order: its messages name it instead
+            return ["complaint:" + msg.data.complaint_id]
         if msg.type in ORDER_HANDLERS and msg.data.order_id:  # a sanction may come of no order's case
             return [msg.data.order_id]
         return []
@@ -48,7 +51,8 @@ class NotifyDomain(Domain):
         if key.startswith(USER):
             return None
         order = NotifyOrder.load(key, state)
-        mentioned = [getattr(msg.data, f, None) for f in ("buyer_id", "seller_id", "user_id", "party_id")] if msg else []
+        mentioned = [getattr(msg.data, f, None) for f in ("buyer_id", "seller_id", "user_id", "party_id", "complainant_id",
+                                                                    "against_seller_id")] if msg else []
         locales = tables.get(NOTIFY_LOCALES, {})
         users = {u for u in (order.buyer_id, order.seller_id, *mentioned) if u}
         return {"locales": {u: (locales.get(u) or {}).get("locale", DEFAULT_LOCALE) for u in users}}

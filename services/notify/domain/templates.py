@@ -39,13 +39,19 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
     "outcome": {
         "zh-CN": {"full_refund": "全额退款", "partial_refund": "部分退款", "return_and_refund": "退货退款",
-                  "exchange": "换货", "reject": "驳回申请", "cancel_order": "取消订单"},
+                  "exchange": "换货", "reject": "驳回申请", "cancel_order": "取消订单",
+                  "upheld": "投诉成立", "dismissed": "投诉不成立"},
         "en": {"full_refund": "full refund", "partial_refund": "partial refund", "return_and_refund": "return and refund",
-               "exchange": "exchange", "reject": "claim rejected", "cancel_order": "order cancelled"},
+               "exchange": "exchange", "reject": "claim rejected", "cancel_order": "order cancelled",
+               "upheld": "the complaint is upheld", "dismissed": "the complaint is dismissed"},
     },
     "shipping": {
         "zh-CN": {"seller": "商家", "buyer": "买家", "platform": "平台"},
         "en": {"seller": "seller", "buyer": "buyer", "platform": "platform"},
+    },
+    "right": {
+        "zh-CN": {"trademark": "商标权", "copyright": "著作权", "patent": "专利权"},
+        "en": {"trademark": "a trademark", "copyright": "a copyright", "patent": "a patent"},
     },
     "level": {
         "zh-CN": {"warning": "警告", "restricted": "限制部分功能", "suspended": "暂停账户", "banned": "永久封禁"},

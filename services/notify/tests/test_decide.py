@@ -191,3 +191,20 @@ def test_the_buyer_is_told_where_to_send_the_goods_back() -> None:
     assert "退货地址：王店长，13800138000，杭州市余杭区 1 号" in told["body"]
     [unknown] = [e.data for e in waiting(None).emits if e.data.get("template") == "return_requested"]
     assert "商家将提供退货地址" in unknown["body"]
+
+
+def test_a_complaint_is_told_to_the_accused_then_the_complainant_and_its_ruling_to_both() -> None:
+    actor = {"role": "seller", "id": "S-1"}
+
+    def decide(type_: str, data: dict):
+        m = parse_message(encode(envelope(type_, data, actor=actor)))
+        key = NotifyDomain().route(m)[0]
+        return key, NotifyDomain().decide(key, None, m, Context(now=NOW, settings=NotifySettings(), cause_id=m.event_id))
+    key, filed = decide("complaint.filed", {"complaint_id": "CP1", "against_seller_id": "S-2", "complainant_id": "S-1",
+                                            "subject": "商标 ABC", "right": "trademark"})
+    assert key == "complaint:CP1"
+    [told] = [e.data for e in filed.emits]
+    assert (told["user_id"], told["template"]) == ("S-2", "complaint_filed") and "商标权" in told["body"]
+    _, ruled = decide("complaint.ruled", {"complaint_id": "CP1", "against_seller_id": "S-2", "complainant_id": "S-1",
+                                          "outcome": "upheld", "reasoning": "仿冒属实"})
+    assert sorted(e.data["user_id"] for e in ruled.emits) == ["S-1", "S-2"]

@@ -47,6 +47,9 @@ REALISTIC = {
     "compensation_received": dict(case_id="CS1a2b", amount_fen=20000),
     "compensation_charged": dict(case_id="CS1a2b", amount_fen=20000),
     "compensation_lifted": dict(case_id="CS1a2b", amount_fen=20000),
+    "complaint_filed": dict(complaint_id="CP1", subject="商标 ABC", right="trademark"),
+    "complaint_answered": dict(complaint_id="CP1"),
+    "complaint_ruled": dict(complaint_id="CP1", outcome="upheld", reasoning="仿冒属实"),
     "funds_held": dict(case_id="CS1a2b", party="seller", note="售假调查"),
     "account_sanctioned": dict(case_id="CS1a2b", level="suspended", until="2026-12-13T02:00:00+00:00"),
     "account_sanction_lifted": dict(case_id="CS1a2b", level="suspended"),
@@ -71,7 +74,7 @@ def test_every_template_file_has_realistic_test_data():
 def test_every_template_renders_in_both_languages(name, locale):
     title, body = T.render(name, locale, {"order_id": "O-20261126-001", **REALISTIC[name]})
     assert title and body and "{" not in title + body
-    assert "O-20261126-001" in body or name.startswith(("shop_", "account_"))  # a shop's or an account's standing
+    assert "O-20261126-001" in body or name.startswith(("shop_", "account_", "complaint_"))  # a shop's or account's standing, a complaint
     if locale == "zh-CN":
         assert any("\u4e00" <= ch <= "\u9fff" for ch in title)
 

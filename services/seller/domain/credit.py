@@ -183,6 +183,16 @@ def return_address_given(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decisi
     return c.decision()
 
 
+def complaint_ruled(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
+    """An upheld complaint against the shop may put it on the ladder."""
+    moved = _sanctioned(shop, ladder.on_complaint(shop.sanction, shop.seller_id, msg.data, ctx.now), ctx)
+    if not moved:
+        return Decision.ignore()
+    c = ShopCollector(shop, ctx)
+    c.emits.extend(moved)
+    return c.decision()
+
+
 def compensation_awarded(shop: Shop, msg: ParsedMessage, ctx: Context) -> Decision:
     """The buyer's compensation on a case changed: the deposit follows it."""
     c = ShopCollector(shop, ctx)

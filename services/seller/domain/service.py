@@ -20,6 +20,7 @@ SHOPS = "shops"  # the query model's shop credit, one document per seller
 # A timeout weighs on the shop once the refund service took it (a withdrawal may have won the race).
 CREDIT_HANDLERS = {"refund.state_changed": credit.seller_timed_out, "ruling.issued": credit.ruling_issued,
                    "refund.compensation_awarded": credit.compensation_awarded,
+                   "complaint.ruled": credit.complaint_ruled,
                    "seller.approved": credit.return_address_given, "seller.offered": credit.return_address_given,
                    "order.paid": credit.order_paid, "refund.requested": credit.shipped_late,
                    "order.shipped_late": credit.shipped_late}

@@ -345,3 +345,15 @@ def test_goods_that_go_back_need_an_address_and_the_shop_keeps_its_last_for_the_
     assert (entry.type, entry.data["return_address"]) == ("shop.restrictions_changed", ADDRESS)
     state = domain.decide("shop:S1", None, event, ctx()).state
     assert not domain.decide("shop:S1", state, event, ctx()).emits  # the same address: nothing to say
+
+
+def test_an_upheld_complaint_puts_the_accused_shop_on_the_ladder():
+    ruled = msg("complaint.ruled", {"complaint_id": "CP1", "against_seller_id": "S2", "seller_id": "S2",
+                                    "outcome": "upheld", "sanction": {"party": "seller", "level": "restricted"}},
+                ("arbitrator", "A1"))
+    assert domain.route(ruled) == ["shop:S2"]
+    d = domain.decide("shop:S2", None, ruled, ctx())
+    said = {e.type: e.data for e in d.emits}
+    assert (said["account.sanctioned"]["level"], said["account.sanctioned"]["complaint_id"]) == ("restricted", "CP1")
+    assert said["shop.restrictions_changed"]["restrictions"] == ["restricted"]
+    assert not domain.decide("shop:S2", d.state, ruled, ctx()).emits  # heard twice

@@ -11,9 +11,17 @@ from services.arbitration.workbench.reads import QueueFilter
 
 class MemoryReads:
     def __init__(self, cases: list[dict[str, Any]], buyers: dict[str, dict] | None = None,
-                 shops: dict[str, dict] | None = None) -> None:
+                 shops: dict[str, dict] | None = None, complaints: list[dict[str, Any]] | None = None) -> None:
         self.cases = {c["_id"]: c for c in cases}
         self.buyers, self.shops = buyers or {}, shops or {}
+        self.complaints_ = {c["_id"]: c for c in complaints or []}
+
+    async def complaints(self, limit: int) -> list[dict[str, Any]]:
+        rows = [c for c in self.complaints_.values() if c["status"] != "ruled"]
+        return sorted(rows, key=lambda c: c["filed_at"])[:limit]
+
+    async def complaint(self, complaint_id: str) -> dict[str, Any] | None:
+        return self.complaints_.get(complaint_id)
 
     async def queue(self, f: QueueFilter, limit: int) -> list[dict[str, Any]]:
         q = f.query()

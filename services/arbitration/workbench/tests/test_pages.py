@@ -350,3 +350,39 @@ def test_a_ruling_in_the_story_shows_what_it_cost_the_seller(accounts):
         log_in(client)
         story = client.get("/cases/CS4").text.split('id="timeline"')[1]
     assert "罚款 ¥500.00" in story and "赔偿 ¥1,990.00" in story and "卖家 暂停 7d" in story
+
+
+def complaint_doc(status="answered"):
+    return {"_id": "CP1", "complaint_id": "CP1", "complainant_id": "S9", "against_seller_id": "S1", "subject": "商标 ABC",
+            "right": "trademark", "description": "仿冒我方商标", "filed_at": NOW - timedelta(days=1), "status": status,
+            "evidence": [{"kind": "photo", "uri": "https://img.example.cn/fake.jpg"},
+                         {"kind": "document", "uri": "javascript:alert(2)"}],
+            "answer": "有授权", "answer_evidence": [], "answered_at": NOW - timedelta(hours=3)}
+
+
+def test_complaints_wait_beside_the_cases_and_are_decided_from_their_page(accounts):
+    decisions = RecordingDecisions()
+    app = build_app(WorkbenchSettings(secret="test-secret"),
+                    reads=MemoryReads([case_doc()], complaints=[complaint_doc(), {**complaint_doc("ruled"), "_id": "CP2"}]),
+                    accounts=accounts, decisions=decisions)
+    with TestClient(app, base_url="http://workbench.test") as client:
+        log_in(client)
+        queue = client.get("/queue").text
+        assert 'data-case="CS1"' in queue and 'data-complaint="CP1"' in queue and 'data-complaint="CP2"' not in queue
+        page = client.get("/complaints/CP1").text
+        assert '<img src="https://img.example.cn/fake.jpg"' in page and 'href="javascript:' not in page
+        assert "有授权" in page and "商标权" in page
+        token = csrf_of(page)
+        blank = client.post("/complaints/CP1/decide", data={"csrf_token": token, "outcome": "upheld", "reasoning": ""})
+        assert blank.status_code == 400 and decisions.sent == []
+        wrong = client.post("/complaints/CP1/decide", data={"csrf_token": token, "outcome": "dismissed",
+                                                            "reasoning": "授权有效", "sanction_level": "warning"})
+        assert wrong.status_code == 400 and decisions.sent == []  # no sanction for a dismissed complaint
+        done = client.post("/complaints/CP1/decide", data={
+            "csrf_token": token, "outcome": "upheld", "reasoning": "仿冒属实", "sanction_level": "suspended",
+            "sanction_days": "30"}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"].startswith("/complaints/CP1?sent=")
+        assert client.get("/complaints/NOPE").status_code == 404
+    assert decisions.sent == [("complaint.decide", {"complaint_id": "CP1", "outcome": "upheld", "reasoning": "仿冒属实",
+                                                    "sanction": {"party": "seller", "level": "suspended", "days": 30}},
+                               "xiaoer1")]
