@@ -54,6 +54,7 @@ class OrderSeen:
     refunds: dict[str, RefundSeen] = field(default_factory=dict)
     cases: dict[str, CaseSeen] = field(default_factory=dict)
     messages: list[tuple[str, str]] = field(default_factory=list)  # (user id, message id) in the inboxes
+    complaints: list[str] = field(default_factory=list)  # filed against this order's shop (ids sent)
 
     def learn(self, type_: str, d: dict[str, Any]) -> None:
         rid = d.get("refund_id")
@@ -346,6 +347,31 @@ def funds(rng: random.Random, o: OrderSeen) -> Command | None:
         "reason": "调查期间冻结"}, "arbitrator", arbitrator_of(rng, c))
 
 
+def complaint(rng: random.Random, o: OrderSeen) -> Command | None:
+    """A rival shop complains of this order's shop, the shop answers, an arbitrator decides: legal or not."""
+    rival = f"{o.seller_id}-rival"
+    if not o.complaints or rng.random() < 0.3:
+        cid = f"CP-{o.order_id}-{len(o.complaints) + 1}"
+        o.complaints.append(cid)
+        return Command("complaint.file", {"complaint_id": cid, "against_seller_id": o.seller_id, "subject": "商标",
+                                          "right": rng.choice(("trademark", "copyright", "patent")),
+                                          "description": "仿冒", "evidence": PHOTO}, "seller", rival)
+    cid = rng.choice(o.complaints)
+    if rng.random() < 0.5:
+        return Command("complaint.respond", {"complaint_id": cid, "description": "有授权", "evidence": []}, "seller",
+                       rng.choice((o.seller_id, o.seller_id, rival)))
+    return decide_complaint(rng, cid)
+
+
+def decide_complaint(rng: random.Random, cid: str, plain: bool = False) -> Command:
+    """`plain`: one that is always legal (dismissed, no sanction), once the others were refused."""
+    outcome = "dismissed" if plain else rng.choice(("upheld", "dismissed"))
+    data: dict[str, Any] = {"complaint_id": cid, "outcome": outcome, "reasoning": "依据证据"}
+    if not plain and rng.random() < 0.3:
+        data["sanction"] = {"party": "seller", "level": rng.choice(("warning", "restricted"))}
+    return Command("complaint.decide", data, "arbitrator", rng.choice(ARBITRATORS))
+
+
 def claim(rng: random.Random, o: OrderSeen) -> Command | None:
     c = _case(rng, o)
     if c is None:
@@ -403,6 +429,7 @@ ACTIONS: dict[str, tuple[float, Pick]] = {
     "case.open": (0.25, platform_case),  # rarer than a party's case: the platform's own investigation
     "case.claim": (0.5, claim),
     "funds.hold": (0.6, funds),
+    "complaint.file": (0.3, complaint),
     "payout.retry": (1, payout_retry),
     "message.read": (0.7, message_read),
     "locale.set": (0.2, locale_set),

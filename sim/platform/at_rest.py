@@ -38,10 +38,15 @@ class AtRest:
     def at_rest(self) -> None:
         refunds = {k: OrderRefunds.load(k, a.state) for k, a in self.world.nodes["refund"].aggregates().items()}
         arbitration = self.world.nodes["arbitration"].aggregates()
-        cases = {k: ArbitrationOrder.load(k, a.state) for k, a in arbitration.items() if not k.startswith(BUYER)}
+        cases = {k: ArbitrationOrder.load(k, a.state) for k, a in arbitration.items()
+                 if not k.startswith((BUYER, "complaint:"))}
         buyers = {k: BuyerRecord.load(k, a.state) for k, a in arbitration.items() if k.startswith(BUYER)}
         for oid, order in self.world.orders.items():
             self._order_at_rest(oid, order.paid_fen, refunds.get(oid), cases.get(oid))
+        for key, agg in arbitration.items():
+            if key.startswith("complaint:") and (agg.state or {}).get("status") != "ruled":
+                self.fail("every_complaint_ends", f"{key} waits {agg.state.get('status')} with nothing left to "
+                                                  f"move it", key)
         self._misconduct(buyers, cases)
         self._sanctions(buyers, cases)
         for hold in self.world.payments.holds.values():
@@ -166,8 +171,8 @@ class AtRest:
         standings = [("seller", s.seller_id, s.sanction) for s in shops.values()]
         standings += [("buyer", b.buyer_id, b.sanction) for b in buyers.values()]
         for party, who, s in standings:
-            if s is None:
-                continue
+            if s is None or s.complaint_id:
+                continue  # a complaint's standing is the complaint's, outside any order's case
             ruled = last.get(s.case_id)
             said = ruled.sanction if ruled else None
             if not said or said.get("party") != party or said.get("level") != s.level:

@@ -316,6 +316,10 @@ class World:
                     if cmd is not None:
                         self.send(cmd)
                         acted = True
+            for cid in o.complaints:  # every complaint is decided (a refused decision is tried again)
+                if self._try((cid, "decide")):
+                    self.send(actors.decide_complaint(rng, cid, plain=self.tries[(cid, "decide")] > 3))
+                    acted = True
             for r in o.refunds.values():
                 if r.state == "payout_failed" and self._try((r.refund_id, "retry")):
                     self.send(Command("payout.retry", {"order_id": o.order_id, "refund_id": r.refund_id},
