@@ -12,6 +12,7 @@ KEY_FIELDS = (
     "offer_id", "offer", "buyer_due_at", "author_role", "text", "opened_by", "penalty_fen", "ship_by", "late_shipment",
     "compensation_fen", "previous_fen", "purpose", "deduction_id", "hold_id", "released_by", "demands",
     "level", "until", "sanction", "restrictions", "complaint_id", "against_seller_id", "complainant_id", "right",
+    "promised_by",
 )
 
 

@@ -44,3 +44,10 @@ def test_a_complaint_reads_in_the_tail_by_whom_against_whom() -> None:
                      actor={"role": "seller", "id": "S-1"})
     text = line("arbitration.events", encode(filed))
     assert "complaint_id=CP-1" in text and "against_seller_id=S-2" in text and "right=trademark" in text
+
+
+def test_a_refunds_promise_reads_in_the_tail() -> None:
+    ordered = envelope("refund.payout_requested", {"order_id": "O-9", "refund_id": "RF-1", "payout_id": "p", "amount_fen": 100,
+                                                   "attempt": 1, "promised_by": "2026-12-09T02:00:00Z"},
+                       actor={"role": "system", "id": "svc:refund"})
+    assert "promised_by=2026-12-09T02:00:00Z" in line("refund.events", encode(ordered))

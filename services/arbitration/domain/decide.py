@@ -41,6 +41,7 @@ def order_paid(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> Decis
     d = msg.data
     agg.buyer_id, agg.seller_id, agg.paid_fen = d.buyer_id, d.seller_id, d.amount_fen
     agg.items = [i.model_dump() for i in d.items or []]
+    agg.ship_by = d.ship_by
     return ArbitrationCollector(agg, ctx).decision()
 
 

@@ -139,6 +139,7 @@ class ArbitrationOrder(Model):
     paid_fen: int | None = None
     # What an arbitrator reads of the order: its items, how it was shipped, when it arrived.
     items: list[dict[str, Any]] = Field(default_factory=list)
+    ship_by: datetime | None = None  # the order's ship-by date (v3), if it had one
     shipped: dict[str, Any] | None = None  # carrier, tracking_no, shipped_at
     delivered_at: datetime | None = None
     requests: dict[str, RequestFacts] = Field(default_factory=dict)

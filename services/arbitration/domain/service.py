@@ -113,7 +113,7 @@ class ArbitrationDomain(Domain):
             out.append(ViewDoc(CASES, {
                 "_id": c.case_id, "order_id": order.order_id, "buyer_id": order.buyer_id,
                 "seller_id": order.seller_id, "paid_fen": order.paid_fen, "items": order.items,
-                "shipped": order.shipped, "delivered_at": order.delivered_at, "status": c.status, "round": c.round,
+                "shipped": order.shipped, "ship_by": order.ship_by, "delivered_at": order.delivered_at, "status": c.status, "round": c.round,
                 "opened_by": c.opened_by, "reason": c.reason, "opened_at": c.opened_at,
                 "ruling_due_at": c.ruling_due_at, "overdue": c.overdue,
                 # for the workbench's queue: its filters and who holds the case

@@ -76,6 +76,7 @@ _T: dict[str, tuple[str, str]] = {
     "penalty_yuan": ("罚款（元，可空）", "Fine (¥, optional)"),
     "sanction": ("处罚", "Sanction"),
     "fine": ("罚款", "fine"),
+    "ship_by": ("应发货时间", "Ship by"), "shipped_late": ("发货超时", "shipped late"),
     "complaints": ("店铺间投诉", "Complaints against shops"), "complaint": ("投诉", "Complaint"),
     "no_complaints": ("暂无待处理投诉", "No complaint waits"), "filed": ("提交于", "Filed"),
     "against": ("被投诉方 ← 投诉方", "Accused ← complainant"), "right": ("权利", "Right"),

@@ -386,3 +386,13 @@ def test_complaints_wait_beside_the_cases_and_are_decided_from_their_page(accoun
     assert decisions.sent == [("complaint.decide", {"complaint_id": "CP1", "outcome": "upheld", "reasoning": "仿冒属实",
                                                     "sanction": {"party": "seller", "level": "suspended", "days": 30}},
                                "xiaoer1")]
+
+
+def test_the_order_shows_its_ship_by_date_and_a_late_shipment(accounts):
+    late = case_doc("CS5", ship_by=NOW - timedelta(days=6))  # shipped five days ago: a day late
+    app = build_app(WorkbenchSettings(secret="test-secret"), reads=MemoryReads([late, case_doc()]), accounts=accounts,
+                    decisions=RecordingDecisions())
+    with TestClient(app, base_url="http://workbench.test") as client:
+        log_in(client)
+        assert 'id="ship-by"' in (page := client.get("/cases/CS5").text) and "发货超时" in page
+        assert 'id="ship-by"' not in client.get("/cases/CS1").text  # no ship-by date: nothing said
