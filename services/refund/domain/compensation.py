@@ -15,7 +15,7 @@ from contracts.parsing import ParsedMessage
 from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
 from services.refund.domain.model import CaseCompensation, OrderRefunds, Settlement
-from services.refund.domain.move import RefundCollector, with_error
+from services.refund.domain.move import RefundCollector, retry_or_park
 
 
 def follow(c: RefundCollector, d: Any, *, first: bool = True) -> None:
@@ -72,17 +72,9 @@ def paid(agg: OrderRefunds, rec: CaseCompensation, s: Settlement, msg: ParsedMes
 
 
 def failed(agg: OrderRefunds, rec: CaseCompensation, s: Settlement, msg: ParsedMessage, ctx: Context) -> Decision:
-    """Asked again at once under the same payout id, as other settlements are; parked for operators
-    after the last attempt."""
+    """As other payouts of their own: asked again, then parked for operators (move.retry_or_park)."""
     if s.status != "requested":
         return Decision.ignore()
-    s.errors = with_error(s.errors, msg)
     c = RefundCollector(agg, ctx, actor_of(msg))
-    if s.attempts >= ctx.settings.payout_max_attempts:
-        s.status = "failed"
-        rec.notes.append(f"compensation {s.payout_id} ({s.amount_fen} fen) failed {s.attempts} times; "
-                         f"operators to pay it")
-    else:
-        s.attempts += 1
-        _request(c, rec, s)
+    retry_or_park(s, rec.notes, msg, ctx.settings.payout_max_attempts, lambda: _request(c, rec, s))
     return c.decision()

@@ -4,7 +4,7 @@ payout_pending orders."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from contracts.parsing import ParsedMessage
 from runtime.api.decision import Collector
@@ -144,6 +144,20 @@ class RefundCollector(Collector[OrderRefunds]):
 
 def find_refund(agg: OrderRefunds, refund_id: str | None) -> Refund | None:
     return agg.refunds.get(refund_id) if refund_id else None
+
+
+def retry_or_park(owed: Settlement, notes: list[str], msg: ParsedMessage, max_attempts: int,
+                  ask_again: Callable[[], None]) -> None:
+    """A payout of its own that the payment system refused: asked again at once under the same
+    payout id, or, after the last attempt, parked with a note for operators."""
+    owed.errors = with_error(owed.errors, msg)
+    if owed.attempts >= max_attempts:
+        owed.status = "failed"
+        notes.append(f"{owed.purpose} {owed.payout_id} ({owed.amount_fen} fen) failed {owed.attempts} times; "
+                     f"operators to pay it")
+    else:
+        owed.attempts += 1
+        ask_again()
 
 
 def with_error(errors: list[str], msg: ParsedMessage) -> list[str]:

@@ -9,7 +9,7 @@ from runtime.api.context import Context
 from runtime.api.decision import Decision, actor_of
 from services.refund.domain import compensation, settlement
 from services.refund.domain.model import OrderRefunds, Refund, Settlement
-from services.refund.domain.move import RefundCollector, find_refund, with_error
+from services.refund.domain.move import RefundCollector, find_refund, retry_or_park, with_error
 from services.refund.domain.transitions import can
 
 
@@ -56,15 +56,8 @@ def settlement_failed(agg: OrderRefunds, refund: Refund, owed: Settlement, msg: 
                       ctx: Context) -> Decision:
     if owed.status != "requested":
         return Decision.ignore()
-    owed.errors = with_error(owed.errors, msg)
     c = RefundCollector(agg, ctx, actor_of(msg))
-    if owed.attempts >= ctx.settings.payout_max_attempts:
-        owed.status = "failed"
-        refund.notes.append(f"{owed.purpose} {owed.payout_id} ({owed.amount_fen} fen) failed {owed.attempts} times; "
-                            f"operators to pay it")
-    else:
-        owed.attempts += 1
-        c.request_settlement(refund, owed)
+    retry_or_park(owed, refund.notes, msg, ctx.settings.payout_max_attempts, lambda: c.request_settlement(refund, owed))
     return c.decision()
 
 
