@@ -46,13 +46,8 @@ class FundsHold(Data):
     reason: HoldReason
 
 
-class FundsRelease(Data):
+class FundsRelease(FundsHold):
     """(v3) The arbitrator releases a hold before the case ends (a case's end releases them all)."""
-
-    order_id: Id
-    case_id: Id
-    party: Party
-    reason: HoldReason
 
 
 class EvidenceSubmit(Data):
@@ -268,15 +263,9 @@ class FundsHeld(Data):
     reason: Description
 
 
-class FundsReleased(Data):
+class FundsReleased(FundsHeld):
     """Internal: a hold ended: an arbitrator released it, or its case ended (`released_by` says)."""
 
-    order_id: Id
-    case_id: Id
-    hold_id: Id
-    party: Party
-    party_id: Id
-    reason: Description
     released_by: Literal["arbitrator", "case_closed"]
 
 
@@ -291,21 +280,9 @@ class WithdrawalNoted(Data):
     final_no: StrictBool
 
 
-class AccountSanctioned(Data):
-    """(v3) A party moved up the ladder: `seller` on seller.events, `buyer` on arbitration.events.
-    `until`: when a suspension ends (none: until lifted)."""
-
-    party: Party
-    party_id: Id
-    level: SanctionLevel
-    until: AwareDatetime | None = None
-    case_id: Id | None = None
-    order_id: Id | None = None
-    complaint_id: Id | None = None  # when a complaint's ruling put it there
-
-
-class AccountSanctionLifted(Data):
-    """(v3) A sanction ended: its time ran out, or an appeal lifted it."""
+class _Standing(Data):
+    """A party's step on the ladder (contracts/ladder.py), and what put it there: a case of an
+    order, or a complaint."""
 
     party: Party
     party_id: Id
@@ -313,6 +290,18 @@ class AccountSanctionLifted(Data):
     case_id: Id | None = None
     order_id: Id | None = None
     complaint_id: Id | None = None
+
+
+class AccountSanctioned(_Standing):
+    """(v3) A party moved up the ladder: `seller` on seller.events, `buyer` on arbitration.events.
+    `until`: when a suspension ends (none: until lifted)."""
+
+    until: AwareDatetime | None = None
+
+
+class AccountSanctionLifted(_Standing):
+    """(v3) A sanction ended: its time ran out, or an appeal lifted it."""
+
     why: Literal["expired", "appeal_won"]
 
 
