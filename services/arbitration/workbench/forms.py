@@ -143,17 +143,30 @@ def _sanction(form: Mapping[str, str], at_fault: bool, misconduct: str, errors: 
     return out
 
 
+def _party(form: Mapping[str, str], errors: dict[str, str]) -> str:
+    party = form.get("party", "")
+    if party not in ("buyer", "seller"):
+        errors["party"] = "choose_one"
+    return party
+
+
+def _text(form: Mapping[str, str], name: str, required: str, errors: dict[str, str], limit: int | None = None) -> str:
+    """A free-text field, trimmed: `required` names the error when it is empty, `too_long` past `limit`."""
+    text = form.get(name, "").strip()
+    if not text:
+        errors[name] = required
+    elif limit is not None and len(text) > limit:
+        errors[name] = "too_long"
+    return text
+
+
 def check_complaint_decision(form: Mapping[str, str]) -> Checked:
     """complaint.decide: upheld or dismissed, why, and a sanction of the accused shop when upheld."""
     out = Checked()
     outcome = form.get("outcome", "")
     if outcome not in ("upheld", "dismissed"):
         out.errors["outcome"] = "choose_one"
-    reasoning = form.get("reasoning", "").strip()
-    if not reasoning:
-        out.errors["reasoning"] = "reasoning_required"
-    elif len(reasoning) > 4000:
-        out.errors["reasoning"] = "too_long"
+    reasoning = _text(form, "reasoning", "reasoning_required", out.errors, 4000)
     sanction = _sanction({**form, "sanction_party": "seller"}, outcome == "upheld", "none", out.errors)
     if not out.errors:
         out.data = {"outcome": outcome, "reasoning": reasoning, **({"sanction": sanction} if sanction else {})}
@@ -162,12 +175,8 @@ def check_complaint_decision(form: Mapping[str, str]) -> Checked:
 
 def check_evidence_request(form: Mapping[str, str]) -> Checked:
     out = Checked()
-    party = form.get("party", "")
-    if party not in ("buyer", "seller"):
-        out.errors["party"] = "choose_one"
-    message = form.get("message", "").strip()
-    if not message:
-        out.errors["message"] = "message_required"
+    party = _party(form, out.errors)
+    message = _text(form, "message", "message_required", out.errors)
     try:
         hours = float(form.get("window_hours", "") or 0)
     except ValueError:
@@ -182,14 +191,8 @@ def check_evidence_request(form: Mapping[str, str]) -> Checked:
 def check_hold(form: Mapping[str, str]) -> Checked:
     """funds.hold / funds.release: whose settlement, and why (told to both parties)."""
     out = Checked()
-    party = form.get("party", "")
-    if party not in ("buyer", "seller"):
-        out.errors["party"] = "choose_one"
-    reason = form.get("reason", "").strip()
-    if not reason:
-        out.errors["reason"] = "reason_required"
-    elif len(reason) > 2000:
-        out.errors["reason"] = "too_long"
+    party = _party(form, out.errors)
+    reason = _text(form, "reason", "reason_required", out.errors, 2000)
     if not out.errors:
         out.data = {"party": party, "reason": reason}
     return out
@@ -208,9 +211,7 @@ def check_case_open(form: Mapping[str, str]) -> Checked:
     reason = form.get("reason", "")
     if reason not in PLATFORM_REASONS:
         out.errors["reason"] = "choose_one"
-    description = form.get("description", "").strip()
-    if not description:
-        out.errors["description"] = "message_required"
+    description = _text(form, "description", "message_required", out.errors)
     links = [line.strip() for line in form.get("evidence", "").splitlines() if line.strip()]
     if len(links) > MAX_EVIDENCE_LINKS or any(not link.startswith(("https://", "http://")) or len(link) > 2048
                                               for link in links):
