@@ -180,6 +180,15 @@ class Order:
         await self.submits_evidence("seller")
         return await self.expect("case.awaiting_ruling", case_id=self.case_id, timeout=20)
 
+    async def platform_case_awaiting_ruling(self) -> Any:
+        """The platform's own road (主动介入): a counterfeit case opened, both parties done with their
+        evidence, then queued for a ruling."""
+        await self.platform_opens_case()
+        await self.case_opened(opened_by="platform")
+        await self.submits_evidence("seller", "有进货凭证", done=True)
+        await self.submits_evidence("buyer", "收到的商品做工粗糙", done=True)
+        return await self.expect("case.awaiting_ruling", case_id=self.case_id, timeout=20)
+
     # -- what happens --
     async def expect(self, type_: str, **match: Any) -> Seen:
         return await self.bus.expect(type_, order_id=self.id, **match)

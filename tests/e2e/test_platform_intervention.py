@@ -540,11 +540,7 @@ async def test_a_counterfeit_is_compensated_ten_times_from_the_deposit_and_an_ap
     to its balance, the seller's deposit gives it; an appeal lowers it to the price, the deposit
     gets the difference back and the buyer keeps what it was paid."""
     order = await market.paid_order(amount_fen=19900)
-    await order.platform_opens_case()
-    await order.case_opened(opened_by="platform")
-    await order.submits_evidence("seller", "有进货凭证", done=True)
-    await order.submits_evidence("buyer", "收到的商品做工粗糙", done=True)
-    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.platform_case_awaiting_ruling()
     over = await order.arbitrator_rules("reject", reasoning="售假属实", compensation_fen=199001)
     assert (await order.rejection_of(over))["code"] == "compensation_exceeds_cap"
 
@@ -614,11 +610,7 @@ async def test_a_suspended_shop_is_answered_by_the_platform_and_a_banned_buyer_a
     """The ladder of sanctions: a counterfeit suspends the shop for 7 days (its next request is
     approved by the platform at once); a buyer found forging evidence is banned (refused)."""
     order = await market.paid_order(amount_fen=19900)
-    await order.platform_opens_case()
-    await order.case_opened(opened_by="platform")
-    await order.submits_evidence("seller", "有进货凭证", done=True)
-    await order.submits_evidence("buyer", "做工粗糙", done=True)
-    await order.expect("case.awaiting_ruling", case_id=order.case_id, timeout=20)
+    await order.platform_case_awaiting_ruling()
     wrong = await order.arbitrator_rules("reject", seller_at_fault=False, reasoning="售假属实",
                                          sanction={"party": "seller", "level": "suspended", "days": 7})
     assert (await order.rejection_of(wrong))["code"] == "sanction_without_finding"
