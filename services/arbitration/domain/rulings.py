@@ -49,7 +49,7 @@ def ruling_decide(agg: ArbitrationOrder, msg: ParsedMessage, ctx: Context) -> De
            costs={"return_shipping_fen": d.return_shipping_fen or 0, "misconduct": d.misconduct,
                   "penalty_fen": penalty, "compensation_fen": d.compensation_fen,
                   "sanction": s.model_dump() if s is not None else None,
-                  "return_address": ((ctx.extra or {}).get("shop") or {}).get("return_address")
+                  "return_address": (((ctx.extra or {}).get("shops") or {}).get(agg.seller_id) or {}).get("return_address")
                   if d.outcome in GOODS_BACK else None})
     return c.decision()
 

@@ -63,8 +63,7 @@ class ArbitrationDomain(Domain):
         if key.startswith((buyers.BUYER, complaints.COMPLAINT)) or msg is None:
             return None
         if msg.type == "ruling.decide":  # a ruling that orders goods back names the shop's last address
-            seller_id = ArbitrationOrder.load(key, state).seller_id or ""
-            return {"shop": tables.get(SELLER_RESTRICTIONS, {}).get(seller_id)}
+            return {"shops": tables.get(SELLER_RESTRICTIONS, {})}  # looked up by the order's seller there
         if msg.type != "refund.state_changed":
             return None
         if msg.data.state == "rejected":

@@ -93,15 +93,14 @@ def funds_moved(template: str) -> Callable[[NotifyOrder, ParsedMessage, Context]
 def account_sanctioned(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     c = out(agg, msg, ctx)
-    c.to_user(d.party_id, "account_sanctioned", level=d.level, case_id=d.case_id or "-",
-              until=d.until if d.until else None)
+    c.to_user(d.party_id, "account_sanctioned", level=d.level, case_id=d.case_id or d.complaint_id or "-", until=d.until)
     return c.decision()
 
 
 def account_sanction_lifted(agg: NotifyOrder, msg: ParsedMessage, ctx: Context) -> Decision:
     d = msg.data
     c = out(agg, msg, ctx)
-    c.to_user(d.party_id, "account_sanction_lifted", level=d.level, case_id=d.case_id or "-")
+    c.to_user(d.party_id, "account_sanction_lifted", level=d.level, case_id=d.case_id or d.complaint_id or "-")
     return c.decision()
 
 
