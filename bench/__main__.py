@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
+from bench.broker import BrokerRequests, per_dispute, per_second
 from bench.metrics import transactions, view_lag, view_writes
 from bench.workbench import workbench_pages
 from bench.cpu import CpuMeter
@@ -300,6 +301,12 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"database single-document updates: {db['sequential_updates_per_second']}/s one at a time, "
           f"{db['concurrent_updates_per_second']}/s 64 at once")
     for p in r["phases"]:
+        if not p["offered_per_second"]:
+            print(f"\n=== {p['phase']}: {p['offered_for_s']} s without disputes ===")
+            print(f"  CPU, cores kept busy: {p['cpu_cores_busy_all']} in all; {p['cpu_cores_busy']}")
+            print(f"  broker requests per second: {p.get('broker_requests')}")
+            print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
+            continue
         print(f"\n=== {p['phase']}: offered {p['offered_per_second']} disputes/s for {p['offered_for_s']} s ===")
         print(f"disputes: {p['completed']}/{p['disputes']} completed ({p['mix']}); kept up: {p['kept_up']}")
         print(f"throughput: {p['disputes_per_second']} disputes/s, {p['events_per_second']} platform events/s "
@@ -311,7 +318,9 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"  query-model documents written per dispute: {p.get('view_writes_per_dispute')}")
         print(f"  transactions per dispute, commit and record wait (upper bounds, s): {p.get('transactions')}")
         print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
-        print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy']}")
+        print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy_all']} in all; {p['cpu_cores_busy']}")
+        print(f"  CPU per dispute, every part: {p['cpu_ms_per_dispute']} ms")
+        print(f"  broker requests per dispute: {p.get('broker_requests')}")
     print(f"\nsustainable rate: {r['sustainable_per_second']} disputes/s")
     if r.get("workbench"):
         w = r["workbench"]
@@ -327,18 +336,41 @@ def print_report(r: dict[str, Any]) -> None:
 
 async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap: str,
                     after: Any = None) -> dict[str, Any]:
+    """Start the platform, offer `rate` disputes/s (0: idle) for the phase, measure, stop."""
     run = uuid.uuid4().hex[:6]
+    broker = BrokerRequests(int(port)) if (port := os.environ.get("AFTERSALE_KAFKA_JMX_PORT")) else None
     env = {**BENCH_DEADLINES, "AFTERSALE_DB_PREFIX": f"b{run}_", "AFTERSALE_GROUP_SUFFIX": f"-b{run}",
            "PAYSIM_GROUP": f"paysim-b{run}", "PAYSIM_OFFSET_RESET": "latest"}
     system = make_system(env, ROOT / ".run" / "bench-logs" / run, ["refund", "seller", "arbitration", "notify", "paysim"],
                          port_base=18181)
     system.start()
     try:
-        print(f"[bench] {name}: offering {rate} disputes/s for {args.duration} s ...", file=sys.stderr)
+        what = f"offering {rate} disputes/s for {args.duration} s" if rate else f"idle for {args.idle_duration} s"
+        print(f"[bench] {name}: {what} ...", file=sys.stderr)
+        if not rate:  # idle: the platform started and ready, nobody asking anything
+            await asyncio.sleep(args.idle_settle_s)
         cpu = CpuMeter({"bench driver": os.getpid(), **{n: p.popen.pid for n, p in system.procs.items() if p.popen}})
+        requests_before = broker.read() if broker else {}
         cpu.start()
-        result = {"phase": name, **await run_disputes(bootstrap, rate, args.duration, args.seed)}
+        if rate:
+            result = {"phase": name, **await run_disputes(bootstrap, rate, args.duration, args.seed)}
+        else:
+            await asyncio.sleep(args.idle_duration)
+            result = {"phase": name, "offered_per_second": 0, "offered_for_s": args.idle_duration, "disputes": 0,
+                      "completed": 0, "failed": 0, "disputes_per_second": 0, "events_per_second": 0, "latency": {}}
         result["cpu_cores_busy"] = cpu.stop()
+        busy = round(sum(v for k, v in result["cpu_cores_busy"].items() if k != "seconds"), 3)
+        result["cpu_cores_busy_all"] = busy
+        if broker:
+            requests = broker.read()
+            result["broker_requests"] = (per_dispute(requests_before, requests, result["disputes"]) if rate
+                                         else per_second(requests_before, requests, result["cpu_cores_busy"]["seconds"]))
+        if not rate:
+            result["peak_rss_mb"] = peak_rss_mb(system)
+            result["kept_up"] = None
+            return result
+        # Every part counted (the load generator too): what one dispute costs the machine.
+        result["cpu_ms_per_dispute"] = round(1000 * busy / max(result["disputes_per_second"], 1e-9), 1)
         await asyncio.sleep(2)  # the views' last writes
         result["view_lag"] = view_lag(system)
         result["view_writes_per_dispute"] = view_writes(system, result["disputes"])
@@ -391,6 +423,11 @@ async def bench(args: argparse.Namespace) -> int:
     warm = await run_phase("warm-up (not counted)", args.warmup_rate, args, bootstrap)
     warm["kept_up"] = None
     report["phases"].append(warm)
+    # What the platform costs when nobody asks anything, and at a light, steady load.
+    report["phases"].append(await run_phase("idle", 0, args, bootstrap))
+    light = await run_phase(f"light ({args.light_rate}/s)", args.light_rate, args, bootstrap)
+    light["kept_up"] = None
+    report["phases"].append(light)
     # The sustainable rate: raise the offered rate while the platform keeps up, then try between.
     best, rate, low_failed = 0.0, args.rate, None
     for i in range(args.max_phases):
@@ -414,7 +451,8 @@ async def bench(args: argparse.Namespace) -> int:
     report["restore"] = report["phases"][-1].pop("after")
     report["workbench"] = await workbench_pages(os.environ["MONGO_URL"], bootstrap, ROOT / ".run" / "bench-logs",
                                                 args.workbench_cases, summary)
-    failed = sum(p["failed"] for p in report["phases"] if p["kept_up"] or p is report["phases"][-1] or p is warm)
+    failed = sum(p["failed"] for p in report["phases"] if p["kept_up"] or p is report["phases"][-1] or p is warm
+                 or p is light)
     report["verdict"] = ("FAILED: disputes did not reach their end at a rate the platform kept up with" if failed
                          else "every dispute at a sustained rate reached its expected end")
     out = ROOT / "bench-results"
@@ -439,6 +477,10 @@ def main() -> int:
     ap.add_argument("--max-view-lag-s", type=float, default=5.0,
                     help="... and every query model's lag p99 stays under this (histogram bucket bound)")
     ap.add_argument("--warmup-rate", type=float, default=20.0, help="disputes/s of the uncounted warm-up phase")
+    ap.add_argument("--idle-duration", type=float, default=60.0, help="seconds of the idle phase")
+    ap.add_argument("--idle-settle-s", type=float, default=15.0,
+                    help="seconds the idle phase lets the platform start before it measures")
+    ap.add_argument("--light-rate", type=float, default=10.0, help="disputes/s of the light phase")
     ap.add_argument("--restore-aggregates", type=int, default=100_000,
                     help="live aggregates the refund service restores after a SIGKILL")
     ap.add_argument("--workbench-cases", type=int, default=100_000,

@@ -3,6 +3,7 @@
 # and written to bench-results/. ARGS="--rate 30 --duration 30" tunes the saturation phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export AFTERSALE_KAFKA_JMX_PORT="${AFTERSALE_KAFKA_JMX_PORT:-19299}"  # bench/broker.py reads the request counts
 eval "$(AFTERSALE_INSTANCE=bench infra/scripts/up.sh --fresh)"
 export KAFKA_BOOTSTRAP MONGO_URL
 .venv/bin/aftersale topics ensure

@@ -71,7 +71,12 @@ PROPS
       || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka's storage failed"; }
   fi
   say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (logs: $KAFKA_DIR)"
-  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+  local jmx=()  # the bench reads the broker's request counts over JMX (bench/broker.py)
+  [ -n "${AFTERSALE_KAFKA_JMX_PORT:-}" ] && jmx=(-Dcom.sun.management.jmxremote.port="$AFTERSALE_KAFKA_JMX_PORT"
+    -Dcom.sun.management.jmxremote.rmi.port="$AFTERSALE_KAFKA_JMX_PORT" -Djava.rmi.server.hostname=127.0.0.1
+    -Dcom.sun.management.jmxremote.host=127.0.0.1 -Dcom.sun.management.jmxremote.authenticate=false
+    -Dcom.sun.management.jmxremote.ssl=false)
+  nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true "${jmx[@]}" \
     -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >"$KAFKA_DIR/stdout.log" 2>&1 &
   echo $! > "$pidf"
