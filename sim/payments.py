@@ -106,7 +106,8 @@ def answer_to(value: bytes | None) -> tuple[dict[str, Any], bytes] | None:
 # A batch at a time: one request answered and committed after another held every payout behind
 # the one before it (make bench at 50 disputes/s: 5 s from payout.request to its answer).
 @broker.subscriber(topics.PAYMENTS_COMMANDS, group_id=settings.group, auto_offset_reset=settings.offset_reset,  # type: ignore[arg-type]
-                   ack_policy=AckPolicy.ACK, decoder=_raw, listener=assigned, batch=True, max_records=500)
+                   ack_policy=AckPolicy.ACK, decoder=_raw, listener=assigned, batch=True, max_records=500,
+                   fetch_max_wait_ms=2000)  # returns at the first request: a long wait only spares an idle broker
 async def payout_requests(body: Any, msg: KafkaMessage) -> None:
     answers = [a for r in msg.raw_message if (a := answer_to(r.value)) is not None]
     if answers and settings.delay_s:

@@ -41,7 +41,7 @@ def kafka_adapters(service: str, global_tables: tuple[str, ...], settings: Servi
     group = settings.group_id(service)
     client = dbmod.connect(settings.mongo_url, settings.mongo_username, settings.mongo_password)
     changelog = KafkaChangelog(settings.kafka_bootstrap, changelog_topic(group), kafka)
-    tables = {t: GlobalTable(settings.kafka_bootstrap, t, kafka) for t in global_tables}
+    tables = {t: GlobalTable(settings.kafka_bootstrap, t, kafka, settings.fetch_idle_wait_ms) for t in global_tables}
 
     def transactions(n: int) -> Transactions:
         return KafkaTransactions(settings.kafka_bootstrap, f"{group}-{n}", group, kafka,

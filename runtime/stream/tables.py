@@ -14,8 +14,9 @@ log = structlog.get_logger("tables")
 
 
 class GlobalTable:
-    def __init__(self, bootstrap: str, topic: str, client: dict[str, Any]) -> None:
+    def __init__(self, bootstrap: str, topic: str, client: dict[str, Any], follow_wait_ms: int = 500) -> None:
         self.topic = topic
+        self.follow_wait_ms = follow_wait_ms  # a fetch returns at the first row, so only an idle table waits
         self.rows: dict[str, Any] = {}  # key -> the latest envelope's data
         self.bootstrap = bootstrap
         self.client = client
@@ -35,7 +36,8 @@ class GlobalTable:
     async def start(self) -> None:
         """Read the table up to its end, then keep following it in the background."""
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                         isolation_level="read_committed", **self.client)
+                                         isolation_level="read_committed", fetch_max_wait_ms=self.follow_wait_ms,
+                                         **self.client)
         await self.consumer.start()
         parts: set[int] = set()
         for _ in range(30):  # a topic just created takes a moment to show in the metadata

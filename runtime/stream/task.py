@@ -56,6 +56,11 @@ class Task:
         self.stopped_by: str | None = None  # why the task gave up, when it did (health shows it)
         # Since when its commits fail, at which record and why (None: the last one went through).
         self.failing: dict[str, Any] | None = None
+        # Offsets past records that changed nothing (another service's event this one does not
+        # follow): they ride with the task's next transaction rather than cost one of their own.
+        # Read again after a crash, such a record changes nothing again.
+        self.deferred: Offsets = {}
+        self.deferred_since: float | None = None  # monotonic
 
     # ---- restore ---------------------------------------------------------------------------
 
@@ -86,8 +91,9 @@ class Task:
 
     # ---- records ---------------------------------------------------------------------------
 
-    async def process(self, records: list[RecordLike]) -> int:
-        """Process a batch (this task's records of every topic) in one transaction."""
+    async def process(self, records: list[RecordLike]) -> bool:
+        """Process a batch (this task's records of every topic) in one transaction; a batch that
+        changes nothing defers its offsets instead. True when it committed."""
         async with self.lock:
             started_ms = time.time() * 1000
             wait = metrics.RECORD_WAIT_SECONDS.labels(self.service)
@@ -98,8 +104,22 @@ class Task:
             for r in merged(records):
                 handle_with_retry(self.processor, r, batch, self.settings.handler_attempts, self.dead_letters)
                 offsets[(r.topic, r.partition)] = r.offset + 1
+            if batch.empty:
+                self.deferred.update(offsets)
+                if self.deferred_since is None:
+                    self.deferred_since = time.monotonic()
+                return False
             await self.commit(batch, offsets)
-            return len(records)
+            return True
+
+    async def commit_deferred(self, older_than_s: float = 0.0) -> bool:
+        """Commit the deferred offsets alone, once the oldest has waited `older_than_s`: before the
+        partition goes to another owner, and now and then on a task whose records change nothing."""
+        async with self.lock:
+            if self.deferred_since is None or time.monotonic() - self.deferred_since < older_than_s:
+                return False
+            await self.commit(Batch(self.store, self.partition), {})
+            return True
 
     async def dead_letter(self, record: RecordLike, reason: str) -> None:
         """Set one record aside, with why, in a transaction of its own: its dead letter and the
@@ -146,6 +166,7 @@ class Task:
     async def commit(self, batch: Batch, offsets: Offsets) -> None:
         """What the batch changed (state to the changelog), its events, dead letters and the
         offsets read, in one transaction: all of them or none."""
+        offsets = {**self.deferred, **offsets}  # a later offset of a partition replaces an earlier
         if batch.empty and not offsets:
             return
         records = batch.out + batch.changelog(self.changelog_topic)
@@ -155,6 +176,7 @@ class Task:
         except Exception as exc:
             raise CommitFailed(repr(exc)) from exc
         batch.committed()
+        self.deferred, self.deferred_since = {}, None
         self.failing = None
         for key, agg in batch.changed.items():
             self.timers.schedule(key, agg.next_due)

@@ -13,8 +13,9 @@ class CountingTask:
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
 
-    async def process(self, records: list) -> None:
+    async def process(self, records: list) -> bool:
         self.batches.append([r.offset for r in records])
+        return True  # each batch committed a transaction
 
 
 def record(offset: int) -> SimpleNamespace:

@@ -110,7 +110,29 @@ async def test_a_duplicate_another_system_sends_changes_nothing(broker: FakeBrok
 
     assert task.store.get(ORDER).version == version
     assert len(broker.records(CHANGELOG)) == 1
+    assert broker.offsets[("refund.events", 0)] == 1 and task.deferred == {("refund.events", 0): 2}
+    assert await task.commit_deferred()
     assert broker.offsets[("refund.events", 0)] == 2  # read past, all the same
+
+
+async def test_records_that_change_nothing_cost_no_transaction_and_ride_with_the_next(broker: FakeBroker) -> None:
+    task = await Shop(broker).task(0)
+    offsets = Offsets()
+    await task.process([offsets.record("refund.events", requested())])
+    commits = task.transactions.commits
+    unfollowed = envelope("refund.completed", {  # the seller service does not follow it
+        "order_id": ORDER, "refund_id": "RF-9", "amount_fen": 1, "refund_to": "balance"},
+        actor={"role": "system", "id": "svc:refund"})
+    assert not await task.process([offsets.record("refund.events", unfollowed)])
+    assert not await task.commit_deferred(older_than_s=60)  # not old enough to go alone
+    assert task.transactions.commits == commits and broker.offsets[("refund.events", 0)] == 1
+
+    approve = Offsets().record("seller.commands", envelope(
+        "seller.approve", {"order_id": ORDER, "refund_id": "RF-1"}, actor={"role": "seller", "id": "S-1"}))
+    assert await task.process([approve])
+    assert task.transactions.commits == commits + 1
+    assert broker.offsets[("refund.events", 0)] == 2 and broker.offsets[("seller.commands", 0)] == 1
+    assert task.deferred == {} and not await task.commit_deferred()
 
 
 async def test_an_aborted_batch_leaves_the_store_as_it_was_and_its_retry_emits_the_same_ids(broker: FakeBroker) -> None:

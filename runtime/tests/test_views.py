@@ -3,6 +3,7 @@ at a time, later ones replaced, and nothing ever moves back, whichever batch is 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timezone
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -163,10 +164,25 @@ def test_the_gather_of_the_next_fetch_follows_the_time_the_writes_took() -> None
     views.consumer = SimpleNamespace(_fetcher=SimpleNamespace(_fetch_min_bytes=0, _fetch_max_wait_ms=0))
     for _ in range(20):
         views._pace(write_s=2.0)  # the database keeps being slow: gather longer
+        views._fetch_terms(records=50)
     assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_max_s * 1000)
     assert views.health()["gather_s"] == SETTINGS.view_gather_max_s
     for _ in range(20):
         views._pace(write_s=0.01)  # quick again: the views close behind
+        views._fetch_terms(records=50)
+    assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_s * 1000)
+    assert views.consumer._fetcher._fetch_min_bytes > 1  # gathering: the wait decides
+
+
+def test_a_quiet_writer_fetches_seldom_and_its_fetch_returns_at_the_first_change() -> None:
+    views, _ = writer()
+    views.consumer = SimpleNamespace(_fetcher=SimpleNamespace(_fetch_min_bytes=0, _fetch_max_wait_ms=0))
+    views._fetch_terms(records=3)
+    views.fetch_pace.last_record_at = time.monotonic() - 1.5  # nothing since
+    views._fetch_terms(records=0)
+    assert (views.consumer._fetcher._fetch_min_bytes, views.consumer._fetcher._fetch_max_wait_ms) == (
+        1, SETTINGS.fetch_idle_wait_ms)
+    views._fetch_terms(records=1)  # changes again: gather them
     assert views.consumer._fetcher._fetch_max_wait_ms == int(SETTINGS.view_gather_s * 1000)
 
 
@@ -244,6 +260,9 @@ class OneBatchConsumer:
 
     async def end_offsets(self, parts: list[TopicPartition]) -> dict[TopicPartition, int]:
         return {self.tp: self.end}
+
+    def last_stable_offset(self, tp: TopicPartition) -> int:
+        return 1  # as the one poll saw it: the growth since is only the broker's to tell
 
     async def position(self, tp: TopicPartition) -> int:
         return 1  # past the poll being written

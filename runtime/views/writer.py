@@ -28,7 +28,7 @@ from runtime.service import metrics
 from runtime.service.periodic import every
 from runtime.service.settings import FETCH_MIN_BYTES, ServiceSettings
 from runtime.stream.aggregate import Aggregate, is_new
-from runtime.stream.fetch_pace import FetchTerms, set_fetch_terms
+from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
 from runtime.stream.membership import static_member_id
 from runtime.stream.records import changelog_topic
 from runtime.views.history import HISTORY, history_doc
@@ -78,6 +78,8 @@ class ViewWriter:
         self.memo = WrittenDocs(settings.view_memo_size)
         self.pace = ViewPace(settings.view_gather_s, settings.view_gather_max_s)
         self.gather_s = settings.view_gather_s
+        self.fetch_pace = FetchPace(int(self.gather_s * 1000), settings.fetch_idle_wait_ms)
+        self.terms = self.fetch_pace.busy  # the consumer starts with these
         self.behind = 0  # committed records not yet written
         self.lag_s = 0.0  # age of the newest change written, when it was written
         self.writing_since: float | None = None  # monotonic time the poll being written began
@@ -137,6 +139,7 @@ class ViewWriter:
                     finally:
                         self.writing_since = None
                     self._pace(time.perf_counter() - started)
+                self._fetch_terms(sum(len(records) for records in batch.values()))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker comes back; the views wait for it
@@ -307,15 +310,27 @@ class ViewWriter:
 
     def _pace(self, write_s: float) -> None:
         gather_s = round(self.pace.gather_s(write_s), 2)  # a new wait only when it moves by 10 ms or more
-        if gather_s != self.gather_s:
-            set_fetch_terms(self.consumer, FetchTerms(FETCH_MIN_BYTES, int(gather_s * 1000)))
-            self.gather_s = gather_s
+        self.gather_s = gather_s
+        self.fetch_pace.busy_wait_ms = int(gather_s * 1000)
+
+    def _fetch_terms(self, records: int) -> None:
+        """The gather while changes come; after a quiet second, a fetch that waits long and
+        returns at the first change (as the processing consumer's, fetch_pace.py)."""
+        terms = self.fetch_pace.terms(records, time.monotonic())
+        if terms != self.terms:
+            set_fetch_terms(self.consumer, terms)
+            self.terms = terms
 
     async def _measure(self) -> None:
         parts = list(self.consumer.assignment())
         if not parts:
             return
-        ends = await self.consumer.end_offsets(parts)
+        if self.writing_since is None:
+            # Between writes the fetches keep the partitions' ends known here: asking the broker
+            # every second would be most of what an idle writer costs it.
+            ends = {tp: end for tp in parts if (end := self.consumer.last_stable_offset(tp)) is not None}
+        else:  # a write in hand fetches nothing: only the broker knows what piles up meanwhile
+            ends = await self.consumer.end_offsets(parts)
         behind = 0
         for tp in parts:
             position = await self.consumer.position(tp)
