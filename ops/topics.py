@@ -8,9 +8,10 @@ from aiokafka.errors import KafkaConnectionError
 
 from contracts.topics import ALL, ARBITRATION_FLAGGED_BUYERS, NOTIFY_LOCALES, SELLER_RESTRICTIONS, dlq
 from runtime.stream.admin import (
-    COMPACTED, DLQ_RETENTION_MS, PARTITIONS, RETENTION_MS, PartitionCountMismatch, create_missing, internal_topics,
+    COMPACTED, DLQ_RETENTION_MS, RETENTION_MS, PartitionCountMismatch, create_missing, internal_topics,
     partition_mismatches,
 )
+from runtime.stream.layout import layout, topic
 
 SERVICES = ("refund", "seller", "arbitration", "notify")
 DLQ_PARTITIONS = 1  # dead letters are few; one partition keeps them in order
@@ -21,9 +22,9 @@ TABLES = (NOTIFY_LOCALES, SELLER_RESTRICTIONS, ARBITRATION_FLAGGED_BUYERS)
 
 def wanted() -> list[NewTopic]:
     events = [t for t in ALL if t not in TABLES]
-    out = [NewTopic(t, PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}) for t in events]
-    out += [NewTopic(dlq(t), DLQ_PARTITIONS, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)}) for t in events]
-    out += [NewTopic(t, PARTITIONS, 1, topic_configs=COMPACTED) for t in TABLES]
+    out = [topic(t, {"retention.ms": str(RETENTION_MS)}) for t in events]
+    out += [topic(dlq(t), {"retention.ms": str(DLQ_RETENTION_MS)}, partitions=DLQ_PARTITIONS) for t in events]
+    out += [topic(t, COMPACTED) for t in TABLES]
     for service in SERVICES:  # the services create them too; here so compose and ACLs see them
         out += internal_topics(f"aftersale-{service}")
     return out
@@ -44,6 +45,7 @@ async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs
             await asyncio.sleep(0.5)
     topics = wanted()
     try:
+        await enough_brokers(admin, deadline)
         missing = await create_missing(admin, topics)
         # Creation is asynchronous in the broker: wait until every topic has its metadata.
         while True:
@@ -58,3 +60,16 @@ async def ensure_topics(bootstrap: str, timeout_s: float = 60.0, **client_kwargs
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def enough_brokers(admin: AIOKafkaAdminClient, deadline: float) -> None:
+    """A cluster whose brokers are still starting (compose starts them together) has fewer than
+    the replicas a topic needs: wait for them rather than have the creation refused."""
+    want = layout().replication_factor
+    while True:
+        brokers = len((await admin.describe_cluster()).get("brokers") or ())
+        if brokers >= want:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"the cluster has {brokers} broker(s); AFTERSALE_REPLICATION_FACTOR={want} needs {want}")
+        await asyncio.sleep(1)

@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from runtime.stream.layout import layout, topic
 from runtime.stream.ownership import PARTITIONS
 from runtime.stream.records import changelog_topic, repartition_topic, views_dlq_topic
 
@@ -20,18 +21,23 @@ COMPACTED = {"cleanup.policy": "compact", "segment.ms": str(10 * 60 * 1000), "se
 
 
 def internal_topics(group: str) -> list[NewTopic]:
-    return [NewTopic(changelog_topic(group), PARTITIONS, 1, topic_configs=COMPACTED),
-            NewTopic(repartition_topic(group), PARTITIONS, 1, topic_configs={"retention.ms": str(RETENTION_MS)}),
+    return [topic(changelog_topic(group), COMPACTED),
+            topic(repartition_topic(group), {"retention.ms": str(RETENTION_MS)}),
             # What the query model's database refused (runtime/views/refusals.py): one partition, kept a month.
-            NewTopic(views_dlq_topic(group), 1, 1, topic_configs={"retention.ms": str(DLQ_RETENTION_MS)})]
+            topic(views_dlq_topic(group), {"retention.ms": str(DLQ_RETENTION_MS)}, partitions=1)]
 
 
 class PartitionCountMismatch(RuntimeError):
     """A topic exists with another partition count than aggregates are keyed over: records would
-    reach tasks that do not own their aggregates. Such a topic has to be recreated (or migrated)."""
+    reach tasks that do not own their aggregates. Kafka can add partitions to a topic but not move
+    the keys already in it, so a new count means new topics (docs/operating.md, "Partitions")."""
 
     def __init__(self, wrong: list[str]) -> None:
-        super().__init__(f"topics with the wrong partition count (this version uses {PARTITIONS}): {', '.join(wrong)}")
+        super().__init__(
+            f"topics with another partition count than AFTERSALE_PARTITIONS={PARTITIONS}: {', '.join(wrong)}. "
+            "Keys would move between tasks, so the count of existing topics is not changed in place: set "
+            "AFTERSALE_PARTITIONS back to what they have, or migrate to a new cluster (or new topics) created with "
+            "the new count and replay the events into it (docs/operating.md, \"Partitions\").")
 
 
 def partition_mismatches(described: list[dict[str, Any]], wanted: list[NewTopic]) -> list[str]:
@@ -53,10 +59,34 @@ async def create_missing(admin: AIOKafkaAdminClient, wanted: list[NewTopic]) -> 
     missing = [t for t in wanted if t.name not in existing]
     if missing:
         try:
-            await admin.create_topics(missing)
+            answer = await admin.create_topics(missing)
         except TopicAlreadyExistsError:
-            pass
+            return missing
+        if refused := creation_refusals(answer):
+            raise TopicsRefused(refused)
     return missing
+
+
+class TopicsRefused(RuntimeError):
+    """The broker would not create topics as the layout asks (more replicas than brokers, most often)."""
+
+    def __init__(self, refused: list[str]) -> None:
+        super().__init__(f"the broker refused to create topics ({layout().describe()}): {'; '.join(refused)}. "
+                         "AFTERSALE_REPLICATION_FACTOR cannot exceed the brokers in the cluster.")
+
+
+ALREADY_EXISTS = 36
+
+
+def creation_refusals(answer: Any) -> list[str]:
+    """`name: error` for each topic a CreateTopics answer refused (one that exists is no refusal)."""
+    out = []
+    for entry in getattr(answer, "topic_errors", None) or ():
+        name, code = entry[0], entry[1]
+        message = entry[2] if len(entry) > 2 and isinstance(entry[2], str) else ""
+        if code not in (0, ALREADY_EXISTS):
+            out.append(f"{name}: error {code} {message or ''}".strip())
+    return out
 
 
 async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, Any],

@@ -6,11 +6,14 @@ from functools import lru_cache
 
 from aiokafka.partitioner import murmur2
 
-# Every platform topic has this many (ops/topics.py creates them): a partition is the unit of
-# scale-out (up to 3 replicas of a service) and each is a task with its own transactional
-# producer. Measured on 2 cores, 3 partitions sustain 50 disputes/s where 6 do not: fewer, larger
-# transactions cost the broker less. A larger deployment raises it before its topics exist.
-PARTITIONS = 3
+from runtime.stream.layout import layout
+
+# Every platform topic has this many (AFTERSALE_PARTITIONS, runtime/stream/layout.py): a partition
+# is the unit of scale-out (as many replicas of a service as partitions) and each is a task with
+# its own transactional producer. Measured on 2 cores, 3 partitions sustain 50 disputes/s where 6
+# do not: fewer, larger transactions cost the broker less. A larger deployment sets more before
+# its topics exist (docs/design.md, "Production profile").
+PARTITIONS = layout().partitions
 
 
 # murmur2 is pure Python (5 us a key), and each order's key is asked for with every record of it.

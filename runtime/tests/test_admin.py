@@ -1,7 +1,15 @@
-"""Topics made for another partition count are named, not waited on."""
+"""Topics laid out as the settings say; those made for another partition count, or refused by
+the broker, are named, not waited on."""
 from __future__ import annotations
 
-from runtime.stream.admin import PARTITIONS, internal_topics, partition_mismatches
+from types import SimpleNamespace
+
+import pytest
+from pydantic import ValidationError
+
+from ops.topics import wanted
+from runtime.stream.admin import PARTITIONS, PartitionCountMismatch, creation_refusals, internal_topics, partition_mismatches
+from runtime.stream.layout import Layout, layout
 
 
 def described(name: str, partitions: int) -> dict:
@@ -22,3 +30,35 @@ def test_a_topic_still_being_created_is_not_a_mismatch() -> None:
     creating = {"topic": wanted[0].name, "error_code": 3, "partitions": []}
 
     assert partition_mismatches([creating, described(wanted[1].name, PARTITIONS)], wanted) == []
+
+
+def test_the_mismatch_says_how_to_migrate() -> None:
+    message = str(PartitionCountMismatch(["refund.events: has 6, wants 3"]))
+    assert "AFTERSALE_PARTITIONS=3" in message and "migrate" in message and "refund.events: has 6" in message
+
+
+def test_a_refused_creation_is_named_and_an_existing_topic_is_not_a_refusal() -> None:
+    answer = SimpleNamespace(topic_errors=[("refund.events", 38, "Replication factor: 3 larger than available brokers: 1."),
+                                           ("seller.events", 36, "Topic 'seller.events' already exists."),
+                                           ("notify.events", 0, None)])
+    assert creation_refusals(answer) == ["refund.events: error 38 Replication factor: 3 larger than available brokers: 1."]
+
+
+def test_the_layout_comes_from_the_environment_and_refuses_more_in_sync_than_replicas(monkeypatch) -> None:
+    monkeypatch.setenv("AFTERSALE_PARTITIONS", "6")
+    monkeypatch.setenv("AFTERSALE_REPLICATION_FACTOR", "3")
+    monkeypatch.setenv("AFTERSALE_MIN_INSYNC_REPLICAS", "2")
+    production = Layout()
+    assert (production.partitions, production.replication_factor, production.min_insync_replicas) == (6, 3, 2)
+    assert production.configs({"cleanup.policy": "compact"}) == {"cleanup.policy": "compact", "min.insync.replicas": "2"}
+    monkeypatch.setenv("AFTERSALE_MIN_INSYNC_REPLICAS", "4")
+    with pytest.raises(ValidationError, match="cannot exceed"):
+        Layout()
+
+
+def test_every_topic_is_laid_out_alike() -> None:
+    here = layout()
+    for t in [*wanted(), *internal_topics("aftersale-refund")]:
+        assert t.replication_factor == here.replication_factor
+        assert t.topic_configs["min.insync.replicas"] == str(here.min_insync_replicas)
+        assert t.num_partitions == (1 if t.name.endswith(".dlq") else here.partitions), t.name
