@@ -17,6 +17,7 @@ case "$INSTANCE" in
   test) def_kafka=19092; def_ctrl=19093; def_mongo=27019; def_debug=18088; def_pg=25433 ;;
   secure) def_kafka=19192; def_ctrl=19193; def_mongo=27039; def_debug=18188; def_pg=25434 ;;
   bench) def_kafka=19292; def_ctrl=19293; def_mongo=27049; def_debug=18288; def_pg=25435 ;;
+  cluster) def_kafka=19392; def_ctrl=19393; def_mongo=27059; def_debug=18388; def_pg=25437 ;;
   *)    def_kafka=29092; def_ctrl=29093; def_mongo=27029; def_debug=28088; def_pg=25436 ;;
 esac
 KAFKA_PORT="${AFTERSALE_KAFKA_PORT:-$def_kafka}"
@@ -25,6 +26,15 @@ MONGO_PORT="${AFTERSALE_MONGO_PORT:-$def_mongo}"
 FERRETDB_DEBUG_PORT="${AFTERSALE_FERRETDB_DEBUG_PORT:-$def_debug}"
 STATE_DIR="$AFTERSALE_CACHE/state/$INSTANCE"
 KAFKA_DIR="$STATE_DIR/kafka"
+# Brokers of the instance's Kafka cluster (KRaft, each also a controller voter). Node i listens on
+# KAFKA_PORT + 2(i-1) and its controller on KAFKA_CONTROLLER_PORT + 2(i-1); node 1 keeps the
+# single broker's folder, nodes 2.. have node-<i>/ in it.
+KAFKA_BROKERS="${AFTERSALE_KAFKA_BROKERS:-1}"
+node_dir() { if [ "$1" = 1 ]; then echo "$KAFKA_DIR"; else echo "$KAFKA_DIR/node-$1"; fi; }
+node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+node_ctrl_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+nodes() { seq 1 "$KAFKA_BROKERS"; }
+kafka_bootstrap() { local i out=""; for i in $(nodes); do out="$out${out:+,}127.0.0.1:$(node_port "$i")"; done; echo "$out"; }
 FERRET_DIR="$STATE_DIR/ferretdb"
 # FerretDB's backend: PostgreSQL (default: it filters in SQL and takes concurrent writes) or SQLite.
 FERRETDB_BACKEND="${AFTERSALE_FERRETDB_BACKEND:-postgresql}"

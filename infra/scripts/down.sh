@@ -22,3 +22,6 @@ if [ "$FERRETDB_BACKEND" = postgresql ] && [ -n "$(pg_bin)" ] && [ -f "$PG_DIR/d
   fi
 fi
 stop_pid "$KAFKA_DIR/kafka.pid" Kafka
+for pidf in "$KAFKA_DIR"/node-*/kafka.pid; do  # the other brokers of a cluster, however it was started
+  [ -e "$pidf" ] && stop_pid "$pidf" "Kafka $(basename "$(dirname "$pidf")")"
+done

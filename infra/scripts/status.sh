@@ -8,7 +8,11 @@ show() {  # name pidfile port logdir
   else echo "$1: stopped"; ok=1; fi
 }
 echo "instance $INSTANCE (state in $STATE_DIR)"
-show Kafka "$KAFKA_DIR/kafka.pid" "$KAFKA_PORT" "$KAFKA_DIR"
+KAFKA_BROKERS=$(cat "$KAFKA_DIR/brokers" 2>/dev/null || echo "$KAFKA_BROKERS")
+for i in $(nodes); do
+  if [ "$KAFKA_BROKERS" = 1 ]; then name=Kafka; else name="Kafka node $i"; fi
+  show "$name" "$(node_dir "$i")/kafka.pid" "$(node_port "$i")" "$(node_dir "$i")"
+done
 show FerretDB "$FERRET_DIR/ferretdb.pid" "$MONGO_PORT" "$FERRET_DIR"
 if [ "$FERRETDB_BACKEND" = postgresql ]; then
   if port_open "$PG_PORT"; then echo "PostgreSQL: running on 127.0.0.1:$PG_PORT, data and log in $PG_DIR"; else echo "PostgreSQL: stopped"; ok=1; fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start (or confirm running) one Kafka broker in KRaft mode and one FerretDB, for an instance.
+# Start (or confirm running) Kafka in KRaft mode and one FerretDB, for an instance.
 #   AFTERSALE_INSTANCE=dev|test   (ports and folders differ; see common.sh)
+#   AFTERSALE_KAFKA_BROKERS=3     a cluster of three brokers (one by default)
 #   --fresh                       wipe the instance's data first
 # Idempotent: what already runs is left running. Prints the addresses as shell exports.
 source "$(dirname "$0")/common.sh"
@@ -23,29 +24,35 @@ check_port_free() {  # port what pidfile
   fi
 }
 
-start_kafka() {
-  local pidf="$KAFKA_DIR/kafka.pid" props="$KAFKA_DIR/server.properties"
-  if pid_alive "$pidf" && port_open "$KAFKA_PORT"; then say "Kafka already running (pid $(cat "$pidf"))"; return 0; fi
-  check_port_free "$KAFKA_PORT" Kafka "$pidf"
-  check_port_free "$KAFKA_CONTROLLER_PORT" "the Kafka controller" "$pidf"
-  local client=PLAINTEXT
+start_kafka() {  # node
+  local node="$1" dir port ctrl; dir=$(node_dir "$1"); port=$(node_port "$1"); ctrl=$(node_ctrl_port "$1")
+  local pidf="$dir/kafka.pid" props="$dir/server.properties"
+  mkdir -p "$dir/data"
+  if pid_alive "$pidf" && port_open "$port"; then say "Kafka node $node already running (pid $(cat "$pidf"))"; return 0; fi
+  check_port_free "$port" Kafka "$pidf"
+  check_port_free "$ctrl" "the Kafka controller" "$pidf"
+  local client=PLAINTEXT voters="" i
   [ "$SECURE" = 1 ] && client=SASL_PLAINTEXT
+  for i in $(nodes); do voters="$voters${voters:+,}$i@127.0.0.1:$(node_ctrl_port "$i")"; done
+  # The group offsets and transaction state are as durable as the platform's own topics: on a
+  # cluster, 3 copies of which 2 must hold a write (what runtime/stream/layout.py asks of topics).
+  local copies=$((KAFKA_BROKERS < 3 ? KAFKA_BROKERS : 3)) in_sync=$((KAFKA_BROKERS < 3 ? 1 : 2))
   cat > "$props" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=$client://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=$client://127.0.0.1:$KAFKA_PORT
+node.id=$node
+controller.quorum.voters=$voters
+listeners=$client://127.0.0.1:$port,CONTROLLER://127.0.0.1:$ctrl
+advertised.listeners=$client://127.0.0.1:$port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=$client
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=$KAFKA_DIR/data
+log.dirs=$dir/data
 num.partitions=3
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$copies
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$copies
+transaction.state.log.min.isr=$in_sync
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 PROPS
@@ -64,23 +71,34 @@ allow.everyone.if.no.acl.found=false
 PROPS
     for user in admin $(principals); do scram+=(--add-scram "SCRAM-SHA-256=[name=$user,password=$(password "$user")]"); done
   fi
-  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
-    local id; id=$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
-    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
-      kafka.tools.StorageTool format -t "$id" -c "$props" "${scram[@]}" >"$KAFKA_DIR/format.log" 2>&1 \
-      || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka's storage failed"; }
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    # Every node of a cluster is formatted with the same cluster id.
+    [ -f "$KAFKA_DIR/cluster.id" ] || java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 > "$KAFKA_DIR/cluster.id"
+    java -cp "$KAFKA_LIBS/*" -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$dir" \
+      kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster.id")" -c "$props" "${scram[@]}" >"$dir/format.log" 2>&1 \
+      || { cat "$dir/format.log" >&2; die "formatting Kafka's storage (node $node) failed"; }
   fi
-  say "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (logs: $KAFKA_DIR)"
+  say "starting Kafka $KAFKA_VERSION node $node of $KAFKA_BROKERS on 127.0.0.1:$port (logs: $dir)"
   local jmx=()  # the bench reads the broker's request counts over JMX (bench/broker.py)
-  [ -n "${AFTERSALE_KAFKA_JMX_PORT:-}" ] && jmx=(-Dcom.sun.management.jmxremote.port="$AFTERSALE_KAFKA_JMX_PORT"
+  [ -n "${AFTERSALE_KAFKA_JMX_PORT:-}" ] && [ "$node" = 1 ] && jmx=(-Dcom.sun.management.jmxremote.port="$AFTERSALE_KAFKA_JMX_PORT"
     -Dcom.sun.management.jmxremote.rmi.port="$AFTERSALE_KAFKA_JMX_PORT" -Djava.rmi.server.hostname=127.0.0.1
     -Dcom.sun.management.jmxremote.host=127.0.0.1 -Dcom.sun.management.jmxremote.authenticate=false
     -Dcom.sun.management.jmxremote.ssl=false)
   nohup java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true "${jmx[@]}" \
-    -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
-    -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >"$KAFKA_DIR/stdout.log" 2>&1 &
+    -Dlog4j2.configurationFile="$INFRA_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$dir" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >"$dir/stdout.log" 2>&1 &
   echo $! > "$pidf"
-  wait_for_port "$KAFKA_PORT" 60 Kafka "$KAFKA_DIR/server.log"
+}
+
+start_kafka_cluster() {
+  # An instance's state was formatted for one number of brokers: another would not form a quorum.
+  local was; was=$(cat "$KAFKA_DIR/brokers" 2>/dev/null || echo "$KAFKA_BROKERS")
+  [ "$was" = "$KAFKA_BROKERS" ] || die "instance $INSTANCE was made with $was Kafka broker(s), not $KAFKA_BROKERS: start it with --fresh to remake it"
+  [ "$SECURE" = 1 ] && [ "$KAFKA_BROKERS" != 1 ] && die "AFTERSALE_KAFKA_SECURE=1 runs one broker; a secured cluster is the compose file's"
+  echo "$KAFKA_BROKERS" > "$KAFKA_DIR/brokers"
+  local i
+  for i in $(nodes); do start_kafka "$i"; done  # all of them first: a quorum needs a majority to start
+  for i in $(nodes); do wait_for_port "$(node_port "$i")" 90 "Kafka node $i" "$(node_dir "$i")/server.log"; done
   if [ "$SECURE" = 1 ]; then apply_acls; fi
 }
 
@@ -150,10 +168,10 @@ start_ferretdb() {
   wait_for_port "$MONGO_PORT" 30 FerretDB "$FERRET_DIR/ferretdb.log"
 }
 
-start_kafka
+start_kafka_cluster
 start_postgres
 start_ferretdb
-say "ready: Kafka 127.0.0.1:$KAFKA_PORT, MongoDB wire protocol (FerretDB) 127.0.0.1:$MONGO_PORT; state in $STATE_DIR"
-echo "export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT"
+say "ready: Kafka $(kafka_bootstrap), MongoDB wire protocol (FerretDB) 127.0.0.1:$MONGO_PORT; state in $STATE_DIR"
+echo "export KAFKA_BOOTSTRAP=$(kafka_bootstrap)"
 [ "$SECURE" = 1 ] && echo "export AFTERSALE_KAFKA_SECURITY=SASL_SCRAM_256"
 echo "export MONGO_URL=mongodb://127.0.0.1:$MONGO_PORT/"
