@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: run test setup infra-up infra-down infra-status test-infra-down bench simulate export clean
+.PHONY: run test test-cluster setup infra-up infra-down infra-status test-infra-down bench simulate export clean
 
 setup:
 	@scripts/setup.sh
@@ -14,6 +14,15 @@ run: setup
 
 test: setup
 	@scripts/test.sh $(ARGS)
+
+# Three brokers, 6 partitions of 3 replicas (2 in sync): a broker lost mid-stream, three replicas of
+# each service (tests/cluster). Its own instance `cluster`, stopped afterwards.
+# A stream of 40 disputes (24 s) outlasts the broker's loss and return.
+CLUSTER_ENV := AFTERSALE_INSTANCE=cluster AFTERSALE_KAFKA_BROKERS=3 AFTERSALE_PARTITIONS=6 \
+	AFTERSALE_REPLICATION_FACTOR=3 AFTERSALE_MIN_INSYNC_REPLICAS=2 AFTERSALE_CRASH_DISPUTES=40
+test-cluster: setup
+	@$(CLUSTER_ENV) scripts/test.sh tests/cluster $(ARGS); rc=$$?; \
+	AFTERSALE_INSTANCE=cluster infra/scripts/down.sh >/dev/null 2>&1; exit $$rc
 
 bench: setup
 	@scripts/bench.sh $(ARGS)

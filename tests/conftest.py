@@ -28,6 +28,9 @@ from tests.support.infra import ROOT, Infra, start_infra
 from tests.support.views import views_caught_up
 from sim.story import Market, PaymentSystem
 
+# The three-broker session is `make test-cluster`'s (tests/cluster/conftest.py): a run of its own.
+collect_ignore = [] if os.environ.get("AFTERSALE_KAFKA_BROKERS", "1") == "3" else ["cluster"]
+
 RUN_ID = uuid.uuid4().hex[:8]
 LOG_DIR = ROOT / ".run" / "test-logs" / RUN_ID
 
