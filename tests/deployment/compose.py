@@ -18,17 +18,25 @@ def env_file(example: str) -> str:
     return re.sub(r"change-me[\w-]*", lambda _: secrets.token_hex(12), example)
 
 
-def resolve(into: Path, secrets_filled: bool = False) -> dict:
+def resolve(into: Path, secrets_filled: bool = False, cluster: bool = False) -> dict:
     """`docker-compose config` of the project's file, with .env.example as its .env (secrets filled
-    in when asked): every service with its environment, env_file merged, variables substituted."""
+    in when asked; with `cluster`, .env.cluster.example appended, as its comment says): every
+    service with its environment, env_file merged, variables substituted. Only the services that
+    `up` starts: a profile's are left out unless its profile is active, as Compose does."""
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is needed to read the deployment (scripts/test.sh installs Debian's)"
     shutil.copy(ROOT / "docker-compose.yml", into / "docker-compose.yml")
     example = (ROOT / ".env.example").read_text()
+    if cluster:
+        example += (ROOT / ".env.cluster.example").read_text()
     (into / ".env").write_text(env_file(example) if secrets_filled else example)
     out = subprocess.run([exe, "config"], cwd=into, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    return yaml.safe_load(out.stdout)
+    resolved = yaml.safe_load(out.stdout)
+    active = {"cluster"} if cluster else set()
+    resolved["services"] = {name: svc for name, svc in resolved["services"].items()
+                            if not svc.get("profiles") or active & set(svc["profiles"])}
+    return resolved
 
 
 def broker_properties(env: dict) -> dict[str, str]:

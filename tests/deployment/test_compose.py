@@ -122,3 +122,37 @@ def test_each_part_logs_in_to_the_database_as_itself(resolved) -> None:
     assert "@" not in services["ferretdb"]["environment"]["FERRETDB_POSTGRESQL_URL"]
     mounts = [v["target"] if isinstance(v, dict) else v.split(":")[1] for v in services["postgres"]["volumes"]]
     assert "/docker-entrypoint-initdb.d/20-users.sh" in mounts and "/aftersale/users.sql" in mounts
+
+
+def test_one_broker_by_default_with_topics_laid_out_for_it(resolved) -> None:
+    assert not {"kafka-2", "kafka-3"} & set(resolved["services"])
+    props = broker_properties(resolved["services"]["kafka"]["environment"])
+    assert props["controller.quorum.voters"] == "1@kafka:9093" and props["offsets.topic.replication.factor"] == "1"
+    for name in SERVICES | {"topics"}:
+        env = resolved["services"][name]["environment"]
+        assert (env["KAFKA_BOOTSTRAP"], env["AFTERSALE_REPLICATION_FACTOR"], env["AFTERSALE_MIN_INSYNC_REPLICAS"]) \
+            == ("kafka:9092", "1", "1")
+
+
+def test_the_cluster_profile_runs_three_voting_brokers_and_lays_every_topic_on_all_three(tmp_path) -> None:
+    cluster = resolve(tmp_path, cluster=True)
+    brokers = {n: broker_properties(cluster["services"][n]["environment"]) for n in ("kafka", "kafka-2", "kafka-3")}
+    assert {p["node.id"] for p in brokers.values()} == {"1", "2", "3"}
+    voters = "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"
+    for name, props in brokers.items():
+        assert props["controller.quorum.voters"] == voters and props["process.roles"] == "broker,controller"
+        assert props["advertised.listeners"] == f"SASL_PLAINTEXT://{name}:9092,INTERNAL://{name}:19092"
+        # The group offsets and the transaction log are as durable as the topics: one broker may go.
+        assert (props["offsets.topic.replication.factor"], props["transaction.state.log.replication.factor"],
+                props["transaction.state.log.min.isr"], props["min.insync.replicas"]) == ("3", "3", "2", "2")
+        # Everything else is the single broker's: the same authentication and authorizer.
+        same = {k: v for k, v in props.items() if k not in ("node.id", "advertised.listeners")}
+        assert same == {k: v for k, v in brokers["kafka"].items() if k not in ("node.id", "advertised.listeners")}
+        assert cluster["services"][name]["healthcheck"]["test"][1].count(f"--bootstrap-server {name}:19092") == 1
+    volumes = {cluster["services"][n]["volumes"][0].split(":")[0] for n in brokers}
+    assert volumes == {"kafka-data", "kafka-2-data", "kafka-3-data"}, "each broker its own disk"
+    for name in SERVICES | {"topics", "workbench"}:
+        env = cluster["services"][name]["environment"]
+        assert env["KAFKA_BOOTSTRAP"] == "kafka:9092,kafka-2:9092,kafka-3:9092"
+        assert (env["AFTERSALE_REPLICATION_FACTOR"], env["AFTERSALE_MIN_INSYNC_REPLICAS"], env["AFTERSALE_PARTITIONS"]) \
+            == ("3", "2", "6")
