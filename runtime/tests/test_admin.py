@@ -2,6 +2,8 @@
 the broker, are named, not waited on."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -62,3 +64,22 @@ def test_every_topic_is_laid_out_alike() -> None:
         assert t.replication_factor == here.replication_factor
         assert t.topic_configs["min.insync.replicas"] == str(here.min_insync_replicas)
         assert t.num_partitions == (1 if t.name.endswith(".dlq") else here.partitions), t.name
+
+
+def test_every_producer_waits_for_the_in_sync_replicas() -> None:
+    """min.insync.replicas means nothing to a producer that does not ask for acks=all."""
+    root = Path(__file__).resolve().parents[2]
+    calls = []
+    for path in root.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts:
+            continue
+        text = path.read_text()
+        for m in re.finditer(r"(AIOKafkaProducer|KafkaBroker)\(", text):
+            depth, end = 0, m.end() - 1
+            for end in range(m.end() - 1, len(text)):  # the call's whole argument list
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                if depth == 0:
+                    break
+            calls.append((f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}", text[m.start():end]))
+    assert len(calls) >= 8, calls  # the tasks', dead letters', workbench's, CLI's, simulators', bench's
+    assert [where for where, call in calls if 'acks="all"' not in call] == []
