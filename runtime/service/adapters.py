@@ -36,7 +36,8 @@ class Adapters:
     stops: list[tuple[str, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
 
 
-def kafka_adapters(service: str, global_tables: tuple[str, ...], settings: ServiceSettings) -> Adapters:
+def kafka_adapters(service: str, global_tables: tuple[str, ...], settings: ServiceSettings,
+                   sources: tuple[str, ...] = ()) -> Adapters:
     kafka = aiokafka_kwargs(settings.kafka_security, settings.kafka_username, settings.kafka_password)
     group = settings.group_id(service)
     client = dbmod.connect(settings.mongo_url, settings.mongo_username, settings.mongo_password)
@@ -48,7 +49,7 @@ def kafka_adapters(service: str, global_tables: tuple[str, ...], settings: Servi
                                  settings.crash_in_transaction_type)
 
     async def ensure_topics() -> None:
-        await ensure_internal_topics(settings.kafka_bootstrap, group, kafka)
+        await ensure_internal_topics(settings.kafka_bootstrap, group, kafka, sources=sources)
 
     async def close_client() -> None:
         await client.close()

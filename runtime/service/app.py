@@ -131,7 +131,7 @@ def build_service(domain: Domain, settings: ServiceSettings, *, adapters: Adapte
     its HTTP app; `start` and `shutdown` run with the server's lifespan."""
     logmod.configure(domain.service, settings.log_level, settings.log_format)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
-    ports = adapters or kafka_adapters(domain.service, domain.global_tables, settings)
+    ports = adapters or kafka_adapters(domain.service, domain.global_tables, settings, domain.consumes)
     group = settings.group_id(domain.service)
     changelog, repartition = changelog_topic(group), repartition_topic(group)
     processor = Processor(domain, settings, repartition, {name: t.rows for name, t in ports.tables.items()})

@@ -90,10 +90,17 @@ def creation_refusals(answer: Any) -> list[str]:
 
 
 async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, Any],
-                                 timeout_s: float = 30.0) -> list[str]:
+                                 timeout_s: float = 30.0, sources: tuple[str, ...] = ()) -> list[str]:
+    """Creates the service's changelog and repartition topics when missing and waits for their
+    leaders; refuses to start on topics (its own or the `sources` it reads) of another partition
+    count than AFTERSALE_PARTITIONS, whose keys its tasks would not own."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000, **client)
     await admin.start()
     try:
+        if sources:
+            read = await admin.describe_topics(list(sources))
+            if wrong := partition_mismatches(read, [NewTopic(t, PARTITIONS, 1) for t in sources]):
+                raise PartitionCountMismatch(wrong)
         wanted = internal_topics(group)
         missing = await create_missing(admin, wanted)
         # Creation is asynchronous: a consumer subscribing before every partition has a leader
