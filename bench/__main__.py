@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
 from bench.broker import BrokerRequests, per_dispute, per_second
 from bench.metrics import transactions, view_lag, view_writes
+from bench.raw import raw_db, raw_echo
+from bench.report import print_report
 from bench.workbench import workbench_pages
 from bench.cpu import CpuMeter
 from ops.launcher import System, health, make_system
@@ -54,100 +56,6 @@ def summary(values_s: list[float]) -> dict[str, Any]:
     ms = [v * 1000 for v in values_s]
     return {"n": len(ms), "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "p99_ms": pct(ms, 99),
             "max_ms": max(ms) if ms else None}
-
-
-# ---- raw limits ------------------------------------------------------------------------------------
-
-
-async def raw_echo(bootstrap: str, n: int = 5000, size: int = 700, transactional: bool = False) -> dict[str, Any]:
-    """aiokafka consume-then-produce of same-sized messages through the same broker; with
-    `transactional`, as the services do it: each batch and its offsets in one transaction, read
-    back read_committed."""
-    run = uuid.uuid4().hex[:6]
-    t_in, t_out = f"bench.echo.in.{run}", f"bench.echo.out.{run}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(t_in, 6, 1), NewTopic(t_out, 6, 1)])
-    for _ in range(100):  # creation is asynchronous: wait until both topics have partitions
-        desc = await admin.describe_topics([t_in, t_out])
-        if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
-            break
-        await asyncio.sleep(0.2)
-    await admin.close()
-    payload = b"x" * size
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
-    echo_out = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
-                                transactional_id=f"echo-{run}" if transactional else None)
-    isolation = "read_committed" if transactional else "read_uncommitted"
-    echo_in = AIOKafkaConsumer(t_in, bootstrap_servers=bootstrap, group_id=f"echo-{run}", auto_offset_reset="earliest",
-                               enable_auto_commit=not transactional, isolation_level=isolation)
-    reader = AIOKafkaConsumer(t_out, bootstrap_servers=bootstrap, group_id=f"read-{run}", auto_offset_reset="earliest",
-                              isolation_level=isolation)
-    for c in (producer, echo_out, echo_in, reader):
-        await c.start()
-
-    async def echo() -> None:
-        while True:
-            batch = await echo_in.getmany(timeout_ms=100, max_records=500)
-            if not batch:
-                continue
-            if transactional:
-                async with echo_out.transaction():
-                    for recs in batch.values():
-                        for r in recs:
-                            await echo_out.send(t_out, r.value, key=r.key)
-                    await echo_out.send_offsets_to_transaction(
-                        {tp: recs[-1].offset + 1 for tp, recs in batch.items()}, f"echo-{run}")
-                continue
-            futs = [await echo_out.send(t_out, r.value, key=r.key) for recs in batch.values() for r in recs]
-            await asyncio.gather(*futs)
-            await echo_in.commit()
-
-    echo_task = asyncio.create_task(echo())
-    for _ in range(300):  # a fresh broker needs a moment before groups can form
-        if echo_in.assignment() and reader.assignment():
-            break
-        await reader.getmany(timeout_ms=100)
-    else:
-        raise RuntimeError("the echo consumers were never assigned partitions")
-    start = time.perf_counter()
-    futs = [await producer.send(t_in, payload, key=str(i).encode()) for i in range(n)]
-    await asyncio.gather(*futs)
-    got = 0
-    deadline = time.perf_counter() + 120
-    while got < n:
-        if time.perf_counter() > deadline:
-            raise RuntimeError(f"the echo returned {got} of {n} messages in 120 s")
-        batch = await reader.getmany(timeout_ms=500)
-        got += sum(len(v) for v in batch.values())
-    elapsed = time.perf_counter() - start
-    echo_task.cancel()
-    for c in (producer, echo_out, echo_in, reader):
-        await c.stop()
-    return {"messages": n, "bytes": size, "seconds": round(elapsed, 2), "per_second": round(n / elapsed, 1)}
-
-
-async def raw_db(mongo_url: str, n: int = 600) -> dict[str, Any]:
-    """Single-document updates through the same driver: one at a time, and 64 at once."""
-    c: AsyncMongoClient = AsyncMongoClient(mongo_url, maxPoolSize=100)
-    col = c[f"bench_raw_{uuid.uuid4().hex[:6]}"]["docs"]
-    await col.insert_many([{"_id": f"d{i}", "v": 0, "state": {"pad": "x" * 800}} for i in range(200)])
-    t0 = time.perf_counter()
-    for i in range(n):
-        await col.update_one({"_id": "d0"}, {"$set": {"v": i}})
-    sequential = n / (time.perf_counter() - t0)
-    sem = asyncio.Semaphore(64)
-
-    async def one(i: int) -> None:
-        async with sem:
-            await col.update_one({"_id": f"d{i % 200}"}, {"$set": {"v": i}})
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(n * 2)))
-    concurrent = n * 2 / (time.perf_counter() - t0)
-    await c.drop_database(col.database.name)
-    await c.close()
-    return {"sequential_updates_per_second": round(sequential, 1), "concurrent_updates_per_second": round(concurrent, 1)}
 
 
 # ---- disputes ------------------------------------------------------------------------------------
@@ -291,47 +199,6 @@ async def restore_with(system: System, bootstrap: str, group: str, target: int) 
     return {"aggregates": h.get("aggregates"), "seconds_to_ready_after_kill": round(ready_s, 2),
             "restore_seconds_per_task": h.get("restore_seconds"), "peak_rss_mb": peak_rss_mb(system)["refund"],
             "aggregate_bytes": len(template.value)}
-
-
-def print_report(r: dict[str, Any]) -> None:
-    echo, txn, db = r["raw"]["kafka_echo"], r["raw"]["kafka_echo_transactional"], r["raw"]["database"]
-    print("\n=== raw limits of this machine ===")
-    print(f"kafka consume-then-produce echo: {echo['per_second']} msg/s; transactional: {txn['per_second']} msg/s "
-          f"({echo['bytes']} B messages)")
-    print(f"database single-document updates: {db['sequential_updates_per_second']}/s one at a time, "
-          f"{db['concurrent_updates_per_second']}/s 64 at once")
-    for p in r["phases"]:
-        if not p["offered_per_second"]:
-            print(f"\n=== {p['phase']}: {p['offered_for_s']} s without disputes ===")
-            print(f"  CPU, cores kept busy: {p['cpu_cores_busy_all']} in all; {p['cpu_cores_busy']}")
-            print(f"  broker requests per second: {p.get('broker_requests')}")
-            print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
-            continue
-        print(f"\n=== {p['phase']}: offered {p['offered_per_second']} disputes/s for {p['offered_for_s']} s ===")
-        print(f"disputes: {p['completed']}/{p['disputes']} completed ({p['mix']}); kept up: {p['kept_up']}")
-        print(f"throughput: {p['disputes_per_second']} disputes/s, {p['events_per_second']} platform events/s "
-              f"({p['events_per_second'] / txn['per_second']:.1%} of the transactional echo)")
-        for name, st in p["latency"].items():
-            if st["n"]:
-                print(f"  {name:<52} p50 {st['p50_ms']:8.1f} ms  p95 {st['p95_ms']:8.1f} ms  p99 {st['p99_ms']:8.1f} ms  (n={st['n']})")
-        print(f"  view lag (histogram upper bounds, s): {p['view_lag']}")
-        print(f"  query-model documents written per dispute: {p.get('view_writes_per_dispute')}")
-        print(f"  transactions per dispute, commit and record wait (upper bounds, s): {p.get('transactions')}")
-        print(f"  peak resident memory (MB): {p['peak_rss_mb']}")
-        print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy_all']} in all; {p['cpu_cores_busy']}")
-        print(f"  CPU per dispute, every part: {p['cpu_ms_per_dispute']} ms")
-        print(f"  broker requests per dispute: {p.get('broker_requests')}")
-    print(f"\nsustainable rate: {r['sustainable_per_second']} disputes/s")
-    if r.get("workbench"):
-        w = r["workbench"]
-        print(f"workbench with {w['cases']} cases ({w['queued']} queued): case page p50 {w['case_page']['p50_ms']:.0f} ms "
-              f"p99 {w['case_page']['p99_ms']:.0f} ms; queue page p50 {w['queue_page']['p50_ms']:.0f} ms "
-              f"p99 {w['queue_page']['p99_ms']:.0f} ms")
-    if r.get("restore"):
-        print(f"restart with {r['restore']['aggregates']} live aggregates: ready {r['restore']['seconds_to_ready_after_kill']} s "
-              f"after SIGKILL; peak memory {r['restore']['peak_rss_mb']} MB "
-              f"(copies of a {r['restore'].get('aggregate_bytes', '?')}-byte aggregate)")
-    print(f"\nverdict: {r['verdict']}")
 
 
 async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap: str,
