@@ -226,7 +226,7 @@ async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap:
             result = {"phase": name, "offered_per_second": 0, "offered_for_s": args.idle_duration, "disputes": 0,
                       "completed": 0, "failed": 0, "disputes_per_second": 0, "events_per_second": 0, "latency": {}}
         result["cpu_cores_busy"] = cpu.stop()
-        busy = round(sum(v for k, v in result["cpu_cores_busy"].items() if k != "seconds"), 3)
+        busy = result["cpu_cores_busy"].pop("all")
         result["cpu_cores_busy_all"] = busy
         if broker:
             requests = broker.read()

@@ -62,4 +62,5 @@ class CpuMeter:
         used: dict[str, float] = {}
         for pid, (name, seconds) in after.items():
             used[name] = used.get(name, 0.0) + seconds - self.before.get(pid, (name, 0.0))[1]
-        return {"seconds": round(elapsed, 1), **{name: round(s / elapsed, 2) for name, s in sorted(used.items())}}
+        return {"seconds": round(elapsed, 1), **{name: round(s / elapsed, 2) for name, s in sorted(used.items())},
+                "all": round(sum(used.values()) / elapsed, 3)}  # of the unrounded parts
