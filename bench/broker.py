@@ -51,23 +51,20 @@ class BrokerRequests:
 SUBKINDS = {"FetchConsumer", "FetchFollower"}
 
 
-def _moved(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+def _rates(before: dict[str, int], after: dict[str, int], per: float) -> dict[str, float]:
+    """Requests by kind that moved, divided by `per` (the busiest first), with their sum."""
     moved = {k: after.get(k, 0) - before.get(k, 0) for k in after if k not in SUBKINDS}
-    return {k: v for k, v in moved.items() if v > 0}
+    moved = {k: v for k, v in moved.items() if v > 0}
+    return {"all": round(sum(moved.values()) / per, 1),
+            **{k: round(v / per, 2) for k, v in sorted(moved.items(), key=lambda kv: -kv[1])}}
 
 
 def per_dispute(before: dict[str, int], after: dict[str, int], disputes: int) -> dict[str, float]:
-    """Requests per dispute by kind (the busiest first), with their sum and the transactions."""
-    moved = _moved(before, after)
-    n = max(1, disputes)
-    out = {"all": round(sum(moved.values()) / n, 1), "transactions": round(moved.get("EndTxn", 0) / n, 2)}
-    out.update({k: round(v / n, 2) for k, v in sorted(moved.items(), key=lambda kv: -kv[1])})
-    return out
+    """Requests per dispute by kind, with their sum and the transactions (EndTxn)."""
+    rates = _rates(before, after, max(1, disputes))
+    return {"all": rates.pop("all"), "transactions": rates.get("EndTxn", 0.0), **rates}
 
 
 def per_second(before: dict[str, int], after: dict[str, int], seconds: float) -> dict[str, float]:
     """For a phase without disputes (idle): requests per second by kind."""
-    moved = _moved(before, after)
-    out = {"all": round(sum(moved.values()) / seconds, 1)}
-    out.update({k: round(v / seconds, 2) for k, v in sorted(moved.items(), key=lambda kv: -kv[1])})
-    return out
+    return _rates(before, after, seconds)

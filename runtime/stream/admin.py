@@ -99,7 +99,7 @@ async def ensure_internal_topics(bootstrap: str, group: str, client: dict[str, A
     try:
         if sources:
             read = await admin.describe_topics(list(sources))
-            if wrong := partition_mismatches(read, [NewTopic(t, PARTITIONS, 1) for t in sources]):
+            if wrong := partition_mismatches(read, [topic(t, {}) for t in sources]):
                 raise PartitionCountMismatch(wrong)
         wanted = internal_topics(group)
         missing = await create_missing(admin, wanted)

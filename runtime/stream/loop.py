@@ -46,10 +46,7 @@ class Tasks(ConsumerRebalanceListener):
             task = self.active.pop(n, None)
             if task is None:
                 continue
-            try:  # what it read that changed nothing is the next owner's to skip, not to read again
-                await task.commit_deferred()
-            except Exception as exc:  # noqa: BLE001 - read again, it changes nothing again
-                log.warning("deferred_offsets_not_committed", partition=n, error=repr(exc))
+            await self._commit_deferred(task)
             async with task.lock:  # let its batch in hand commit first
                 try:
                     await task.suspend()
@@ -69,6 +66,14 @@ class Tasks(ConsumerRebalanceListener):
         self.unpinned = set(assigned)
         self.ready = True
         log.info("partitions_assigned", tasks=numbers)
+
+    @staticmethod
+    async def _commit_deferred(task: Task) -> None:
+        """Before a task leaves: what it read that changed nothing is the next owner's to skip."""
+        try:
+            await task.commit_deferred()
+        except Exception as exc:  # noqa: BLE001 - read again, it changes nothing again
+            log.warning("deferred_offsets_not_committed", partition=task.partition, error=repr(exc))
 
     async def open(self, task: Task) -> None:
         # First fence the previous owner (its open transaction is aborted), then read what it
@@ -101,10 +106,7 @@ class Tasks(ConsumerRebalanceListener):
 
     async def close_all(self) -> None:
         for task in list(self.active.values()):
-            try:
-                await task.commit_deferred()
-            except Exception as exc:  # noqa: BLE001 - stopping: read again, it changes nothing again
-                log.warning("deferred_offsets_not_committed", partition=task.partition, error=repr(exc))
+            await self._commit_deferred(task)
             async with task.lock:
                 await task.transactions.stop()
         self.active.clear()

@@ -26,7 +26,7 @@ from contracts.parsing import Invalid, parse_message
 from runtime.api.domain import Domain
 from runtime.service import metrics
 from runtime.service.periodic import every
-from runtime.service.settings import FETCH_MIN_BYTES, ServiceSettings
+from runtime.service.settings import ServiceSettings
 from runtime.stream.aggregate import Aggregate, is_new
 from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
 from runtime.stream.membership import static_member_id
@@ -77,8 +77,7 @@ class ViewWriter:
         self._limit = asyncio.Semaphore(settings.view_concurrency)
         self.memo = WrittenDocs(settings.view_memo_size)
         self.pace = ViewPace(settings.view_gather_s, settings.view_gather_max_s)
-        self.gather_s = settings.view_gather_s
-        self.fetch_pace = FetchPace(int(self.gather_s * 1000), settings.fetch_idle_wait_ms)
+        self.fetch_pace = FetchPace(int(settings.view_gather_s * 1000), settings.fetch_idle_wait_ms)
         self.terms = self.fetch_pace.busy  # the consumer starts with these
         self.behind = 0  # committed records not yet written
         self.lag_s = 0.0  # age of the newest change written, when it was written
@@ -97,7 +96,7 @@ class ViewWriter:
             isolation_level="read_committed",
             # The broker gathers changes before answering, so that an aggregate changed several
             # times meanwhile is written once, and the broker answers few fetches (view_pace.py).
-            fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=int(self.gather_s * 1000),
+            fetch_min_bytes=self.terms.min_bytes, fetch_max_wait_ms=self.terms.max_wait_ms,
             # The changelog is read whole; a new deployment's history starts where the services do.
             auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
             # Static membership, like the processing consumer: a restart takes its partitions back at once.
@@ -308,9 +307,13 @@ class ViewWriter:
                 return
             self.memo.remember(collection, _id, content, epoch)
 
+    @property
+    def gather_s(self) -> float:
+        """How long the broker gathers changes while they come."""
+        return self.fetch_pace.busy_wait_ms / 1000
+
     def _pace(self, write_s: float) -> None:
         gather_s = round(self.pace.gather_s(write_s), 2)  # a new wait only when it moves by 10 ms or more
-        self.gather_s = gather_s
         self.fetch_pace.busy_wait_ms = int(gather_s * 1000)
 
     def _fetch_terms(self, records: int) -> None:
