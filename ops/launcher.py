@@ -127,6 +127,14 @@ class System:
         for p in running:
             p.stopped()
 
+    def replica(self, name: str, n: int, port: int) -> Proc:
+        """Another replica of a part: its environment, with instance id `n` (a static group member
+        of its own) and its own HTTP port and log. Not started, and not one of `procs`."""
+        first = self.procs[name]
+        port_var = SERVICES[name][1]
+        env = {**first.env, port_var: str(port), "AFTERSALE_INSTANCE_ID": str(n)}
+        return Proc(f"{name}-{n}", first.module, port, env, first.log_path.with_name(f"{name}-{n}.log"))
+
     def restart(self, name: str, *, kill: bool = False, timeout: float = 60.0,
                 env: dict[str, str] | None = None, wait: bool = True) -> None:
         """Stop (or SIGKILL) a service and start it again, optionally with changed environment."""

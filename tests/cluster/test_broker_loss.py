@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -16,13 +14,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from ops.launcher import System, health
 from runtime.stream.layout import layout
 from runtime.stream.records import changelog_topic
-from tests.support.infra import ROOT
+from tests.support.infra import instance_up, kill_and_wait, state_dir
 from tests.support.promises import SERVICES, check_promises, run_disputes
 
 
-def node_dir(node: int) -> Path:
-    base = Path(os.environ.get("AFTERSALE_CACHE", Path.home() / ".cache/aftersale")) / "state" / "cluster" / "kafka"
-    return base if node == 1 else base / f"node-{node}"
+def node_pidfile(node: int) -> Path:
+    kafka = state_dir() / "kafka"  # node 1 keeps the single broker's folder (infra/scripts/common.sh)
+    return (kafka if node == 1 else kafka / f"node-{node}") / "kafka.pid"
 
 
 async def partitions(bootstrap: str, topic: str) -> dict[int, dict]:
@@ -36,20 +34,8 @@ async def partitions(bootstrap: str, topic: str) -> dict[int, dict]:
         await admin.close()
 
 
-def kill_node(node: int) -> int:
-    pid = int((node_dir(node) / "kafka.pid").read_text())
-    os.kill(pid, signal.SIGKILL)
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        time.sleep(0.1)
-    raise AssertionError(f"broker {node} (pid {pid}) outlived SIGKILL")
-
-
 def start_missing_nodes() -> None:
-    subprocess.run([str(ROOT / "infra/scripts/up.sh")], env=os.environ, check=True, capture_output=True)
+    instance_up(os.environ["AFTERSALE_INSTANCE"])  # what still runs is left running
 
 
 async def test_a_broker_lost_mid_stream_loses_nothing(bus, system: System, dbs, infra) -> None:
@@ -64,7 +50,7 @@ async def test_a_broker_lost_mid_stream_loses_nothing(bus, system: System, dbs, 
 
     async def chaos() -> None:
         await asyncio.sleep(3)
-        await asyncio.to_thread(kill_node, victim)
+        await asyncio.to_thread(kill_and_wait, node_pidfile(victim), timeout_s=10)
         seen["killed_at"] = time.monotonic()
         while "moved" not in seen:  # the controller hands its partitions to the other replicas
             await asyncio.sleep(0.5)

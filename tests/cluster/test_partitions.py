@@ -9,16 +9,6 @@ from ops.launcher import Proc, System, health
 from runtime.stream.layout import layout
 from tests.support.promises import SERVICES, check_promises, run_disputes
 
-PORT_VARS = {s: f"AFTERSALE_{s.upper()}_HTTP_PORT" for s in SERVICES}
-
-
-def replica(system: System, service: str, n: int, log_dir) -> Proc:
-    first = system.procs[service]
-    port = 18180 + 100 * n + SERVICES.index(service)
-    env = {**first.env, PORT_VARS[service]: str(port), "AFTERSALE_INSTANCE_ID": str(n)}
-    return Proc(f"{service}-{n}", f"services.{service}", port, env, log_dir / f"{service}-{n}.log")
-
-
 def owners(procs: list[Proc]) -> dict[str, list[int]]:
     """Each live replica's tasks, by replica."""
     return {p.name: (health(p.port) or {}).get("partitions", []) for p in procs if p.alive()}
@@ -38,9 +28,9 @@ async def one_owner_each(procs: list[Proc], timeout: float = 90.0) -> dict[str, 
 
 
 async def test_three_replicas_own_six_partitions_once_and_one_lost_hands_its_own_over(
-        bus, system: System, dbs, log_dir) -> None:
+        bus, system: System, dbs) -> None:
     assert layout().partitions == 6
-    extra = {s: [replica(system, s, n, log_dir) for n in (2, 3)] for s in SERVICES}
+    extra = {s: [system.replica(s, n, 18180 + 100 * n + SERVICES.index(s)) for n in (2, 3)] for s in SERVICES}
     replicas = {s: [system.procs[s], *extra[s]] for s in SERVICES}
     try:
         for procs in extra.values():

@@ -7,13 +7,12 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from ops.launcher import System, health
-from tests.support.infra import ROOT
+from tests.support.infra import instance_up, kill_and_wait, state_dir
 from tests.support.promises import DISPUTES, PATIENT, SERVICES, check_promises, run_disputes
 
 
@@ -64,21 +63,8 @@ def _own_infra(infra) -> None:
 
 
 def _restart_component(pidfile: Path, sig: int) -> None:
-    pid = int(pidfile.read_text())
-    os.kill(pid, sig)
-    for _ in range(300):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        __import__("time").sleep(0.1)
-    env = {**os.environ, "AFTERSALE_INSTANCE": os.environ.get("AFTERSALE_INSTANCE", "test")}
-    subprocess.run([str(ROOT / "infra/scripts/up.sh")], env=env, check=True, capture_output=True)
-
-
-def _state_dir() -> Path:
-    base = Path(os.environ.get("AFTERSALE_CACHE", Path.home() / ".cache/aftersale"))
-    return base / "state" / os.environ.get("AFTERSALE_INSTANCE", "test")
+    kill_and_wait(pidfile, sig)
+    instance_up(os.environ.get("AFTERSALE_INSTANCE", "test"))  # starts what is not running
 
 
 @pytest.mark.parametrize("component,pidfile", [("broker", "kafka/kafka.pid"), ("database", "ferretdb/ferretdb.pid")])
@@ -87,7 +73,7 @@ async def test_a_restart_mid_stream_loses_nothing(component, pidfile, bus, syste
 
     async def chaos() -> None:
         await asyncio.sleep(2)
-        await asyncio.get_running_loop().run_in_executor(None, _restart_component, _state_dir() / pidfile,
+        await asyncio.get_running_loop().run_in_executor(None, _restart_component, state_dir() / pidfile,
                                                          signal.SIGKILL)
 
     driver, psp = await run_disputes(bus, chaos)
@@ -98,7 +84,7 @@ async def test_a_hung_database_holds_up_only_the_query_model(bus, system, dbs, i
     """FerretDB stops answering (SIGSTOP): disputes go on, /health says the views are behind,
     and once it answers again the views catch up."""
     _own_infra(infra)
-    ferret = int((_state_dir() / "ferretdb/ferretdb.pid").read_text())
+    ferret = int((state_dir() / "ferretdb/ferretdb.pid").read_text())
     seen_behind: list[dict] = []
 
     async def chaos() -> None:

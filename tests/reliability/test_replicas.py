@@ -12,16 +12,9 @@ from collections import Counter
 
 import pytest
 
-from ops.launcher import Proc
 from sim.story import Market
 
 PORTS = {"refund": 18091, "seller": 18092, "arbitration": 18093, "notify": 18094}
-
-
-def second_replica(system, service: str, log_dir) -> Proc:
-    first = system.procs[service]
-    env = {**first.env, f"AFTERSALE_{service.upper()}_HTTP_PORT": str(PORTS[service]), "AFTERSALE_INSTANCE_ID": "2"}
-    return Proc(f"{service}-2", f"services.{service}", PORTS[service], env, log_dir / f"{service}-2.log")
 
 
 def committed_once(bus, types: tuple[str, ...], orders: set[str]) -> None:
@@ -33,8 +26,8 @@ def committed_once(bus, types: tuple[str, ...], orders: set[str]) -> None:
 
 
 @pytest.mark.parametrize("service", ["refund", "seller", "arbitration", "notify"])
-async def test_two_replicas_with_a_rebalance_in_the_middle(service: str, market: Market, system, bus, log_dir) -> None:
-    second = second_replica(system, service, log_dir)
+async def test_two_replicas_with_a_rebalance_in_the_middle(service: str, market: Market, system, bus) -> None:
+    second = system.replica(service, 2, PORTS[service])
     orders = [await market.paid_order() for _ in range(8)]
     try:
         second.start()
@@ -59,8 +52,8 @@ async def test_two_replicas_with_a_rebalance_in_the_middle(service: str, market:
     assert '"event": "service_stopped"' in log
 
 
-async def test_a_frozen_replica_wakes_up_fenced(market: Market, system, bus, log_dir) -> None:
-    second = second_replica(system, "seller", log_dir)
+async def test_a_frozen_replica_wakes_up_fenced(market: Market, system, bus) -> None:
+    second = system.replica("seller", 2, PORTS["seller"])
     second.start()
     await asyncio.get_running_loop().run_in_executor(None, second.wait_ready, 60)
     orders = [await market.paid_order() for _ in range(8)]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,3 +71,24 @@ def instance_up(instance: str, fresh: bool = False, **env: str) -> dict[str, str
 def instance_down(instance: str, **env: str) -> None:
     subprocess.run([str(ROOT / "infra/scripts/down.sh")], env={**os.environ, **env, "AFTERSALE_INSTANCE": instance},
                    capture_output=True)
+
+
+def state_dir(instance: str | None = None) -> Path:
+    """Where the project's scripts keep an instance's Kafka, FerretDB and pid files."""
+    base = Path(os.environ.get("AFTERSALE_CACHE", Path.home() / ".cache/aftersale"))
+    return base / "state" / (instance or os.environ.get("AFTERSALE_INSTANCE", "test"))
+
+
+def kill_and_wait(pidfile: Path, sig: int = signal.SIGKILL, timeout_s: float = 30.0) -> int:
+    """Signal the process a pid file names and wait until it is gone; its pid."""
+    pid = int(pidfile.read_text())
+    os.kill(pid, sig)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        time.sleep(0.1)
+    raise AssertionError(f"{pidfile} (pid {pid}) outlived signal {sig} by {timeout_s} s")
+
