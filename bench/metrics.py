@@ -63,6 +63,7 @@ def transactions(system: System, disputes: int) -> dict[str, dict[str, float | N
     (the writer's commit, the fetch, and the wait for company before a transaction). A step between
     two services is about the second's wait: p50 and p99 as histogram upper bounds, in seconds."""
     commits = samples(system, "aftersale_commit_seconds")
+    carried = samples(system, "aftersale_transactions")
     waits = samples(system, "aftersale_record_wait_seconds")
     out: dict[str, dict[str, float | None]] = {}
     for name in commits:
@@ -72,5 +73,7 @@ def transactions(system: System, disputes: int) -> dict[str, dict[str, float | N
         out[name] = {"per_dispute": round(commit[0] / max(1, disputes), 2),
                      "commit_p50_s_at_most": commit[1][0], "commit_p99_s_at_most": commit[1][1],
                      "record_wait_p50_s_at_most": wait[1][0] if wait else None,
-                     "record_wait_p99_s_at_most": wait[1][1] if wait else None}
+                     "record_wait_p99_s_at_most": wait[1][1] if wait else None,
+                     **{f"carrying {s.labels['carried']}": round(s.value / max(1, disputes), 2)
+                        for s in carried.get(name, []) if s.name.endswith("_total")}}
     return out

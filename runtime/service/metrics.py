@@ -25,6 +25,9 @@ COMMIT_SECONDS = Histogram(
     "aftersale_commit_seconds", "Time to commit one batch's transaction", ["service"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# What a transaction carried: events for other services, state changes alone, or offsets alone.
+TRANSACTIONS = Counter("aftersale_transactions_total", "Transactions committed, by what they carried",
+                       ["service", "carried"])
 RECORD_WAIT_SECONDS = Histogram(
     "aftersale_record_wait_seconds", "From a record's timestamp to the start of its batch: fetch and queueing",
     ["service"], buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),

@@ -88,6 +88,10 @@ class ServiceSettings(BaseSettings):
     # no transaction of their own: their offsets go with the task's next one, or alone after
     # this long (task.py). At 10 disputes/s: 15.6 transactions per dispute became 13.7 (benchmarks.md).
     deferred_offsets_s: float = 5.0
+    # State changes that emit no event (the service only takes note) commit no transaction of their
+    # own either: the task holds them and goes on from them; they commit with its next events, or
+    # alone after this long. Only the query model waits for them. 0: every change commits at once.
+    deferred_state_s: float = 1.0
 
     # The most an aggregate may take, encoded (its changelog record). A command whose decision
     # would cross it is refused (`limit_reached`); an event, dead-lettered. Kafka refuses records

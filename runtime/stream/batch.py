@@ -12,10 +12,12 @@ from runtime.stream.store import StateStore
 
 
 class Batch:
-    def __init__(self, store: StateStore, partition: int) -> None:
+    def __init__(self, store: StateStore, partition: int, held: "Batch | None" = None) -> None:
+        """`held`: an earlier batch's changes, not committed yet, that this one goes on from. They
+        are copied, so a batch that fails to be handled leaves them as they were."""
         self.store = store
         self.partition = partition
-        self.changed: dict[str, Aggregate] = {}
+        self.changed: dict[str, Aggregate] = dict(held.changed) if held is not None else {}
         self.out: list[OutRecord] = []
         self._undo: list[tuple[str, Aggregate | None]] = []
         self._out_mark = 0

@@ -239,6 +239,7 @@ class StreamLoop:
         except CommitFailed as exc:
             fenced = isinstance(exc.__cause__, ProducerFenced)
             log.warning("commit_failed", partition=n, error=str(exc), fenced=fenced)
+            records = exc.records  # this batch's and those whose commit the task had deferred
             note_failure(task, records, exc)
             if permanent(exc):
                 # Retrying would fail the same way for ever: find the record and set it aside.
@@ -291,9 +292,11 @@ class StreamLoop:
                     continue
                 try:
                     await task.fire_due()
-                    await task.commit_deferred(older_than_s=self.settings.deferred_offsets_s)
+                    await task.commit_deferred(offsets_after_s=self.settings.deferred_offsets_s,
+                                               state_after_s=self.settings.deferred_state_s)
                 except CommitFailed as exc:
                     log.warning("timer_commit_failed", partition=task.partition, error=str(exc))
+                    self._rewind(task.partition, exc.records)  # deferred records: read again
                     if isinstance(exc.__cause__, ProducerFenced):
                         self.tasks.active.pop(task.partition, None)
                     else:

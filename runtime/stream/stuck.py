@@ -39,7 +39,7 @@ async def isolate(task: Task, records: list[Any], reason: str, reopen: Callable[
     half = len(records) // 2
     for part in (records[:half], records[half:]):
         try:
-            await task.process(part)
+            await task.process(part, hold=False)  # each half commits, or fails, on its own
         except CommitFailed as exc:
             if not permanent(exc):
                 raise

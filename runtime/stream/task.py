@@ -12,7 +12,7 @@ import heapq
 import time
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import structlog
@@ -34,7 +34,13 @@ log = structlog.get_logger("task")
 
 
 class CommitFailed(Exception):
-    """The batch's transaction did not commit; nothing of it is visible. The caller rewinds."""
+    """The batch's transaction did not commit; nothing of it is visible, and the task forgot
+    whatever it held uncommitted. `records` are all the caller must read again: this batch's and
+    the earlier ones whose commit the task had deferred."""
+
+    def __init__(self, reason: str, records: list[RecordLike] | None = None) -> None:
+        super().__init__(reason)
+        self.records = records or []
 
 
 class Task:
@@ -56,11 +62,17 @@ class Task:
         self.stopped_by: str | None = None  # why the task gave up, when it did (health shows it)
         # Since when its commits fail, at which record and why (None: the last one went through).
         self.failing: dict[str, Any] | None = None
+        # A batch that writes nothing another reader waits for commits no transaction of its own.
         # Offsets past records that changed nothing (another service's event this one does not
-        # follow): they ride with the task's next transaction rather than cost one of their own.
-        # Read again after a crash, such a record changes nothing again.
+        # follow) ride with the task's next transaction; read again after a crash, such a record
+        # changes nothing again. State changes that emitted no event (the service took note) are
+        # held, uncommitted, and the next batch goes on from them: they commit with its events,
+        # or alone once they are `deferred_state_s` old. Until then only the query model is behind.
         self.deferred: Offsets = {}
         self.deferred_since: float | None = None  # monotonic
+        self.held: Batch | None = None
+        self.held_since: float | None = None
+        self.uncommitted: list[RecordLike] = []  # what a failed commit must have read again
 
     # ---- restore ---------------------------------------------------------------------------
 
@@ -91,44 +103,74 @@ class Task:
 
     # ---- records ---------------------------------------------------------------------------
 
-    async def process(self, records: list[RecordLike]) -> bool:
-        """Process a batch (this task's records of every topic) in one transaction; a batch that
-        changes nothing defers its offsets instead. True when it committed."""
+    async def process(self, records: list[RecordLike], hold: bool = True) -> bool:
+        """Process a batch (this task's records of every topic) in one transaction. A batch that
+        emits nothing defers its commit instead (`hold=False`: only if it changes nothing).
+        True when it committed."""
         async with self.lock:
             started_ms = time.time() * 1000
             wait = metrics.RECORD_WAIT_SECONDS.labels(self.service)
             for r in records:
                 wait.observe(max(0.0, started_ms - r.timestamp) / 1000)
-            batch = Batch(self.store, self.partition)
+            batch = self._batch()
             offsets: Offsets = {}
             for r in merged(records):
                 handle_with_retry(self.processor, r, batch, self.settings.handler_attempts, self.dead_letters)
                 offsets[(r.topic, r.partition)] = r.offset + 1
-            if batch.empty:
-                self.deferred.update(offsets)
-                if self.deferred_since is None:
-                    self.deferred_since = time.monotonic()
+            if not batch.out and (not batch.changed or self._may_hold(hold, len(records))):
+                self._defer(batch, offsets, records)
                 return False
-            await self.commit(batch, offsets)
+            await self.commit(batch, offsets, records)
             return True
 
-    async def commit_deferred(self, older_than_s: float = 0.0) -> bool:
-        """Commit the deferred offsets alone, once the oldest has waited `older_than_s`: before the
-        partition goes to another owner, and now and then on a task whose records change nothing."""
+    def _batch(self) -> Batch:
+        return Batch(self.store, self.partition, held=self.held)
+
+    def _may_hold(self, hold: bool, more: int) -> bool:
+        return (hold and self.settings.deferred_state_s > 0
+                and len(self.uncommitted) + more <= self.settings.batch_max_records)
+
+    def _defer(self, batch: Batch, offsets: Offsets, records: list[RecordLike]) -> None:
+        now = time.monotonic()
+        self.deferred.update(offsets)
+        self.deferred_since = self.deferred_since or now
+        self.uncommitted.extend(records)
+        if batch.changed:
+            self.held = batch
+            self.held_since = self.held_since or now
+            for key, agg in batch.changed.items():  # a deadline of a held change fires from it
+                self.timers.schedule(key, agg.next_due)
+
+    def _forget_uncommitted(self) -> list[RecordLike]:
+        """After a failed commit: the held changes and deferred offsets are dropped (the store
+        never had them); returns the records to read again."""
+        records, held = self.uncommitted, self.held
+        self.uncommitted, self.held, self.held_since = [], None, None
+        self.deferred, self.deferred_since = {}, None
+        for key in held.changed if held is not None else ():
+            self.timers.schedule(key, self.store.get(key).next_due)
+        return records
+
+    async def commit_deferred(self, offsets_after_s: float = 0.0, state_after_s: float = 0.0) -> bool:
+        """Commit what the task deferred: held state once it is `state_after_s` old, offsets alone
+        once the oldest has waited `offsets_after_s`; both at once before the partition goes to
+        another owner. True when it committed."""
         async with self.lock:
-            if self.deferred_since is None or time.monotonic() - self.deferred_since < older_than_s:
+            now = time.monotonic()
+            due = ((self.held_since is not None and now - self.held_since >= state_after_s)
+                   or (self.deferred_since is not None and now - self.deferred_since >= offsets_after_s))
+            if not due:
                 return False
-            await self.commit(Batch(self.store, self.partition), {})
+            await self.commit(self._batch(), {})
             return True
-
     async def dead_letter(self, record: RecordLike, reason: str) -> None:
         """Set one record aside, with why, in a transaction of its own: its dead letter and the
         offset past it. For a record whose effects the broker refuses for good (stuck.py)."""
         async with self.lock:
-            batch = Batch(self.store, self.partition)
+            batch = self._batch()
             batch.write(dead_letter_record(record, HandlerFailed("commit_refused", reason[:MAX_REASON]), self.service))
             metrics.DEAD_LETTERS.labels(self.service, record.topic, "commit_refused").inc()
-            await self.commit(batch, {(record.topic, record.partition): record.offset + 1})
+            await self.commit(batch, {(record.topic, record.partition): record.offset + 1}, [record])
         log.error("dead_lettered", code="commit_refused", reason=reason, topic=record.topic,
                   partition=record.partition, offset=record.offset)
 
@@ -141,7 +183,7 @@ class Task:
             keys = self.timers.due(now)
             if not keys:
                 return 0
-            batch = Batch(self.store, self.partition)
+            batch = self._batch()
             fired = 0
             try:
                 for key in keys:
@@ -163,30 +205,46 @@ class Task:
 
     # ---- the transaction -------------------------------------------------------------------
 
-    async def commit(self, batch: Batch, offsets: Offsets) -> None:
+    async def commit(self, batch: Batch, offsets: Offsets, records: list[RecordLike] | None = None) -> None:
         """What the batch changed (state to the changelog), its events, dead letters and the
-        offsets read, in one transaction: all of them or none."""
+        offsets read, in one transaction: all of them or none.
+
+        The batch holds the held changes it went on from too. `records`: the batch's own, to read
+        again with the deferred ones if the commit fails."""
         offsets = {**self.deferred, **offsets}  # a later offset of a partition replaces an earlier
         if batch.empty and not offsets:
             return
-        records = batch.out + batch.changelog(self.changelog_topic)
+        out = batch.out + batch.changelog(self.changelog_topic)
         started = time.perf_counter()
         try:
-            await self.transactions.commit(records, offsets)
+            await self.transactions.commit(out, offsets)
         except Exception as exc:
-            raise CommitFailed(repr(exc)) from exc
+            raise CommitFailed(repr(exc), [*self._forget_uncommitted(), *(records or [])]) from exc
         batch.committed()
         self.deferred, self.deferred_since = {}, None
+        self.held, self.held_since, self.uncommitted = None, None, []
         self.failing = None
         for key, agg in batch.changed.items():
             self.timers.schedule(key, agg.next_due)
         metrics.COMMIT_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        metrics.TRANSACTIONS.labels(self.service, carried(batch)).inc()
         for r in batch.out:
             if is_dlq(r.topic) or not r.type:
                 continue
             metrics.EMITTED.labels(self.service, r.type).inc()
             if r.type in self.processor.domain.counted:  # the service's business counters
                 self.processor.domain.count(r.type, orjson.loads(r.value or b"{}").get("data", {}))
+
+
+Carried = Literal["events", "state", "offsets"]
+
+
+def carried(batch: Batch) -> Carried:
+    """What a committed transaction carried: records for other readers (events, dead letters),
+    state changes alone (the changelog), or nothing but offsets."""
+    if batch.out:
+        return "events"
+    return "state" if batch.changed else "offsets"
 
 
 def merged(records: list[RecordLike]) -> list[RecordLike]:

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from runtime.stream.fakes import FakeBroker
 from runtime.stream.queries import aggregate_answer
-from runtime.tests.test_task import DUE, ORDER, Offsets, Shop, order_on, requested
+from runtime.tests.test_task import DUE, HOLDING, ORDER, Offsets, Shop, order_on, requested
 from services.seller.domain.service import SellerDomain
 
 
 async def test_the_owner_answers_with_the_committed_state_and_its_deadlines() -> None:
-    task = await Shop(FakeBroker()).task(0)
+    task = await Shop(FakeBroker(), HOLDING).task(0)
     await task.process([Offsets().record("refund.events", requested())])
+    assert aggregate_answer(SellerDomain(), {0: task}, ORDER)[0] == 404  # held, not committed yet
+    await task.commit_deferred()
 
     status, body = aggregate_answer(SellerDomain(), {0: task}, ORDER)
 

@@ -19,7 +19,10 @@ from services.seller.domain.service import SellerDomain
 from services.seller.settings import SellerSettings
 
 CHANGELOG, REPARTITION = "aftersale-seller.changelog", "aftersale-seller.repartition"
-SETTINGS = SellerSettings(handler_attempts=2, dead_letter_limit=1, dead_letter_window=10)
+# Most stories here are of one batch, one transaction: a change commits at once. HOLDING is the
+# default, under which a change that emits no event waits for the task's next transaction.
+SETTINGS = SellerSettings(handler_attempts=2, dead_letter_limit=1, dead_letter_window=10, deferred_state_s=0)
+HOLDING = SETTINGS.model_copy(update={"deferred_state_s": 1.0})
 
 
 def order_on(p: int, prefix: str = "O") -> str:
@@ -54,13 +57,14 @@ class Offsets:
 class Shop:
     """One seller service process: a task per partition on the shared fake broker."""
 
-    def __init__(self, broker: FakeBroker, domain: SellerDomain | None = None) -> None:
+    def __init__(self, broker: FakeBroker, settings: SellerSettings = SETTINGS, domain: SellerDomain | None = None) -> None:
         self.broker = broker
-        self.processor = Processor(domain or SellerDomain(), SETTINGS, REPARTITION)
+        self.settings = settings
+        self.processor = Processor(domain or SellerDomain(), settings, REPARTITION)
 
     async def task(self, partition: int, restore: bool = True) -> Task:
         t = Task(partition, self.processor, FakeTransactions(self.broker, f"aftersale-seller-{partition}"),
-                 FakeChangelog(self.broker, CHANGELOG), CHANGELOG, SETTINGS)
+                 FakeChangelog(self.broker, CHANGELOG), CHANGELOG, self.settings)
         await t.transactions.start()
         if restore:
             await t.restore()
@@ -124,7 +128,7 @@ async def test_records_that_change_nothing_cost_no_transaction_and_ride_with_the
         "order_id": ORDER, "refund_id": "RF-9", "amount_fen": 1, "refund_to": "balance"},
         actor={"role": "system", "id": "svc:refund"})
     assert not await task.process([offsets.record("refund.events", unfollowed)])
-    assert not await task.commit_deferred(older_than_s=60)  # not old enough to go alone
+    assert not await task.commit_deferred(offsets_after_s=60, state_after_s=60)  # not old enough to go alone
     assert task.transactions.commits == commits and broker.offsets[("refund.events", 0)] == 1
 
     approve = Offsets().record("seller.commands", envelope(
@@ -185,7 +189,7 @@ class BuggySeller(SellerDomain):
 
 
 async def test_a_bug_is_dead_lettered_and_the_partition_goes_on_until_bugs_pile_up(broker: FakeBroker) -> None:
-    task = await Shop(broker, BuggySeller()).task(0)
+    task = await Shop(broker, domain=BuggySeller()).task(0)
     offsets = Offsets()
 
     await task.process([offsets.record("refund.events", requested(refund_id="RF-bug-1")),
@@ -277,7 +281,7 @@ async def test_a_deadline_nobody_declared_is_a_bug_not_a_state(broker: FakeBroke
         return d
 
     monkeypatch.setattr(domain, "decide", with_a_new_timer)
-    task = await Shop(broker, domain).task(0)
+    task = await Shop(broker, domain=domain).task(0)
 
     await task.process([Offsets().record("refund.events", requested())])
 
