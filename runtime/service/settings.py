@@ -17,6 +17,10 @@ from runtime.api import workdays
 # A fetch's minimum size, larger than what any wait gathers: the wait (fetch_max_wait_ms) decides
 # when a fetch returns, for the services' consumers, their view writers and the load generator.
 FETCH_MIN_BYTES = 1 << 20
+# How often a consumer with nothing to read wakes anyway: aiokafka's fetcher routine
+# (consumer_timeout_ms, 200 ms by default) and each getmany's timeout. A record, an assignment or
+# a revocation wakes them at once; this only bounds the sleep of a quiet consumer.
+QUIET_WAKE_MS = 1000
 
 
 class ServiceSettings(BaseSettings):

@@ -18,8 +18,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from runtime.service import metrics
-from runtime.service.periodic import every
-from runtime.service.settings import ServiceSettings
+from runtime.service.periodic import every, unless_stopped
+from runtime.service.settings import QUIET_WAKE_MS, ServiceSettings
 from runtime.stream.dlq import DeadLetterLimitExceeded
 from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
 from runtime.stream.membership import static_member_id
@@ -141,7 +141,7 @@ class StreamLoop:
             group_instance_id=static_member_id(self.group_id, s.instance_id, self.topics),
             session_timeout_ms=s.session_timeout_ms, max_partition_fetch_bytes=4 * 1024 * 1024,
             fetch_min_bytes=self.fetch_terms.min_bytes, fetch_max_wait_ms=self.fetch_terms.max_wait_ms,
-            **self.client)
+            consumer_timeout_ms=QUIET_WAKE_MS, **self.client)
         await self.consumer.start()
         self.consumer.subscribe(list(self.topics), listener=self.tasks)
 
@@ -159,7 +159,8 @@ class StreamLoop:
                     await self._pin_start()
                 while self.backlog > 4 * self.settings.batch_max_records and not stop.is_set():
                     await asyncio.sleep(0.005)  # backpressure: the tasks are behind
-                batch = await self.consumer.getmany(timeout_ms=100, max_records=self.settings.batch_max_records)
+                batch = await unless_stopped(self.consumer.getmany(
+                    timeout_ms=QUIET_WAKE_MS, max_records=self.settings.batch_max_records), stop) or {}
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker comes back; keep asking

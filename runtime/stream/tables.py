@@ -10,6 +10,8 @@ import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from runtime.service.settings import QUIET_WAKE_MS
+
 log = structlog.get_logger("tables")
 
 
@@ -37,7 +39,7 @@ class GlobalTable:
         """Read the table up to its end, then keep following it in the background."""
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                          isolation_level="read_committed", fetch_max_wait_ms=self.follow_wait_ms,
-                                         **self.client)
+                                         consumer_timeout_ms=QUIET_WAKE_MS, **self.client)
         await self.consumer.start()
         parts: set[int] = set()
         for _ in range(30):  # a topic just created takes a moment to show in the metadata
@@ -58,7 +60,7 @@ class GlobalTable:
         self._task = asyncio.create_task(self._follow())
 
     async def _poll(self) -> None:
-        batch = await self.consumer.getmany(timeout_ms=200, max_records=5000)
+        batch = await self.consumer.getmany(timeout_ms=QUIET_WAKE_MS, max_records=5000)
         for records in batch.values():
             for r in records:
                 self.apply(r.key, r.value)

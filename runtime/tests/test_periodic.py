@@ -1,7 +1,7 @@
 import asyncio
 import time
 
-from runtime.service.periodic import every
+from runtime.service.periodic import every, unless_stopped
 
 
 async def test_a_turn_comes_at_once_then_one_each_period_until_the_service_stops() -> None:
@@ -38,3 +38,29 @@ async def test_a_service_already_stopped_takes_no_turn() -> None:
     stop = asyncio.Event()
     stop.set()
     assert [_ async for _ in every(0.01, stop)] == []
+
+
+async def test_a_quiet_poll_ends_when_the_service_stops_not_when_its_wait_does() -> None:
+    stop = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def quiet_poll() -> dict:
+        try:
+            await asyncio.sleep(30)  # a consumer's wait with nothing to read
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return {"tp": ["a record"]}
+
+    asyncio.get_running_loop().call_later(0.05, stop.set)
+    started = asyncio.get_running_loop().time()
+    assert await unless_stopped(quiet_poll(), stop) is None
+    assert asyncio.get_running_loop().time() - started < 1 and cancelled.is_set()
+
+
+async def test_a_poll_that_brings_records_returns_them() -> None:
+    async def poll() -> dict:
+        await asyncio.sleep(0.01)
+        return {"tp": ["a record"]}
+
+    assert await unless_stopped(poll(), asyncio.Event()) == {"tp": ["a record"]}

@@ -25,8 +25,8 @@ from contracts.parsing import Invalid, parse_message
 
 from runtime.api.domain import Domain
 from runtime.service import metrics
-from runtime.service.periodic import every
-from runtime.service.settings import ServiceSettings
+from runtime.service.periodic import every, unless_stopped
+from runtime.service.settings import QUIET_WAKE_MS, ServiceSettings
 from runtime.stream.aggregate import Aggregate, is_new
 from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
 from runtime.stream.membership import static_member_id
@@ -100,7 +100,8 @@ class ViewWriter:
             # The changelog is read whole; a new deployment's history starts where the services do.
             auto_offset_reset=s.offset_reset, session_timeout_ms=s.session_timeout_ms,
             # Static membership, like the processing consumer: a restart takes its partitions back at once.
-            group_instance_id=static_member_id(self.group, s.instance_id, topics), **self.client)
+            group_instance_id=static_member_id(self.group, s.instance_id, topics),
+            consumer_timeout_ms=QUIET_WAKE_MS, **self.client)
         await self.consumer.start()
         self.consumer.subscribe(topics, listener=ForgetOnRebalance(self.memo))
         self._started_at_positions = False
@@ -124,7 +125,8 @@ class ViewWriter:
                 await asyncio.sleep(1)
         while not stop.is_set():
             try:
-                batch = await self.consumer.getmany(timeout_ms=200, max_records=self.settings.view_batch_records)
+                batch = await unless_stopped(self.consumer.getmany(
+                    timeout_ms=QUIET_WAKE_MS, max_records=self.settings.view_batch_records), stop) or {}
                 if not self._started_at_positions and self.consumer.assignment():
                     # Say where it starts, so "caught up" can be told from "never read".
                     await self.consumer.commit({tp: await self.consumer.position(tp)
