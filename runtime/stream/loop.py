@@ -156,11 +156,19 @@ class StreamLoop:
         while not stop.is_set():
             try:
                 if self.tasks.unpinned:
-                    await self._pin_start()
+                    await self._pin_start({})
                 while self.backlog > 4 * self.settings.batch_max_records and not stop.is_set():
                     await asyncio.sleep(0.005)  # backpressure: the tasks are behind
                 batch = await unless_stopped(self.consumer.getmany(
                     timeout_ms=QUIET_WAKE_MS, max_records=self.settings.batch_max_records), stop) or {}
+                if self.tasks.unpinned:  # assigned during the poll: pinned before its records go on
+                    try:
+                        await self._pin_start(batch)
+                    except Exception:
+                        for tp, records in batch.items():  # read again once the start is pinned
+                            if records and tp in self.consumer.assignment():
+                                self.consumer.seek(tp, records[0].offset)
+                        raise
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the broker comes back; keep asking
@@ -261,19 +269,26 @@ class StreamLoop:
             self.consumer.pause(*{TopicPartition(r.topic, r.partition) for r in records})
         return False
 
-    async def _pin_start(self) -> None:
+    async def _pin_start(self, fetched: dict[Any, list[Any]]) -> None:
         """A partition the group never committed starts where the offset reset put it; commit that
-        start at once, so a crash before its first batch does not move it to a later "latest"."""
+        start at once, so a crash before its first batch does not move it to a later "latest".
+        Where a poll already brought its first records, the start is the first of them."""
         tps, self.tasks.unpinned = self.tasks.unpinned, set()
-        by_task: defaultdict[int, dict[tuple[str, int], int]] = defaultdict(dict)
-        for tp in tps:
-            if await self.consumer.committed(tp) is None:
-                by_task[tp.partition][(tp.topic, tp.partition)] = await self.consumer.position(tp)
-        for n, offsets in by_task.items():
-            task = self.tasks.active.get(n)
-            if task is not None:
-                async with task.lock:
-                    await task.transactions.commit([], offsets)
+        try:
+            by_task: defaultdict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+            for tp in tps:
+                if await self.consumer.committed(tp) is None:
+                    records = fetched.get(tp)
+                    start = records[0].offset if records else await self.consumer.position(tp)
+                    by_task[tp.partition][(tp.topic, tp.partition)] = start
+            for n, offsets in by_task.items():
+                task = self.tasks.active.get(n)
+                if task is not None:
+                    async with task.lock:
+                        await task.transactions.commit([], offsets)
+        except Exception:
+            self.tasks.unpinned |= tps  # tried again at the next turn
+            raise
 
     def _rewind(self, n: int, records: list[Any]) -> None:
         """Read these records again from their first offsets (the store was left as before them),
