@@ -55,6 +55,8 @@ TEST_DEADLINES = {
     "AFTERSALE_PAYOUT_MAX_ATTEMPTS": "3",
     "AFTERSALE_REMINDER_LEAD_S": "2",
     "AFTERSALE_TIMER_TICK_S": "0.2",
+    # A change that emits no event reaches the query models within a tick, as deadlines do.
+    "AFTERSALE_DEFERRED_STATE_S": "0.2",
     # The broker's minimum: a replica that vanished is noticed in 6 s, not 10.
     "AFTERSALE_SESSION_TIMEOUT_MS": "6000",
 }
