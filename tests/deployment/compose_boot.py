@@ -319,6 +319,11 @@ class Boot:
                 await asyncio.sleep(0.5) if order is None else None
             history = len(await history_of(refund_db, order_id))
             self.result["refund_query_model"] = {"order": order is not None, "history": history}
+            # The other query models are written as asynchronously: a change that emitted no event
+            # (arbitration following the refund) reaches them up to AFTERSALE_DEFERRED_STATE_S later.
+            for db in ("seller", "arbitration"):
+                while not await client[f"aftersale_{db}"].list_collection_names() and time.monotonic() < deadline + 30:
+                    await asyncio.sleep(0.5)
         finally:
             await client.close()
         return {
