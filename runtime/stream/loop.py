@@ -155,19 +155,15 @@ class StreamLoop:
         transaction holds up neither the poll nor the other tasks."""
         while not stop.is_set():
             try:
-                if self.tasks.unpinned:
-                    await self._pin_start({})
                 while self.backlog > 4 * self.settings.batch_max_records and not stop.is_set():
                     await asyncio.sleep(0.005)  # backpressure: the tasks are behind
                 batch = await unless_stopped(self.consumer.getmany(
                     timeout_ms=QUIET_WAKE_MS, max_records=self.settings.batch_max_records), stop) or {}
-                if self.tasks.unpinned:  # assigned during the poll: pinned before its records go on
+                if self.tasks.unpinned:  # assigned since the last turn: pinned before its records go on
                     try:
                         await self._pin_start(batch)
                     except Exception:
-                        for tp, records in batch.items():  # read again once the start is pinned
-                            if records and tp in self.consumer.assignment():
-                                self.consumer.seek(tp, records[0].offset)
+                        self._seek_to_first([r for records in batch.values() for r in records])
                         raise
             except asyncio.CancelledError:
                 raise
@@ -293,8 +289,12 @@ class StreamLoop:
     def _rewind(self, n: int, records: list[Any]) -> None:
         """Read these records again from their first offsets (the store was left as before them),
         and everything fetched for the task after them."""
+        self._seek_to_first([*records, *self._take(n)])
+
+    def _seek_to_first(self, records: list[Any]) -> None:
+        """Move each partition of these records back to the first of them it still owns."""
         first: dict[TopicPartition, int] = {}
-        for r in [*records, *self._take(n)]:
+        for r in records:
             tp = TopicPartition(r.topic, r.partition)
             first[tp] = min(first.get(tp, r.offset), r.offset)
         for tp, offset in first.items():

@@ -141,15 +141,13 @@ class Task:
             for key, agg in batch.changed.items():  # a deadline of a held change fires from it
                 self.timers.schedule(key, agg.next_due)
 
-    def _forget_uncommitted(self) -> list[RecordLike]:
-        """After a failed commit: the held changes and deferred offsets are dropped (the store
-        never had them); returns the records to read again."""
-        records, held = self.uncommitted, self.held
+    def _clear_uncommitted(self) -> tuple[list[RecordLike], Batch | None]:
+        """Forget what the task deferred, committed now or dropped: the records read since the last
+        commit and the held changes."""
+        cleared = self.uncommitted, self.held
         self.uncommitted, self.held, self.held_since = [], None, None
         self.deferred, self.deferred_since = {}, None
-        for key in held.changed if held is not None else ():
-            self.timers.schedule(key, self.store.get(key).next_due)
-        return records
+        return cleared
 
     async def commit_deferred(self, offsets_after_s: float = 0.0, state_after_s: float = 0.0) -> bool:
         """Commit what the task deferred: held state once it is `state_after_s` old, offsets alone
@@ -163,6 +161,7 @@ class Task:
                 return False
             await self.commit(self._batch(), {})
             return True
+
     async def dead_letter(self, record: RecordLike, reason: str) -> None:
         """Set one record aside, with why, in a transaction of its own: its dead letter and the
         offset past it. For a record whose effects the broker refuses for good (stuck.py)."""
@@ -219,10 +218,13 @@ class Task:
         try:
             await self.transactions.commit(out, offsets)
         except Exception as exc:
-            raise CommitFailed(repr(exc), [*self._forget_uncommitted(), *(records or [])]) from exc
+            # The store never had the held changes: their deadlines go back to what it has.
+            earlier, held = self._clear_uncommitted()
+            for key in held.changed if held is not None else ():
+                self.timers.schedule(key, self.store.get(key).next_due)
+            raise CommitFailed(repr(exc), [*earlier, *(records or [])]) from exc
         batch.committed()
-        self.deferred, self.deferred_since = {}, None
-        self.held, self.held_since, self.uncommitted = None, None, []
+        self._clear_uncommitted()
         self.failing = None
         for key, agg in batch.changed.items():
             self.timers.schedule(key, agg.next_due)
