@@ -92,7 +92,8 @@ class Service:
                            asyncio.create_task(self.loop.fire_timers(self.stop)),
                            asyncio.create_task(self.views.run(self.stop)),
                            asyncio.create_task(self.views.measure_behind(self.stop)),
-                           asyncio.create_task(self.loop.measure_lag(self.stop))]
+                           asyncio.create_task(self.loop.measure_lag(self.stop)),
+                           asyncio.create_task(self.loop.report_positions(self.stop))]
         log.info("service_started", topics=list(self.loop.topics), group=self.settings.group_id(self.domain.service),
                  database=self.settings.db_name(self.domain.service), http_port=self.settings.http_port)
 

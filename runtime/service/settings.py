@@ -96,6 +96,9 @@ class ServiceSettings(BaseSettings):
     # own either: the task holds them and goes on from them; they commit with its next events, or
     # alone after this long. Only the query model waits for them. 0: every change commits at once.
     deferred_state_s: float = 1.0
+    # How often the group's offsets are set to where the tasks have read. They are a report (for
+    # lag tools, and where a consumer starts): the tasks' positions commit with their state.
+    positions_report_s: float = 5.0
 
     # The most an aggregate may take, encoded (its changelog record). A command whose decision
     # would cross it is refused (`limit_reached`); an event, dead-lettered. Kafka refuses records

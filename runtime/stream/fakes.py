@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from runtime.stream.ports import Offsets, ProducerFenced
+from runtime.stream.positions import decode_positions, is_positions
 from runtime.stream.records import OutRecord
 
 
 @dataclass
 class FakeBroker:
-    """What committed transactions wrote, per topic, and the consumer offsets they committed."""
+    """What committed transactions wrote, per topic, and the consumer offsets they committed (to
+    the group, or with the task's state in its changelog)."""
 
     log: dict[str, list[OutRecord]] = field(default_factory=dict)
     offsets: Offsets = field(default_factory=dict)
@@ -19,6 +21,10 @@ class FakeBroker:
 
     def records(self, topic: str) -> list[OutRecord]:
         return self.log.get(topic, [])
+
+    def aggregates(self, changelog: str) -> list[OutRecord]:
+        """A changelog's aggregate records, without the tasks' positions."""
+        return [r for r in self.records(changelog) if not is_positions(r.key)]
 
     def types(self, topic: str) -> list[str]:
         return [r.type for r in self.records(topic)]
@@ -52,6 +58,8 @@ class FakeTransactions:
             raise MessageSizeTooLargeError("a record is larger than the broker takes")
         for r in records:
             self.broker.log.setdefault(r.topic, []).append(r)
+            if is_positions(r.key):  # what a restore starts from: the offsets the task committed
+                self.broker.offsets.update(decode_positions(r.value))
         self.broker.offsets.update(offsets)
         self.commits += 1
 

@@ -1,7 +1,7 @@
 """The service's consumer loop: tasks open on assignment, restore, process, close on revocation.
 
-One consumer reads every topic of the service (read_committed, offsets only through the tasks'
-transactions). The RangeAssignor hands it partition p of every topic together, so partition
+One consumer reads every topic of the service (read_committed). Where each task has read to
+commits with its state, in its changelog (positions.py); the group's offsets only report it. The RangeAssignor hands it partition p of every topic together, so partition
 number p is task p. A batch is split by task and the tasks commit concurrently; the timer loop
 fires each task's deadlines through the same transactional path. Each task has a worker of its
 own, so the tasks commit concurrently while the consumer keeps polling.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -23,7 +23,7 @@ from runtime.service.settings import QUIET_WAKE_MS, ServiceSettings
 from runtime.stream.dlq import DeadLetterLimitExceeded
 from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
 from runtime.stream.membership import static_member_id
-from runtime.stream.ports import ProducerFenced
+from runtime.stream.ports import Offsets, ProducerFenced
 from runtime.stream.stuck import isolate, note_failure, permanent
 from runtime.stream.task import CommitFailed, Task
 
@@ -39,6 +39,7 @@ class Tasks(ConsumerRebalanceListener):
         self.suspended: dict[int, Task] = {}  # revoked in this rebalance; kept in case they come back
         self.unpinned: set[Any] = set()  # assigned partitions whose start is not committed yet
         self.ready = False
+        self.reading: Reading = NoReading()  # the consumer's side, once there is one (StreamLoop)
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self.ready = False
@@ -48,6 +49,7 @@ class Tasks(ConsumerRebalanceListener):
                 continue
             await self._commit_deferred(task)
             async with task.lock:  # let its batch in hand commit first
+                await self.reading.report(task.positions)
                 try:
                     await task.suspend()
                     self.suspended[n] = task
@@ -84,6 +86,9 @@ class Tasks(ConsumerRebalanceListener):
             await task.restore()
 
         await self._until_done(task, start_and_restore, "task_open_failed")
+        # The consumer starts where the group's offsets say, which may be behind what the state
+        # holds (they are a report) or, once expired, past it: it reads on from the state's.
+        self.reading.seek(task.positions)
         task.stopped_by = None
         self.active[task.partition] = task
 
@@ -108,9 +113,26 @@ class Tasks(ConsumerRebalanceListener):
         for task in list(self.active.values()):
             await self._commit_deferred(task)
             async with task.lock:
+                await self.reading.report(task.positions)
                 await task.transactions.stop()
         self.active.clear()
         self.suspended.clear()
+
+
+class Reading(Protocol):
+    """The processing consumer, as the tasks need it when they open and close."""
+
+    def seek(self, positions: Offsets) -> None: ...
+
+    async def report(self, positions: Offsets) -> None: ...
+
+
+class NoReading:
+    def seek(self, positions: Offsets) -> None:
+        pass
+
+    async def report(self, positions: Offsets) -> None:
+        pass
 
 
 class StreamLoop:
@@ -130,6 +152,8 @@ class StreamLoop:
         self.workers: dict[int, asyncio.Task[None]] = {}
         self.pace = FetchPace(settings.fetch_wait_ms, settings.fetch_idle_wait_ms)
         self.fetch_terms = self.pace.busy  # the consumer starts with these
+        self.reported: Offsets = {}  # the positions the group's offsets say
+        tasks.reading = self
 
     async def start(self) -> None:
         s = self.settings
@@ -285,6 +309,35 @@ class StreamLoop:
         except Exception:
             self.tasks.unpinned |= tps  # tried again at the next turn
             raise
+
+    def seek(self, positions: Offsets) -> None:
+        """Read on from a task's positions (a record before them would be skipped anyway)."""
+        owned = self.consumer.assignment() if self.consumer is not None else set()
+        for (topic, partition), offset in positions.items():
+            if (tp := TopicPartition(topic, partition)) in owned:
+                self.consumer.seek(tp, offset)
+
+    async def report(self, positions: Offsets) -> None:
+        """Commit the group's offsets to where tasks have read: for the lag others see, and for a
+        consumer's start, not for what the tasks restore. A commit that fails is tried next time."""
+        owned = self.consumer.assignment() if self.consumer is not None else set()
+        changed = {TopicPartition(t, p): o for (t, p), o in positions.items()
+                   if self.reported.get((t, p)) != o and TopicPartition(t, p) in owned}
+        if not changed:
+            return
+        try:
+            await self.consumer.commit(changed)
+        except Exception as exc:  # noqa: BLE001 - a report; the next one carries the same
+            log.info("positions_not_reported", error=repr(exc))
+            return
+        self.reported.update({(tp.topic, tp.partition): o for tp, o in changed.items()})
+
+    async def report_positions(self, stop: asyncio.Event) -> None:
+        async for _ in every(self.settings.positions_report_s, stop):
+            positions: Offsets = {}
+            for task in list(self.tasks.active.values()):
+                positions.update(task.positions)
+            await self.report(positions)
 
     def _rewind(self, n: int, records: list[Any]) -> None:
         """Read these records again from their first offsets (the store was left as before them),

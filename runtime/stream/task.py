@@ -3,7 +3,7 @@
 The RangeAssignor gives one consumer partition p of every topic the service reads, so task p
 owns every aggregate whose key hashes to p. It processes a batch of its records, and fires its
 due deadlines, each as one Kafka transaction: new events, dead letters, changelog records and
-consumer offsets are committed together or not at all.
+where it has read to (positions.py) are committed together or not at all.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from runtime.stream.aggregate import next_due_of
 from runtime.stream.batch import Batch
 from runtime.stream.dlq import MAX_REASON, DeadLetterLimit, HandlerFailed, dead_letter_record
 from runtime.stream.ports import Changelog, Offsets, Transactions
+from runtime.stream.positions import already_read, decode_positions, is_positions, positions_record
 from runtime.stream.processor import Processor, now_ms
 from runtime.stream.records import RecordLike, is_dlq
 from runtime.stream.retry import handle_with_retry
@@ -58,6 +59,11 @@ class Task:
         self.lock = asyncio.Lock()
         self.dead_letters = DeadLetterLimit(settings.dead_letter_limit, settings.dead_letter_window)
         self.changelog_position = 0  # where a restore continues from: the store holds all before it
+        # The source positions the store holds (committed with it, in the changelog: positions.py),
+        # and those the task's state holds, its deferred records too: a record before them is
+        # one read again, and changes nothing.
+        self.positions: Offsets = {}
+        self.applied: Offsets = {}
         self.restore_seconds = 0.0
         self.stopped_by: str | None = None  # why the task gave up, when it did (health shows it)
         # Since when its commits fail, at which record and why (None: the last one went through).
@@ -83,11 +89,15 @@ class Task:
         n = 0
         next_due: dict[str, datetime | None] = {}
         async for r in self.changelog.read(self.partition, self.changelog_position):
+            if is_positions(r.key):
+                self.positions = decode_positions(r.value)
+                continue
             key = (r.key or b"").decode()
             self.store.restore(key, r.value)
             next_due[key] = next_due_of(r.headers) if r.value is not None else None
             n += 1
         self.changelog_position = await self.changelog.end(self.partition)
+        self.applied = dict(self.positions)
         for key, due in next_due.items():
             self.timers.schedule(key, due)
         self.restore_seconds = time.perf_counter() - started
@@ -112,11 +122,15 @@ class Task:
             wait = metrics.RECORD_WAIT_SECONDS.labels(self.service)
             for r in records:
                 wait.observe(max(0.0, started_ms - r.timestamp) / 1000)
+            records = [r for r in records if not already_read(self.applied, r.topic, r.partition, r.offset)]
+            if not records:
+                return False
             batch = self._batch()
             offsets: Offsets = {}
             for r in merged(records):
                 handle_with_retry(self.processor, r, batch, self.settings.handler_attempts, self.dead_letters)
                 offsets[(r.topic, r.partition)] = r.offset + 1
+            self.applied.update(offsets)  # once handled: a batch that raised is read again whole
             if not batch.out and (not batch.changed or self._may_hold(hold, len(records))):
                 self._defer(batch, offsets, records)
                 return False
@@ -205,8 +219,8 @@ class Task:
     # ---- the transaction -------------------------------------------------------------------
 
     async def commit(self, batch: Batch, offsets: Offsets, records: list[RecordLike] | None = None) -> None:
-        """What the batch changed (state to the changelog), its events, dead letters and the
-        offsets read, in one transaction: all of them or none.
+        """What the batch changed (state to the changelog), its events, dead letters and where the
+        task has read to (in the changelog too), in one transaction: all of them or none.
 
         The batch holds the held changes it went on from too. `records`: the batch's own, to read
         again with the deferred ones if the commit fails."""
@@ -214,16 +228,24 @@ class Task:
         if batch.empty and not offsets:
             return
         out = batch.out + batch.changelog(self.changelog_topic)
+        positions = {**self.positions, **offsets}
+        if offsets:  # with the state, not in the group (positions.py)
+            out.append(positions_record(self.changelog_topic, self.partition, positions))
         started = time.perf_counter()
         try:
-            await self.transactions.commit(out, offsets)
+            await self.transactions.commit(out, {})
         except Exception as exc:
-            # The store never had the held changes: their deadlines go back to what it has.
+            # The store never had the held changes: their deadlines go back to what it has; nor
+            # the records read since the last commit, which are read again.
+            self.applied = dict(self.positions)
             earlier, held = self._clear_uncommitted()
             for key in held.changed if held is not None else ():
                 self.timers.schedule(key, self.store.get(key).next_due)
             raise CommitFailed(repr(exc), [*earlier, *(records or [])]) from exc
         batch.committed()
+        self.positions = positions
+        for tp, offset in positions.items():  # a record dead-lettered alone moves the reading on
+            self.applied[tp] = max(offset, self.applied.get(tp, 0))
         self._clear_uncommitted()
         self.failing = None
         for key, agg in batch.changed.items():

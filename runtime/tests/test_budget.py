@@ -123,4 +123,4 @@ async def test_a_batch_the_broker_refuses_for_good_is_split_until_the_one_record
     assert letter.value == batch[1].value and dict(letter.headers)["x-dlq-code"] == b"commit_refused"
     assert broker.offsets[("refund.commands", p)] == batch[-1].offset + 1
     posts = task.store.get(ORDER).state["refunds"][refund_id]["posts"]
-    assert len(posts) == 2 and all(len(r.value) <= 10_000 for r in broker.records(changelog))
+    assert len(posts) == 2 and all(len(r.value) <= 10_000 for r in broker.aggregates(changelog))

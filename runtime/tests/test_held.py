@@ -29,13 +29,13 @@ async def test_a_change_without_events_waits_and_commits_with_the_next_events() 
     offsets = Offsets()
 
     assert not await task.process([offsets.record("refund.events", requested())])  # the seller takes note
-    assert task.transactions.commits == 0 and broker.records(CHANGELOG) == [] and broker.offsets == {}
+    assert task.transactions.commits == 0 and broker.aggregates(CHANGELOG) == [] and broker.offsets == {}
     assert task.store.get(ORDER).version == 0  # the store has only what committed
 
     assert await task.process([approve(offsets)])  # goes on from the held request
     assert task.transactions.commits == 1
     assert broker.types("seller.events") == ["seller.approved"]
-    [state] = broker.records(CHANGELOG)  # the aggregate once, both changes in it
+    [state] = broker.aggregates(CHANGELOG)  # the aggregate once, both changes in it
     assert json.loads(state.value or b"")["state"]["requests"]["RF-1"]["step"] == "approved"
     assert task.store.get(ORDER).state["requests"]["RF-1"]["step"] == "approved"
     assert broker.offsets == {("refund.events", 0): 1, ("seller.commands", 0): 1}
@@ -50,7 +50,7 @@ async def test_a_held_change_commits_alone_once_it_is_old() -> None:
     assert not await task.commit_deferred(offsets_after_s=60, state_after_s=60)  # not old enough
     assert await task.commit_deferred(offsets_after_s=60, state_after_s=0)
 
-    assert task.transactions.commits == 1 and len(broker.records(CHANGELOG)) == 1
+    assert task.transactions.commits == 1 and len(broker.aggregates(CHANGELOG)) == 1
     assert broker.offsets == {("refund.events", 0): 1}
     assert not await task.commit_deferred()  # nothing left
 
@@ -68,7 +68,7 @@ async def test_a_failed_commit_forgets_what_was_held_and_names_every_record_to_r
 
     assert failed.value.records == [request, answer]
     assert task.held is None and task.deferred == {} and task.store.get(ORDER).version == 0
-    assert broker.records(CHANGELOG) == [] and broker.offsets == {}
+    assert broker.aggregates(CHANGELOG) == [] and broker.offsets == {}
     # Read again, in order: the same outcome as if nothing had failed.
     await task.process([request])
     assert await task.process([answer])
@@ -150,4 +150,4 @@ async def test_when_a_held_change_fails_to_commit_on_its_own_its_records_are_rea
     await asyncio.wait_for(timers, 1)
 
     assert loop.consumer.seeks == [(TopicPartition("refund.events", 0), 0)]  # from the first held record
-    assert task.held is None and broker.records(CHANGELOG) == []
+    assert task.held is None and broker.aggregates(CHANGELOG) == []

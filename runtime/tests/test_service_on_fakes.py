@@ -36,10 +36,10 @@ async def test_the_seller_service_on_fakes_keeps_a_request_and_answers_for_it() 
         "seller_id": "S-1", "buyer_id": "B-1", "seller_due_at": due.isoformat()}, actor={"role": "buyer", "id": "B-1"})
 
     await task.process([InRecord("refund.events", task.partition, 0, order.encode(), encode(requested), ())])
-    assert broker.records(CHANGELOG) == []  # the seller took note, no event: held for the next commit
+    assert broker.aggregates(CHANGELOG) == []  # the seller took note, no event: held for the next commit
     assert await task.commit_deferred()
 
-    assert [r.key for r in broker.records(CHANGELOG)] == [order.encode()]
+    assert [r.key for r in broker.aggregates(CHANGELOG)] == [order.encode()]
     http = TestClient(svc.app)  # no lifespan: the fakes need no start
     assert http.get("/state", params={"key": order}).status_code == 401  # personal data: the token
     answer = http.get("/state", params={"key": order}, headers={"authorization": "Bearer t0ken"}).json()

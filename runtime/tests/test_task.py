@@ -83,7 +83,7 @@ async def test_a_request_starts_the_sellers_clock_in_one_transaction(broker: Fak
     await task.process([record])
 
     assert task.transactions.commits == 1
-    [state] = broker.records(CHANGELOG)
+    [state] = broker.aggregates(CHANGELOG)
     assert state.key == ORDER.encode() and state.partition == 0
     assert json.loads(state.value)["state"]["requests"]["RF-1"]["step"] == "awaiting_answer"
     assert broker.offsets == {("refund.events", 0): 1}
@@ -113,7 +113,7 @@ async def test_a_duplicate_another_system_sends_changes_nothing(broker: FakeBrok
     await task.process([offsets.record("refund.events", env)])  # the same event_id, again
 
     assert task.store.get(ORDER).version == version
-    assert len(broker.records(CHANGELOG)) == 1
+    assert len(broker.aggregates(CHANGELOG)) == 1
     assert broker.offsets[("refund.events", 0)] == 1 and task.deferred == {("refund.events", 0): 2}
     assert await task.commit_deferred()
     assert broker.offsets[("refund.events", 0)] == 2  # read past, all the same
@@ -164,7 +164,7 @@ async def test_the_old_owner_is_fenced_once_the_new_one_starts(broker: FakeBroke
     with pytest.raises(CommitFailed) as failed:
         await old.process([Offsets().record("refund.events", requested())])
     assert isinstance(failed.value.__cause__, ProducerFenced)
-    assert broker.records(CHANGELOG) == []
+    assert broker.aggregates(CHANGELOG) == []
 
 
 async def test_a_message_that_is_not_json_is_dead_lettered_and_a_bad_command_refused(broker: FakeBroker) -> None:
@@ -288,5 +288,5 @@ async def test_a_deadline_nobody_declared_is_a_bug_not_a_state(broker: FakeBroke
     # the record is not applied: a bug the handler's retries cannot fix, dead-lettered with its reason
     [letter] = broker.records("refund.events.dlq")
     assert "undeclared deadline 'nudge:RF-1'" in str(dict(letter.headers))
-    assert broker.records(CHANGELOG) == []
+    assert broker.aggregates(CHANGELOG) == []
     assert "seller_timeout" in seller_service.SellerDomain.timers  # the real ones are declared

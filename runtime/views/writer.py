@@ -30,6 +30,7 @@ from runtime.service.settings import QUIET_WAKE_MS, ServiceSettings
 from runtime.stream.aggregate import Aggregate, is_new
 from runtime.stream.fetch_pace import FetchPace, set_fetch_terms
 from runtime.stream.membership import static_member_id
+from runtime.stream.positions import is_positions
 from runtime.stream.records import changelog_topic
 from runtime.views.history import HISTORY, history_doc
 from runtime.views.memo import WrittenDocs, digest
@@ -193,7 +194,7 @@ class ViewWriter:
         for tp, records in batch.items():
             for r in records:
                 if tp.topic == self.changelog:
-                    if r.value is not None:
+                    if r.value is not None and not is_positions(r.key):  # where the task read to
                         key = (r.key or b"").decode()
                         latest[key] = r  # later versions replace earlier ones
                         if is_new(r.headers):
