@@ -31,7 +31,15 @@ class FetchPace:
     busy_wait_ms: int
     idle_wait_ms: int = 500
     idle_after_s: float = 1.0
+    # The record rate (per second, over the last `idle_after_s`) from which a fetch waits for
+    # company. Below it a wait of `busy_wait_ms` mostly ends with nothing: a consumer would ask
+    # 1000/busy_wait_ms times a second for fewer records than that, so its fetches return at the
+    # first record instead (0: they wait for company whenever records flow).
+    company_from_per_s: float = 0.0
     last_record_at: float = -math.inf
+    window_start: float = -math.inf
+    window_records: int = 0
+    rate_per_s: float = 0.0
 
     @property
     def busy(self) -> FetchTerms:
@@ -42,7 +50,12 @@ class FetchPace:
         """The terms of the next fetch, after a poll that brought `records` at `now` (monotonic s)."""
         if records:
             self.last_record_at = now
-        if now - self.last_record_at >= self.idle_after_s:
+        self.window_records += records
+        if now - self.window_start >= self.idle_after_s:
+            if self.window_start > -math.inf:
+                self.rate_per_s = self.window_records / (now - self.window_start)
+            self.window_start, self.window_records = now, 0
+        if now - self.last_record_at >= self.idle_after_s or self.rate_per_s < self.company_from_per_s:
             return FetchTerms(1, self.idle_wait_ms)
         return self.busy
 

@@ -150,8 +150,9 @@ class StreamLoop:
         self.pending: dict[int, list[Any]] = {}
         self.wakeups: dict[int, asyncio.Event] = {}
         self.workers: dict[int, asyncio.Task[None]] = {}
-        self.pace = FetchPace(settings.fetch_wait_ms, settings.fetch_idle_wait_ms)
-        self.fetch_terms = self.pace.busy  # the consumer starts with these
+        self.pace = FetchPace(settings.fetch_wait_ms, settings.fetch_idle_wait_ms,
+                              company_from_per_s=settings.fetch_company_from_per_s)
+        self.fetch_terms = self.pace.terms(0, time.monotonic())  # the consumer starts with these: quiet
         self.reported: Offsets = {}  # the positions the group's offsets say
         tasks.reading = self
 

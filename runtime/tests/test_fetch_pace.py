@@ -32,6 +32,24 @@ def test_a_second_without_records_is_quiet_again() -> None:
     assert pace.terms(records=1, now=107.0) == BUSY
 
 
+def test_records_sparser_than_the_wait_end_each_fetch_at_the_first_one() -> None:
+    pace = FetchPace(busy_wait_ms=10, company_from_per_s=100)
+    now = 100.0
+    for _ in range(40):  # 20 records a second: a 10 ms wait would mostly bring nothing
+        now += 0.05
+        terms = pace.terms(records=1, now=now)
+    assert terms == IDLE and 19 <= pace.rate_per_s <= 21
+    for _ in range(300):  # 300 a second: each fetch waits for company again
+        now += 0.01
+        terms = pace.terms(records=3, now=now)
+    assert terms == BUSY
+
+
+def test_without_a_rate_records_flowing_always_wait_for_company() -> None:
+    pace = FetchPace(busy_wait_ms=10)  # the view writers': their wait gathers changes to write once
+    assert [pace.terms(records=1, now=100.0 + i) for i in (0.0, 0.5, 0.9, 1.2)] == [BUSY] * 4
+
+
 async def test_the_terms_reach_the_fetch_requests_of_the_pinned_aiokafka() -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:1", fetch_min_bytes=FETCH_MIN_BYTES, fetch_max_wait_ms=10)
     consumer._fetcher = Fetcher.__new__(Fetcher)  # noqa: SLF001 - its attributes only, no broker

@@ -58,6 +58,7 @@ class AssignedDuringThePoll:
     def __init__(self, tasks: SimpleNamespace, stop: asyncio.Event) -> None:
         self.tp = TopicPartition("t", 0)
         self.tasks, self.stop = tasks, stop
+        self._fetcher = SimpleNamespace()  # where the loop sets the next fetch's terms
 
     async def getmany(self, timeout_ms: int, max_records: int) -> dict:
         self.tasks.unpinned = {self.tp}
