@@ -1,10 +1,11 @@
 """The service's consumer loop: tasks open on assignment, restore, process, close on revocation.
 
 One consumer reads every topic of the service (read_committed). Where each task has read to
-commits with its state, in its changelog (positions.py); the group's offsets only report it. The RangeAssignor hands it partition p of every topic together, so partition
-number p is task p. A batch is split by task and the tasks commit concurrently; the timer loop
-fires each task's deadlines through the same transactional path. Each task has a worker of its
-own, so the tasks commit concurrently while the consumer keeps polling.
+commits with its state, in its changelog (positions.py); the group's offsets only report it.
+The RangeAssignor hands it partition p of every topic together, so partition number p is task p.
+A batch is split by task and the tasks commit concurrently; the timer loop fires each task's
+deadlines through the same transactional path. Each task has a worker of its own, so the tasks
+commit concurrently while the consumer keeps polling.
 """
 from __future__ import annotations
 
@@ -43,19 +44,21 @@ class Tasks(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         self.ready = False
+        leaving: Offsets = {}
         for n in sorted({tp.partition for tp in revoked}):
             task = self.active.pop(n, None)
             if task is None:
                 continue
             await self._commit_deferred(task)
             async with task.lock:  # let its batch in hand commit first
-                await self.reading.report(task.positions)
+                leaving.update(task.positions)
                 try:
                     await task.suspend()
                     self.suspended[n] = task
                 except Exception as exc:  # noqa: BLE001 - without a position it must restore from scratch
                     log.warning("suspend_failed", partition=n, error=repr(exc))
                 await task.transactions.stop()
+        await self.reading.report(leaving)  # one commit for all of them
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         numbers = sorted({tp.partition for tp in assigned})
@@ -110,11 +113,13 @@ class Tasks(ConsumerRebalanceListener):
                 backoff = min(backoff * 2, 5.0)
 
     async def close_all(self) -> None:
+        leaving: Offsets = {}
         for task in list(self.active.values()):
             await self._commit_deferred(task)
             async with task.lock:
-                await self.reading.report(task.positions)
+                leaving.update(task.positions)
                 await task.transactions.stop()
+        await self.reading.report(leaving)
         self.active.clear()
         self.suspended.clear()
 
@@ -312,7 +317,8 @@ class StreamLoop:
             raise
 
     def seek(self, positions: Offsets) -> None:
-        """Read on from a task's positions (a record before them would be skipped anyway)."""
+        """Move each of these partitions the consumer still owns to its offset: an opening task's
+        positions (a record before them would be skipped anyway), or the first record to read again."""
         owned = self.consumer.assignment() if self.consumer is not None else set()
         for (topic, partition), offset in positions.items():
             if (tp := TopicPartition(topic, partition)) in owned:
@@ -347,13 +353,11 @@ class StreamLoop:
 
     def _seek_to_first(self, records: list[Any]) -> None:
         """Move each partition of these records back to the first of them it still owns."""
-        first: dict[TopicPartition, int] = {}
+        first: Offsets = {}
         for r in records:
-            tp = TopicPartition(r.topic, r.partition)
+            tp = (r.topic, r.partition)
             first[tp] = min(first.get(tp, r.offset), r.offset)
-        for tp, offset in first.items():
-            if tp in self.consumer.assignment():
-                self.consumer.seek(tp, offset)
+        self.seek(first)
 
     async def fire_timers(self, stop: asyncio.Event) -> None:
         async for _ in every(self.settings.timer_tick_s, stop):
