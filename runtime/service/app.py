@@ -28,11 +28,12 @@ from runtime.service.adapters import Adapters, kafka_adapters
 from runtime.service.describe import describe
 from runtime.service.http import http_app
 from runtime.service.settings import ServiceSettings
-from runtime.stream.loop import StreamLoop, Tasks
+from runtime.stream.loop import StreamLoop
 from runtime.stream.processor import Processor
 from runtime.stream.records import changelog_topic, repartition_topic
 from runtime.stream.stuck import stuck
 from runtime.stream.task import Task
+from runtime.stream.tasks import Tasks
 from runtime.views.writer import ViewWriter
 
 log = structlog.get_logger("app")

@@ -13,8 +13,9 @@ from aiokafka import TopicPartition
 from contracts.build import envelope
 from runtime.stream.dlq import DeadLetterLimitExceeded
 from runtime.stream.fakes import FakeBroker
-from runtime.stream.loop import StreamLoop, Tasks
+from runtime.stream.loop import StreamLoop
 from runtime.stream.task import CommitFailed
+from runtime.stream.tasks import Tasks
 from runtime.tests.test_task import CHANGELOG, DUE, HOLDING, ORDER, BuggySeller, Offsets, Shop, requested
 
 

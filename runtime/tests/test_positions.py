@@ -10,11 +10,12 @@ from aiokafka import TopicPartition
 
 from runtime.stream.dlq import DeadLetterLimitExceeded
 from runtime.stream.fakes import FakeBroker, FakeChangelog, FakeTransactions
-from runtime.stream.loop import StreamLoop, Tasks
-from runtime.stream.positions import decode_positions, is_positions
+from runtime.stream.loop import StreamLoop
 from runtime.stream.ports import Offsets as Positions
+from runtime.stream.positions import decode_positions, is_positions
 from runtime.stream.records import OutRecord
 from runtime.stream.task import CommitFailed, Task
+from runtime.stream.tasks import Tasks
 from runtime.tests.test_held import approve
 from runtime.tests.test_task import CHANGELOG, HOLDING, SETTINGS, BuggySeller, Offsets, Shop, requested
 
