@@ -21,6 +21,10 @@ FETCH_MIN_BYTES = 1 << 20
 # (consumer_timeout_ms, 200 ms by default) and each getmany's timeout. A record, an assignment or
 # a revocation wakes them at once; this only bounds the sleep of a quiet consumer.
 QUIET_WAKE_MS = 1000
+# How long the broker may hold a fetch of a consumer that reads a topic to its end (a task's
+# restore, a global table's load). The broker answers a connection's requests in turn, so the
+# end-offsets request after a read waited for the held fetch: 2 s for an empty table at start.
+LOAD_FETCH_WAIT_MS = 10
 
 
 class ServiceSettings(BaseSettings):

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import ProducerFenced as KafkaProducerFenced
 from aiokafka.producer import sender as aiokafka_sender
 
-from runtime.service.settings import QUIET_WAKE_MS
+from runtime.service.settings import LOAD_FETCH_WAIT_MS, QUIET_WAKE_MS
 from runtime.stream.ports import ChangelogRecord, Offsets, ProducerFenced
 from runtime.stream.records import OutRecord
 
@@ -116,6 +116,7 @@ class KafkaChangelog:
                 bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                 isolation_level="read_committed", max_partition_fetch_bytes=4 * 1024 * 1024,
                 fetch_max_bytes=8 * 1024 * 1024,  # bounded: what a restore holds at once
+                fetch_max_wait_ms=LOAD_FETCH_WAIT_MS,
                 consumer_timeout_ms=QUIET_WAKE_MS, **self.client)
             await self.consumer.start()
         return self.consumer

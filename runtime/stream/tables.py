@@ -10,7 +10,8 @@ import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from runtime.service.settings import QUIET_WAKE_MS
+from runtime.service.settings import LOAD_FETCH_WAIT_MS, QUIET_WAKE_MS
+from runtime.stream.fetch_pace import FetchTerms, set_fetch_terms
 
 log = structlog.get_logger("tables")
 
@@ -38,7 +39,7 @@ class GlobalTable:
     async def start(self) -> None:
         """Read the table up to its end, then keep following it in the background."""
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                         isolation_level="read_committed", fetch_max_wait_ms=self.follow_wait_ms,
+                                         isolation_level="read_committed", fetch_max_wait_ms=LOAD_FETCH_WAIT_MS,
                                          consumer_timeout_ms=QUIET_WAKE_MS, **self.client)
         await self.consumer.start()
         parts: set[int] = set()
@@ -57,6 +58,7 @@ class GlobalTable:
         while [tp for tp in tps if await self.consumer.position(tp) < ends[tp]]:
             await self._poll()
         log.info("table_loaded", topic=self.topic, rows=len(self.rows))
+        set_fetch_terms(self.consumer, FetchTerms(1, self.follow_wait_ms))
         self._task = asyncio.create_task(self._follow())
 
     async def _poll(self) -> None:
