@@ -1,18 +1,30 @@
 """The state store of one task (one partition number of a service): aggregates in memory.
 
-A restore fills it from the changelog with the raw records, compressed (zlib at its fastest: JSON
+A restore fills it from the changelog with the raw records, compressed (Zstandard at level 1: JSON
 of an aggregate shrinks to about a fifth, and a hundred thousand of them fit in tens of MB rather
 than the 136 MB they take as text); each is decompressed and decoded the first time it is used, so
-a partition with a hundred thousand aggregates is ready as soon as its records are read.
+a partition with a hundred thousand aggregates is ready as soon as its records are read. zlib at
+its fastest shrank them as much, slower: 20-51 µs an aggregate against 9-13, most of a restore.
 A batch's changes (runtime.stream.batch) become the store's only once their transaction committed; an
 aborted batch leaves the store as it was.
 """
 from __future__ import annotations
 
-import zlib
 from typing import Iterator
 
+import zstandard
+
 from runtime.stream.aggregate import Aggregate
+
+
+_zstd = zstandard.ZstdCompressor(level=1)
+_decompress = zstandard.ZstdDecompressor().decompress
+
+
+def _compress(value: bytes) -> bytes:
+    # The compressor's result keeps the block it was written into, sized for the worst case (as
+    # large as the input): a copy holds only its bytes (136 MB against 34 for 100,000 aggregates).
+    return bytes(memoryview(_zstd.compress(value)))
 
 
 class StateStore:
@@ -34,7 +46,7 @@ class StateStore:
         raw = self._raw.pop(key, None)
         if raw is None:
             return Aggregate(key=key)
-        agg = self._decoded[key] = Aggregate.decode(key, zlib.decompress(raw))
+        agg = self._decoded[key] = Aggregate.decode(key, _decompress(raw))
         return agg
 
     def restore(self, key: str, value: bytes | None) -> None:
@@ -43,7 +55,7 @@ class StateStore:
         if value is None:
             self._raw.pop(key, None)
         else:
-            self._raw[key] = zlib.compress(value, 1)
+            self._raw[key] = _compress(value)
 
     def put_all(self, aggregates: dict[str, Aggregate]) -> None:
         for key, agg in aggregates.items():

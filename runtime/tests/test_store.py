@@ -1,6 +1,8 @@
 """The state store: restored records kept compressed until first used, then the aggregate itself."""
 from __future__ import annotations
 
+import tracemalloc
+
 from runtime.stream.aggregate import Aggregate
 from runtime.stream.store import StateStore
 
@@ -22,3 +24,20 @@ def test_a_tombstone_removes_and_a_later_record_replaces():
     store.restore("O-2", Aggregate("O-2", 1, {"b": 1}).encode())
     store.restore("O-2", None)
     assert store.get("O-2").version == 0 and list(store.keys()) == ["O-1"]
+
+
+def test_what_the_store_holds_for_restored_records_is_their_compressed_size_not_their_own():
+    """Counted by what Python allocated, not by len(): a compressor's result can keep a block
+    as large as its input, and a hundred thousand of them took four times the memory."""
+    records = [Aggregate(f"O-{i}", 3, {"requests": {f"R{j}": {"state": "closed", "reason": "quality", "n": i * j}
+                                                    for j in range(20)}}).encode() for i in range(2000)]
+    store = StateStore()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i, value in enumerate(records):
+            store.restore(f"O-{i}", value)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < sum(map(len, records)) / 3
