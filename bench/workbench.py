@@ -18,8 +18,8 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from ops.cli import add_arbitrator
 from ops.launcher import make_system
+from ops.reads import add_arbitrator
 from services.arbitration.domain.model import ArbitrationOrder, Case, RequestFacts, RulingRecord, Submission
 from services.arbitration.domain.service import CASES, QUEUE, ArbitrationDomain
 

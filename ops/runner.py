@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops.cli import add_arbitrator
 from ops.launcher import make_system
+from ops.reads import add_arbitrator
 from sim.evidence import EvidenceStore
 
 # Deadlines for watching a dispute at human speed (production defaults are hours and days).

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READERS = [ROOT / "ops" / "cli.py", *sorted((ROOT / "services" / "arbitration" / "workbench").glob("*.py")),
+READERS = [*sorted((ROOT / "ops").glob("*.py")), *sorted((ROOT / "services" / "arbitration" / "workbench").glob("*.py")),
            ROOT / "tests" / "deployment" / "compose_boot.py"]
 # The collections of the four services' query models.
 COLLECTIONS = {"orders", "posts", "history", "shops", "cases", "queue", "buyers", "submissions", "inbox", "reads"}

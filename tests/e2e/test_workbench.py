@@ -19,8 +19,8 @@ from typing import Any, AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from ops.cli import add_arbitrator
 from ops.launcher import System, make_system
+from ops.reads import add_arbitrator
 from sim.bus import Bus
 from sim.evidence import EvidenceStore
 from sim.story import CHAT, Market, Order
