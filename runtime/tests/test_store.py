@@ -40,4 +40,4 @@ def test_what_the_store_holds_for_restored_records_is_their_compressed_size_not_
         held = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    assert held < sum(map(len, records)) / 3
+    assert held < sum(map(len, records)) / 2  # about a third with its keys; more than all of it uncopied
