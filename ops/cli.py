@@ -19,6 +19,7 @@ from ops import reads, render
 from ops.dlq import dlq_app
 from ops.options import SERVICES, BootstrapOpt, bootstrap_of, fail, run
 from ops.reader import Unreachable, read
+from ops.topics import ensure_topics
 from runtime.stream.kafka_auth import aiokafka_kwargs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
@@ -35,7 +36,6 @@ app.add_typer(topics_app, name="topics")
 @topics_app.command("ensure")
 def topics_ensure(bootstrap: Optional[str] = BootstrapOpt) -> None:
     """Create every topic of the contract and its `.dlq` twin (existing ones are left alone)."""
-    from ops.topics import ensure_topics
     from runtime.stream.admin import PartitionCountMismatch
 
     b = bootstrap_of(bootstrap)

@@ -9,8 +9,7 @@ from typing import Any
 import typer
 
 from ops.reader import Unreachable
-
-SERVICES = ("refund", "seller", "arbitration", "notify")
+from ops.topics import SERVICES
 
 BootstrapOpt = typer.Option(None, "--bootstrap", "-b", help="Kafka bootstrap servers [env KAFKA_BOOTSTRAP]")
 MongoOpt = typer.Option(None, "--mongo", help="MongoDB URL of the query models [env MONGO_URL]")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from contracts import topics as T
 from contracts.registry import ALL_SPECS, CONSUMES, INBOUND_ROLES
+from ops.topics import SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 ACL_FILE = ROOT / "infra" / "kafka" / "acls.tsv"
-SERVICES = ("refund", "seller", "arbitration", "notify")
 
 # Outside systems: what they may write and read (contract.md, "who").
 EXTERNAL: dict[str, dict[str, tuple[str, ...]]] = {
