@@ -24,10 +24,11 @@ from pymongo import AsyncMongoClient
 
 from bench.broker import BrokerRequests, per_dispute, per_second
 from bench.metrics import transactions, view_lag, view_writes
+from bench.hop import floors, raw_hop
 from bench.raw import raw_db, raw_echo
 from bench.report import print_report
 from bench.workbench import workbench_pages
-from bench.cpu import CpuMeter
+from bench.cpu import DRIVER, CpuMeter
 from ops.launcher import System, health, make_system
 from ops.topics import SERVICES
 from runtime.stream.admin import internal_topics
@@ -216,7 +217,7 @@ async def run_phase(name: str, rate: float, args: argparse.Namespace, bootstrap:
         print(f"[bench] {name}: {what} ...", file=sys.stderr)
         if not rate:  # idle: the platform started and ready, nobody asking anything
             await asyncio.sleep(args.idle_settle_s)
-        cpu = CpuMeter({"bench driver": os.getpid(), **{n: p.popen.pid for n, p in system.procs.items() if p.popen}})
+        cpu = CpuMeter({DRIVER: os.getpid(), **{n: p.popen.pid for n, p in system.procs.items() if p.popen}})
         requests_before = broker.read() if broker else {}
         cpu.start()
         if rate:
@@ -284,6 +285,7 @@ async def bench(args: argparse.Namespace) -> int:
     print("[bench] measuring the raw limits ...", file=sys.stderr)
     report["raw"] = {"kafka_echo": await asyncio.wait_for(raw_echo(bootstrap), 240),
                      "kafka_echo_transactional": await asyncio.wait_for(raw_echo(bootstrap, transactional=True), 240),
+                     "hop": await asyncio.wait_for(raw_hop(bootstrap), 240),
                      "database": await asyncio.wait_for(raw_db(mongo), 240)}
     # A fresh broker spends its first minute compiling (the JIT took a core for much of it here):
     # a warm-up phase, reported and not counted, so the search measures the steady state.
@@ -320,6 +322,8 @@ async def bench(args: argparse.Namespace) -> int:
                                                 args.workbench_cases, summary)
     failed = sum(p["failed"] for p in report["phases"] if p["kept_up"] or p is report["phases"][-1] or p is warm
                  or p is light)
+    for p in report["phases"]:
+        p["floor_ms_per_dispute"] = floors(p, report["raw"]["hop"])
     report["verdict"] = ("FAILED: disputes did not reach their end at a rate the platform kept up with" if failed
                          else "every dispute at a sustained rate reached its expected end")
     out = ROOT / "bench-results"

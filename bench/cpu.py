@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
+DRIVER = "bench driver"  # the bench's own process: the load generator, a part like the others
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -55,12 +56,17 @@ class CpuMeter:
         self.before = self._sample()
         self.started = time.perf_counter()
 
-    def stop(self) -> dict[str, float]:
-        """Average cores each part kept busy over the interval, and how long it was."""
+    def used(self) -> tuple[float, dict[str, float]]:
+        """Seconds since start() and the CPU seconds each part used meanwhile, unrounded."""
         after = self._sample()
         elapsed = time.perf_counter() - self.started
         used: dict[str, float] = {}
         for pid, (name, seconds) in after.items():
             used[name] = used.get(name, 0.0) + seconds - self.before.get(pid, (name, 0.0))[1]
+        return elapsed, used
+
+    def stop(self) -> dict[str, float]:
+        """Average cores each part kept busy over the interval, and how long it was."""
+        elapsed, used = self.used()
         return {"seconds": round(elapsed, 1), **{name: round(s / elapsed, 2) for name, s in sorted(used.items())},
                 "all": round(sum(used.values()) / elapsed, 3)}  # of the unrounded parts

@@ -9,6 +9,9 @@ def print_report(r: dict[str, Any]) -> None:
     print("\n=== raw limits of this machine ===")
     print(f"kafka consume-then-produce echo: {echo['per_second']} msg/s; transactional: {txn['per_second']} msg/s "
           f"({echo['bytes']} B messages)")
+    if hop := r["raw"].get("hop"):
+        print(f"one hop alone (a record read, one transaction of two records, {hop['per_second']}/s): "
+              f"client {hop['client_ms_per_hop']} ms, Kafka {hop['kafka_ms_per_hop']} ms of CPU")
     print(f"database single-document updates: {db['sequential_updates_per_second']}/s one at a time, "
           f"{db['concurrent_updates_per_second']}/s 64 at once")
     for p in r["phases"]:
@@ -32,6 +35,9 @@ def print_report(r: dict[str, Any]) -> None:
         print(f"  CPU, cores kept busy on average: {p['cpu_cores_busy_all']} in all; {p['cpu_cores_busy']}")
         print(f"  CPU per dispute, every part: {p['cpu_ms_per_dispute']} ms")
         print(f"  broker requests per dispute: {p.get('broker_requests')}")
+        if f := p.get("floor_ms_per_dispute"):
+            print(f"  of it, {f['transactions']} transactions at one hop's cost: {f['transactions_at_hop_cost']} ms; "
+                  f"load generator, payment simulator and database: {f['outside']} ms")
     print(f"\nsustainable rate: {r['sustainable_per_second']} disputes/s")
     if r.get("workbench"):
         w = r["workbench"]
