@@ -52,8 +52,10 @@ def _security() -> Any:
     return SASLScram256(settings.username, settings.password)
 
 
+# Topics are the operator's (`aftersale topics ensure`): FastStream would otherwise create a
+# subscriber's missing topic itself, with one partition, and the platform's count could not follow.
 broker = KafkaBroker(settings.kafka_bootstrap, acks="all", enable_idempotence=True, logger=None,
-                     security=_security())
+                     security=_security(), allow_auto_create_topics=False)
 rng = random.Random(settings.seed)
 paid: dict[str, int] = {}  # payout_id -> fen
 requests_seen: dict[str, int] = {}  # payout_id -> attempts

@@ -66,20 +66,35 @@ def test_every_topic_is_laid_out_alike() -> None:
         assert t.num_partitions == (1 if t.name.endswith(".dlq") else here.partitions), t.name
 
 
-def test_every_producer_waits_for_the_in_sync_replicas() -> None:
-    """min.insync.replicas means nothing to a producer that does not ask for acks=all."""
+def client_calls(pattern: str) -> list[tuple[str, str]]:
+    """Every call of the Kafka clients `pattern` names in the project's code, with its arguments."""
     root = Path(__file__).resolve().parents[2]
     calls = []
     for path in root.glob("*/**/*.py"):
         if ".venv" in path.parts or "tests" in path.parts:
             continue
         text = path.read_text()
-        for m in re.finditer(r"(AIOKafkaProducer|KafkaBroker)\(", text):
+        for m in re.finditer(rf"({pattern})\(", text):
             depth, end = 0, m.end() - 1
             for end in range(m.end() - 1, len(text)):  # the call's whole argument list
                 depth += {"(": 1, ")": -1}.get(text[end], 0)
                 if depth == 0:
                     break
             calls.append((f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}", text[m.start():end]))
+    return calls
+
+
+def test_every_producer_waits_for_the_in_sync_replicas() -> None:
+    """min.insync.replicas means nothing to a producer that does not ask for acks=all."""
+    calls = client_calls("AIOKafkaProducer|KafkaBroker")
     assert len(calls) >= 8, calls  # the tasks', dead letters', workbench's, CLI's, simulators', bench's
     assert [where for where, call in calls if 'acks="all"' not in call] == []
+
+
+def test_no_faststream_broker_creates_the_topics_it_reads() -> None:
+    """FastStream creates a subscriber's missing topic with one partition unless told not to: the
+    payment simulator, started on a broker before `aftersale topics ensure`, made payments.commands
+    so, and the platform's partition count could not be set after it."""
+    calls = client_calls("KafkaBroker")
+    assert calls, "the payment simulator's broker"
+    assert [where for where, call in calls if "allow_auto_create_topics=False" not in call] == []
