@@ -8,13 +8,17 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, get_args
 
-from contracts.common import GOODS_BACK, Demand, PlatformCaseReason
+from contracts.common import GOODS_BACK, Demand, Outcome, PlatformCaseReason, RefundKind, RefundReason
 from contracts.registry import spec_for, topic_for
 
-REASONS = ("quality", "not_received", "not_as_described", "wrong_item", "damaged", "no_longer_wanted", "other")
-KINDS = ("refund_only", "return_and_refund", "exchange")
-OUTCOMES = ("full_refund", "partial_refund", "return_and_refund", "exchange", "reject", "cancel_order")
-OUTCOME_WEIGHTS = (3, 3, 2, 1, 2, 1)  # money moves most often: that is where rulings and appeals meet
+# What the actors choose among is the contract's own: a value it adds is chosen too.
+REASONS: tuple[str, ...] = get_args(RefundReason)
+KINDS: tuple[str, ...] = get_args(RefundKind)
+# Money moves most often: that is where rulings and appeals meet.
+OUTCOME_WEIGHT: dict[str, int] = {"full_refund": 3, "partial_refund": 3, "return_and_refund": 2, "exchange": 1,
+                                  "reject": 2, "cancel_order": 1}
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
+OUTCOME_WEIGHTS = tuple(OUTCOME_WEIGHT[o] for o in OUTCOMES)  # an outcome without a weight fails at import
 ARBITRATORS = ("xiaoer1", "xiaoer2", "xiaoer3")
 PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
