@@ -5,11 +5,12 @@ case id, an offer id), or now and then from something stale."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, get_args
 
 from contracts.common import GOODS_BACK, Demand, Outcome, PlatformCaseReason, RefundKind, RefundReason
 from contracts.registry import spec_for, topic_for
+from sim.platform.seen import CaseSeen, OrderSeen, RefundSeen
 
 # What the actors choose among is the contract's own: a value it adds is chosen too.
 REASONS: tuple[str, ...] = get_args(RefundReason)
@@ -24,65 +25,6 @@ PLATFORM_REASONS: tuple[str, ...] = get_args(PlatformCaseReason)
 PHOTO = [{"kind": "photo", "uri": "https://img.example/1.jpg"}]
 DEMANDS: list[str] = list(get_args(Demand))
 RETURN_ADDRESS = {"name": "售后部", "phone": "13800138000", "address": "浙江省杭州市余杭区仓前街道 1 号"}
-
-
-@dataclass
-class RefundSeen:
-    refund_id: str
-    kind: str
-    amount_fen: int
-    state: str = "requested"
-    offers: list[str] = field(default_factory=list)
-
-
-@dataclass
-class CaseSeen:
-    case_id: str
-    refund_id: str | None
-    status: str = "collecting_evidence"
-    ruled_by: set[str] = field(default_factory=set)
-    claimed_by: str | None = None
-
-
-@dataclass
-class OrderSeen:
-    """What the people of one order know of it from the platform's public events."""
-
-    order_id: str
-    buyer_id: str
-    seller_id: str
-    paid_fen: int
-    paid: bool = False
-    shipped: bool = False
-    delivered: bool = False
-    refunds: dict[str, RefundSeen] = field(default_factory=dict)
-    cases: dict[str, CaseSeen] = field(default_factory=dict)
-    messages: list[tuple[str, str]] = field(default_factory=list)  # (user id, message id) in the inboxes
-    complaints: list[str] = field(default_factory=list)  # filed against this order's shop (ids sent)
-
-    def learn(self, type_: str, d: dict[str, Any]) -> None:
-        rid = d.get("refund_id")
-        if type_ == "message.sent":
-            self.messages.append((d["user_id"], d["message_id"]))
-        elif type_ == "refund.requested":
-            self.refunds[rid] = RefundSeen(rid, d["kind"], d["amount_fen"])
-        elif type_ == "refund.state_changed" and rid in self.refunds:
-            self.refunds[rid].state = d["state"]
-            self.refunds[rid].kind = d["kind"]
-        elif type_ == "seller.offered" and rid in self.refunds:
-            self.refunds[rid].offers.append(d["offer_id"])
-        elif type_ == "case.opened":
-            self.cases[d["case_id"]] = CaseSeen(d["case_id"], d.get("refund_id"))
-        elif type_ in ("case.claimed", "case.released") and d.get("case_id") in self.cases:
-            self.cases[d["case_id"]].claimed_by = d["arbitrator_id"] if type_ == "case.claimed" else None
-        elif type_ in ("case.awaiting_ruling", "ruling.issued", "ruling.appealed", "case.closed",
-                       "evidence.requested") and d.get("case_id") in self.cases:
-            case = self.cases[d["case_id"]]
-            case.status = {"case.awaiting_ruling": "awaiting_ruling", "ruling.issued": "ruled",
-                           "ruling.appealed": "collecting_evidence", "case.closed": "closed",
-                           "evidence.requested": "collecting_evidence"}[type_]
-            if type_ == "ruling.issued":
-                case.ruled_by.add(d["decided_by"])
 
 
 @dataclass(frozen=True)

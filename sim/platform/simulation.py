@@ -28,7 +28,8 @@ from services.refund.settings import RefundSettings
 from services.seller.domain.service import SellerDomain
 from services.seller.settings import SellerSettings
 from sim.platform import actors
-from sim.platform.actors import Command, OrderSeen
+from sim.platform.actors import Command
+from sim.platform.seen import OrderSeen
 from sim.platform.invariants import Checker, Violation
 from sim.platform.payments import Payments
 from sim.platform.world import TABLES, Clock, Log, Logged, Node
