@@ -11,6 +11,8 @@ from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
 DRIVER = "bench driver"  # the bench's own process: the load generator, a part like the others
+# The parts around the services and Kafka: the load generator, the payment simulator, the database.
+OUTSIDE = (DRIVER, "paysim", "ferretdb", "postgresql")
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -18,30 +18,16 @@ from typing import Any
 
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.cpu import DRIVER, CpuMeter
+from bench.cpu import OUTSIDE, CpuMeter
+from bench.raw import make_topics
+from runtime.service.settings import ServiceSettings
 from runtime.stream.kafka import KafkaTransactions
 from runtime.stream.records import OutRecord
 
 PARTITIONS = 3
-IDLE_WAIT_MS = 2000  # the services' wait when records come one at a time (AFTERSALE_FETCH_IDLE_WAIT_MS)
-OUTSIDE = (DRIVER, "paysim", "ferretdb", "postgresql")  # the world around the services and Kafka
-
-
-async def _make_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(n, PARTITIONS, 1) for n in names])
-        for _ in range(100):  # creation is asynchronous: wait until every topic has partitions
-            desc = await admin.describe_topics(names)
-            if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
-                return
-            await asyncio.sleep(0.2)
-        raise RuntimeError(f"topics {names} never got partitions")
-    finally:
-        await admin.close()
+# The services' fetch wait when records come one at a time (AFTERSALE_FETCH_IDLE_WAIT_MS's default).
+IDLE_WAIT_MS: int = ServiceSettings.model_fields["fetch_idle_wait_ms"].default
 
 
 async def raw_hop(bootstrap: str, per_second: float = 50.0, seconds: float = 20.0,
@@ -51,7 +37,7 @@ async def raw_hop(bootstrap: str, per_second: float = 50.0, seconds: float = 20.
     the feed (its own housekeeping, the hop process's held fetches)."""
     run = uuid.uuid4().hex[:6]
     t_in, t_out, t_state = f"bench.hop.in.{run}", f"bench.hop.out.{run}", f"bench.hop.state.{run}"
-    await _make_topics(bootstrap, [t_in, t_out, t_state])
+    await make_topics(bootstrap, [t_in, t_out, t_state], PARTITIONS)
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.hop", bootstrap, t_in, t_out, t_state,
         stdout=asyncio.subprocess.PIPE)

@@ -12,21 +12,29 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import AsyncMongoClient
 
+async def make_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+    """Scratch topics of one replica, returned once every one of them has its partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+        for _ in range(100):  # creation is asynchronous: wait until every topic has partitions
+            desc = await admin.describe_topics(names)
+            if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"topics {names} never got partitions")
+    finally:
+        await admin.close()
+
+
 async def raw_echo(bootstrap: str, n: int = 5000, size: int = 700, transactional: bool = False) -> dict[str, Any]:
     """aiokafka consume-then-produce of same-sized messages through the same broker; with
     `transactional`, as the services do it: each batch and its offsets in one transaction, read
     back read_committed."""
     run = uuid.uuid4().hex[:6]
     t_in, t_out = f"bench.echo.in.{run}", f"bench.echo.out.{run}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(t_in, 6, 1), NewTopic(t_out, 6, 1)])
-    for _ in range(100):  # creation is asynchronous: wait until both topics have partitions
-        desc = await admin.describe_topics([t_in, t_out])
-        if all(d.get("error_code", 0) == 0 and d.get("partitions") for d in desc):
-            break
-        await asyncio.sleep(0.2)
-    await admin.close()
+    await make_topics(bootstrap, [t_in, t_out], 6)
     payload = b"x" * size
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
     echo_out = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
